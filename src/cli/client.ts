@@ -1,0 +1,113 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { createParser } from "eventsource-parser";
+
+/** An error the CLI prints as one line (no stack) before exiting with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+/** An event as the API sends it. */
+export interface ApiEvent {
+  operationId: string;
+  seq: number;
+  type: string;
+  payload: Record<string, unknown>;
+  time: string;
+}
+
+/** Where the server is: SHIPYARD_URL and SHIPYARD_TOKEN, else the local data dir's server.json and admin token. */
+export async function findServer(env = process.env): Promise<{ url: string; token: string }> {
+  const dataDir = path.resolve(env.SHIPYARD_DATA_DIR ?? ".shipyard");
+  let url = env.SHIPYARD_URL;
+  let token = env.SHIPYARD_TOKEN;
+  if (!url) {
+    const text = await fs.readFile(path.join(dataDir, "server.json"), "utf8").catch(() => null);
+    url = text ? (JSON.parse(text) as { url: string }).url : undefined;
+  }
+  if (!token) token = (await fs.readFile(path.join(dataDir, "admin-token"), "utf8").catch(() => "")).trim() || undefined;
+  if (!url || !token) {
+    throw new CliError(
+      `no Shipyard server found: start one with \`npm start\` (data dir ${dataDir}) or set SHIPYARD_URL and SHIPYARD_TOKEN`,
+    );
+  }
+  return { url: url.replace(/\/$/, ""), token };
+}
+
+/** A thin typed client of /api/v1 that turns problem+json into CliErrors. */
+export class ApiClient {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  /** Call the API; throws CliError with the server's problem detail on a non-2xx answer. */
+  async request<T>(method: string, route: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/api/v1${route}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (err) {
+      throw new CliError(`cannot reach Shipyard at ${this.url}: ${(err as Error).message}. Is it running (\`npm start\`)?`);
+    }
+    const text = await res.text();
+    const data: unknown = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      const p = data as { detail?: string; code?: string; errors?: unknown } | null;
+      const err = new CliError(`${p?.detail ?? res.statusText} (${p?.code ?? res.status})`);
+      Object.assign(err, { problem: p });
+      throw err;
+    }
+    return data as T;
+  }
+
+  /**
+   * Follow an operation's events over SSE from `since`, reconnecting with Last-Event-ID when the stream
+   * drops, until the `complete` event (or `signal` aborts).
+   */
+  async follow(operationId: string, since: number, onEvent: (e: ApiEvent) => void, signal?: AbortSignal): Promise<void> {
+    let last = since;
+    let done = false;
+    for (let failures = 0; !done && !signal?.aborted; ) {
+      try {
+        const res = await fetch(`${this.url}/api/v1/operations/${operationId}/events`, {
+          headers: { authorization: `Bearer ${this.token}`, accept: "text/event-stream", "last-event-id": String(last) },
+          signal,
+        });
+        if (!res.ok || !res.body) throw new CliError(`cannot follow ${operationId}: HTTP ${res.status}`);
+        failures = 0;
+        const parser = createParser({
+          onEvent: (msg) => {
+            const e = JSON.parse(msg.data) as ApiEvent;
+            if (e.seq <= last) return;
+            last = e.seq;
+            onEvent(e);
+            if (e.type === "complete") done = true;
+          },
+        });
+        const decoder = new TextDecoder();
+        const reader = res.body.getReader();
+        for (let r = await reader.read(); !r.done; r = await reader.read()) parser.feed(decoder.decode(r.value, { stream: true }));
+        if (!done) {
+          // The stream ended without `complete`: either it was already over, or the server went away.
+          const op = await this.request<{ status: string }>("GET", `/runs/${operationId}`).catch(() => null);
+          if (op && ["succeeded", "failed", "cancelled"].includes(op.status) && last > 0) done = true;
+        }
+      } catch (err) {
+        if (signal?.aborted) return;
+        if (err instanceof CliError && !err.message.includes("HTTP 5")) throw err;
+        failures += 1;
+        if (failures > 60) throw new CliError(`lost the event stream of ${operationId}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(250 * failures, 2000)));
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { Command, CommanderError } from "commander";
+import { CliError } from "./client.ts";
+import { registerRunCommands } from "./runs.ts";
+import { registerServerCommands } from "./serve.ts";
+import { registerAdminCommands } from "./admin.ts";
+
+const program = new Command()
+  .name("shipyard")
+  .description("Shipyard: durable workflows, runners and live events.\nServer: SHIPYARD_URL + SHIPYARD_TOKEN, or the local .shipyard data dir.")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServerCommands(program);
+registerRunCommands(program);
+registerAdminCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`shipyard: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`shipyard: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+  }
+}

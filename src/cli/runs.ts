@@ -1,0 +1,201 @@
+import { promises as fs } from "node:fs";
+import type { Command } from "commander";
+import { parseWorkflow, formatIssue } from "../workflows/index.ts";
+import { ApiClient, CliError, findServer, type ApiEvent } from "./client.ts";
+import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
+
+interface StepView {
+  id: string;
+  phase: string;
+  status: string;
+  attempt: number;
+  outputs: Record<string, string>;
+  exitCode: number | null;
+  error: string | null;
+}
+interface RunView {
+  id: string;
+  workflow: string;
+  status: string;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, string> | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  steps?: StepView[];
+}
+
+const out = (s: string): void => void process.stdout.write(s + "\n");
+const printJson = (v: unknown) => out(JSON.stringify(v, null, 2));
+const client = async () => {
+  const s = await findServer();
+  return new ApiClient(s.url, s.token);
+};
+
+/** `--input k=v` pairs into an object (values stay strings; the server coerces them to the declared types). */
+function parseInputs(pairs: string[]): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new CliError(`--input expects key=value, got "${pair}"`);
+    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return inputs;
+}
+
+async function readWorkflowFile(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Follow a run to its end, printing progress; resolves to the final status. */
+async function followRun(api: ApiClient, id: string, json: boolean): Promise<string> {
+  let status = "unknown";
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  await api.follow(
+    id,
+    0,
+    (e: ApiEvent) => {
+      if (json) out(JSON.stringify(e));
+      else {
+        const line = renderEvent(e);
+        if (line) out(line);
+      }
+      if (e.type === "complete") status = String(e.payload.status);
+    },
+    controller.signal,
+  );
+  process.removeListener("SIGINT", onSigint);
+  if (controller.signal.aborted) {
+    process.stderr.write(dim(`stopped following; the run goes on. Cancel it with: shipyard cancel ${id}\n`));
+    return "detached";
+  }
+  return status;
+}
+
+/** Register the run commands: run, runs, show, logs, cancel, rerun, validate. */
+export function registerRunCommands(program: Command): void {
+  program
+    .command("run")
+    .description("start a run of a workflow file and follow it live (exit 0 when it succeeds, 1 when it fails)")
+    .argument("<file>", "workflow YAML file")
+    .option("-i, --input <key=value>", "an input value (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("-d, --detach", "print the run id and return at once")
+    .option("--json", "print the run and its events as JSON")
+    .action(async (file: string, o: { input: string[]; detach?: boolean; json?: boolean }) => {
+      const source = await readWorkflowFile(file);
+      const api = await client();
+      let run: RunView;
+      try {
+        run = await api.request<RunView>("POST", "/runs", { workflow: source, inputs: parseInputs(o.input), file });
+      } catch (err) {
+        const problem = (err as { problem?: { code?: string; errors?: { file: string; line: number; column: number; message: string }[] } }).problem;
+        if (problem?.code === "invalid_workflow" && Array.isArray(problem.errors)) {
+          throw new CliError(problem.errors.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join("\n"), 2);
+        }
+        throw err;
+      }
+      if (o.detach) return o.json ? printJson(run) : out(run.id);
+      if (!o.json) out(`${bold("▶")} run ${bold(run.id)} (${run.workflow})  ${dim(`follow: shipyard logs -f ${run.id}`)}`);
+      const status = await followRun(api, run.id, o.json ?? false);
+      process.exitCode = status === "succeeded" ? 0 : status === "detached" ? 130 : 1;
+    });
+
+  program
+    .command("runs")
+    .description("list runs, newest first")
+    .option("-s, --status <status>", "only runs with this status")
+    .option("-n, --limit <n>", "how many", "20")
+    .option("--json", "print JSON")
+    .action(async (o: { status?: string; limit: string; json?: boolean }) => {
+      const api = await client();
+      const q = new URLSearchParams({ limit: o.limit, ...(o.status ? { status: o.status } : {}) });
+      const { runs } = await api.request<{ runs: RunView[] }>("GET", `/runs?${q}`);
+      if (o.json) return printJson(runs);
+      if (runs.length === 0) return out(dim("no runs yet: start one with `shipyard run FILE`"));
+      out(table([["ID", "WORKFLOW", "STATUS", "CREATED"].map(dim), ...runs.map((r) => [r.id, r.workflow, statusWord(r.status), r.createdAt])]));
+    });
+
+  program
+    .command("show")
+    .description("show a run: status, steps, outputs, error")
+    .argument("<id>", "run id")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { json?: boolean }) => {
+      const run = await (await client()).request<RunView>("GET", `/runs/${encodeURIComponent(id)}`);
+      if (o.json) return printJson(run);
+      out(`${bold(run.id)}  ${run.workflow}  ${statusWord(run.status)}`);
+      if (run.error) out(red(`error: ${run.error}`));
+      out(table([["STEP", "PHASE", "STATUS", "ATTEMPT", "EXIT"].map(dim), ...(run.steps ?? []).map((s) => [s.id, s.phase, statusWord(s.status), String(s.attempt), s.exitCode === null ? "" : String(s.exitCode)])]));
+      for (const [k, v] of Object.entries(run.outputs ?? {})) out(`${bold(k)} = ${v}`);
+    });
+
+  program
+    .command("logs")
+    .description("print a run's events; -f follows until the run ends")
+    .argument("<id>", "run id")
+    .option("-f, --follow", "keep following live")
+    .option("--since <seq>", "only events after this sequence number", "0")
+    .option("--json", "print events as JSON lines")
+    .action(async (id: string, o: { follow?: boolean; since: string; json?: boolean }) => {
+      const api = await client();
+      const print = (e: ApiEvent) => {
+        const line = o.json ? JSON.stringify(e) : renderEvent(e);
+        if (line) out(line);
+      };
+      if (o.follow) {
+        await api.follow(id, Number(o.since) || 0, print);
+        return;
+      }
+      const { events } = await api.request<{ events: ApiEvent[] }>(
+        "GET",
+        `/operations/${encodeURIComponent(id)}/events?since=${Number(o.since) || 0}&limit=5000`,
+      );
+      events.forEach(print);
+    });
+
+  program
+    .command("cancel")
+    .description("cancel a run: its running steps are killed, teardown runs")
+    .argument("<id>", "run id")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { json?: boolean }) => {
+      const run = await (await client()).request<RunView>("POST", `/runs/${encodeURIComponent(id)}/cancel`);
+      if (o.json) printJson(run);
+      else out(`cancelling ${run.id}`);
+    });
+
+  program
+    .command("rerun")
+    .description("start a new run with the same workflow and inputs")
+    .argument("<id>", "run id")
+    .option("-f, --follow", "follow the new run")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { follow?: boolean; json?: boolean }) => {
+      const api = await client();
+      const run = await api.request<RunView>("POST", `/runs/${encodeURIComponent(id)}/rerun`);
+      if (!o.follow) return o.json ? printJson(run) : out(run.id);
+      out(`${bold("▶")} run ${bold(run.id)} (${run.workflow}), re-run of ${id}`);
+      const status = await followRun(api, run.id, o.json ?? false);
+      process.exitCode = status === "succeeded" ? 0 : 1;
+    });
+
+  program
+    .command("validate")
+    .description("check a workflow file (no server needed); problems are printed as file:line:column")
+    .argument("<file>", "workflow YAML file")
+    .option("--json", "print JSON")
+    .action(async (file: string, o: { json?: boolean }) => {
+      const result = parseWorkflow(await readWorkflowFile(file), file);
+      if (o.json) printJson(result.ok ? { valid: true, errors: [], workflow: result.workflow } : { valid: false, errors: result.errors });
+      else if (result.ok) out(`${file}: ok (${result.workflow.steps.length} steps, ${result.workflow.teardown.length} teardown)`);
+      else result.errors.forEach((e) => process.stderr.write(red(formatIssue(e)) + "\n"));
+      if (!result.ok) process.exitCode = 1;
+    });
+}

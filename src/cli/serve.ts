@@ -1,0 +1,80 @@
+import os from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { loadConfig } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { Runner } from "../runner/runner.ts";
+import { startShipyard } from "../shipyard.ts";
+import { CliError } from "./client.ts";
+import { bold, dim } from "./render.ts";
+
+/** Run `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(dim(`\n${signal}: stopping…\n`));
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+/** Register `up` and `runner`. */
+export function registerServerCommands(program: Command): void {
+  program
+    .command("up")
+    .description("start Shipyard: embedded PostgreSQL (unless DATABASE_URL), the API server, the workflow engine and a local runner")
+    .option("--no-runner", "do not start the local runner")
+    .action(async (o: { runner: boolean }) => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel);
+      const t0 = Date.now();
+      const shipyard = await startShipyard(config, log, { localRunner: o.runner });
+      onShutdown(() => shipyard.stop());
+      process.stdout.write(
+        [
+          `${bold("Shipyard is up")} at ${bold(shipyard.url)}  ${dim(`(${Date.now() - t0} ms)`)}`,
+          `  admin token: ${shipyard.adminTokenFile}`,
+          `  data:        ${config.dataDir}${config.databaseUrl ? " (database: DATABASE_URL)" : ""}`,
+          `  try:         npx shipyard run examples/hello.yaml --input who=you`,
+          `  API:         ${shipyard.url}/api/v1/openapi.json   metrics: ${shipyard.url}/metrics`,
+          dim("  Ctrl-C stops everything."),
+          "",
+        ].join("\n"),
+      );
+    });
+
+  program
+    .command("runner")
+    .description("run steps for a Shipyard server (from this or another machine)")
+    .option("--server <url>", "server URL (default: SHIPYARD_URL)")
+    .option("--token <token>", "API token (default: SHIPYARD_TOKEN); an admin token makes a runner shared by all workspaces")
+    .option("--name <name>", "runner name, unique per workspace", os.hostname())
+    .option("--labels <list>", "comma-separated labels", "")
+    .option("--slots <n>", "steps run at once", "4")
+    .option("--work-dir <dir>", "where run workspaces live", ".shipyard-runner")
+    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string }) => {
+      const server = o.server ?? process.env.SHIPYARD_URL;
+      const token = o.token ?? process.env.SHIPYARD_TOKEN;
+      if (!server || !token) throw new CliError("a runner needs --server URL and --token T (or SHIPYARD_URL and SHIPYARD_TOKEN)");
+      const slots = Number(o.slots);
+      if (!Number.isInteger(slots) || slots < 1 || slots > 256) throw new CliError(`--slots must be an integer from 1 to 256, got "${o.slots}"`);
+      const log = createLogger(process.env.SHIPYARD_LOG_LEVEL ?? "info", "shipyard-runner");
+      const runner = new Runner({
+        serverUrl: server,
+        token,
+        name: o.name,
+        labels: o.labels.split(",").map((l) => l.trim()).filter(Boolean),
+        slots,
+        workDir: path.resolve(o.workDir),
+        log,
+      });
+      onShutdown(() => runner.stop());
+      await runner.start();
+    });
+}

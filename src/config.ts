@@ -1,0 +1,45 @@
+import path from "node:path";
+import { z } from "zod";
+
+/** Environment read once at boot; every setting is optional. */
+const EnvSchema = z.object({
+  SHIPYARD_DATA_DIR: z.string().min(1).optional(),
+  SHIPYARD_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
+  SHIPYARD_HOST: z.string().min(1).default("127.0.0.1"),
+  SHIPYARD_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SHIPYARD_EXECUTOR_ID: z.string().min(1).default("local"),
+  SHIPYARD_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  SHIPYARD_RUNNER_SLOTS: z.coerce.number().int().min(1).max(256).default(8),
+  DATABASE_URL: z.string().url().optional(),
+});
+
+export interface Config {
+  dataDir: string;
+  port: number;
+  host: string;
+  pgPort: number;
+  databaseUrl?: string;
+  executorId: string;
+  logLevel: string;
+  runnerSlots: number;
+}
+
+/** Parse the process environment into a Config, with a readable error for bad values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid environment:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    dataDir: path.resolve(cwd, e.SHIPYARD_DATA_DIR ?? ".shipyard"),
+    port: e.SHIPYARD_PORT,
+    host: e.SHIPYARD_HOST,
+    pgPort: e.SHIPYARD_PG_PORT ?? (e.SHIPYARD_PORT === 0 ? 0 : e.SHIPYARD_PORT + 1),
+    databaseUrl: e.DATABASE_URL,
+    executorId: e.SHIPYARD_EXECUTOR_ID,
+    logLevel: e.SHIPYARD_LOG_LEVEL,
+    runnerSlots: e.SHIPYARD_RUNNER_SLOTS,
+  };
+}

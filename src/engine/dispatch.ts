@@ -1,0 +1,158 @@
+import type { PoolClient, Queryable } from "../db/pool.ts";
+import { appendEvents } from "../events/store.ts";
+
+/**
+ * Hands shell steps to runners. Runners are remote processes connected to some server, so a DBOS queue
+ * (which hands work to DBOS executors) cannot reach them; instead a task row is assigned to a runner with a
+ * free slot under a row lock, and NOTIFY tells the server holding that runner's connection to send it.
+ * Waiting for the result, retrying and timing out are the run workflow's job (DBOS), not this module's.
+ */
+
+export const DISPATCH_CHANNEL = "shipyard_dispatch";
+export const QUEUED_CHANNEL = "shipyard_queued";
+export const CANCEL_CHANNEL = "shipyard_cancel";
+
+/** What a runner needs to execute one attempt of a step. */
+export interface TaskSpec {
+  command: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  delayMs?: number;
+}
+
+/** A task as sent to a runner. */
+export interface TaskMessage {
+  taskId: string;
+  dispatch: number;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  spec: TaskSpec;
+}
+
+interface TaskRow {
+  id: string;
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  dispatch: number;
+  spec: TaskSpec;
+  runner_id: string | null;
+  workspace_id: string;
+}
+
+/** Task ids are derived, so a re-executed workflow step finds the task it already created. */
+export function taskId(runId: string, stepId: string, attempt: number): string {
+  return `${runId}:${stepId}:${attempt}`;
+}
+
+/** Create a task (idempotent) and give it to a runner with a free slot when one is online. */
+export async function enqueueTask(
+  client: PoolClient,
+  t: { runId: string; stepId: string; attempt: number; workspaceId: string; spec: TaskSpec },
+): Promise<void> {
+  const id = taskId(t.runId, t.stepId, t.attempt);
+  const created = await client.query(
+    `insert into tasks (id, run_id, step_id, attempt, workspace_id, workflow_id, spec, status)
+     values ($1, $2, $3, $4, $5, $2, $6, 'queued') on conflict (id) do nothing`,
+    [id, t.runId, t.stepId, t.attempt, t.workspaceId, JSON.stringify(t.spec)],
+  );
+  if (created.rowCount === 0) return;
+  await placeTask(client, id, t.workspaceId);
+}
+
+/** Assign a queued task to the least busy online runner of its workspace, or announce it as waiting. */
+export async function placeTask(client: PoolClient, id: string, workspaceId: string): Promise<void> {
+  const runner = await client.query<{ id: string; name: string }>(
+    `select r.id, r.name from runners r
+     where r.status = 'online' and (r.workspace_id is null or r.workspace_id = $1)
+       and r.slots > (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned')
+     order by (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned'), r.connected_at
+     limit 1 for update of r skip locked`,
+    [workspaceId],
+  );
+  const r = runner.rows[0];
+  if (!r) {
+    await client.query("select pg_notify($1, $2)", [QUEUED_CHANNEL, workspaceId]);
+    return;
+  }
+  const assigned = await client.query<TaskRow>(
+    `update tasks set status = 'assigned', runner_id = $2, dispatch = dispatch + 1, assigned_at = now()
+     where id = $1 and status = 'queued' returning *`,
+    [id, r.id],
+  );
+  const row = assigned.rows[0];
+  if (row) await markStepRunning(client, row, r.name);
+}
+
+/** Claim up to the runner's free slots from the queued tasks it may serve, oldest first. */
+export async function claimQueuedTasks(client: PoolClient, runnerId: string): Promise<number> {
+  const runner = await client.query<{ name: string; workspace_id: string | null; free: number; status: string }>(
+    `select r.name, r.workspace_id, r.status,
+            r.slots - (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned')::int as free
+     from runners r where r.id = $1 for update`,
+    [runnerId],
+  );
+  const r = runner.rows[0];
+  if (!r || r.status !== "online" || r.free <= 0) return 0;
+  const claimed = await client.query<TaskRow>(
+    `with picked as (
+       select id from tasks where status = 'queued' and ($2::text is null or workspace_id = $2)
+       order by created_at limit $3 for update skip locked)
+     update tasks t set status = 'assigned', runner_id = $1, dispatch = t.dispatch + 1, assigned_at = now()
+     from picked where t.id = picked.id returning t.*`,
+    [runnerId, r.workspace_id, r.free],
+  );
+  for (const row of claimed.rows) await markStepRunning(client, row, r.name);
+  return claimed.rowCount ?? 0;
+}
+
+async function markStepRunning(client: PoolClient, task: TaskRow, runnerName: string): Promise<void> {
+  await client.query(
+    `update run_steps set status = 'running', runner_id = $3, started_at = coalesce(started_at, now())
+     where run_id = $1 and step_id = $2`,
+    [task.run_id, task.step_id, task.runner_id],
+  );
+  await appendEvents(client, task.run_id, [
+    {
+      type: "step",
+      payload: { stepId: task.step_id, status: "running", attempt: task.attempt, runner: runnerName },
+      dedupeKey: `step:${task.step_id}:${task.attempt}:running:${task.dispatch}`,
+    },
+  ]);
+  await client.query("select pg_notify($1, $2)", [DISPATCH_CHANNEL, task.runner_id]);
+}
+
+/** Tasks assigned to a runner, as messages to send it. */
+export async function assignedTasks(db: Queryable, runnerId: string): Promise<TaskMessage[]> {
+  const res = await db.query<TaskRow>(
+    "select * from tasks where runner_id = $1 and status = 'assigned' order by assigned_at",
+    [runnerId],
+  );
+  return res.rows.map((t) => ({
+    taskId: t.id,
+    dispatch: t.dispatch,
+    runId: t.run_id,
+    stepId: t.step_id,
+    attempt: t.attempt,
+    spec: t.spec,
+  }));
+}
+
+/** Put a task whose runner vanished back in line (only if it is still that dispatch). */
+export async function requeueTask(client: PoolClient, id: string, dispatch: number): Promise<boolean> {
+  const res = await client.query<{ workspace_id: string }>(
+    `update tasks set status = 'queued', runner_id = null where id = $1 and dispatch = $2 and status = 'assigned'
+     returning workspace_id`,
+    [id, dispatch],
+  );
+  const row = res.rows[0];
+  if (!row) return false;
+  await placeTask(client, id, row.workspace_id);
+  return true;
+}
+
+/** Ask the server holding a runner to kill a task's process tree. */
+export async function requestKill(client: PoolClient, runnerId: string, id: string): Promise<void> {
+  await client.query("select pg_notify($1, $2)", [CANCEL_CHANNEL, JSON.stringify({ runnerId, taskId: id })]);
+}

@@ -1,0 +1,48 @@
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../logger.ts";
+import { setEngineDeps } from "./context.ts";
+import { registerQueues } from "./queues.ts";
+import "./run-workflow.ts";
+import { scheduleSweeper } from "./sweeper.ts";
+
+/**
+ * Pinned rather than DBOS's default code hash: recovery after an upgrade must still find pending runs.
+ * Bump it only for a change that makes old in-flight workflows unsafe to resume.
+ */
+export const ENGINE_VERSION = "shipyard-engine-1";
+
+export interface EngineOptions {
+  databaseUrl: string;
+  pool: Pool;
+  log: Logger;
+  /** Stable per worker process: DBOS recovers a crashed executor's workflows when the same id starts again. */
+  executorId: string;
+}
+
+/** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
+export async function startEngine(o: EngineOptions): Promise<void> {
+  setEngineDeps({ pool: o.pool, log: o.log });
+  const dbosLog = o.log.child({ component: "dbos" });
+  DBOS.setConfig({
+    name: "shipyard",
+    systemDatabaseUrl: o.databaseUrl,
+    executorID: o.executorId,
+    applicationVersion: ENGINE_VERSION,
+    schedulerPollingIntervalMs: 1000,
+    logger: {
+      info: (e: unknown) => dbosLog.debug(String(e)),
+      debug: (e: unknown) => dbosLog.trace(String(e)),
+      warn: (e: unknown) => dbosLog.warn(String(e)),
+      error: (e: unknown) => dbosLog.error(e instanceof Error ? e.message : String(e)),
+    },
+  });
+  await DBOS.launch();
+  await registerQueues();
+  await scheduleSweeper();
+}
+
+/** Stop DBOS (in-flight workflows stay pending and are recovered by the next start). */
+export async function stopEngine(): Promise<void> {
+  await DBOS.shutdown();
+}

@@ -1,0 +1,94 @@
+import type { Pool } from "../db/pool.ts";
+import type { Logger } from "../logger.ts";
+import type { Notifier } from "./notifier.ts";
+import { EVENTS_CHANNEL, readEvents, type StoredEvent } from "./store.ts";
+
+type Listener = (events: StoredEvent[]) => void;
+
+interface Subscriber {
+  cursor: number;
+  listener: Listener;
+}
+
+interface Topic {
+  subscribers: Set<Subscriber>;
+  pumping: boolean;
+  again: boolean;
+}
+
+/**
+ * Fans persisted events out to in-process subscribers (SSE, WebSocket). Every delivery is read from the
+ * events table, so a subscriber gets each sequence number exactly once and in order, whether it was
+ * replayed after a reconnect or announced live by NOTIFY.
+ */
+export class EventHub {
+  private readonly topics = new Map<string, Topic>();
+
+  constructor(
+    private readonly pool: Pool,
+    notifier: Notifier,
+    private readonly log: Logger,
+  ) {
+    void notifier.on(EVENTS_CHANNEL, (payload) => {
+      const op = payload.slice(0, payload.lastIndexOf(":"));
+      if (this.topics.has(op)) this.pump(op);
+    });
+    // Notifications sent while the LISTEN connection was down are lost: re-read every watched operation.
+    notifier.onReconnect = () => {
+      for (const op of this.topics.keys()) this.pump(op);
+    };
+  }
+
+  /** Deliver every event after `since`, then each new one, until the returned function is called. */
+  subscribe(operationId: string, since: number, listener: Listener): () => void {
+    const topic = this.topics.get(operationId) ?? { subscribers: new Set<Subscriber>(), pumping: false, again: false };
+    this.topics.set(operationId, topic);
+    const sub: Subscriber = { cursor: since, listener };
+    topic.subscribers.add(sub);
+    this.pump(operationId);
+    return () => {
+      topic.subscribers.delete(sub);
+      if (topic.subscribers.size === 0 && this.topics.get(operationId) === topic) this.topics.delete(operationId);
+    };
+  }
+
+  /** Number of operations with live subscribers (a gauge for /metrics). */
+  get watchedOperations(): number {
+    return this.topics.size;
+  }
+
+  private pump(operationId: string): void {
+    const topic = this.topics.get(operationId);
+    if (!topic) return;
+    if (topic.pumping) {
+      topic.again = true;
+      return;
+    }
+    topic.pumping = true;
+    void this.drain(operationId, topic)
+      .catch((err: Error) => this.log.warn({ err: err.message, operationId }, "event delivery failed"))
+      .finally(() => {
+        topic.pumping = false;
+        if (topic.again) {
+          topic.again = false;
+          this.pump(operationId);
+        }
+      });
+  }
+
+  private async drain(operationId: string, topic: Topic): Promise<void> {
+    for (;;) {
+      if (topic.subscribers.size === 0) return;
+      const from = Math.min(...[...topic.subscribers].map((s) => s.cursor));
+      const batch = await readEvents(this.pool, operationId, from, 500);
+      if (batch.length === 0) return;
+      for (const sub of topic.subscribers) {
+        const mine = batch.filter((e) => e.seq > sub.cursor);
+        if (mine.length === 0) continue;
+        sub.cursor = mine[mine.length - 1]!.seq;
+        sub.listener(mine);
+      }
+      if (batch.length < 500) return;
+    }
+  }
+}

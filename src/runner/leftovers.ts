@@ -1,0 +1,57 @@
+import { promises as fs } from "node:fs";
+import type { Logger } from "../logger.ts";
+
+/**
+ * Step processes run in process groups of their own, so a runner killed with -9 leaves them behind.
+ * Their group ids are kept in a file; the next runner start kills any that are still step shells.
+ */
+export class LeftoverProcesses {
+  private readonly pids = new Map<string, number>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Kill the process groups recorded by an earlier runner on this work dir. */
+  async killAll(): Promise<void> {
+    const text = await fs.readFile(this.file, "utf8").catch(() => "{}");
+    let recorded: Record<string, number> = {};
+    try {
+      recorded = JSON.parse(text) as Record<string, number>;
+    } catch {
+      // a torn write: nothing trustworthy to kill
+    }
+    for (const [taskId, pid] of Object.entries(recorded)) {
+      const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+      // Only a step shell we started (guards against the pid having been reused).
+      if (!cmdline.includes("--noprofile\0--norc\0-eo\0pipefail")) continue;
+      this.log.warn({ taskId, pid }, "killing a step left running by an earlier runner");
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await fs.writeFile(this.file, "{}");
+  }
+
+  /** Remember a running step's process group. */
+  add(taskId: string, pid: number): Promise<void> {
+    this.pids.set(taskId, pid);
+    return this.save();
+  }
+
+  /** Forget a finished step. */
+  remove(taskId: string): Promise<void> {
+    this.pids.delete(taskId);
+    return this.save();
+  }
+
+  private save(): Promise<void> {
+    const snapshot = JSON.stringify(Object.fromEntries(this.pids));
+    this.writing = this.writing.then(() => fs.writeFile(this.file, snapshot).catch(() => undefined));
+    return this.writing;
+  }
+}

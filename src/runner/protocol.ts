@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { TaskResult } from "../engine/messages.ts";
+
+/** The runner/server WebSocket protocol: JSON text frames, validated on both sides. */
+
+export const PROTOCOL_VERSION = 1;
+export const RUNNER_PATH = "/api/v1/runners/connect";
+
+const TaskSpec = z.object({
+  command: z.string(),
+  env: z.record(z.string(), z.string()),
+  timeoutMs: z.number().int().positive().optional(),
+  delayMs: z.number().int().nonnegative().optional(),
+});
+
+export const TaskMessage = z.object({
+  taskId: z.string(),
+  dispatch: z.number().int(),
+  runId: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int(),
+  spec: TaskSpec,
+});
+export type TaskMessage = z.infer<typeof TaskMessage>;
+
+export const LogLine = z.object({ stream: z.enum(["stdout", "stderr"]), line: z.string(), time: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
+
+export const RunnerMessage = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("hello"),
+    protocol: z.number().int(),
+    name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only"),
+    labels: z.array(z.string().max(100)).max(50),
+    slots: z.number().int().min(1).max(256),
+    version: z.string().max(50),
+    running: z.array(z.object({ taskId: z.string(), dispatch: z.number().int() })),
+  }),
+  z.object({ type: z.literal("log"), taskId: z.string(), dispatch: z.number().int(), stepId: z.string(), attempt: z.number().int(), lines: z.array(LogLine).max(5000) }),
+  z.object({ type: z.literal("result") }).merge(TaskResult),
+]);
+export type RunnerMessage = z.infer<typeof RunnerMessage>;
+
+export const ServerMessage = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("welcome"), runnerId: z.string(), pingIntervalMs: z.number().int() }),
+  z.object({ type: z.literal("task"), task: TaskMessage }),
+  z.object({ type: z.literal("cancel"), taskId: z.string() }),
+  z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -1,0 +1,203 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import WebSocket from "ws";
+import type { Logger } from "../logger.ts";
+import type { TaskResult } from "../engine/messages.ts";
+import { executeTask } from "./execute.ts";
+import { LeftoverProcesses } from "./leftovers.ts";
+import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
+
+export interface RunnerOptions {
+  serverUrl: string;
+  token: string;
+  name: string;
+  labels: string[];
+  slots: number;
+  /** Holds the run workspaces and scratch files. */
+  workDir: string;
+  log: Logger;
+  version?: string;
+}
+
+interface Running {
+  task: TaskMessage;
+  abort: AbortController;
+  lines: LogLine[];
+}
+
+const LOG_FLUSH_MS = 15;
+const MAX_BACKOFF_MS = 5000;
+const SILENCE_LIMIT_MS = 30_000;
+
+/**
+ * A runner: holds one WebSocket to a server, executes the tasks it is sent and reports logs and results.
+ * It never touches the database; when the connection drops it keeps working, buffers results and
+ * reconnects with backoff, telling the server which tasks it still has.
+ */
+export class Runner {
+  private ws: WebSocket | null = null;
+  private readonly running = new Map<string, Running>();
+  private readonly unsent: RunnerMessage[] = [];
+  private stopped = false;
+  private backoff = 200;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private lastHeard = Date.now();
+  private readonly leftovers: LeftoverProcesses;
+  private welcomed: (() => void) | null = null;
+  runnerId: string | null = null;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.leftovers = new LeftoverProcesses(path.join(opts.workDir, "processes.json"), opts.log);
+  }
+
+  /** Connect; resolves once the server has accepted this runner. */
+  async start(): Promise<void> {
+    await fs.mkdir(this.opts.workDir, { recursive: true });
+    await this.leftovers.killAll();
+    const ready = new Promise<void>((resolve) => (this.welcomed = resolve));
+    this.connect();
+    await ready;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = this.opts.serverUrl.replace(/^http/, "ws").replace(/\/$/, "") + RUNNER_PATH;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, maxPayload: 16 * 1024 * 1024 });
+    this.ws = ws;
+    ws.on("open", () => {
+      this.lastHeard = Date.now();
+      this.send({
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        name: this.opts.name,
+        labels: this.opts.labels,
+        slots: this.opts.slots,
+        version: this.opts.version ?? "0.1.0",
+        running: [...this.running.values()].map((r) => ({ taskId: r.task.taskId, dispatch: r.task.dispatch })),
+      });
+    });
+    ws.on("pong", () => (this.lastHeard = Date.now()));
+    ws.on("ping", () => (this.lastHeard = Date.now()));
+    ws.on("message", (data) => {
+      this.lastHeard = Date.now();
+      this.onMessage(String(data));
+    });
+    ws.on("close", (code, reason) => {
+      if (this.ws === ws) this.ws = null;
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      if (this.stopped) return;
+      this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
+      setTimeout(() => this.connect(), this.backoff).unref();
+      this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
+    });
+    ws.on("error", (err) => this.opts.log.debug({ err: err.message }, "runner connection error"));
+    // The server may vanish without a close frame (kill -9, network): silence means reconnect.
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastHeard > SILENCE_LIMIT_MS) ws.terminate();
+      else if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, 5000);
+    this.heartbeat.unref();
+  }
+
+  private onMessage(text: string): void {
+    let parsed: ServerMessage;
+    try {
+      parsed = ServerMessage.parse(JSON.parse(text));
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, "ignoring a malformed server message");
+      return;
+    }
+    switch (parsed.type) {
+      case "welcome":
+        this.runnerId = parsed.runnerId;
+        this.backoff = 200;
+        for (const m of this.unsent.splice(0)) this.send(m);
+        this.opts.log.info({ runnerId: parsed.runnerId, name: this.opts.name }, "runner connected");
+        this.welcomed?.();
+        this.welcomed = null;
+        return;
+      case "task":
+        return this.runTask(parsed.task);
+      case "cancel":
+        this.running.get(parsed.taskId)?.abort.abort();
+        return;
+      case "error":
+        this.opts.log.error({ code: parsed.code }, parsed.message);
+        return;
+    }
+  }
+
+  private runTask(task: TaskMessage): void {
+    const current = this.running.get(task.taskId);
+    if (current && current.task.dispatch >= task.dispatch) return; // already running this dispatch
+    current?.abort.abort();
+    const entry: Running = { task, abort: new AbortController(), lines: [] };
+    this.running.set(task.taskId, entry);
+    void executeTask(task, {
+      workdir: path.join(this.opts.workDir, "workspaces", task.runId),
+      scratchDir: path.join(this.opts.workDir, "tmp"),
+      signal: entry.abort.signal,
+      onLines: (lines) => {
+        entry.lines.push(...lines);
+        this.scheduleFlush();
+      },
+      onSpawn: (pid) => this.leftovers.add(task.taskId, pid),
+    })
+      .catch((err: Error): Omit<TaskResult, "taskId" | "dispatch"> => ({
+        status: "failed",
+        exitCode: null,
+        outputs: {},
+        error: `runner error: ${err.message}`,
+        durationMs: 0,
+      }))
+      .then((result) => {
+        this.flushLogs();
+        if (this.running.get(task.taskId) === entry) this.running.delete(task.taskId);
+        void this.leftovers.remove(task.taskId);
+        this.send({ type: "result", taskId: task.taskId, dispatch: task.dispatch, ...result }, true);
+      });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flushLogs(), LOG_FLUSH_MS);
+  }
+
+  private flushLogs(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    for (const r of this.running.values()) {
+      if (r.lines.length === 0) continue;
+      const lines = r.lines.splice(0);
+      this.send({ type: "log", taskId: r.task.taskId, dispatch: r.task.dispatch, stepId: r.task.stepId, attempt: r.task.attempt, lines });
+    }
+  }
+
+  /** Send now, or keep for after the reconnect when `mustArrive` (results must not be lost). */
+  private send(msg: RunnerMessage, mustArrive = false): void {
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN && (msg.type === "hello" || this.runnerId !== null)) {
+      ws.send(JSON.stringify(msg));
+    } else if (mustArrive) {
+      this.unsent.push(msg);
+    }
+  }
+
+  /** Names and states of the tasks in progress (for tests and status output). */
+  get activeTasks(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Kill running tasks and disconnect. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const r of this.running.values()) r.abort.abort();
+    const deadline = Date.now() + 5000;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.flushLogs();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.ws?.close(1001, "runner stopping");
+    this.ws = null;
+  }
+}

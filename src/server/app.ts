@@ -1,0 +1,71 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { ShipyardError } from "../domain/errors.ts";
+import { requireAuth, type AppEnv } from "./auth.ts";
+import type { ServerDeps } from "./deps.ts";
+import { errorHandler } from "./problem.ts";
+import { operationRoutes } from "./routes/operations.ts";
+import { runnerRoutes } from "./routes/runners.ts";
+import { runRoutes } from "./routes/runs.ts";
+import { workflowRoutes } from "./routes/workflows.ts";
+import { workspaceRoutes } from "./routes/workspaces.ts";
+
+/** Largest request body accepted (a workflow document is far smaller). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Build the HTTP app: health, metrics, and the authenticated /api/v1 with its OpenAPI document. */
+export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  const onError = errorHandler(deps.log);
+  app.onError(onError);
+  app.notFound((c) => onError(new ShipyardError("not_found", `no route for ${c.req.method} ${c.req.path}`, 404), c));
+  app.use(async (c, next) => {
+    await next();
+    deps.metrics.httpRequests.inc({ method: c.req.method, status: String(c.res.status) });
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/readyz", async (c) => {
+    const db = await deps.pool.query("select 1").then(() => true, () => false);
+    const ready = db && deps.isReady();
+    return c.json({ ready, database: db, engine: deps.isReady() }, ready ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    const text = await deps.metrics.registry.metrics();
+    return c.body(text, 200, { "content-type": deps.metrics.registry.contentType });
+  });
+
+  const api = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        const first = errors[0];
+        throw new ShipyardError("invalid_request", first ? `${first.path || "body"}: ${first.message}` : "invalid request", 400, errors);
+      }
+    },
+  });
+  api.onError(onError);
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Shipyard API", version: "1", description: "Durable workflows, runners and live events." },
+    security: [{ bearer: [] }],
+  });
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+      },
+    }),
+  );
+  api.use("*", async (c, next) => (c.req.path.endsWith("/openapi.json") ? next() : requireAuth(deps.pool)(c, next)));
+  workspaceRoutes(deps, api);
+  workflowRoutes(api);
+  runRoutes(deps, api);
+  operationRoutes(deps, api);
+  runnerRoutes(deps, api);
+  app.route("/api/v1", api);
+  return app;
+}

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Queryable } from "../db/pool.ts";
+
+/** Prometheus metrics; gauges are read from the database at scrape time, so every server reports the same truth. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly stepDuration: Histogram<"status">;
+  readonly httpRequests: Counter<"method" | "status">;
+
+  constructor(db: Queryable) {
+    collectDefaultMetrics({ register: this.registry, prefix: "shipyard_process_" });
+    this.stepDuration = new Histogram({
+      name: "shipyard_step_duration_seconds",
+      help: "Duration of step attempts on runners",
+      labelNames: ["status"],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+      registers: [this.registry],
+    });
+    this.httpRequests = new Counter({
+      name: "shipyard_http_requests_total",
+      help: "HTTP requests served",
+      labelNames: ["method", "status"],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: "shipyard_runs",
+      help: "Workflow runs by status",
+      labelNames: ["status"],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const s of ["pending", "running", "succeeded", "failed", "cancelled"]) this.set({ status: s }, 0);
+        const res = await db.query<{ status: string; n: number }>(
+          "select status, count(*)::int as n from operations where kind = 'workflow' group by status",
+        );
+        for (const r of res.rows) this.set({ status: r.status }, r.n);
+      },
+    });
+    new Gauge({
+      name: "shipyard_queue_depth",
+      help: "Work waiting: runs in DBOS queues and step tasks waiting for a runner",
+      labelNames: ["queue"],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const runs = await db.query<{ queue_name: string; n: number }>(
+          "select queue_name, count(*)::int as n from dbos.workflow_status where status = 'ENQUEUED' and queue_name is not null group by queue_name",
+        ).catch(() => ({ rows: [] as { queue_name: string; n: number }[] }));
+        for (const r of runs.rows) this.set({ queue: r.queue_name }, r.n);
+        const tasks = await db.query<{ n: number }>("select count(*)::int as n from tasks where status = 'queued'");
+        this.set({ queue: "runner-tasks" }, tasks.rows[0]?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: "shipyard_runners",
+      help: "Runners by connection status",
+      labelNames: ["status"],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        this.set({ status: "online" }, 0);
+        this.set({ status: "offline" }, 0);
+        const res = await db.query<{ status: string; n: number }>("select status, count(*)::int as n from runners group by status");
+        for (const r of res.rows) this.set({ status: r.status }, r.n);
+      },
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { streamSSE } from "hono/streaming";
+import { notFound, ShipyardError } from "../../domain/errors.ts";
+import { readEvents, type StoredEvent } from "../../events/store.ts";
+import type { AppEnv } from "../auth.ts";
+import type { ServerDeps } from "../deps.ts";
+import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
+
+const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/** /operations/{id}/events: an operation's events as SSE (live, with replay) or as a JSON page. */
+export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/operations/{id}/events",
+      summary: "Events of an operation: SSE with Last-Event-ID / ?since=N replay, or JSON with Accept: application/json",
+      request: {
+        params: IdParam,
+        query: z.object({
+          since: z.coerce.number().int().min(0).optional().openapi({ description: "Replay events with seq > since" }),
+          limit: z.coerce.number().int().min(1).max(5000).default(1000).openapi({ description: "JSON mode page size" }),
+        }),
+        headers: z.object({ "last-event-id": z.string().regex(/^\d+$/).optional() }),
+      },
+      responses: {
+        200: {
+          description: "text/event-stream: `id:` is the sequence number, `event:` the type, `data:` the event as JSON; ends after the `complete` event",
+          content: { "text/event-stream": { schema: z.string() }, "application/json": { schema: z.object({ events: z.array(EventSchema) }) } },
+        },
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const header = c.req.valid("header")["last-event-id"];
+      const since = header !== undefined ? Number(header) : (query.since ?? 0);
+      const op = await deps.pool.query<{ status: string; last_seq: number }>(
+        "select status, last_seq from operations where id = $1 and workspace_id = $2",
+        [id, c.get("principal").workspaceId],
+      );
+      const row = op.rows[0];
+      if (!row) throw notFound("operation", id);
+      if ((c.req.header("accept") ?? "").includes("application/json")) {
+        return c.json({ events: await readEvents(deps.pool, id, since, query.limit) }, 200);
+      }
+      if (!deps.hub) throw new ShipyardError("unavailable", "live events are not available on this server", 503);
+      const hub = deps.hub;
+      const alreadyOver = FINAL.has(row.status) && since >= row.last_seq;
+      return streamSSE(c, async (stream) => {
+        if (alreadyOver) return;
+        await new Promise<void>((resolve) => {
+          let writing: Promise<unknown> = Promise.resolve();
+          let finished = false;
+          const finish = () => {
+            if (finished) return;
+            finished = true;
+            unsubscribe();
+            clearInterval(heartbeat);
+            void writing.then(() => resolve(), () => resolve());
+          };
+          const unsubscribe = hub.subscribe(id, since, (events: StoredEvent[]) => {
+            for (const e of events) {
+              if (finished) return;
+              writing = writing.then(() => stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) }));
+              if (e.type === "complete") finish();
+            }
+          });
+          const heartbeat = setInterval(() => {
+            writing = writing.then(() => stream.write(": heartbeat\n\n"));
+          }, deps.heartbeatMs);
+          stream.onAbort(finish);
+        });
+      }) as never;
+    },
+  );
+}

@@ -1,0 +1,90 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { notFound } from "../../domain/errors.ts";
+import { cancelRun, createRun, getRun, listRuns, rerun } from "../../engine/runs.ts";
+import type { AppEnv } from "../auth.ts";
+import type { ServerDeps } from "../deps.ts";
+import { CreateRunSchema, errorResponses, IdParam, RunSchema, RunStatusSchema, RunSummarySchema } from "../schemas.ts";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+/** /runs: start, list, show, cancel and re-run workflow runs. */
+export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs",
+      summary: "Start a run of a workflow document",
+      request: { body: { required: true, content: { "application/json": { schema: CreateRunSchema } } } },
+      responses: { 201: json(RunSchema, "The run, pending"), ...errorResponses(400, 401, 413, 422) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const run = await createRun(deps.pool, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file });
+      return c.json(run, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs",
+      summary: "List runs, newest first",
+      request: {
+        query: z.object({
+          status: RunStatusSchema.optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          before: z.string().max(100).optional().openapi({ description: "Return runs older than this run id" }),
+        }),
+      },
+      responses: { 200: json(z.object({ runs: z.array(RunSummarySchema) }), "Runs"), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json({ runs: await listRuns(deps.pool, c.get("principal").workspaceId, q) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{id}",
+      summary: "A run with its steps, outputs and error",
+      request: { params: IdParam },
+      responses: { 200: json(RunSchema, "The run"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const run = await getRun(deps.pool, c.get("principal").workspaceId, id);
+      if (!run) throw notFound("run", id);
+      return c.json(run, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{id}/cancel",
+      summary: "Cancel a run: kill its running steps, run teardown, end cancelled",
+      request: { params: IdParam },
+      responses: { 202: json(RunSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(await cancelRun(deps.pool, c.get("principal").workspaceId, id), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{id}/rerun",
+      summary: "Start a new run of the same workflow with the same inputs",
+      request: { params: IdParam },
+      responses: { 201: json(RunSchema, "The new run"), ...errorResponses(401, 404, 422) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      return c.json(await rerun(deps.pool, c.get("principal").workspaceId, id), 201);
+    },
+  );
+}

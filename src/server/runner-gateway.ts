@@ -1,0 +1,211 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { WebSocketServer, type WebSocket } from "ws";
+import { inTransaction, type Pool } from "../db/pool.ts";
+import { newId } from "../domain/ids.ts";
+import { assignedTasks, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
+import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
+import { appendEventsNow } from "../events/store.ts";
+import type { Notifier } from "../events/notifier.ts";
+import type { Logger } from "../logger.ts";
+import { RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
+import { bearerToken, resolveToken, type Principal } from "./auth.ts";
+import type { Metrics } from "./metrics.ts";
+
+interface Connection {
+  ws: WebSocket;
+  runnerId: string;
+  workspaceId: string | null;
+  sent: Set<string>;
+  /** Keeps a runner's log batches in order. */
+  chain: Promise<unknown>;
+}
+
+export interface GatewayOptions {
+  pool: Pool;
+  notifier: Notifier;
+  log: Logger;
+  metrics: Metrics;
+  serverId: string;
+  pingIntervalMs: number;
+}
+
+const runIdOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
+
+/**
+ * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
+ * assigned to them (woken by NOTIFY from whichever process assigned the task), turns their log lines into
+ * events and forwards their results to the waiting run workflow as DBOS messages.
+ */
+export class RunnerGateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  private readonly connections = new Map<string, Connection>();
+  private pinger: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: GatewayOptions) {}
+
+  /** Subscribe to dispatch notifications and start pinging runners. */
+  async start(): Promise<void> {
+    await this.o.notifier.on(DISPATCH_CHANNEL, (runnerId) => void this.deliver(runnerId));
+    await this.o.notifier.on(QUEUED_CHANNEL, (workspaceId) => {
+      for (const c of this.connections.values()) {
+        if (c.workspaceId === null || c.workspaceId === workspaceId) void this.claim(c.runnerId);
+      }
+    });
+    await this.o.notifier.on(CANCEL_CHANNEL, (payload) => {
+      const { runnerId, taskId } = JSON.parse(payload) as { runnerId: string; taskId: string };
+      this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
+    });
+    this.pinger = setInterval(() => {
+      for (const c of this.connections.values()) c.ws.ping();
+    }, this.o.pingIntervalMs);
+    this.pinger.unref();
+  }
+
+  /** Number of runners connected to this server. */
+  get connected(): number {
+    return this.connections.size;
+  }
+
+  /** Handle an HTTP upgrade on the runner path: 401 without a valid token. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const token = bearerToken(req.headers.authorization);
+    const principal = token ? await resolveToken(this.o.pool, token).catch(() => null) : null;
+    if (!principal) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\nunknown or missing runner token\n");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal));
+  }
+
+  private accept(ws: WebSocket, principal: Principal): void {
+    let conn: Connection | null = null;
+    const helloTimer = setTimeout(() => ws.close(4000, "expected hello"), 10_000);
+    ws.on("message", (data) => {
+      let msg: RunnerMessage;
+      try {
+        msg = RunnerMessage.parse(JSON.parse(String(data)));
+      } catch (err) {
+        this.sendTo({ ws } as Connection, { type: "error", code: "bad_message", message: (err as Error).message.slice(0, 500) });
+        return;
+      }
+      if (msg.type === "hello") {
+        clearTimeout(helloTimer);
+        void this.register(ws, principal, msg).then(
+          (c) => (conn = c),
+          (err: Error) => {
+            this.o.log.error({ err: err.message }, "runner registration failed");
+            ws.close(1011, "registration failed");
+          },
+        );
+        return;
+      }
+      if (!conn) return;
+      const c = conn;
+      c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => this.o.log.error({ err: err.message }, "runner message failed"));
+    });
+    ws.on("pong", () => {
+      if (conn) void this.o.pool.query("update runners set last_seen_at = now() where id = $1", [conn.runnerId]).catch(() => undefined);
+    });
+    ws.on("close", () => {
+      clearTimeout(helloTimer);
+      if (conn && this.connections.get(conn.runnerId) === conn) {
+        this.connections.delete(conn.runnerId);
+        // Offline at once (no new work); its tasks are declared lost by the sweeper after a grace period,
+        // unless it reconnects first and reports them still running.
+        void this.o.pool
+          .query("update runners set status = 'offline', last_seen_at = now() where id = $1 and server_id = $2", [conn.runnerId, this.o.serverId])
+          .catch(() => undefined);
+      }
+    });
+    ws.on("error", () => undefined);
+  }
+
+  private async register(ws: WebSocket, principal: Principal, hello: Extract<RunnerMessage, { type: "hello" }>): Promise<Connection> {
+    const workspaceId = principal.isAdmin ? null : principal.workspaceId;
+    const row = await this.o.pool.query<{ id: string }>(
+      `insert into runners (id, workspace_id, name, labels, slots, status, server_id, version, connected_at, last_seen_at)
+       values ($1, $2, $3, $4, $5, 'online', $6, $7, now(), now())
+       on conflict (coalesce(workspace_id, ''), name) do update set labels = excluded.labels, slots = excluded.slots,
+         status = 'online', server_id = excluded.server_id, version = excluded.version, connected_at = now(), last_seen_at = now()
+       returning id`,
+      [newId("rnr"), workspaceId, hello.name, JSON.stringify(hello.labels), hello.slots, this.o.serverId, hello.version],
+    );
+    const runnerId = row.rows[0]!.id;
+    this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
+    const conn: Connection = { ws, runnerId, workspaceId, sent: new Set(), chain: Promise.resolve() };
+    for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
+    this.connections.set(runnerId, conn);
+    // Tasks this runner held that it no longer has died with its previous incarnation.
+    const held = await assignedTasks(this.o.pool, runnerId);
+    for (const t of held) {
+      if (!conn.sent.has(`${t.taskId}#${t.dispatch}`)) await this.reportLost(t.taskId, t.dispatch, `runner ${hello.name} restarted`);
+    }
+    this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs });
+    this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null }, "runner online");
+    await this.claim(runnerId);
+    await this.deliver(runnerId);
+    return conn;
+  }
+
+  private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
+    if (msg.type === "log") {
+      await appendEventsNow(
+        this.o.pool,
+        runIdOf(msg.taskId),
+        msg.lines.map((l) => ({ type: "log" as const, payload: { stepId: msg.stepId, attempt: msg.attempt, stream: l.stream, line: l.line, time: l.time } })),
+      );
+      return;
+    }
+    if (msg.type !== "result") return;
+    const { type: _t, ...result } = msg;
+    this.o.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
+    const message: RunMessage = { type: "result", ...result };
+    await DBOS.send(runIdOf(msg.taskId), message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
+    // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message.
+    await this.o.pool.query("update tasks set status = 'reported', result = $3 where id = $1 and dispatch = $2 and status = 'assigned'", [
+      msg.taskId,
+      msg.dispatch,
+      JSON.stringify(result),
+    ]);
+    c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
+    await this.claim(c.runnerId);
+  }
+
+  /** Tell a run workflow that a task's runner is gone (idempotent per dispatch). */
+  private reportLost(taskId: string, dispatch: number, reason: string): Promise<void> {
+    const msg: RunMessage = { type: "lost", taskId, dispatch, reason };
+    return DBOS.send(runIdOf(taskId), msg, RUN_TOPIC, `lost:${taskId}:${dispatch}`);
+  }
+
+  private async claim(runnerId: string): Promise<void> {
+    if (!this.connections.has(runnerId)) return;
+    await inTransaction(this.o.pool, (client) => claimQueuedTasks(client, runnerId)).catch((err: Error) =>
+      this.o.log.warn({ err: err.message, runnerId }, "claiming queued tasks failed"),
+    );
+  }
+
+  private async deliver(runnerId: string): Promise<void> {
+    const conn = this.connections.get(runnerId);
+    if (!conn) return;
+    for (const task of await assignedTasks(this.o.pool, runnerId)) {
+      const key = `${task.taskId}#${task.dispatch}`;
+      if (conn.sent.has(key)) continue;
+      conn.sent.add(key);
+      this.sendTo(conn, { type: "task", task });
+    }
+  }
+
+  private sendTo(conn: Pick<Connection, "ws"> | undefined, msg: ServerMessage): void {
+    if (conn && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
+  }
+
+  /** Close every runner connection. */
+  async stop(): Promise<void> {
+    if (this.pinger) clearInterval(this.pinger);
+    for (const c of this.connections.values()) c.ws.close(1001, "server stopping");
+    this.connections.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { promises as fs } from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve, type ServerType } from "@hono/node-server";
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import type { Config } from "./config.ts";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
+import { migrate } from "./db/migrate.ts";
+import { createPool } from "./db/pool.ts";
+import { newId } from "./domain/ids.ts";
+import { startEngine, stopEngine } from "./engine/engine.ts";
+import { EventHub } from "./events/hub.ts";
+import { Notifier } from "./events/notifier.ts";
+import type { Logger } from "./logger.ts";
+import { RUNNER_PATH } from "./runner/protocol.ts";
+import { createApp } from "./server/app.ts";
+import { ensureAdminToken } from "./server/bootstrap.ts";
+import { Metrics } from "./server/metrics.ts";
+import { RunnerGateway } from "./server/runner-gateway.ts";
+
+export interface StartOptions {
+  /** Spawn the local runner process (default true). */
+  localRunner?: boolean;
+  pingIntervalMs?: number;
+  heartbeatMs?: number;
+}
+
+/** A started Shipyard: where it listens and how to stop it. */
+export interface Shipyard {
+  url: string;
+  adminToken: string;
+  adminTokenFile: string;
+  databaseUrl: string;
+  runner: ChildProcess | null;
+  stop(): Promise<void>;
+}
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin", "shipyard.js");
+
+/**
+ * `shipyard up`: the database (embedded unless DATABASE_URL), migrations, the DBOS engine, the API server
+ * with the runner gateway, and one local runner process. Stopping reverses the order.
+ */
+export async function startShipyard(config: Config, log: Logger, opts: StartOptions = {}): Promise<Shipyard> {
+  await fs.mkdir(config.dataDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: Error) => log.warn({ err: err.message }, "shutdown step failed"));
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const t0 = Date.now();
+      const db: EmbeddedDatabase = await startEmbeddedPostgres({ dir: path.join(config.dataDir, "pgdata"), port: config.pgPort, log });
+      cleanups.push(() => db.stop());
+      databaseUrl = db.url;
+      log.info({ port: db.port, ms: Date.now() - t0 }, "embedded PostgreSQL started");
+    }
+    const pool = createPool(databaseUrl, 30, (err) => log.warn({ err: err.message }, "database connection error"));
+    cleanups.push(() => pool.end());
+    const applied = await migrate(pool);
+    if (applied.length > 0) log.info({ applied }, "migrations applied");
+    const { token: adminToken, file: adminTokenFile } = await ensureAdminToken(pool, config.dataDir);
+
+    const notifier = new Notifier(databaseUrl, log);
+    await notifier.start();
+    cleanups.push(() => notifier.stop());
+    const hub = new EventHub(pool, notifier, log);
+    const metrics = new Metrics(pool);
+    let ready = false;
+    const pingIntervalMs = opts.pingIntervalMs ?? 10_000;
+    const gateway = new RunnerGateway({ pool, notifier, log, metrics, serverId: newId("srv"), pingIntervalMs });
+    await gateway.start();
+
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId });
+    cleanups.push(() => stopEngine());
+    ready = true;
+
+    const app = createApp({ pool, hub, log, metrics, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
+    const server: ServerType = await new Promise((resolve) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    });
+    server.on("upgrade", (req, socket, head) => {
+      if (new URL(req.url ?? "/", "http://x").pathname === RUNNER_PATH) void gateway.handleUpgrade(req, socket, head);
+      else socket.destroy();
+    });
+    cleanups.push(async () => {
+      await gateway.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+    await fs.writeFile(path.join(config.dataDir, "server.json"), JSON.stringify({ url, pid: process.pid }, null, 2));
+
+    let runner: ChildProcess | null = null;
+    if (opts.localRunner !== false) {
+      runner = spawnLocalRunner(url, adminToken, config, log);
+      const child = runner;
+      cleanups.push(() => stopChild(child));
+    }
+    return { url, adminToken, adminTokenFile, databaseUrl, runner, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function spawnLocalRunner(url: string, token: string, config: Config, log: Logger): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [BIN, "runner", "--server", url, "--name", "local", "--slots", String(config.runnerSlots), "--work-dir", path.join(config.dataDir, "runner")],
+    { env: { ...process.env, SHIPYARD_TOKEN: token }, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  child.on("exit", (code, signal) => {
+    if (code !== 0 && signal !== "SIGTERM") log.warn({ code, signal }, "local runner exited");
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
+  await exited;
+  clearTimeout(timer);
+}

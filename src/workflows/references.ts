@@ -1,0 +1,155 @@
+/** Checks every `${{ }}` in a workflow: syntax, and that each reference names something that will exist. */
+import { transitiveNeeds } from "./dag.ts";
+import { collectReferences, ExpressionError, parseExpression, type Reference } from "./expression.ts";
+import type { PathSegment, WorkflowIssue } from "./issues.ts";
+import type { SourceLocator } from "./locate.ts";
+import type { StepDef, WorkflowDef } from "./schema.ts";
+import { inferScriptOutputs, type KnownOutputs } from "./script-outputs.ts";
+import { didYouMean } from "./suggest.ts";
+import { findExpressions } from "./template.ts";
+
+/** Where an expression appears, which decides what it may read. */
+type Scope = { kind: "concurrency" } | { kind: "outputs" } | { kind: "step"; group: "steps" | "teardown"; step: StepDef; visible: Set<string> };
+
+const STEP_FIELDS = ["outputs", "status"];
+
+/** The outputs a step is known to produce: its declared list, else what its script visibly writes. */
+export function knownOutputs(step: StepDef): KnownOutputs {
+  return step.outputs ? new Set(step.outputs) : inferScriptOutputs(step.run);
+}
+
+class ReferenceChecker {
+  readonly issues: WorkflowIssue[] = [];
+  private readonly main: Map<string, StepDef>;
+  private readonly teardown: Map<string, StepDef>;
+
+  constructor(
+    private readonly def: WorkflowDef,
+    private readonly loc: SourceLocator,
+  ) {
+    this.main = new Map(def.steps.map((step) => [step.id, step]));
+    this.teardown = new Map(def.teardown.map((step) => [step.id, step]));
+  }
+
+  /** Checks a template string with any number of `${{ }}`. */
+  template(text: string, path: PathSegment[], scope: Scope): void {
+    let found;
+    try {
+      found = findExpressions(text);
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      this.issues.push(this.loc.issue(path, "bad_expression", `bad expression: ${error.message}`, error.offset));
+      return;
+    }
+    for (const { expr, exprOffset } of found) this.expression(expr, exprOffset, path, scope);
+  }
+
+  /** Checks an `if`, which is one expression written with or without `${{ }}`. */
+  condition(text: string, path: PathSegment[], scope: Scope): void {
+    let found;
+    try {
+      found = findExpressions(text);
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      this.issues.push(this.loc.issue(path, "bad_expression", `bad expression: ${error.message}`, error.offset));
+      return;
+    }
+    const [only] = found;
+    if (found.length === 0) return this.expression(text, 0, path, scope);
+    if (found.length === 1 && only && text.slice(0, only.offset).trim() === "" && text.slice(only.end).trim() === "") {
+      return this.expression(only.expr, only.exprOffset, path, scope);
+    }
+    const message = "an `if` must be a single expression: write it without ${{ }} or wrap the whole condition in one ${{ }}";
+    this.issues.push(this.loc.issue(path, "bad_expression", message, found[0]?.offset ?? 0));
+  }
+
+  private expression(expr: string, base: number, path: PathSegment[], scope: Scope): void {
+    try {
+      for (const ref of collectReferences(parseExpression(expr))) this.reference(ref, base + ref.offset, path, scope);
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      this.issues.push(this.loc.issue(path, "bad_expression", `bad expression \`${expr}\`: ${error.message}`, base + error.offset));
+    }
+  }
+
+  private reference(ref: Reference, offset: number, path: PathSegment[], scope: Scope): void {
+    const report = (code: string, message: string): void => void this.issues.push(this.loc.issue(path, code, message, offset));
+    const shown = [ref.root, ...ref.path].join(".");
+    if (ref.root === "inputs") {
+      const [name] = ref.path;
+      if (name === undefined || Object.prototype.hasOwnProperty.call(this.def.inputs, name)) return;
+      const declared = Object.keys(this.def.inputs);
+      const fix = declared.length === 0 ? "this workflow declares no inputs; add it under `inputs:`" : "declare it under `inputs:`";
+      return report("unknown_input", `unknown input "${name}" in ${shown}${didYouMean(name, declared)}; ${fix}`);
+    }
+    if (ref.root !== "steps") {
+      return report("unknown_reference", `unknown name "${ref.root}"; expressions can read inputs.<name>, steps.<id>.outputs.<name> and steps.<id>.status`);
+    }
+    if (scope.kind === "concurrency") {
+      return report("unknown_reference", "`concurrency` can only use inputs: it is decided before any step runs");
+    }
+    const [id, field, output] = ref.path;
+    if (id === undefined) return;
+    const target = this.main.get(id) ?? this.teardown.get(id);
+    if (!target) {
+      const all = [...this.main.keys(), ...this.teardown.keys()];
+      return report("unknown_reference", `unknown step "${id}" in ${shown}${didYouMean(id, all)}`);
+    }
+    const availability = this.availability(id, scope);
+    if (availability) return report(availability.code, availability.message);
+    if (field === undefined) return;
+    if (!STEP_FIELDS.includes(field)) {
+      return report("unknown_reference", `${shown}: a step has only "outputs" and "status"${didYouMean(field, STEP_FIELDS)}`);
+    }
+    if (field !== "outputs" || output === undefined) return;
+    const known = knownOutputs(target);
+    if (known === "unknown" || known.has(output)) return;
+    if (known.size === 0) {
+      return report(
+        "unknown_output",
+        `step "${id}" writes no outputs, so ${shown} is always empty; write "${output}=<value>" to $SHIPYARD_OUTPUT in its run script or declare outputs: [${output}]`,
+      );
+    }
+    const names = [...known];
+    report("unknown_output", `step "${id}" has no output "${output}"${didYouMean(output, names)}; its outputs are: ${names.join(", ")}`);
+  }
+
+  /** Explains why step `id` cannot be read from `scope`, or returns null when it can. */
+  private availability(id: string, scope: Scope): { code: string; message: string } | null {
+    const isTeardown = this.teardown.has(id);
+    if (scope.kind === "outputs") {
+      return isTeardown ? { code: "unknown_reference", message: `workflow outputs can only use main steps; "${id}" is a teardown step` } : null;
+    }
+    if (scope.kind !== "step") return null;
+    const self = scope.step.id;
+    if (id === self) return { code: "not_needed", message: `step "${self}" cannot read its own steps.${id}; outputs exist only after a step finishes` };
+    // Teardown runs after every main step, so any main step's result may be read (it may be missing if the step was skipped).
+    if (scope.group === "teardown" && !isTeardown) return null;
+    if (scope.group === "steps" && isTeardown) {
+      return { code: "not_needed", message: `step "${self}" cannot use teardown step "${id}": teardown runs after all main steps` };
+    }
+    if (scope.visible.has(id)) return null;
+    return {
+      code: "not_needed",
+      message: `step "${self}" uses steps.${id} but does not need "${id}", so it may not have run yet; add "${id}" to the needs of "${self}"`,
+    };
+  }
+}
+
+/** Checks syntax and references of every expression in the workflow. */
+export function checkReferences(def: WorkflowDef, loc: SourceLocator): WorkflowIssue[] {
+  const checker = new ReferenceChecker(def, loc);
+  if (def.concurrency !== undefined) checker.template(def.concurrency, ["concurrency"], { kind: "concurrency" });
+  for (const group of ["steps", "teardown"] as const) {
+    def[group].forEach((step, index) => {
+      const scope: Scope = { kind: "step", group, step, visible: transitiveNeeds(def[group], step.id) };
+      const at = (...rest: PathSegment[]): PathSegment[] => [group, index, ...rest];
+      if (step.name !== undefined) checker.template(step.name, at("name"), scope);
+      if (step.if !== undefined) checker.condition(step.if, at("if"), scope);
+      for (const [key, value] of Object.entries(step.env)) checker.template(value, at("env", key), scope);
+      checker.template(step.run, at("run"), scope);
+    });
+  }
+  for (const [name, value] of Object.entries(def.outputs)) checker.template(value, ["outputs", name], { kind: "outputs" });
+  return checker.issues;
+}

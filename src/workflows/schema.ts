@@ -1,0 +1,193 @@
+/** Zod schemas for the YAML workflow language v1 and the normalized types the rest of Shipyard consumes. */
+import { z } from "zod";
+import { DURATION_HINT, parseDuration } from "./duration.ts";
+
+/** Step ids, input names and output names: usable as `steps.<id>` in expressions without quoting. */
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export type InputType = "string" | "number" | "boolean";
+export type InputValue = string | number | boolean;
+
+export interface InputSpec {
+  type: InputType;
+  default?: InputValue;
+  required?: boolean;
+  description?: string;
+}
+
+/** Keys that select what a step does; a step has exactly one. `llm` and `agent` will join `run` here. */
+export const STEP_KINDS = ["run"] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** Fields every step kind shares, in normalized form. */
+export interface StepCommon {
+  id: string;
+  name?: string;
+  needs: string[];
+  if?: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  retry: { max: number; backoffMs: number };
+  outputs?: string[];
+  workingDirectory?: string;
+}
+
+export interface RunStepDef extends StepCommon {
+  kind: "run";
+  run: string;
+}
+
+/** A normalized step; becomes a discriminated union on `kind` once more step kinds exist. */
+export type StepDef = RunStepDef;
+
+export interface WorkflowDef {
+  name: string;
+  description?: string;
+  inputs: Record<string, InputSpec>;
+  concurrency?: string;
+  steps: StepDef[];
+  teardown: StepDef[];
+  outputs: Record<string, string>;
+}
+
+/** Marks a custom zod issue with the Shipyard issue code the parser should report. */
+function fail(ctx: z.RefinementCtx, code: string, message: string, path: PropertyKey[] = []): void {
+  ctx.addIssue({ code: "custom", message, path, params: { shipyardCode: code } });
+}
+
+const identifier = (what: string) =>
+  z.string().regex(IDENTIFIER, {
+    error: (iss) => `${what} ${JSON.stringify(iss.input)} must start with a letter or _ and contain only letters, digits, _ and -`,
+  });
+
+const durationSchema = z
+  .union([z.number(), z.string()], { error: `must be a duration; ${DURATION_HINT}` })
+  .superRefine((value, ctx) => {
+    if (parseDuration(value) === null) fail(ctx, "bad_duration", `bad duration ${JSON.stringify(value)}; ${DURATION_HINT}`);
+  });
+
+const scalarSchema = z.union([z.string(), z.number(), z.boolean()], { error: "must be a string, number or boolean" });
+
+export const inputSpecShape = {
+  type: z.enum(["string", "number", "boolean"], {
+    error: (iss) => `must be string, number or boolean, got ${JSON.stringify(iss.input)}`,
+  }),
+  default: scalarSchema.optional(),
+  required: z.boolean().optional(),
+  description: z.string().optional(),
+};
+
+export const InputSpecSchema = z.strictObject(inputSpecShape).superRefine((spec, ctx) => {
+  if (spec.default !== undefined && typeof spec.default !== spec.type) {
+    fail(
+      ctx,
+      "wrong_type",
+      `default ${JSON.stringify(spec.default)} is a ${typeof spec.default} but the input has type ${spec.type}; change the default or the type`,
+      ["default"],
+    );
+  }
+});
+
+const RETRY_RANGE = "must be a whole number from 0 to 10 (extra attempts after the first)";
+
+export const retryShape = {
+  max: z
+    .number()
+    .int({ error: RETRY_RANGE })
+    .min(0, { error: RETRY_RANGE })
+    .max(10, { error: RETRY_RANGE })
+    .optional(),
+  backoff: durationSchema.optional(),
+};
+
+export const stepShape = {
+  id: identifier("step id"),
+  name: z.string().optional(),
+  needs: z.union([z.string(), z.array(z.string())], { error: "must be a step id or a list of step ids" }).optional(),
+  if: z.union([z.string(), z.boolean()], { error: "must be an expression such as ${{ success() }}" }).optional(),
+  env: z.record(z.string(), scalarSchema).optional(),
+  timeout: durationSchema.optional(),
+  retry: z.strictObject(retryShape).optional(),
+  outputs: z.array(identifier("output name")).optional(),
+  workingDirectory: z.string().optional(),
+  "working-directory": z.string().optional(),
+  run: z.string().optional(),
+};
+
+export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, ctx) => {
+  const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+  if (kinds.length === 0) {
+    fail(ctx, "missing_field", `a step needs \`run\` (the shell script to execute)`);
+  } else if (kinds.length > 1) {
+    fail(ctx, "wrong_type", `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(", ")}; split it into two steps`);
+  }
+  if (step.timeout !== undefined && parseDuration(step.timeout) === 0) {
+    fail(ctx, "bad_duration", `timeout must be longer than zero; ${DURATION_HINT}`, ["timeout"]);
+  }
+  if (step.workingDirectory !== undefined && step["working-directory"] !== undefined) {
+    fail(ctx, "duplicate_field", "give either workingDirectory or working-directory, not both", ["working-directory"]);
+  }
+});
+
+export const workflowShape = {
+  name: z.string().min(1, { error: "must not be empty" }),
+  description: z.string().optional(),
+  inputs: z.record(identifier("input name"), InputSpecSchema).optional(),
+  concurrency: z.string().optional(),
+  steps: z.array(StepDocumentSchema).min(1, { error: "a workflow needs at least one step" }),
+  teardown: z.array(StepDocumentSchema).optional(),
+  outputs: z.record(identifier("output name"), z.string()).optional(),
+};
+
+/** The YAML document as written (before normalization); also the source of the JSON Schema. */
+export const WorkflowDocumentSchema = z.strictObject(workflowShape);
+
+export type StepDocument = z.infer<typeof StepDocumentSchema>;
+export type WorkflowDocument = z.infer<typeof WorkflowDocumentSchema>;
+
+/** Allowed keys per kind of mapping, for "did you mean" suggestions. */
+export const ALLOWED_KEYS = {
+  workflow: Object.keys(workflowShape),
+  input: Object.keys(inputSpecShape),
+  step: Object.keys(stepShape),
+  retry: Object.keys(retryShape),
+} as const;
+
+/** Converts a validated step document into the normalized StepDef (durations in ms, arrays, strings). */
+export function normalizeStep(step: StepDocument): StepDef {
+  // Durations were validated by the schema, so parseDuration cannot return null here.
+  const ms = (value: number | string | undefined, fallback: number): number =>
+    value === undefined ? fallback : (parseDuration(value) ?? fallback);
+  const out: StepDef = {
+    id: step.id,
+    kind: "run",
+    run: step.run ?? "",
+    needs: step.needs === undefined ? [] : typeof step.needs === "string" ? [step.needs] : [...step.needs],
+    env: Object.fromEntries(Object.entries(step.env ?? {}).map(([key, value]) => [key, String(value)])),
+    retry: { max: step.retry?.max ?? 0, backoffMs: ms(step.retry?.backoff, 1000) },
+  };
+  if (step.name !== undefined) out.name = step.name;
+  if (step.if !== undefined) out.if = String(step.if);
+  if (step.timeout !== undefined) out.timeoutMs = ms(step.timeout, 0);
+  if (step.outputs !== undefined) out.outputs = [...step.outputs];
+  const workingDirectory = step.workingDirectory ?? step["working-directory"];
+  if (workingDirectory !== undefined) out.workingDirectory = workingDirectory;
+  return out;
+}
+
+/** Converts a validated workflow document into the normalized WorkflowDef. */
+export function normalizeWorkflow(doc: WorkflowDocument): WorkflowDef {
+  const out: WorkflowDef = {
+    name: doc.name,
+    inputs: { ...doc.inputs },
+    steps: doc.steps.map(normalizeStep),
+    teardown: (doc.teardown ?? []).map(normalizeStep),
+    outputs: { ...doc.outputs },
+  };
+  if (doc.description !== undefined) out.description = doc.description;
+  if (doc.concurrency !== undefined) out.concurrency = doc.concurrency;
+  return out;
+}
+
+/** Validates and normalizes in one go; parse.ts uses the two halves separately to attach source positions. */
+export const WorkflowSchema = WorkflowDocumentSchema.transform(normalizeWorkflow);
