@@ -1,2 +1,27 @@
-// Placeholder: replaced by the embedded PostgreSQL setup.
-export default async function setup(): Promise<void> {}
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../src/db/embedded.ts";
+import { createLogger } from "../src/logger.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+  }
+}
+
+let db: EmbeddedDatabase | null = null;
+let dir = "";
+
+/** One embedded PostgreSQL for the whole test run; each test file creates its own database in it. */
+export async function setup(project: TestProject): Promise<void> {
+  dir = mkdtempSync(path.join(os.tmpdir(), "shipyard-test-pg-"));
+  db = await startEmbeddedPostgres({ dir: path.join(dir, "pgdata"), port: 0, database: "postgres", log: createLogger("warn") });
+  project.provide("pgAdminUrl", db.url);
+}
+
+export async function teardown(): Promise<void> {
+  await db?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -178,7 +178,7 @@ class Advance {
       this.setStatus(step, "cancelled", { error: "run cancelled" });
       return;
     }
-    const ctx = contextFor(this.run, def);
+    const ctx = contextFor(this.run, def, teardown);
     let command: string;
     let env: Record<string, string>;
     try {

@@ -56,7 +56,7 @@ export async function lockRun(client: PoolClient, runId: string): Promise<Locked
 }
 
 /** The expression context a step of this run sees. */
-export function contextFor(run: LockedRun, step?: StepDef): ExpressionContext {
+export function contextFor(run: LockedRun, step?: StepDef, teardown = false): ExpressionContext {
   const steps: ExpressionContext["steps"] = {};
   for (const [id, s] of run.steps) steps[id] = { status: s.status, outputs: s.outputs };
   return {
@@ -64,6 +64,7 @@ export function contextFor(run: LockedRun, step?: StepDef): ExpressionContext {
     steps,
     needs: step?.needs.map((n) => run.steps.get(n)?.status ?? "pending"),
     cancelled: run.cancelRequested,
+    teardown,
   };
 }
 

@@ -11,6 +11,8 @@ export interface ExpressionContext {
   /** Statuses of the evaluating step's direct needs, for success() and failure(). */
   needs?: StepStatus[];
   cancelled?: boolean;
+  /** Teardown steps run after a cancel too: there success() looks only at their needs. */
+  teardown?: boolean;
 }
 
 /** A context path an expression reads, e.g. `{ root: "steps", path: ["greet", "outputs", "greeting"] }`. */
@@ -93,7 +95,7 @@ function format(template: string, args: unknown[], offset: number): string {
 /** Evaluates a function call; string functions are case-insensitive like GitHub's. */
 function call(expr: Expr & { kind: "call" }, ctx: ExpressionContext): unknown {
   const needs = ctx.needs ?? [];
-  const succeeded = !ctx.cancelled && needs.every((status) => status === "succeeded");
+  const succeeded = (ctx.teardown === true || !ctx.cancelled) && needs.every((status) => status === "succeeded");
   const args = (): unknown[] => expr.args.map((arg) => evaluate(arg, ctx));
   switch (expr.name) {
     case "success":

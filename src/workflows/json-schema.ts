@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { WorkflowDocumentSchema } from "./schema.ts";
 
+/** The `$id` of the published schema; bump the version with the language. */
 export const WORKFLOW_SCHEMA_ID = "https://shipyard.dev/schema/workflow-v1.json";
 
 /** Builds the draft 2020-12 JSON Schema of the YAML workflow document (the form people write, before normalization). */

@@ -11,6 +11,7 @@ interface Found {
   complete: boolean;
 }
 
+/** Locates issues in one parsed YAML document. */
 export class SourceLocator {
   constructor(
     private readonly file: string,

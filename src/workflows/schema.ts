@@ -68,6 +68,7 @@ const durationSchema = z
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()], { error: "must be a string, number or boolean" });
 
+/** Fields of an input declaration. */
 export const inputSpecShape = {
   type: z.enum(["string", "number", "boolean"], {
     error: (iss) => `must be string, number or boolean, got ${JSON.stringify(iss.input)}`,
@@ -77,6 +78,7 @@ export const inputSpecShape = {
   description: z.string().optional(),
 };
 
+/** An input declaration; its default must match its type. */
 export const InputSpecSchema = z.strictObject(inputSpecShape).superRefine((spec, ctx) => {
   if (spec.default !== undefined && typeof spec.default !== spec.type) {
     fail(
@@ -90,6 +92,7 @@ export const InputSpecSchema = z.strictObject(inputSpecShape).superRefine((spec,
 
 const RETRY_RANGE = "must be a whole number from 0 to 10 (extra attempts after the first)";
 
+/** Fields of `retry:`. */
 export const retryShape = {
   max: z
     .number()
@@ -100,6 +103,7 @@ export const retryShape = {
   backoff: durationSchema.optional(),
 };
 
+/** Fields of a step as written in YAML; the step-kind keys (`run`, later `llm`/`agent`) are all optional here. */
 export const stepShape = {
   id: identifier("step id"),
   name: z.string().optional(),
@@ -114,6 +118,7 @@ export const stepShape = {
   run: z.string().optional(),
 };
 
+/** A step as written; refinements enforce exactly one step kind. */
 export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, ctx) => {
   const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
   if (kinds.length === 0) {
@@ -129,6 +134,7 @@ export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, c
   }
 });
 
+/** Top-level fields of a workflow document. */
 export const workflowShape = {
   name: z.string().min(1, { error: "must not be empty" }),
   description: z.string().optional(),

@@ -1,0 +1,68 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig } from "../../src/config.ts";
+import { createLogger } from "../../src/logger.ts";
+import { startShipyard, type Shipyard, type StartOptions } from "../../src/shipyard.ts";
+import { freshDatabase } from "./database.ts";
+
+/** A Shipyard started in this test process on a fresh database, with a real local runner process. */
+export interface TestShipyard extends Shipyard {
+  dataDir: string;
+  /** fetch against /api/v1 with the admin token (or `token`). */
+  api(method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+/** Start Shipyard for a test file (one per process: DBOS is a singleton). */
+export async function startTestShipyard(opts: StartOptions = {}): Promise<TestShipyard> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "shipyard-test-"));
+  const databaseUrl = await freshDatabase();
+  const config = loadConfig({ SHIPYARD_DATA_DIR: dataDir, SHIPYARD_PORT: "0", DATABASE_URL: databaseUrl, SHIPYARD_RUNNER_SLOTS: "4" });
+  const shipyard = await startShipyard(config, createLogger(process.env.SHIPYARD_TEST_LOG ?? "warn"), { heartbeatMs: 500, ...opts });
+  const api: TestShipyard["api"] = async (method, route, body, token) => {
+    const res = await fetch(`${shipyard.url}/api/v1${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token ?? shipyard.adminToken}`,
+        accept: "application/json",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  if (opts.localRunner !== false) await waitFor(async () => (await api("GET", "/runners")).body.runners.some((r: { status: string }) => r.status === "online"));
+  return { ...shipyard, dataDir, api };
+}
+
+/** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */
+export async function waitFor<T>(check: () => Promise<T | false | null | undefined>, timeoutMs = 30_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Start a run and wait for it to finish; returns the final run. */
+export async function runToEnd(s: TestShipyard, workflow: string, inputs: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<any> {
+  const created = await s.api("POST", "/runs", { workflow, inputs });
+  if (created.status !== 201) throw new Error(`run not created: ${JSON.stringify(created.body)}`);
+  return waitFor(
+    async () => {
+      const r = await s.api("GET", `/runs/${created.body.id}`);
+      return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : null;
+    },
+    timeoutMs,
+    `run ${created.body.id} to finish`,
+  );
+}

@@ -1,0 +1,239 @@
+import { existsSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runToEnd, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+
+let s: TestShipyard;
+let scratch: string;
+
+beforeAll(async () => {
+  s = await startTestShipyard();
+  scratch = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-runs-"));
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+const EXAMPLE = await fs.readFile(new URL("../examples/hello.yaml", import.meta.url), "utf8");
+
+describe("runs end to end", () => {
+  it("runs the example: outputs flow through env, teardown runs, run outputs are set", async () => {
+    const run = await runToEnd(s, EXAMPLE, { who: "ship" });
+    expect(run.status).toBe("succeeded");
+    expect(run.outputs).toEqual({ greeting: "hello ship" });
+    const byId = Object.fromEntries(run.steps.map((st: { id: string }) => [st.id, st]));
+    expect(byId.greet).toMatchObject({ status: "succeeded", phase: "main", outputs: { greeting: "hello ship" }, exitCode: 0 });
+    expect(byId.shout.status).toBe("succeeded");
+    expect(byId.bye).toMatchObject({ status: "succeeded", phase: "teardown" });
+    const { body } = await s.api("GET", `/operations/${run.id}/events`);
+    const logs = body.events.filter((e: { type: string }) => e.type === "log").map((e: { payload: { line: string } }) => e.payload.line);
+    expect(logs).toEqual(["hello ship", "HELLO SHIP", "bye"]);
+    expect(body.events.map((e: { seq: number }) => e.seq)).toEqual(body.events.map((_: unknown, i: number) => i + 1));
+    expect(body.events.at(-1)).toMatchObject({ type: "complete", payload: { status: "succeeded", outputs: { greeting: "hello ship" } } });
+  });
+
+  it("skips a step whose `if` is false", async () => {
+    const run = await runToEnd(s, EXAMPLE, { who: "nobody" });
+    expect(run.status).toBe("succeeded");
+    expect(run.steps.find((st: { id: string }) => st.id === "shout").status).toBe("skipped");
+  });
+
+  it("runs independent steps in parallel and respects needs", async () => {
+    const wf = `
+name: diamond
+steps:
+  - id: a
+    run: echo a
+  - id: left
+    needs: a
+    run: sleep 1
+  - id: right
+    needs: a
+    run: sleep 1
+  - id: join
+    needs: [left, right]
+    run: echo join
+`;
+    const run = await runToEnd(s, wf);
+    expect(run.status).toBe("succeeded");
+    const st = Object.fromEntries(run.steps.map((x: { id: string; startedAt: string; finishedAt: string }) => [x.id, { start: Date.parse(x.startedAt), end: Date.parse(x.finishedAt) }]));
+    // Both branches were running at the same time (intervals overlap) ...
+    expect(st.left.start).toBeLessThan(st.right.end);
+    expect(st.right.start).toBeLessThan(st.left.end);
+    // ... and every step started only after what it needs had finished.
+    expect(st.left.start).toBeGreaterThanOrEqual(st.a.end);
+    expect(st.join.start).toBeGreaterThanOrEqual(Math.max(st.left.end, st.right.end));
+  });
+
+  it("fails the run when a step fails: dependents are skipped, others finish, teardown still runs", async () => {
+    const wf = `
+name: failing
+steps:
+  - id: bad
+    run: |
+      echo "about to fail" >&2
+      exit 3
+  - id: after
+    needs: bad
+    run: echo never
+  - id: independent
+    run: echo fine
+teardown:
+  - id: cleanup
+    run: echo cleaned
+`;
+    const run = await runToEnd(s, wf);
+    expect(run.status).toBe("failed");
+    const byId = Object.fromEntries(run.steps.map((x: { id: string }) => [x.id, x]));
+    expect(byId.bad).toMatchObject({ status: "failed", exitCode: 3, error: "exited with code 3" });
+    expect(byId.after.status).toBe("skipped");
+    expect(byId.independent.status).toBe("succeeded");
+    expect(byId.cleanup.status).toBe("succeeded");
+    expect(run.error).toContain("step bad failed");
+  });
+
+  it("retries a failing step with backoff until it succeeds", async () => {
+    const counter = path.join(scratch, "retry-count");
+    const wf = `
+name: flaky
+inputs:
+  counter: { type: string, required: true }
+steps:
+  - id: flaky
+    retry: { max: 2, backoff: 100ms }
+    run: |
+      echo x >> "\${{ inputs.counter }}"
+      test "$(wc -l < "\${{ inputs.counter }}")" -ge 3
+`;
+    const run = await runToEnd(s, wf, { counter });
+    expect(run.status).toBe("succeeded");
+    expect(run.steps[0]).toMatchObject({ status: "succeeded", attempt: 3 });
+    expect((await fs.readFile(counter, "utf8")).trim().split("\n")).toHaveLength(3);
+  });
+
+  it("gives up after the last retry", async () => {
+    const run = await runToEnd(s, "name: never\nsteps:\n  - id: nope\n    retry: { max: 1, backoff: 10ms }\n    run: exit 1\n");
+    expect(run.status).toBe("failed");
+    expect(run.steps[0]).toMatchObject({ status: "failed", attempt: 2 });
+  });
+
+  it("times a step out", async () => {
+    const run = await runToEnd(s, "name: slow\nsteps:\n  - id: slow\n    timeout: 500ms\n    run: sleep 30\n");
+    expect(run.status).toBe("failed");
+    expect(run.steps[0].error).toMatch(/timed out after 500 ms/);
+  });
+
+  it("runs steps with a clean environment in the run's own workspace", async () => {
+    process.env.SHIPYARD_TEST_SECRET = "must-not-leak";
+    const wf = `
+name: env
+steps:
+  - id: show
+    env: { DECLARED: "yes" }
+    run: |
+      echo "names=$(env | cut -d= -f1 | sort | tr '\\n' ' ')" >> "$SHIPYARD_OUTPUT"
+      echo "pwd=$PWD" >> "$SHIPYARD_OUTPUT"
+      touch marker
+`;
+    const run = await runToEnd(s, wf);
+    expect(run.status).toBe("succeeded");
+    const names = run.steps[0].outputs.names.trim().split(" ");
+    expect(names).toContain("DECLARED");
+    expect(names).toContain("PATH");
+    expect(names).toContain("HOME");
+    expect(names).not.toContain("SHIPYARD_TEST_SECRET");
+    expect(names).not.toContain("DATABASE_URL");
+    expect(names).not.toContain("SHIPYARD_TOKEN");
+    expect(names.filter((n: string) => !["DECLARED", "PATH", "HOME", "PWD", "SHLVL", "_", "OLDPWD"].includes(n) && !n.startsWith("SHIPYARD_"))).toEqual([]);
+    expect(run.steps[0].outputs.pwd).toContain(run.id);
+    expect(existsSync(path.join(run.steps[0].outputs.pwd, "marker"))).toBe(true);
+  });
+
+  it("cancels a running run: kills the whole process tree, runs teardown, ends cancelled", async () => {
+    const pidFile = path.join(scratch, "child.pid");
+    const wf = `
+name: long
+inputs:
+  pidfile: { type: string, required: true }
+steps:
+  - id: long
+    run: |
+      sleep 300 &
+      echo $! > "\${{ inputs.pidfile }}"
+      echo started
+      wait
+  - id: next
+    needs: long
+    run: echo never
+teardown:
+  - id: cleanup
+    run: echo torn down
+`;
+    const created = await s.api("POST", "/runs", { workflow: wf, inputs: { pidfile: pidFile } });
+    const id = created.body.id as string;
+    await waitFor(async () => existsSync(pidFile) && (await fs.readFile(pidFile, "utf8")).trim().length > 0, 20_000, "the step to start");
+    const pid = Number((await fs.readFile(pidFile, "utf8")).trim());
+    expect(isAlive(pid)).toBe(true);
+    const cancel = await s.api("POST", `/runs/${id}/cancel`);
+    expect(cancel.status).toBe(202);
+    const t0 = Date.now();
+    await waitFor(async () => !isAlive(pid), 5_000, "the background sleep to be killed");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const run = await waitFor(async () => {
+      const r = await s.api("GET", `/runs/${id}`);
+      return r.body.status === "cancelled" ? r.body : null;
+    });
+    const byId = Object.fromEntries(run.steps.map((x: { id: string }) => [x.id, x]));
+    expect(byId.long.status).toBe("cancelled");
+    expect(byId.next.status).toBe("cancelled");
+    expect(byId.cleanup.status).toBe("succeeded");
+    const again = await s.api("POST", `/runs/${id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("run_finished");
+  });
+
+  it("runs one run at a time per concurrency key", async () => {
+    const wf = `
+name: serial
+inputs:
+  key: { type: string, default: k }
+concurrency: serial-\${{ inputs.key }}
+steps:
+  - id: work
+    run: sleep 0.5
+`;
+    const a = await s.api("POST", "/runs", { workflow: wf });
+    const b = await s.api("POST", "/runs", { workflow: wf });
+    expect(a.body.concurrencyKey).toBe("serial-k");
+    const done = async (id: string) =>
+      waitFor(async () => {
+        const r = await s.api("GET", `/runs/${id}`);
+        return r.body.status === "succeeded" ? r.body : null;
+      });
+    const [ra, rb] = [await done(a.body.id), await done(b.body.id)];
+    const [first, second] = Date.parse(ra.startedAt) < Date.parse(rb.startedAt) ? [ra, rb] : [rb, ra];
+    expect(Date.parse(second.startedAt)).toBeGreaterThanOrEqual(Date.parse(first.finishedAt));
+  });
+
+  it("re-runs a run with the same inputs", async () => {
+    const first = await runToEnd(s, EXAMPLE, { who: "again" });
+    const re = await s.api("POST", `/runs/${first.id}/rerun`);
+    expect(re.status).toBe(201);
+    expect(re.body).toMatchObject({ rerunOf: first.id, inputs: { who: "again" } });
+    const second = await waitFor(async () => {
+      const r = await s.api("GET", `/runs/${re.body.id}`);
+      return r.body.status === "succeeded" ? r.body : null;
+    });
+    expect(second.outputs).toEqual({ greeting: "hello again" });
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
