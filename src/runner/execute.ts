@@ -81,7 +81,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
     return { status: "timed_out", exitCode: exit.code, outputs: {}, error: `timed out after ${spec.timeoutMs} ms`, durationMs };
   }
   if (exit.error) return { status: "failed", exitCode: null, outputs: {}, error: exit.error, durationMs };
-  let outputs: Record<string, string> = {};
+  let outputs: Record<string, string>;
   try {
     outputs = parseOutputFile(await fs.readFile(outputFile, "utf8"));
   } catch (err) {
