@@ -110,7 +110,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
 function spawnLocalRunner(url: string, token: string, config: Config, log: Logger): ChildProcess {
   const child = spawn(
     process.execPath,
-    [BIN, "runner", "--server", url, "--name", "local", "--slots", String(config.runnerSlots), "--work-dir", path.join(config.dataDir, "runner")],
+    [BIN, "runner", "--server", url, "--name", "local", "--slots", String(config.runnerSlots), "--work-dir", path.join(config.dataDir, "runner"), "--exit-with-parent"],
     { env: { ...process.env, SHIPYARD_TOKEN: token }, stdio: ["ignore", "inherit", "inherit"] },
   );
   child.on("exit", (code, signal) => {

@@ -58,7 +58,8 @@ export function registerServerCommands(program: Command): void {
     .option("--labels <list>", "comma-separated labels", "")
     .option("--slots <n>", "steps run at once", "4")
     .option("--work-dir <dir>", "where run workspaces live", ".shipyard-runner")
-    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string }) => {
+    .option("--exit-with-parent", "stop when the process that started this runner exits (used by `shipyard up`)")
+    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string; exitWithParent?: boolean }) => {
       const server = o.server ?? process.env.SHIPYARD_URL;
       const token = o.token ?? process.env.SHIPYARD_TOKEN;
       if (!server || !token) throw new CliError("a runner needs --server URL and --token T (or SHIPYARD_URL and SHIPYARD_TOKEN)");
@@ -75,6 +76,13 @@ export function registerServerCommands(program: Command): void {
         log,
       });
       onShutdown(() => runner.stop());
+      if (o.exitWithParent) {
+        // A server killed with -9 cannot stop its runner; the orphan notices its new parent and leaves.
+        const parent = process.ppid;
+        setInterval(() => {
+          if (process.ppid !== parent) void runner.stop().finally(() => process.exit(0));
+        }, 500).unref();
+      }
       await runner.start();
     });
 }

@@ -55,7 +55,10 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
     "*",
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: () => {
+      onError: (c) => {
+        // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
+        // the client not to reuse this connection (otherwise its next request fails with "other side closed").
+        c.header("connection", "close");
         throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
       },
     }),

@@ -31,7 +31,9 @@ export function errorHandler(log: Logger) {
   return (err: Error, c: Context): Response => {
     if (err instanceof ShipyardError) return problemResponse(c, err);
     if (err instanceof HTTPException) {
-      const code = err.status === 413 ? "payload_too_large" : err.status === 415 ? "unsupported_media_type" : "bad_request";
+      // 400 is what Hono's validators throw for a body that is not JSON: the same problem as a body of the wrong shape.
+      const code =
+        err.status === 400 ? "invalid_request" : err.status === 413 ? "payload_too_large" : err.status === 415 ? "unsupported_media_type" : "bad_request";
       return problemResponse(c, new ShipyardError(code, err.message || code.replaceAll("_", " "), err.status));
     }
     log.error({ err: err.message, stack: err.stack, path: c.req.path }, "unhandled error");

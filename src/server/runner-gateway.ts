@@ -140,7 +140,11 @@ export class RunnerGateway {
     // Tasks this runner held that it no longer has died with its previous incarnation.
     const held = await assignedTasks(this.o.pool, runnerId);
     for (const t of held) {
-      if (!conn.sent.has(`${t.taskId}#${t.dispatch}`)) await this.reportLost(t.taskId, t.dispatch, `runner ${hello.name} restarted`);
+      const key = `${t.taskId}#${t.dispatch}`;
+      if (conn.sent.has(key)) continue;
+      // Never re-send this dispatch: the workflow re-queues the task under a new one.
+      conn.sent.add(key);
+      await this.reportLost(t.taskId, t.dispatch, `runner ${hello.name} restarted`);
     }
     this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs });
     this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null }, "runner online");

@@ -1,0 +1,167 @@
+// (a) Per-step overhead: a workflow of 20 sequential `true` steps through the whole product (HTTP, DBOS
+// run workflow, dispatch, WebSocket, runner process, bash), against the floor of a bare DBOS workflow of 20
+// no-op steps on the same PostgreSQL in a separate process.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import pg from "pg";
+import { ensureDatabase } from "../src/db/embedded.ts";
+import {
+  followEvents,
+  lastJsonLine,
+  main,
+  median,
+  ROOT,
+  round,
+  report,
+  runTsChild,
+  startBenchShipyard,
+  submitRun,
+  wallMs,
+  type BenchShipyard,
+  type ReceivedEvent,
+} from "./lib/common.ts";
+
+const STEPS = 20;
+const RUNS = 5;
+
+const workflow = [
+  "name: step-overhead",
+  "steps:",
+  ...Array.from({ length: STEPS }, (_, i) => [`  - id: s${i + 1}`, ...(i > 0 ? [`    needs: [s${i}]`] : []), `    run: "true"`]).flat(),
+  "",
+].join("\n");
+
+interface Sample {
+  totalMs: number;
+  postMs: number;
+  /** POST sent → the run's `running` status event (queue pick-up of the DBOS workflow). */
+  pickupMs: number;
+  /** Per step: the step's `running` event → its `succeeded` event (server times). */
+  cycleMs: number[];
+  /** Per step: what the runner reports as the step's own duration (mkdir, spawn bash, wait, read outputs). */
+  runnerMs: number[];
+  /** Last step's `succeeded` event → `complete` received by the client. */
+  tailMs: number;
+  /** From DBOS's own step records: each `advance` transaction, and each `DBOS.recv` wait between them. */
+  advanceMs: number[];
+  recvMs: number[];
+}
+
+/**
+ * Diagnostic only (read-only, not part of the measured path): DBOS records each step's start and end in
+ * dbos.operation_outputs, which splits a step cycle into the `advance` transaction and the `recv` wait.
+ */
+async function dbosStepTimes(databaseUrl: string, runId: string): Promise<{ advanceMs: number[]; recvMs: number[] }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const res = await client.query<{ function_name: string; started: string | null; completed: string | null }>(
+      `select function_name, started_at_epoch_ms as started, completed_at_epoch_ms as completed
+       from dbos.operation_outputs where workflow_uuid = $1 order by function_id`,
+      [runId],
+    );
+    const span = (r: { started: string | null; completed: string | null }) => Number(r.completed) - Number(r.started);
+    const rows = res.rows.filter((r) => r.started !== null && r.completed !== null);
+    return {
+      advanceMs: rows.filter((r) => r.function_name.startsWith("advance:")).map(span),
+      recvMs: rows.filter((r) => r.function_name.includes("recv")).map(span),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+async function sample(s: BenchShipyard): Promise<Sample> {
+  const t0 = wallMs();
+  const id = await submitRun(s, workflow);
+  const postMs = wallMs() - t0;
+  const events = await followEvents(s, id);
+  const complete = events.at(-1)!;
+  if (complete.payload.status !== "succeeded") throw new Error(`run ${id} ended ${complete.payload.status}: ${JSON.stringify(complete.payload)}`);
+  const at = (e: ReceivedEvent | undefined) => (e ? Date.parse(e.time) : Number.NaN);
+  const stepEvent = (stepId: string, status: string) => events.find((e) => e.type === "step" && e.payload.stepId === stepId && e.payload.status === status);
+  const cycleMs: number[] = [];
+  const runnerMs: number[] = [];
+  for (let i = 1; i <= STEPS; i++) {
+    const done = stepEvent(`s${i}`, "succeeded");
+    cycleMs.push(at(done) - at(stepEvent(`s${i}`, "running")));
+    runnerMs.push(Number(done?.payload.durationMs));
+  }
+  const started = events.find((e) => e.type === "status" && e.payload.status === "running");
+  return {
+    ...(await dbosStepTimes(s.databaseUrl, id)),
+    totalMs: complete.receivedAt - t0,
+    postMs,
+    pickupMs: at(started) - t0,
+    cycleMs,
+    runnerMs,
+    tailMs: complete.receivedAt - at(stepEvent(`s${STEPS}`, "succeeded")),
+  };
+}
+
+main("step-overhead", async () => {
+  const s = await startBenchShipyard();
+  await sample(s); // warm-up
+  const samples: Sample[] = [];
+  for (let i = 0; i < RUNS; i++) samples.push(await sample(s));
+
+  // The bare DBOS floor: same PostgreSQL server, a database of its own, its own process.
+  const adminUrl = new URL(s.databaseUrl);
+  adminUrl.pathname = "/postgres";
+  const dbName = `bench_bare_${randomBytes(4).toString("hex")}`;
+  await ensureDatabase(adminUrl.toString(), dbName);
+  const bareUrl = new URL(s.databaseUrl);
+  bareUrl.pathname = `/${dbName}`;
+  const bare = lastJsonLine(
+    await runTsChild(path.join(ROOT, "bench", "lib", "bare-dbos.ts"), [], {
+      BENCH_DBOS_URL: bareUrl.toString(),
+      BENCH_STEPS: String(STEPS),
+      BENCH_RUNS: String(RUNS),
+    }),
+  );
+
+  const totals = samples.map((x) => x.totalMs);
+  const msPerStep = median(totals) / STEPS;
+  const bareMsPerStep = Number(bare.msPerStep);
+  const ratio = msPerStep / bareMsPerStep;
+  const allCycles = samples.flatMap((x) => x.cycleMs);
+  const allRunner = samples.flatMap((x) => x.runnerMs);
+  const cycle = median(allCycles);
+  const runner = median(allRunner);
+  const fmt = (xs: number[]) => xs.map((x) => round(x)).join(", ");
+  report(
+    "step-overhead",
+    [
+      `Shipyard: ${STEPS} sequential \`true\` steps, ${RUNS} runs after 1 warm-up (POST → complete over SSE)`,
+      `  run totals ms:           ${fmt(totals)}`,
+      `  ms per step (median):    ${round(msPerStep, 2)}`,
+      `bare DBOS: ${STEPS} no-op steps in one workflow, same PostgreSQL, own process and database`,
+      `  run totals ms:           ${fmt(bare.totalsMs as number[])}`,
+      `  ms per step (median):    ${round(bareMsPerStep, 2)}   (empty workflow ${bare.emptyWorkflowMs} ms; marginal per step ${bare.marginalMsPerStep} ms)`,
+      `ratio Shipyard / bare DBOS: ${round(ratio, 1)}x   (target ≤ 3x)`,
+      `where a Shipyard step's time goes (medians over all steps of all runs):`,
+      `  step cycle (running event → succeeded event, server clock): ${round(cycle, 1)} ms`,
+      `    runner-side execution (mkdir, spawn bash, exit, outputs): ${round(runner, 1)} ms`,
+      `    the rest (NOTIFY → gateway → WebSocket → runner; result → DBOS.send → recv → advance tx): ${round(cycle - runner, 1)} ms`,
+      `  DBOS's own step records: advance transaction ${round(median(samples.flatMap((x) => x.advanceMs)), 1)} ms, ` +
+        `recv wait (task out to the runner and its result back) ${round(median(samples.flatMap((x) => x.recvMs)), 1)} ms`,
+      `  per run: POST ${round(median(samples.map((x) => x.postMs)))} ms, queue pick-up ${round(median(samples.map((x) => x.pickupMs)))} ms (after POST sent), ` +
+        `last step → complete at client ${round(median(samples.map((x) => x.tailMs)))} ms`,
+    ],
+    {
+      steps: STEPS,
+      runs: RUNS,
+      totalsMs: totals.map((t) => round(t)),
+      msPerStep: round(msPerStep, 2),
+      bareDbosMsPerStep: round(bareMsPerStep, 2),
+      bareDbosEmptyWorkflowMs: bare.emptyWorkflowMs,
+      ratio: round(ratio, 2),
+      stepCycleMs: round(cycle, 2),
+      runnerExecMs: round(runner, 2),
+      orchestrationMs: round(cycle - runner, 2),
+      pickupMs: round(median(samples.map((x) => x.pickupMs)), 1),
+      advanceTxMs: round(median(samples.flatMap((x) => x.advanceMs)), 1),
+      recvWaitMs: round(median(samples.flatMap((x) => x.recvMs)), 1),
+    },
+  );
+});

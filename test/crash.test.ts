@@ -1,0 +1,118 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readSse } from "./helpers/sse-client.ts";
+import { killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
+import { waitFor } from "./helpers/shipyard.ts";
+
+const WORKFLOW = `
+name: crashy
+inputs:
+  dir: { type: string, required: true }
+steps:
+  - id: one
+    run: echo one >> "\${{ inputs.dir }}/one"
+  - id: two
+    needs: one
+    run: |
+      echo start >> "\${{ inputs.dir }}/two"
+      echo "two is running"
+      sleep 4
+      echo done >> "\${{ inputs.dir }}/two"
+  - id: three
+    needs: two
+    run: echo three >> "\${{ inputs.dir }}/three"
+`;
+
+const procs: UpProcess[] = [];
+afterAll(async () => {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) await killGroup(p).catch(() => undefined);
+});
+
+async function api(p: UpProcess, method: string, route: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${p.url}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${p.token}`, "content-type": "application/json", accept: "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return res.json();
+}
+
+const lines = async (file: string) => (await fs.readFile(file, "utf8").catch(() => "")).split("\n").filter(Boolean);
+
+describe("crash recovery", () => {
+  it("kill -9 of the whole process group mid-step: the run resumes at that step, finished steps do not run again, events stay gap-free", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-crash-"));
+    const marks = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-marks-"));
+    const ports = await reservePorts();
+    const first = await startUp(dataDir, ports);
+    procs.push(first);
+    const run = await api(first, "POST", "/runs", { workflow: WORKFLOW, inputs: { dir: marks } });
+    expect(run.status).toBe("pending");
+
+    // Follow live until step two is running, then kill everything.
+    const controller = new AbortController();
+    const seen: number[] = [];
+    await readSse(`${first.url}/api/v1/operations/${run.id}/events`, first.token, 0, controller.signal, (e) => {
+      seen.push(e.seq);
+      if (e.type === "log" && e.payload.line === "two is running") controller.abort();
+    });
+    expect(await lines(path.join(marks, "two"))).toEqual(["start"]);
+    await killGroup(first);
+    const lastSeen = seen.at(-1)!;
+    expect(seen).toEqual(seen.map((_, i) => i + 1));
+
+    // Start again on the same data dir: the stale PostgreSQL lock must not block it.
+    const second = await startUp(dataDir, ports);
+    procs.push(second);
+    const resumed: { seq: number; type: string; payload: Record<string, unknown> }[] = [];
+    await readSse(`${second.url}/api/v1/operations/${run.id}/events`, second.token, lastSeen, undefined, (e) => void resumed.push(e));
+    expect(resumed.map((e) => e.seq)).toEqual(resumed.map((_, i) => lastSeen + i + 1));
+    expect(resumed.at(-1)).toMatchObject({ type: "complete", payload: { status: "succeeded" } });
+
+    const final = await api(second, "GET", `/runs/${run.id}`);
+    expect(final.status).toBe("succeeded");
+    expect(await lines(path.join(marks, "one"))).toEqual(["one"]);
+    expect(await lines(path.join(marks, "two"))).toEqual(["start", "start", "done"]);
+    expect(await lines(path.join(marks, "three"))).toEqual(["three"]);
+
+    const all = await api(second, "GET", `/operations/${run.id}/events?limit=5000`);
+    const seqs = all.events.map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual(seqs.map((_: number, i: number) => i + 1));
+    expect(all.events.filter((e: { type: string }) => e.type === "complete")).toHaveLength(1);
+    // The step that finished before the crash reported success exactly once.
+    const oneDone = all.events.filter((e: any) => e.type === "step" && e.payload.stepId === "one" && e.payload.status === "succeeded");
+    expect(oneDone).toHaveLength(1);
+
+    // Ctrl-C stops everything cleanly, the embedded PostgreSQL included.
+    process.kill(-second.child.pid!, "SIGINT");
+    expect(await second.exited).toBe(0);
+    await waitFor(async () => !(await fs.access(path.join(dataDir, "pgdata", "postmaster.pid")).then(() => true, () => false)), 10_000, "postgres to stop");
+  });
+
+  it("kill -9 of the server alone (its PostgreSQL and runner live on): the next start takes over and the run completes", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-crash2-"));
+    const marks = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-marks2-"));
+    const ports = await reservePorts();
+    const first = await startUp(dataDir, ports);
+    procs.push(first);
+    const run = await api(first, "POST", "/runs", { workflow: WORKFLOW, inputs: { dir: marks } });
+    await waitFor(async () => (await lines(path.join(marks, "two"))).length === 1, 20_000, "step two to start");
+    process.kill(first.child.pid!, "SIGKILL");
+    await first.exited;
+    const second = await startUp(dataDir, ports);
+    procs.push(second);
+    const final = await waitFor(async () => {
+      const r = await api(second, "GET", `/runs/${run.id}`);
+      return r.status === "succeeded" || r.status === "failed" ? r : null;
+    }, 60_000, "the run to finish");
+    expect(final.status).toBe("succeeded");
+    expect(await lines(path.join(marks, "one"))).toEqual(["one"]);
+    expect(await lines(path.join(marks, "three"))).toEqual(["three"]);
+    const all = await api(second, "GET", `/operations/${run.id}/events?limit=5000`);
+    const seqs = all.events.map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual(seqs.map((_: number, i: number) => i + 1));
+    await killGroup(second);
+  });
+});
