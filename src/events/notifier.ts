@@ -41,8 +41,12 @@ export class Notifier {
     const isNew = set.size === 0;
     set.add(handler);
     this.handlers.set(channel, set);
-    if (isNew && this.client) await this.client.query(`listen "${channel}"`);
+    const client = this.client;
+    // One query at a time on this connection: callers register channels concurrently.
+    if (isNew && client) await (this.listening = this.listening.then(() => client.query(`listen "${channel}"`).then(() => undefined)));
   }
+
+  private listening: Promise<void> = Promise.resolve();
 
   private scheduleReconnect(): void {
     if (this.closed || this.reconnectTimer) return;

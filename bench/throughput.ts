@@ -1,0 +1,113 @@
+// (b) Throughput: 200 one-step runs (`run: "true"`) submitted at once (concurrent POSTs), timed until all
+// have succeeded. Measured once per local-runner slot count, each in a process of its own (DBOS is a process
+// singleton) with its own embedded PostgreSQL:
+//   tsx bench/throughput.ts                 both slot counts, summary and JSON line
+//   tsx bench/throughput.ts --slots 32      one measurement (prints only its JSON line)
+import { fileURLToPath } from "node:url";
+import {
+  lastJsonLine,
+  main,
+  median,
+  percentile,
+  report,
+  round,
+  runTsChild,
+  sleep,
+  startBenchShipyard,
+  submitRun,
+  wallMs,
+  type BenchShipyard,
+} from "./lib/common.ts";
+
+const RUNS = 200;
+const WARMUP_RUNS = 20;
+const SLOT_COUNTS = [8, 32];
+const POLL_MS = 25;
+
+const workflow = ["name: throughput", "steps:", "  - id: only", `    run: "true"`, ""].join("\n");
+
+interface Batch {
+  submitMs: number;
+  observedMs: number;
+  lastFinishedMs: number;
+  firstFinishedMs: number;
+  latencies: number[];
+  failed: number;
+}
+
+/** Submit `n` runs at once and wait until none of them is pending or running. */
+async function batch(s: BenchShipyard, n: number): Promise<Batch> {
+  const t0 = wallMs();
+  const ids = new Set(await Promise.all(Array.from({ length: n }, () => submitRun(s, workflow))));
+  const submitMs = wallMs() - t0;
+  let runs: { id: string; status: string; createdAt: string; finishedAt: string | null }[] = [];
+  for (const deadline = Date.now() + 120_000; ; ) {
+    const res = await s.api("GET", "/runs?limit=500");
+    runs = (res.body.runs as typeof runs).filter((r) => ids.has(r.id));
+    if (runs.length === n && runs.every((r) => ["succeeded", "failed", "cancelled"].includes(r.status))) break;
+    if (Date.now() > deadline) throw new Error(`runs still unfinished after 120 s: ${runs.filter((r) => !r.finishedAt).length}`);
+    await sleep(POLL_MS);
+  }
+  const observedMs = wallMs() - t0;
+  const finished = runs.map((r) => Date.parse(r.finishedAt!));
+  return {
+    submitMs,
+    observedMs,
+    lastFinishedMs: Math.max(...finished) - t0,
+    firstFinishedMs: Math.min(...finished) - t0,
+    latencies: runs.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.createdAt)),
+    failed: runs.filter((r) => r.status !== "succeeded").length,
+  };
+}
+
+async function measure(slots: number): Promise<void> {
+  const s = await startBenchShipyard({ SHIPYARD_RUNNER_SLOTS: String(slots) });
+  await batch(s, WARMUP_RUNS);
+  const b = await batch(s, RUNS);
+  process.stdout.write(
+    JSON.stringify({
+      bench: "throughput-slots",
+      slots,
+      runs: RUNS,
+      failed: b.failed,
+      submitMs: round(b.submitMs),
+      totalMs: round(b.observedMs),
+      runsPerSec: round((RUNS * 1000) / b.observedMs),
+      lastFinishedMs: round(b.lastFinishedMs),
+      runsPerSecServer: round((RUNS * 1000) / b.lastFinishedMs),
+      firstFinishedMs: round(b.firstFinishedMs),
+      latencyP50Ms: round(median(b.latencies)),
+      latencyP99Ms: round(percentile(b.latencies, 99)),
+    }) + "\n",
+  );
+}
+
+const slotsArg = process.argv.indexOf("--slots");
+if (slotsArg >= 0) {
+  main("throughput", () => measure(Number(process.argv[slotsArg + 1])));
+} else {
+  main("throughput", async () => {
+    const results: Record<string, any>[] = [];
+    for (const slots of SLOT_COUNTS) {
+      results.push(lastJsonLine(await runTsChild(fileURLToPath(import.meta.url), ["--slots", String(slots)])));
+    }
+    const lines = [`${RUNS} one-step runs (run: "true") POSTed at once, after ${WARMUP_RUNS} warm-up runs; target ≥ 100 runs/s`];
+    for (const r of results) {
+      lines.push(
+        `slots ${String(r.slots).padStart(2)}: ${r.runsPerSec} runs/s  (all ${RUNS} succeeded after ${r.totalMs} ms as seen by polling GET /runs every ${POLL_MS} ms` +
+          `${r.failed ? `; ${r.failed} NOT succeeded` : ""})`,
+        `          POSTs all answered after ${r.submitMs} ms; first run finished at ${r.firstFinishedMs} ms, last at ${r.lastFinishedMs} ms (server clock) = ${r.runsPerSecServer} runs/s`,
+        `          per-run latency created → finished: p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms`,
+      );
+    }
+    const figures: Record<string, unknown> = { runs: RUNS };
+    for (const r of results) {
+      figures[`runsPerSec_slots${r.slots}`] = r.runsPerSec;
+      figures[`totalMs_slots${r.slots}`] = r.totalMs;
+      figures[`submitMs_slots${r.slots}`] = r.submitMs;
+      figures[`latencyP99Ms_slots${r.slots}`] = r.latencyP99Ms;
+      figures[`failed_slots${r.slots}`] = r.failed;
+    }
+    report("throughput", lines, figures);
+  });
+}
