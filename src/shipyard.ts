@@ -45,6 +45,7 @@ const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin",
  */
 export async function startShipyard(config: Config, log: Logger, opts: StartOptions = {}): Promise<Shipyard> {
   await fs.mkdir(config.dataDir, { recursive: true });
+  await refuseIfRunning(config.dataDir);
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: Error) => log.warn({ err: err.message }, "shutdown step failed"));
@@ -126,4 +127,23 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Two Shipyards on one data dir would fight over its PostgreSQL: refuse while the recorded one lives. */
+async function refuseIfRunning(dataDir: string): Promise<void> {
+  const text = await fs.readFile(path.join(dataDir, "server.json"), "utf8").catch(() => null);
+  if (!text) return;
+  let recorded: { pid?: number; url?: string };
+  try {
+    recorded = JSON.parse(text) as { pid?: number; url?: string };
+  } catch {
+    return;
+  }
+  if (!recorded.pid || recorded.pid === process.pid) return;
+  const cmdline = await fs.readFile(`/proc/${recorded.pid}/cmdline`, "utf8").catch(() => "");
+  if (cmdline.includes("shipyard")) {
+    throw new Error(
+      `Shipyard is already running on ${dataDir} (pid ${recorded.pid}, ${recorded.url ?? "unknown url"}); stop it first or set SHIPYARD_DATA_DIR to another directory`,
+    );
+  }
 }

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readSse } from "./helpers/sse-client.ts";
-import { killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
+import { spawnSync } from "node:child_process";
+import { BIN, killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
 
 const WORKFLOW = `
@@ -50,6 +51,11 @@ describe("crash recovery", () => {
     procs.push(first);
     const run = await api(first, "POST", "/runs", { workflow: WORKFLOW, inputs: { dir: marks } });
     expect(run.status).toBe("pending");
+
+    // A second `up` on a live data dir refuses instead of taking its database away.
+    const rival = spawnSync(process.execPath, [BIN, "up"], { env: { ...process.env, SHIPYARD_DATA_DIR: dataDir, SHIPYARD_PORT: "0" }, encoding: "utf8", timeout: 30_000 });
+    expect(rival.status).toBe(1);
+    expect(rival.stderr).toContain("already running");
 
     // Follow live until step two is running, then kill everything.
     const controller = new AbortController();

@@ -34,7 +34,9 @@ export function registerServerCommands(program: Command): void {
       const config = loadConfig();
       const log = createLogger(config.logLevel);
       const t0 = Date.now();
-      const shipyard = await startShipyard(config, log, { localRunner: o.runner });
+      const shipyard = await startShipyard(config, log, { localRunner: o.runner }).catch((err: Error) => {
+        throw new CliError(err.message, 1);
+      });
       onShutdown(() => shipyard.stop());
       process.stdout.write(
         [

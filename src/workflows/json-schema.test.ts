@@ -66,3 +66,10 @@ describe("workflowJsonSchema", () => {
     expect(check(schema, { name: "x" })).toEqual(["$: missing steps"]);
   });
 });
+
+describe("schema/workflow.schema.json", () => {
+  it("is the schema the code generates (run `npm run schema` after changing the language)", () => {
+    const committed = JSON.parse(readFileSync(new URL("../../schema/workflow.schema.json", import.meta.url), "utf8"));
+    expect(committed).toEqual(workflowJsonSchema());
+  });
+});

@@ -84,3 +84,13 @@ describe("shouldRun", () => {
     expect(() => run("inputs.go ==", [])).toThrow(ExpressionError);
   });
 });
+
+describe("shouldRun in teardown", () => {
+  it("runs a teardown step without `if` after a cancel, but not when a teardown step it needs failed", () => {
+    const base = { inputs: {}, steps: {}, cancelled: true, teardown: true };
+    expect(shouldRun(undefined, { ...base, needs: [] })).toBe(true);
+    expect(shouldRun(undefined, { ...base, needs: ["failed"] })).toBe(false);
+    expect(shouldRun("${{ cancelled() }}", { ...base, needs: [] })).toBe(true);
+    expect(shouldRun(undefined, { ...base, teardown: false, needs: [] })).toBe(false);
+  });
+});
