@@ -40,6 +40,9 @@ describe("problem+json errors", () => {
     expectProblem({ status: none.status, body: await none.json(), headers: none.headers }, 401, "unauthorized");
     const wrong = await s.api("GET", "/runs", undefined, "shp_not-a-real-token");
     expectProblem(wrong, 401, "unauthorized");
+    // Only /api/v1/openapi.json is public, not every path that happens to end like it.
+    const sneaky = await fetch(`${s.url}/api/v1/runs/openapi.json`);
+    expectProblem({ status: sneaky.status, body: await sneaky.json(), headers: sneaky.headers }, 401, "unauthorized");
   });
 
   it("404 for an unknown route and an unknown run id", async () => {

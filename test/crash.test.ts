@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readSse } from "./helpers/sse-client.ts";
+import { readSse } from "./helpers/sse.ts";
 import { spawnSync } from "node:child_process";
 import { BIN, killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
@@ -58,12 +58,11 @@ describe("crash recovery", () => {
     expect(rival.stderr).toContain("already running");
 
     // Follow live until step two is running, then kill everything.
-    const controller = new AbortController();
-    const seen: number[] = [];
-    await readSse(`${first.url}/api/v1/operations/${run.id}/events`, first.token, 0, controller.signal, (e) => {
-      seen.push(e.seq);
-      if (e.type === "log" && e.payload.line === "two is running") controller.abort();
+    const live = await readSse(`${first.url}/api/v1/operations/${run.id}/events`, {
+      token: first.token,
+      stopWhen: (e) => e.event === "log" && JSON.parse(e.data).payload.line === "two is running",
     });
+    const seen = live.events.map((e) => Number(e.id));
     expect(await lines(path.join(marks, "two"))).toEqual(["start"]);
     await killGroup(first);
     const lastSeen = seen.at(-1)!;
@@ -72,8 +71,10 @@ describe("crash recovery", () => {
     // Start again on the same data dir: the stale PostgreSQL lock must not block it.
     const second = await startUp(dataDir, ports);
     procs.push(second);
-    const resumed: { seq: number; type: string; payload: Record<string, unknown> }[] = [];
-    await readSse(`${second.url}/api/v1/operations/${run.id}/events`, second.token, lastSeen, undefined, (e) => void resumed.push(e));
+    const after = await readSse(`${second.url}/api/v1/operations/${run.id}/events`, { token: second.token, lastEventId: String(lastSeen) });
+    expect(after.ended).toBe(true);
+    const resumed = after.events.map((e) => JSON.parse(e.data) as { seq: number; type: string; payload: Record<string, unknown> });
+    expect(resumed.map((e) => String(e.seq))).toEqual(after.events.map((e) => e.id));
     expect(resumed.map((e) => e.seq)).toEqual(resumed.map((_, i) => lastSeen + i + 1));
     expect(resumed.at(-1)).toMatchObject({ type: "complete", payload: { status: "succeeded" } });
 

@@ -79,6 +79,9 @@ async function followRun(api: ApiClient, id: string, json: boolean): Promise<str
   return status;
 }
 
+/** Exit code after following a run: 0 succeeded, 130 stopped following (Ctrl-C; the run goes on), 1 otherwise. */
+const followExitCode = (status: string): number => (status === "succeeded" ? 0 : status === "detached" ? 130 : 1);
+
 /** Register the run commands: run, runs, show, logs, cancel, rerun, validate. */
 export function registerRunCommands(program: Command): void {
   program
@@ -104,7 +107,7 @@ export function registerRunCommands(program: Command): void {
       if (o.detach) return o.json ? printJson(run) : out(run.id);
       if (!o.json) out(`${bold("▶")} run ${bold(run.id)} (${run.workflow})  ${dim(`follow: shipyard logs -f ${run.id}`)}`);
       const status = await followRun(api, run.id, o.json ?? false);
-      process.exitCode = status === "succeeded" ? 0 : status === "detached" ? 130 : 1;
+      process.exitCode = followExitCode(status);
     });
 
   program
@@ -183,7 +186,7 @@ export function registerRunCommands(program: Command): void {
       if (!o.follow) return o.json ? printJson(run) : out(run.id);
       out(`${bold("▶")} run ${bold(run.id)} (${run.workflow}), re-run of ${id}`);
       const status = await followRun(api, run.id, o.json ?? false);
-      process.exitCode = status === "succeeded" ? 0 : 1;
+      process.exitCode = followExitCode(status);
     });
 
   program

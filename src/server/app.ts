@@ -13,6 +13,9 @@ import { workspaceRoutes } from "./routes/workspaces.ts";
 /** Largest request body accepted (a workflow document is far smaller). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Where the authenticated API is mounted. */
+const API_BASE = "/api/v1";
+
 /** Build the HTTP app: health, metrics, and the authenticated /api/v1 with its OpenAPI document. */
 export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -63,12 +66,14 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
       },
     }),
   );
-  api.use("*", async (c, next) => (c.req.path.endsWith("/openapi.json") ? next() : requireAuth(deps.pool)(c, next)));
+  // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
+  // without a token (to a handler with no principal).
+  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));
   workspaceRoutes(deps, api);
   workflowRoutes(api);
   runRoutes(deps, api);
   operationRoutes(deps, api);
   runnerRoutes(deps, api);
-  app.route("/api/v1", api);
+  app.route(API_BASE, api);
   return app;
 }

@@ -22,6 +22,8 @@ export interface SseOptions {
   lastEventId?: string;
   /** Stop (abort the request) once this many event frames have arrived. */
   stopAfter?: number;
+  /** Stop (abort the request) after the first event frame for which this returns true. */
+  stopWhen?: (e: { id: string | undefined; event: string | undefined; data: string }) => boolean;
   /** A guard against a stream that never ends: the read throws after this long. */
   guardMs?: number;
 }
@@ -53,7 +55,8 @@ export async function readSse(url: string, opts: SseOptions): Promise<SseRead> {
       onEvent: (m) => {
         if (stopped) return;
         items.push({ kind: "event", id: m.id, event: m.event, data: m.data });
-        if (opts.stopAfter !== undefined && items.filter((i) => i.kind === "event").length >= opts.stopAfter) {
+        const enough = opts.stopAfter !== undefined && items.filter((i) => i.kind === "event").length >= opts.stopAfter;
+        if (enough || opts.stopWhen?.({ id: m.id, event: m.event, data: m.data })) {
           stopped = true;
           controller.abort();
         }
@@ -70,7 +73,7 @@ export async function readSse(url: string, opts: SseOptions): Promise<SseRead> {
     const events = items.filter((i): i is Extract<SseItem, { kind: "event" }> => i.kind === "event");
     return { status: res.status, contentType, items, events, ended: !stopped, body: "" };
   } catch (err) {
-    if (guardFired) throw new Error(`SSE stream ${url} did not end within ${opts.guardMs ?? 30_000} ms (read ${items.length} items)`);
+    if (guardFired) throw new Error(`SSE stream ${url} did not end within ${opts.guardMs ?? 30_000} ms (read ${items.length} items)`, { cause: err });
     throw err;
   } finally {
     clearTimeout(guard);
