@@ -6,6 +6,7 @@ import path from "node:path";
 import pg from "pg";
 import { ensureDatabase } from "../src/db/embedded.ts";
 import {
+  countStatements,
   followEvents,
   lastJsonLine,
   main,
@@ -13,6 +14,7 @@ import {
   ROOT,
   round,
   report,
+  sleep,
   runTsChild,
   startBenchShipyard,
   submitRun,
@@ -23,6 +25,7 @@ import {
 
 const STEPS = 20;
 const RUNS = 5;
+const IDLE_MS = 2000;
 
 const workflow = [
   "name: step-overhead",
@@ -102,8 +105,22 @@ async function sample(s: BenchShipyard): Promise<Sample> {
 main("step-overhead", async () => {
   const s = await startBenchShipyard();
   await sample(s); // warm-up
+  const statements = countStatements();
+  // Background statements (DBOS queue polling every 25 ms, the scheduler) go on with nothing to do:
+  // measure their rate while idle and take them out of the per-step figure.
+  const idle0 = statements();
+  await sleep(IDLE_MS);
+  const idlePerMs = (statements() - idle0) / IDLE_MS;
   const samples: Sample[] = [];
-  for (let i = 0; i < RUNS; i++) samples.push(await sample(s));
+  const sqlPerStep: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const before = statements();
+    const sample1 = await sample(s);
+    samples.push(sample1);
+    // Statements this process sent during the run (server and DBOS; includes the few of the bench's POST,
+    // SSE request and its diagnostic read of dbos.operation_outputs), less the idle background.
+    sqlPerStep.push((statements() - before - idlePerMs * sample1.totalMs) / STEPS);
+  }
 
   // The bare DBOS floor: same PostgreSQL server, a database of its own, its own process.
   const adminUrl = new URL(s.databaseUrl);
@@ -145,6 +162,8 @@ main("step-overhead", async () => {
       `    the rest (NOTIFY → gateway → WebSocket → runner; result → DBOS.send → recv → advance tx): ${round(cycle - runner, 1)} ms`,
       `  DBOS's own step records: advance transaction ${round(median(samples.flatMap((x) => x.advanceMs)), 1)} ms, ` +
         `recv wait (task out to the runner and its result back) ${round(median(samples.flatMap((x) => x.recvMs)), 1)} ms`,
+      `  SQL statements sent by the server process per step: ${round(median(sqlPerStep), 1)} ` +
+        `(idle background of ${round(idlePerMs * 1000)} statements/s, from DBOS queue polling, subtracted)`,
       `  per run: POST ${round(median(samples.map((x) => x.postMs)))} ms, queue pick-up ${round(median(samples.map((x) => x.pickupMs)))} ms (after POST sent), ` +
         `last step → complete at client ${round(median(samples.map((x) => x.tailMs)))} ms`,
     ],
@@ -160,6 +179,8 @@ main("step-overhead", async () => {
       runnerExecMs: round(runner, 2),
       orchestrationMs: round(cycle - runner, 2),
       pickupMs: round(median(samples.map((x) => x.pickupMs)), 1),
+      sqlPerStep: round(median(sqlPerStep), 1),
+      idleSqlPerSec: round(idlePerMs * 1000),
       advanceTxMs: round(median(samples.flatMap((x) => x.advanceMs)), 1),
       recvWaitMs: round(median(samples.flatMap((x) => x.recvMs)), 1),
     },

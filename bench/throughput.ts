@@ -5,6 +5,9 @@
 //   tsx bench/throughput.ts --slots 32      one measurement (prints only its JSON line)
 import { fileURLToPath } from "node:url";
 import {
+  countStatements,
+  cpuBetween,
+  cpuSnapshot,
   lastJsonLine,
   main,
   median,
@@ -23,6 +26,7 @@ const RUNS = 200;
 const WARMUP_RUNS = 20;
 const SLOT_COUNTS = [8, 32];
 const POLL_MS = 25;
+const IDLE_MS = 2000;
 
 const workflow = ["name: throughput", "steps:", "  - id: only", `    run: "true"`, ""].join("\n");
 
@@ -33,6 +37,7 @@ interface Batch {
   firstFinishedMs: number;
   latencies: number[];
   failed: number;
+  polls: number;
 }
 
 /** Submit `n` runs at once and wait until none of them is pending or running. */
@@ -41,7 +46,9 @@ async function batch(s: BenchShipyard, n: number): Promise<Batch> {
   const ids = new Set(await Promise.all(Array.from({ length: n }, () => submitRun(s, workflow))));
   const submitMs = wallMs() - t0;
   let runs: { id: string; status: string; createdAt: string; finishedAt: string | null }[] = [];
+  let polls = 0;
   for (const deadline = Date.now() + 120_000; ; ) {
+    polls += 1;
     const res = await s.api("GET", "/runs?limit=500");
     runs = (res.body.runs as typeof runs).filter((r) => ids.has(r.id));
     if (runs.length === n && runs.every((r) => ["succeeded", "failed", "cancelled"].includes(r.status))) break;
@@ -57,13 +64,27 @@ async function batch(s: BenchShipyard, n: number): Promise<Batch> {
     firstFinishedMs: Math.min(...finished) - t0,
     latencies: runs.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.createdAt)),
     failed: runs.filter((r) => r.status !== "succeeded").length,
+    polls,
   };
 }
 
 async function measure(slots: number): Promise<void> {
   const s = await startBenchShipyard({ SHIPYARD_RUNNER_SLOTS: String(slots) });
   await batch(s, WARMUP_RUNS);
+  const statements = countStatements();
+  const before = statements();
+  await s.api("GET", "/runs?limit=500");
+  const perPoll = statements() - before;
+  // Background statements (DBOS queue polling every 25 ms, the scheduler) go on with nothing to do.
+  const idle0 = statements();
+  await sleep(IDLE_MS);
+  const idlePerMs = (statements() - idle0) / IDLE_MS;
+  const cpu0 = cpuSnapshot(s);
+  const sql0 = statements();
   const b = await batch(s, RUNS);
+  const cpu = cpuBetween(cpu0, cpuSnapshot(s), b.observedMs);
+  // Without the statements of this bench's own GET /runs polls and the idle background.
+  const sql = statements() - sql0 - b.polls * perPoll - idlePerMs * b.observedMs;
   process.stdout.write(
     JSON.stringify({
       bench: "throughput-slots",
@@ -78,6 +99,15 @@ async function measure(slots: number): Promise<void> {
       firstFinishedMs: round(b.firstFinishedMs),
       latencyP50Ms: round(median(b.latencies)),
       latencyP99Ms: round(percentile(b.latencies, 99)),
+      sqlPerRun: round(sql / RUNS, 1),
+      idleSqlPerSec: round(idlePerMs * 1000),
+      cpu: cpu.text,
+      cpuMsPerRun: {
+        node: round((cpu.nodeS * 1000) / RUNS),
+        runner: round((cpu.runnerS * 1000) / RUNS),
+        postgres: round((cpu.postgresS * 1000) / RUNS),
+      },
+      coresBusy: cpu.coresBusy,
     }) + "\n",
   );
 }
@@ -98,6 +128,9 @@ if (slotsArg >= 0) {
           `${r.failed ? `; ${r.failed} NOT succeeded` : ""})`,
         `          POSTs all answered after ${r.submitMs} ms; first run finished at ${r.firstFinishedMs} ms, last at ${r.lastFinishedMs} ms (server clock) = ${r.runsPerSecServer} runs/s`,
         `          per-run latency created → finished: p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms`,
+        `          ${r.cpu}`,
+        `          CPU per run: server+client ${r.cpuMsPerRun.node} ms, runner+bash ${r.cpuMsPerRun.runner} ms, PostgreSQL ${r.cpuMsPerRun.postgres} ms; ` +
+          `SQL statements sent by the server process per run: ${r.sqlPerRun} (not counting this bench's polls and the idle background of ${r.idleSqlPerSec}/s)`,
       );
     }
     const figures: Record<string, unknown> = { runs: RUNS };
@@ -107,6 +140,8 @@ if (slotsArg >= 0) {
       figures[`submitMs_slots${r.slots}`] = r.submitMs;
       figures[`latencyP99Ms_slots${r.slots}`] = r.latencyP99Ms;
       figures[`failed_slots${r.slots}`] = r.failed;
+      figures[`coresBusy_slots${r.slots}`] = r.coresBusy;
+      figures[`sqlPerRun_slots${r.slots}`] = r.sqlPerRun;
     }
     report("throughput", lines, figures);
   });

@@ -1,11 +1,12 @@
 // Shared pieces of the benchmarks: start the real product, talk to it over HTTP/SSE, small statistics and
 // the output format (a human-readable block, then one JSON line starting with {"bench": ...}).
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createParser } from "eventsource-parser";
+import pg from "pg";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startShipyard, type Shipyard, type StartOptions } from "../../src/shipyard.ts";
@@ -242,4 +243,90 @@ export function round(v: number, digits = 1): number {
 /** Print the human-readable block and the JSON line (the JSON line is what run-all reads). */
 export function report(name: string, lines: string[], figures: Record<string, unknown>): void {
   process.stdout.write([`== ${name} ==`, ...lines.map((l) => `  ${l}`), JSON.stringify({ bench: name, ...figures }), ""].join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc): which process spent the CPU during a measurement.
+
+const CLK_TCK = 100;
+
+/** [own user+system, reaped children's user+system] CPU seconds of a process, or null when it is gone. */
+function procCpu(pid: number): { own: number; children: number; ppid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const n = (i: number) => Number(f[i] ?? 0);
+    return { ppid: n(1), own: (n(11) + n(12)) / CLK_TCK, children: (n(13) + n(14)) / CLK_TCK };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by this process (client and server), the local runner (with its bash steps) and PostgreSQL. */
+export interface CpuSnapshot {
+  node: number;
+  runner: number;
+  postgres: number;
+}
+
+export function cpuSnapshot(s: BenchShipyard): CpuSnapshot {
+  const me = process.cpuUsage();
+  const runnerPid = s.runner?.pid;
+  const r = runnerPid ? procCpu(runnerPid) : null;
+  let postgres = 0;
+  const pidText = (() => {
+    try {
+      return readFileSync(path.join(s.dataDir, "pgdata", "postmaster.pid"), "utf8");
+    } catch {
+      return "";
+    }
+  })();
+  const postmaster = Number.parseInt(pidText.split("\n")[0] ?? "", 10);
+  if (Number.isInteger(postmaster) && postmaster > 0) {
+    const pm = procCpu(postmaster);
+    // Backends that exited are in the postmaster's children figure; live ones are counted one by one.
+    if (pm) postgres += pm.own + pm.children;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const c = procCpu(Number(entry));
+      if (c?.ppid === postmaster) postgres += c.own;
+    }
+  }
+  return { node: (me.user + me.system) / 1e6, runner: r ? r.own + r.children : 0, postgres };
+}
+
+/** CPU seconds per component between two snapshots, and how many cores that kept busy over `wallMs`. */
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, wallMs: number) {
+  const node = b.node - a.node;
+  const runner = b.runner - a.runner;
+  const postgres = b.postgres - a.postgres;
+  const total = node + runner + postgres;
+  return {
+    nodeS: round(node, 2),
+    runnerS: round(runner, 2),
+    postgresS: round(postgres, 2),
+    coresBusy: round(total / (wallMs / 1000), 2),
+    text: `CPU: server+client process ${round(node, 2)} s, runner+bash ${round(runner, 2)} s, PostgreSQL ${round(postgres, 2)} s = ${round(total / (wallMs / 1000), 2)} of ${os.cpus().length} cores busy`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SQL statement counting (diagnostic): every statement this process sends — Shipyard's pool, its LISTEN
+// client and DBOS all use the same `pg` module — goes through Client.prototype.query.
+
+let statements = 0;
+let counting = false;
+
+/** Start counting statements sent by this process; returns a reader of the running total. */
+export function countStatements(): () => number {
+  if (!counting) {
+    counting = true;
+    const proto = pg.Client.prototype as any;
+    const original = proto.query as (...args: any[]) => any;
+    proto.query = function (this: unknown, ...args: any[]) {
+      statements += 1;
+      return original.apply(this, args);
+    };
+  }
+  return () => statements;
 }

@@ -121,7 +121,7 @@ class Advance {
   private async applyCancel(): Promise<void> {
     this.run.cancelRequested = true;
     const active = await this.client.query<{ id: string; status: string; runner_id: string | null; step_id: string }>(
-      "select id, status, runner_id, step_id from tasks where run_id = $1 and status in ('queued', 'assigned')",
+      "select id, status, runner_id, step_id from tasks where operation_id = $1 and status in ('queued', 'assigned')",
       [this.run.id],
     );
     for (const t of active.rows) {
@@ -140,13 +140,13 @@ class Advance {
   private async recoverOrphanedTasks(): Promise<void> {
     const orphans = await this.client.query<{ id: string; dispatch: number }>(
       `select t.id, t.dispatch from tasks t left join runners r on r.id = t.runner_id
-       where t.run_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')`,
+       where t.operation_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')`,
       [this.run.id],
     );
     for (const o of orphans.rows) await this.apply({ type: "lost", taskId: o.id, dispatch: o.dispatch, reason: "runner offline" });
     // A result the gateway recorded but whose message never arrived (a crash in between) is applied from the row.
     const reported = await this.client.query<{ result: TaskResult }>(
-      "select result from tasks where run_id = $1 and status = 'reported' and result is not null",
+      "select result from tasks where operation_id = $1 and status = 'reported' and result is not null",
       [this.run.id],
     );
     for (const r of reported.rows) await this.applyResult(r.result);
@@ -248,7 +248,7 @@ class Advance {
   /** When every step has finished, settle the run's status and outputs and publish the final event. */
   async finishIfDone(): Promise<AdvanceOutcome> {
     const all = [...this.run.steps.values()];
-    const active = await this.client.query("select 1 from tasks where run_id = $1 and status in ('queued', 'assigned') limit 1", [
+    const active = await this.client.query("select 1 from tasks where operation_id = $1 and status in ('queued', 'assigned') limit 1", [
       this.run.id,
     ]);
     if (!all.every((s) => isFinishedStep(s.status)) || (active.rowCount ?? 0) > 0) {

@@ -32,13 +32,23 @@ export interface TaskMessage {
 
 interface TaskRow {
   id: string;
-  run_id: string;
+  operation_id: string;
   step_id: string;
   attempt: number;
   dispatch: number;
   spec: TaskSpec;
   runner_id: string | null;
   workspace_id: string;
+  workflow_id: string;
+  secret_env: Record<string, string>;
+}
+
+/** A task assigned to a runner: the message for it plus what only the server needs. */
+export interface AssignedTask {
+  message: TaskMessage;
+  workflowId: string;
+  workspaceId: string;
+  secretEnv: Record<string, string>;
 }
 
 /** Task ids are derived, so a re-executed workflow step finds the task it already created. */
@@ -49,16 +59,26 @@ export function taskId(runId: string, stepId: string, attempt: number): string {
 /** Create a task (idempotent) and give it to a runner with a free slot when one is online. */
 export async function enqueueTask(
   client: PoolClient,
-  t: { runId: string; stepId: string; attempt: number; workspaceId: string; spec: TaskSpec },
-): Promise<void> {
+  t: {
+    runId: string;
+    stepId: string;
+    attempt: number;
+    workspaceId: string;
+    spec: TaskSpec;
+    /** The workflow to tell about the result (default: the operation's own workflow, id = runId). */
+    workflowId?: string;
+    pinnedRunnerId?: string;
+    secretEnv?: Record<string, string>;
+  },
+): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
   const created = await client.query(
-    `insert into tasks (id, run_id, step_id, attempt, workspace_id, workflow_id, spec, status)
-     values ($1, $2, $3, $4, $5, $2, $6, 'queued') on conflict (id) do nothing`,
-    [id, t.runId, t.stepId, t.attempt, t.workspaceId, JSON.stringify(t.spec)],
+    `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, pinned_runner_id, secret_env)
+     values ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9) on conflict (id) do nothing`,
+    [id, t.runId, t.stepId, t.attempt, t.workspaceId, t.workflowId ?? t.runId, JSON.stringify(t.spec), t.pinnedRunnerId ?? null, JSON.stringify(t.secretEnv ?? {})],
   );
-  if (created.rowCount === 0) return;
-  await placeTask(client, id, t.workspaceId);
+  if (created.rowCount !== 0) await placeTask(client, id, t.workspaceId);
+  return id;
 }
 
 /** Assign a queued task to the least busy online runner of its workspace, or announce it as waiting. */
@@ -66,10 +86,11 @@ export async function placeTask(client: PoolClient, id: string, workspaceId: str
   const runner = await client.query<{ id: string; name: string }>(
     `select r.id, r.name from runners r
      where r.status = 'online' and (r.workspace_id is null or r.workspace_id = $1)
+       and coalesce((select pinned_runner_id from tasks where id = $2), r.id) = r.id
        and r.slots > (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned')
      order by (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned'), r.connected_at
      limit 1 for update of r skip locked`,
-    [workspaceId],
+    [workspaceId, id],
   );
   const r = runner.rows[0];
   if (!r) {
@@ -98,6 +119,7 @@ export async function claimQueuedTasks(client: PoolClient, runnerId: string): Pr
   const claimed = await client.query<TaskRow>(
     `with picked as (
        select id from tasks where status = 'queued' and ($2::text is null or workspace_id = $2)
+         and (pinned_runner_id is null or pinned_runner_id = $1)
        order by created_at limit $3 for update skip locked)
      update tasks t set status = 'assigned', runner_id = $1, dispatch = t.dispatch + 1, assigned_at = now()
      from picked where t.id = picked.id returning t.*`,
@@ -111,9 +133,9 @@ async function markStepRunning(client: PoolClient, task: TaskRow, runnerName: st
   await client.query(
     `update run_steps set status = 'running', runner_id = $3, started_at = coalesce(started_at, now())
      where run_id = $1 and step_id = $2`,
-    [task.run_id, task.step_id, task.runner_id],
+    [task.operation_id, task.step_id, task.runner_id],
   );
-  await appendEvents(client, task.run_id, [
+  await appendEvents(client, task.operation_id, [
     {
       type: "step",
       payload: { stepId: task.step_id, status: "running", attempt: task.attempt, runner: runnerName },
@@ -123,19 +145,17 @@ async function markStepRunning(client: PoolClient, task: TaskRow, runnerName: st
   await client.query("select pg_notify($1, $2)", [DISPATCH_CHANNEL, task.runner_id]);
 }
 
-/** Tasks assigned to a runner, as messages to send it. */
-export async function assignedTasks(db: Queryable, runnerId: string): Promise<TaskMessage[]> {
+/** Tasks assigned to a runner. */
+export async function assignedTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
   const res = await db.query<TaskRow>(
     "select * from tasks where runner_id = $1 and status = 'assigned' order by assigned_at",
     [runnerId],
   );
   return res.rows.map((t) => ({
-    taskId: t.id,
-    dispatch: t.dispatch,
-    runId: t.run_id,
-    stepId: t.step_id,
-    attempt: t.attempt,
-    spec: t.spec,
+    message: { taskId: t.id, dispatch: t.dispatch, runId: t.operation_id, stepId: t.step_id, attempt: t.attempt, spec: t.spec },
+    workflowId: t.workflow_id,
+    workspaceId: t.workspace_id,
+    secretEnv: t.secret_env,
   }));
 }
 

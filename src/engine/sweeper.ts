@@ -22,8 +22,8 @@ async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
          where status = 'online' and last_seen_at < now() - make_interval(secs => $1::float / 1000)`,
         [RUNNER_SILENCE_MS],
       );
-      const lost = await pool.query<{ id: string; dispatch: number; run_id: string; name: string }>(
-        `select t.id, t.dispatch, t.run_id, r.name from tasks t join runners r on r.id = t.runner_id
+      const lost = await pool.query<{ id: string; dispatch: number; workflow_id: string; name: string }>(
+        `select t.id, t.dispatch, t.workflow_id, r.name from tasks t join runners r on r.id = t.runner_id
          where t.status = 'assigned' and r.status = 'offline' and r.last_seen_at < now() - make_interval(secs => $1::float / 1000)`,
         [LOST_GRACE_MS],
       );
@@ -38,7 +38,7 @@ async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
   );
   for (const t of findings.lost) {
     const msg: RunMessage = { type: "lost", taskId: t.id, dispatch: t.dispatch, reason: `runner ${t.name} offline` };
-    await DBOS.send(t.run_id, msg, RUN_TOPIC, `lost:${t.id}:${t.dispatch}`);
+    await DBOS.send(t.workflow_id, msg, RUN_TOPIC, `lost:${t.id}:${t.dispatch}`);
   }
   for (const r of findings.orphanRuns) {
     await DBOS.runStep(() => startRunWorkflow(r.workspace_id, r.id, r.concurrency_key), { name: "enqueue-orphan-run" });

@@ -16,6 +16,9 @@ import type { Metrics } from "./metrics.ts";
 interface Connection {
   ws: WebSocket;
   runnerId: string;
+  name: string;
+  /** Pings sent since the last pong. */
+  missed: number;
   workspaceId: string | null;
   sent: Set<string>;
   /** Keeps a runner's log batches in order. */
@@ -29,9 +32,15 @@ export interface GatewayOptions {
   metrics: Metrics;
   serverId: string;
   pingIntervalMs: number;
+  /** Consecutive unanswered pings after which a runner is offline. */
+  maxMissedPings?: number;
+  /** Decrypts a workspace secret for a task's env (null when it does not exist). */
+  resolveSecret?: (workspaceId: string, name: string) => Promise<string | null>;
+  /** Told when a runner comes online or frees up (e.g. to hand it the next job). */
+  onRunnerAvailable?: (runnerId: string) => void;
 }
 
-const runIdOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
+const operationOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
 
 /**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
@@ -58,7 +67,7 @@ export class RunnerGateway {
       this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
     });
     this.pinger = setInterval(() => {
-      for (const c of this.connections.values()) c.ws.ping();
+      for (const c of this.connections.values()) void this.ping(c);
     }, this.o.pingIntervalMs);
     this.pinger.unref();
   }
@@ -106,7 +115,9 @@ export class RunnerGateway {
       c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => this.o.log.error({ err: err.message }, "runner message failed"));
     });
     ws.on("pong", () => {
-      if (conn) void this.o.pool.query("update runners set last_seen_at = now() where id = $1", [conn.runnerId]).catch(() => undefined);
+      if (!conn) return;
+      conn.missed = 0;
+      void this.o.pool.query("update runners set last_seen_at = now(), missed_pings = 0 where id = $1", [conn.runnerId]).catch(() => undefined);
     });
     ws.on("close", () => {
       clearTimeout(helloTimer);
@@ -134,53 +145,81 @@ export class RunnerGateway {
     );
     const runnerId = row.rows[0]!.id;
     this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
-    const conn: Connection = { ws, runnerId, workspaceId, sent: new Set(), chain: Promise.resolve() };
+    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, workspaceId, sent: new Set(), chain: Promise.resolve() };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
     this.connections.set(runnerId, conn);
     // Tasks this runner held that it no longer has died with its previous incarnation.
     const held = await assignedTasks(this.o.pool, runnerId);
     for (const t of held) {
-      const key = `${t.taskId}#${t.dispatch}`;
+      const key = `${t.message.taskId}#${t.message.dispatch}`;
       if (conn.sent.has(key)) continue;
       // Never re-send this dispatch: the workflow re-queues the task under a new one.
       conn.sent.add(key);
-      await this.reportLost(t.taskId, t.dispatch, `runner ${hello.name} restarted`);
+      await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${hello.name} restarted`);
     }
     this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs });
     this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null }, "runner online");
     await this.claim(runnerId);
     await this.deliver(runnerId);
+    this.o.onRunnerAvailable?.(runnerId);
     return conn;
+  }
+
+  /**
+   * One health check: a runner that left the previous ping unanswered has missed it; after
+   * `maxMissedPings` in a row it is offline, its connection is dropped and its tasks are lost.
+   */
+  private async ping(c: Connection): Promise<void> {
+    if (c.missed >= (this.o.maxMissedPings ?? 3)) {
+      this.o.log.warn({ runnerId: c.runnerId, name: c.name, missed: c.missed }, "runner missed its pings; marking it offline");
+      this.connections.delete(c.runnerId);
+      c.ws.terminate();
+      await this.o.pool.query("update runners set status = 'offline', missed_pings = $2 where id = $1", [c.runnerId, c.missed]);
+      for (const t of await assignedTasks(this.o.pool, c.runnerId)) {
+        await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${c.name} missed ${c.missed} pings`);
+      }
+      return;
+    }
+    if (c.missed > 0) await this.o.pool.query("update runners set missed_pings = $2 where id = $1", [c.runnerId, c.missed]).catch(() => undefined);
+    c.missed += 1;
+    c.ws.ping();
   }
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type === "log") {
       await appendEventsNow(
         this.o.pool,
-        runIdOf(msg.taskId),
-        msg.lines.map((l) => ({ type: "log" as const, payload: { stepId: msg.stepId, attempt: msg.attempt, stream: l.stream, line: l.line, time: l.time } })),
+        operationOf(msg.taskId),
+        msg.lines.map((l) => ({
+          type: "log" as const,
+          payload: { stepId: msg.stepId, attempt: msg.attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: l.line, time: l.time },
+        })),
       );
       return;
     }
     if (msg.type !== "result") return;
     const { type: _t, ...result } = msg;
     this.o.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
-    const message: RunMessage = { type: "result", ...result };
-    await DBOS.send(runIdOf(msg.taskId), message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
-    // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message.
-    await this.o.pool.query("update tasks set status = 'reported', result = $3 where id = $1 and dispatch = $2 and status = 'assigned'", [
-      msg.taskId,
-      msg.dispatch,
-      JSON.stringify(result),
-    ]);
+    // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
+    // (and re-reads a 'reported' row itself if this process dies before the message is sent).
+    const reported = await this.o.pool.query<{ workflow_id: string }>(
+      "update tasks set status = 'reported', result = $3 where id = $1 and dispatch = $2 and status = 'assigned' returning workflow_id",
+      [msg.taskId, msg.dispatch, JSON.stringify(result)],
+    );
     c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
+    const workflowId = reported.rows[0]?.workflow_id;
+    if (workflowId) {
+      const message: RunMessage = { type: "result", ...result };
+      await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
+    }
     await this.claim(c.runnerId);
+    this.o.onRunnerAvailable?.(c.runnerId);
   }
 
-  /** Tell a run workflow that a task's runner is gone (idempotent per dispatch). */
-  private reportLost(taskId: string, dispatch: number, reason: string): Promise<void> {
+  /** Tell the waiting workflow that a task's runner is gone (idempotent per dispatch). */
+  private reportLost(workflowId: string, taskId: string, dispatch: number, reason: string): Promise<void> {
     const msg: RunMessage = { type: "lost", taskId, dispatch, reason };
-    return DBOS.send(runIdOf(taskId), msg, RUN_TOPIC, `lost:${taskId}:${dispatch}`);
+    return DBOS.send(workflowId, msg, RUN_TOPIC, `lost:${taskId}:${dispatch}`);
   }
 
   private async claim(runnerId: string): Promise<void> {
@@ -193,11 +232,16 @@ export class RunnerGateway {
   private async deliver(runnerId: string): Promise<void> {
     const conn = this.connections.get(runnerId);
     if (!conn) return;
-    for (const task of await assignedTasks(this.o.pool, runnerId)) {
-      const key = `${task.taskId}#${task.dispatch}`;
+    for (const t of await assignedTasks(this.o.pool, runnerId)) {
+      const key = `${t.message.taskId}#${t.message.dispatch}`;
       if (conn.sent.has(key)) continue;
       conn.sent.add(key);
-      this.sendTo(conn, { type: "task", task });
+      const env = { ...t.message.spec.env };
+      for (const [name, secret] of Object.entries(t.secretEnv)) {
+        const value = await this.o.resolveSecret?.(t.workspaceId, secret);
+        if (value !== null && value !== undefined) env[name] = value;
+      }
+      this.sendTo(conn, { type: "task", task: { ...t.message, spec: { ...t.message.spec, env } } });
     }
   }
 

@@ -1,0 +1,129 @@
+// Run every benchmark, one after the other, each in a process of its own (DBOS is a process singleton),
+// then print a summary table. Figures only: a missed target is reported, never a failure; the exit code is
+// 1 only when a benchmark itself failed to run.
+//   npx tsx bench/run-all.ts                      all of them
+//   npx tsx bench/run-all.ts startup throughput   some of them
+import { spawn } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { ROOT } from "./lib/common.ts";
+
+interface Figure {
+  label: string;
+  value: (r: Record<string, any>) => unknown;
+  unit: string;
+  target?: { text: string; met: (v: number) => boolean };
+}
+
+const BENCHES: { name: string; figures: Figure[] }[] = [
+  {
+    name: "step-overhead",
+    figures: [
+      { label: "Shipyard ms per step (20 sequential `true`)", value: (r) => r.msPerStep, unit: "ms" },
+      { label: "bare DBOS ms per step (20 no-op steps)", value: (r) => r.bareDbosMsPerStep, unit: "ms" },
+      { label: "ratio Shipyard / bare DBOS", value: (r) => r.ratio, unit: "x", target: { text: "≤ 3x", met: (v) => v <= 3 } },
+    ],
+  },
+  {
+    name: "throughput",
+    figures: [
+      { label: "200 one-step runs, 8 runner slots", value: (r) => r.runsPerSec_slots8, unit: "runs/s", target: { text: "≥ 100/s", met: (v) => v >= 100 } },
+      { label: "200 one-step runs, 32 runner slots", value: (r) => r.runsPerSec_slots32, unit: "runs/s", target: { text: "≥ 100/s", met: (v) => v >= 100 } },
+    ],
+  },
+  {
+    name: "event-latency",
+    figures: [
+      { label: "log line → SSE client, p50", value: (r) => r.p50Ms, unit: "ms" },
+      { label: "log line → SSE client, p99", value: (r) => r.p99Ms, unit: "ms", target: { text: "< 100 ms", met: (v) => v < 100 } },
+    ],
+  },
+  {
+    name: "startup",
+    figures: [
+      { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },
+      { label: "warm start → /readyz 200 (median of 3)", value: (r) => r.warmMedianMs, unit: "ms", target: { text: "< 3000 ms", met: (v) => v < 3000 } },
+    ],
+  },
+];
+
+const TIMEOUT_MS = 15 * 60_000;
+
+/** Run one benchmark; its output is passed through as it comes; resolves with its JSON line (or an error). */
+function runBench(name: string): Promise<{ result: Record<string, any> | null; error: string | null; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench", `${name}.ts`)], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      process.stdout.write(d);
+    });
+    // stderr (warnings, the product's own log lines) is shown indented so the figures stay readable.
+    let errTail = "";
+    child.stderr.on("data", (d: Buffer) => {
+      const lines = (errTail + d.toString()).split("\n");
+      errTail = lines.pop() ?? "";
+      for (const l of lines) if (l.trim()) process.stdout.write(`    | ${l}\n`);
+    });
+    const timer = setTimeout(() => child.kill("SIGTERM"), TIMEOUT_MS);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (errTail.trim()) process.stdout.write(`    | ${errTail}\n`);
+      const ms = Date.now() - started;
+      const line = out.split("\n").find((l) => l.startsWith('{"bench":'));
+      if (code !== 0) return resolve({ result: null, error: `exited with ${code ?? signal}`, ms });
+      if (!line) return resolve({ result: null, error: "printed no JSON line", ms });
+      try {
+        resolve({ result: JSON.parse(line) as Record<string, any>, error: null, ms });
+      } catch (err) {
+        resolve({ result: null, error: `bad JSON line: ${(err as Error).message}`, ms });
+      }
+    });
+  });
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHES.some((b) => b.name === w));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHES.map((b) => b.name).join(", ")}\n`);
+  process.exit(2);
+}
+const selected = wanted.length > 0 ? BENCHES.filter((b) => wanted.includes(b.name)) : BENCHES;
+
+const rows: string[][] = [];
+let failures = 0;
+for (const bench of selected) {
+  // Other work on this machine skews the figures: show how busy it was when the benchmark started.
+  const load = os.loadavg()[0]!.toFixed(2);
+  process.stdout.write(`\n### ${bench.name}   (load average ${load} on ${os.cpus().length} cores at start)\n`);
+  const { result, error, ms } = await runBench(bench.name);
+  if (!result) {
+    failures += 1;
+    rows.push([bench.name, `FAILED: ${error}`, "", "", "", load]);
+    continue;
+  }
+  process.stdout.write(`(${bench.name} took ${(ms / 1000).toFixed(1)} s)\n`);
+  bench.figures.forEach((f, i) => {
+    const v = f.value(result);
+    const n = typeof v === "number" ? v : Number.NaN;
+    rows.push([
+      i === 0 ? bench.name : "",
+      f.label,
+      Number.isFinite(n) ? `${n} ${f.unit}` : String(v),
+      f.target?.text ?? "",
+      f.target ? (Number.isFinite(n) ? (f.target.met(n) ? "yes" : "NO") : "?") : "",
+      i === 0 ? load : "",
+    ]);
+  });
+}
+
+const header = ["benchmark", "figure", "value", "target", "met", "load at start"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(" | ").trimEnd();
+process.stdout.write(["", "## Summary", fmt(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...rows.map(fmt), ""].join("\n"));
+process.exit(failures > 0 ? 1 : 0);

@@ -1,0 +1,80 @@
+import type { Pool, Queryable } from "../db/pool.ts";
+import { notFound, ShipyardError } from "../domain/errors.ts";
+import { newId } from "../domain/ids.ts";
+import type { ProjectInput } from "./schemas.ts";
+
+/** Where secrets are kept (encrypted at rest); the jobs code never sees how. */
+export interface SecretStore {
+  put(workspaceId: string, name: string, value: string): Promise<void>;
+  get(workspaceId: string, name: string): Promise<string | null>;
+}
+
+/** A project as the API shows it: credentials are reported as present or not, never returned. */
+export interface ProjectView {
+  id: string;
+  name: string;
+  repo: string;
+  defaultBranch: string;
+  verify: string[];
+  onVerifyFailure: "fail" | "rework";
+  maxAttempts: number;
+  github: { owner: string; repo: string; apiUrl?: string } | null;
+  hasCredentials: boolean;
+  createdAt: string;
+}
+
+interface ProjectRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  repo: string;
+  default_branch: string;
+  verify: string[];
+  on_verify_failure: "fail" | "rework";
+  max_attempts: number;
+  github: ProjectView["github"];
+  credentials_secret: string | null;
+  created_at: Date;
+}
+
+const toView = (r: ProjectRow): ProjectView => ({
+  id: r.id,
+  name: r.name,
+  repo: r.repo,
+  defaultBranch: r.default_branch,
+  verify: r.verify,
+  onVerifyFailure: r.on_verify_failure,
+  maxAttempts: r.max_attempts,
+  github: r.github,
+  hasCredentials: r.credentials_secret !== null,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** Register a project; its credentials go to the secret store under `project:<id>:git`. */
+export async function createProject(pool: Pool, secrets: SecretStore, workspaceId: string, input: ProjectInput): Promise<ProjectView> {
+  const id = newId("prj");
+  const secretName = input.credentials ? `project:${id}:git` : null;
+  if (input.credentials && secretName) await secrets.put(workspaceId, secretName, input.credentials);
+  const res = await pool.query<ProjectRow>(
+    `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (workspace_id, name) do nothing returning *`,
+    [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName],
+  );
+  const row = res.rows[0];
+  if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);
+  return toView(row);
+}
+
+/** Projects of a workspace, by name. */
+export async function listProjects(db: Queryable, workspaceId: string): Promise<ProjectView[]> {
+  const res = await db.query<ProjectRow>("select * from projects where workspace_id = $1 order by name", [workspaceId]);
+  return res.rows.map(toView);
+}
+
+/** One project of a workspace (404 otherwise). */
+export async function getProject(db: Queryable, workspaceId: string, id: string): Promise<ProjectView & { credentialsSecret: string | null }> {
+  const res = await db.query<ProjectRow>("select * from projects where id = $1 and workspace_id = $2", [id, workspaceId]);
+  const row = res.rows[0];
+  if (!row) throw notFound("project", id);
+  return { ...toView(row), credentialsSecret: row.credentials_secret };
+}
