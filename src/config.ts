@@ -10,6 +10,10 @@ const EnvSchema = z.object({
   SHIPYARD_EXECUTOR_ID: z.string().min(1).default("local"),
   SHIPYARD_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SHIPYARD_RUNNER_SLOTS: z.coerce.number().int().min(1).max(256).default(8),
+  SHIPYARD_PING_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+  SHIPYARD_JOBS_ONE_PER_WORKSPACE: z.enum(["true", "false", "1", "0"]).default("false"),
+  SHIPYARD_STUCK_AFTER_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
+  SHIPYARD_ORPHAN_RECOVERY: z.enum(["requeue", "fail"]).default("requeue"),
   DATABASE_URL: z.string().url().optional(),
 });
 
@@ -22,6 +26,9 @@ export interface Config {
   executorId: string;
   logLevel: string;
   runnerSlots: number;
+  /** The server pings each runner this often; 3 misses in a row make it offline. */
+  pingIntervalMs: number;
+  jobs: { onePerWorkspace: boolean; stuckAfterMs: number; recovery: "requeue" | "fail" };
 }
 
 /** Parse the process environment into a Config, with a readable error for bad values. */
@@ -41,5 +48,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     executorId: e.SHIPYARD_EXECUTOR_ID,
     logLevel: e.SHIPYARD_LOG_LEVEL,
     runnerSlots: e.SHIPYARD_RUNNER_SLOTS,
+    pingIntervalMs: e.SHIPYARD_PING_INTERVAL_MS,
+    jobs: {
+      onePerWorkspace: e.SHIPYARD_JOBS_ONE_PER_WORKSPACE === "true" || e.SHIPYARD_JOBS_ONE_PER_WORKSPACE === "1",
+      stuckAfterMs: e.SHIPYARD_STUCK_AFTER_MS,
+      recovery: e.SHIPYARD_ORPHAN_RECOVERY,
+    },
   };
 }

@@ -11,6 +11,9 @@ import { migrate } from "./db/migrate.ts";
 import { createPool } from "./db/pool.ts";
 import { newId } from "./domain/ids.ts";
 import { startEngine, stopEngine } from "./engine/engine.ts";
+import { kickDispatch } from "./engine/job-dispatch.ts";
+import { loadOrCreateKey, SecretBox } from "./secrets/box.ts";
+import { createSecretStore } from "./secrets/store.ts";
 import { EventHub } from "./events/hub.ts";
 import { Notifier } from "./events/notifier.ts";
 import type { Logger } from "./logger.ts";
@@ -71,15 +74,26 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const hub = new EventHub(pool, notifier, log);
     const metrics = new Metrics(pool);
     let ready = false;
-    const pingIntervalMs = opts.pingIntervalMs ?? 10_000;
-    const gateway = new RunnerGateway({ pool, notifier, log, metrics, serverId: newId("srv"), pingIntervalMs });
+    const pingIntervalMs = opts.pingIntervalMs ?? config.pingIntervalMs;
+    const box = new SecretBox(await loadOrCreateKey(config.dataDir, process.env));
+    const secrets = createSecretStore(pool, box);
+    const gateway = new RunnerGateway({
+      pool,
+      notifier,
+      log,
+      metrics,
+      serverId: newId("srv"),
+      pingIntervalMs,
+      resolveSecret: secrets.get,
+      onRunnerAvailable: (id) => void kickDispatch([id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
+    });
     await gateway.start();
 
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId });
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs });
     cleanups.push(() => stopEngine());
     ready = true;
 
-    const app = createApp({ pool, hub, log, metrics, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
+    const app = createApp({ pool, hub, log, metrics, secrets, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     });

@@ -98,7 +98,7 @@ export class ApiClient {
         for (let r = await reader.read(); !r.done; r = await reader.read()) parser.feed(decoder.decode(r.value, { stream: true }));
         if (!done) {
           // The stream ended without `complete`: either it was already over, or the server went away.
-          const op = await this.request<{ status: string }>("GET", `/runs/${operationId}`).catch(() => null);
+          const op = await this.request<{ status: string }>("GET", `/operations/${operationId}`).catch(() => null);
           if (op && ["succeeded", "failed", "cancelled"].includes(op.status) && last > 0) done = true;
         }
       } catch (err) {

@@ -3,6 +3,7 @@ import { CliError } from "./client.ts";
 import { registerRunCommands } from "./runs.ts";
 import { registerServerCommands } from "./serve.ts";
 import { registerAdminCommands } from "./admin.ts";
+import { registerJobCommands } from "./jobs.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -14,6 +15,7 @@ const program = new Command()
 registerServerCommands(program);
 registerRunCommands(program);
 registerAdminCommands(program);
+registerJobCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,11 +42,19 @@ export function renderEvent(e: ApiEvent): string | null {
       if (status === "retrying") bits.push(dim(`next attempt in ${Number(p.delayMs ?? 0) / 1000}s`));
       return bits.join("  ");
     }
+    case "stage": {
+      const status = String(p.status);
+      const mark = status === "succeeded" ? green("✓") : status === "failed" ? red("✗") : yellow("▸");
+      return `${mark} ${bold(String(p.stage))} ${statusWord(status === "started" ? "running" : status)}${p.error ? `  ${red(String(p.error))}` : ""}${p.prUrl ? `  ${String(p.prUrl)}` : ""}`;
+    }
     case "status":
       return p.status === "pending" ? null : dim(`run ${String(p.status)}`);
     case "complete": {
       const outputs = (p.outputs ?? {}) as Record<string, string>;
-      const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} run ${statusWord(String(p.status))}${p.error ? `: ${String(p.error)}` : ""}`];
+      const what = e.operationId.startsWith("job_") ? "job" : "run";
+      const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} ${what} ${statusWord(String(p.status))}${p.error ? `: ${String(p.error)}` : ""}`];
+      if (p.prUrl) lines.push(`  ${bold("pull request")} ${String(p.prUrl)}`);
+      else if (p.branch && p.status === "succeeded") lines.push(`  ${bold("branch")} ${String(p.branch)} ${dim(String(p.commit ?? ""))}`);
       for (const [k, v] of Object.entries(outputs)) lines.push(`  ${bold(k)} = ${v}`);
       return lines.join("\n");
     }

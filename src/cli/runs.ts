@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
 import { parseWorkflow, formatIssue } from "../workflows/index.ts";
-import { ApiClient, CliError, findServer, type ApiEvent } from "./client.ts";
+import { ApiClient, CliError, type ApiEvent } from "./client.ts";
+import { client, out, printJson } from "./io.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
 
 interface StepView {
@@ -26,12 +27,6 @@ interface RunView {
   steps?: StepView[];
 }
 
-const out = (s: string): void => void process.stdout.write(s + "\n");
-const printJson = (v: unknown) => out(JSON.stringify(v, null, 2));
-const client = async () => {
-  const s = await findServer();
-  return new ApiClient(s.url, s.token);
-};
 
 /** `--input k=v` pairs into an object (values stay strings; the server coerces them to the declared types). */
 function parseInputs(pairs: string[]): Record<string, string> {

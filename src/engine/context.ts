@@ -1,10 +1,23 @@
 import type { Pool } from "../db/pool.ts";
+import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 
 /** What DBOS workflow code needs at run time; set once when the engine starts (DBOS itself is a singleton). */
 export interface EngineDeps {
   pool: Pool;
   log: Logger;
+  secrets: SecretStore;
+  jobs: JobSettings;
+}
+
+/** Job scheduling and recovery settings. */
+export interface JobSettings {
+  /** At most one running job per workspace, besides one per runner. */
+  onePerWorkspace: boolean;
+  /** A running job with no event for this long is stuck. */
+  stuckAfterMs: number;
+  /** What the orphan/stuck sweep does with such a job. */
+  recovery: "requeue" | "fail";
 }
 
 let deps: EngineDeps | null = null;

@@ -1,7 +1,10 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Pool } from "../db/pool.ts";
+import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
-import { setEngineDeps } from "./context.ts";
+import { setEngineDeps, type JobSettings } from "./context.ts";
+import { registerJobQueues } from "./job-dispatch.ts";
+import { scheduleJobSweep } from "./job-sweep.ts";
 import { registerQueues } from "./queues.ts";
 import "./run-workflow.ts";
 import { scheduleSweeper } from "./sweeper.ts";
@@ -18,11 +21,13 @@ export interface EngineOptions {
   log: Logger;
   /** Stable per worker process: DBOS recovers a crashed executor's workflows when the same id starts again. */
   executorId: string;
+  secrets: SecretStore;
+  jobs: JobSettings;
 }
 
 /** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
 export async function startEngine(o: EngineOptions): Promise<void> {
-  setEngineDeps({ pool: o.pool, log: o.log });
+  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs });
   const dbosLog = o.log.child({ component: "dbos" });
   DBOS.setConfig({
     name: "shipyard",
@@ -39,7 +44,9 @@ export async function startEngine(o: EngineOptions): Promise<void> {
   });
   await DBOS.launch();
   await registerQueues();
+  await registerJobQueues();
   await scheduleSweeper();
+  await scheduleJobSweep();
 }
 
 /** Stop DBOS (in-flight workflows stay pending and are recovered by the next start). */

@@ -3,7 +3,7 @@ import { inTransaction, type Pool, type PoolClient, type Queryable } from "../db
 
 export const EVENTS_CHANNEL = "shipyard_events";
 
-export const EventType = z.enum(["status", "step", "log", "output", "complete", "error"]);
+export const EventType = z.enum(["status", "step", "stage", "log", "output", "complete", "error"]);
 export type EventType = z.infer<typeof EventType>;
 
 /** An event as produced: appended to an operation's log. */

@@ -1,13 +1,9 @@
 import type { Pool, Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
+import type { SecretStore } from "../secrets/store.ts";
 import type { ProjectInput } from "./schemas.ts";
 
-/** Where secrets are kept (encrypted at rest); the jobs code never sees how. */
-export interface SecretStore {
-  put(workspaceId: string, name: string, value: string): Promise<void>;
-  get(workspaceId: string, name: string): Promise<string | null>;
-}
 
 /** A project as the API shows it: credentials are reported as present or not, never returned. */
 export interface ProjectView {
@@ -50,10 +46,10 @@ const toView = (r: ProjectRow): ProjectView => ({
   createdAt: r.created_at.toISOString(),
 });
 
-/** Register a project; its credentials go to the secret store under `project:<id>:git`. */
+/** Register a project; its credentials go to the secret store under `git_token_<project id>`. */
 export async function createProject(pool: Pool, secrets: SecretStore, workspaceId: string, input: ProjectInput): Promise<ProjectView> {
   const id = newId("prj");
-  const secretName = input.credentials ? `project:${id}:git` : null;
+  const secretName = input.credentials ? `git_token_${id}` : null;
   if (input.credentials && secretName) await secrets.put(workspaceId, secretName, input.credentials);
   const res = await pool.query<ProjectRow>(
     `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret)

@@ -43,6 +43,8 @@ interface JobRow {
   workflow_id: string | null;
   created_at: Date;
   updated_at: Date;
+  /** From the jobs_positioned view: 1..n among the waiting jobs of its queue. */
+  queue_position?: number | null;
 }
 
 /** A job row as the engine needs it. */
@@ -56,7 +58,7 @@ const toView = (r: JobRow): JobView => ({
   executor: { type: r.executor.type },
   status: r.status,
   queue: r.queue,
-  position: r.position,
+  position: r.queue_position ?? null,
   stage: r.stage,
   branch: r.branch,
   prUrl: r.pr_url,
@@ -78,8 +80,8 @@ async function lockQueue(client: PoolClient, workspaceId: string, queue: JobQueu
   return res.rows[0]?.paused ?? false;
 }
 
-/** Renumber a queue's waiting jobs 1..n in their current order (no gaps after a removal or a move). */
-export async function renumber(client: PoolClient, workspaceId: string, queue: JobQueue, order?: string[]): Promise<void> {
+/** Store a queue's waiting jobs as 1..n in the given (or current) order, after a move. */
+async function renumber(client: PoolClient, workspaceId: string, queue: JobQueue, order?: string[]): Promise<void> {
   const ids =
     order ??
     (
@@ -103,21 +105,21 @@ export async function createJob(pool: Pool, workspaceId: string, input: JobInput
     const id = newId("job");
     const title = input.prompt.split("\n")[0]!.slice(0, 200);
     await client.query("insert into operations (id, workspace_id, kind, status, title) values ($1, $2, 'job', 'pending', $3)", [id, workspaceId, title]);
-    const res = await client.query<JobRow>(
+    await client.query(
       `insert into jobs (id, workspace_id, project_id, prompt, executor, status, queue, position, branch)
        values ($1, $2, $3, $4, $5, 'queued', $6,
-         (select coalesce(max(position), 0) + 1 from jobs where workspace_id = $2 and queue = $6 and status = 'queued'), $7)
-       returning *`,
+         (select coalesce(max(position), 0) + 1 from jobs where workspace_id = $2 and queue = $6 and status = 'queued'), $7)`,
       [id, workspaceId, input.projectId, input.prompt, JSON.stringify(input.executor), input.queue, `shipyard/job-${id}`],
     );
-    await appendEvents(client, id, [{ type: "status", payload: { status: "queued", queue: input.queue, position: res.rows[0]!.position }, dedupeKey: "status:queued:0" }]);
-    return toView(res.rows[0]!);
+    const view = (await client.query<JobRow>("select * from jobs_positioned where id = $1", [id])).rows[0]!;
+    await appendEvents(client, id, [{ type: "status", payload: { status: "queued", queue: input.queue, position: view.queue_position }, dedupeKey: "status:queued:0" }]);
+    return toView(view);
   });
 }
 
 /** A job of this workspace, or 404. */
 export async function getJob(db: Queryable, workspaceId: string, id: string): Promise<JobView> {
-  const res = await db.query<JobRow>("select * from jobs where id = $1 and workspace_id = $2", [id, workspaceId]);
+  const res = await db.query<JobRow>("select * from jobs_positioned where id = $1 and workspace_id = $2", [id, workspaceId]);
   if (!res.rows[0]) throw notFound("job", id);
   return toView(res.rows[0]);
 }
@@ -130,7 +132,7 @@ export async function loadJob(db: Queryable, id: string): Promise<JobRecord | nu
 /** Jobs of a workspace: waiting ones by queue and position first, then the rest newest first. */
 export async function listJobs(db: Queryable, workspaceId: string, opts: { status?: JobStatus; limit: number }): Promise<JobView[]> {
   const res = await db.query<JobRow>(
-    `select * from jobs where workspace_id = $1 and ($2::text is null or status = $2)
+    `select * from jobs_positioned where workspace_id = $1 and ($2::text is null or status = $2)
      order by (status = 'running') desc, (status = 'queued') desc, (queue = 'rework') desc, position, created_at desc limit $3`,
     [workspaceId, opts.status ?? null, opts.limit],
   );
@@ -159,7 +161,7 @@ export async function moveJob(pool: Pool, workspaceId: string, id: string, move:
     await renumber(client, workspaceId, target, others);
     if (target !== fresh.queue) await renumber(client, workspaceId, fresh.queue);
     await appendEvents(client, id, [{ type: "status", payload: { status: "queued", queue: target, position: at + 1, moved: true } }]);
-    return toView((await client.query<JobRow>("select * from jobs where id = $1", [id])).rows[0]!);
+    return toView((await client.query<JobRow>("select * from jobs_positioned where id = $1", [id])).rows[0]!);
   });
 }
 
@@ -178,8 +180,11 @@ export async function queuesView(db: Queryable, workspaceId: string) {
     "select id, name, status from runners where workspace_id is null or workspace_id = $1 order by name",
     [workspaceId],
   );
-  const running = await db.query<JobRow>("select * from jobs where workspace_id = $1 and status = 'running'", [workspaceId]);
-  const waiting = await db.query<JobRow>("select * from jobs where workspace_id = $1 and status = 'queued' order by position", [workspaceId]);
+  const running = await db.query<JobRow>("select * from jobs_positioned where workspace_id = $1 and status = 'running'", [workspaceId]);
+  const waiting = await db.query<JobRow>(
+    "select * from jobs_positioned where workspace_id = $1 and status = 'queued' order by queue_position",
+    [workspaceId],
+  );
   const paused = await db.query<{ queue: JobQueue; paused: boolean }>("select queue, paused from job_queues where workspace_id = $1", [workspaceId]);
   const isPaused = (q: JobQueue) => paused.rows.some((p) => p.queue === q && p.paused);
   return {

@@ -5,6 +5,8 @@ import { requireAuth, type AppEnv } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
 import { errorHandler } from "./problem.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+import { projectRoutes } from "./routes/projects.ts";
 import { runnerRoutes } from "./routes/runners.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
@@ -74,6 +76,8 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   runRoutes(deps, api);
   operationRoutes(deps, api);
   runnerRoutes(deps, api);
+  projectRoutes(deps, api);
+  jobRoutes(deps, api);
   app.route(API_BASE, api);
   return app;
 }

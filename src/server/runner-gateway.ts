@@ -36,7 +36,7 @@ export interface GatewayOptions {
   maxMissedPings?: number;
   /** Decrypts a workspace secret for a task's env (null when it does not exist). */
   resolveSecret?: (workspaceId: string, name: string) => Promise<string | null>;
-  /** Told when a runner comes online or frees up (e.g. to hand it the next job). */
+  /** Told when a runner comes online (e.g. to hand it a job). */
   onRunnerAvailable?: (runnerId: string) => void;
 }
 
@@ -213,7 +213,6 @@ export class RunnerGateway {
       await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
     }
     await this.claim(c.runnerId);
-    this.o.onRunnerAvailable?.(c.runnerId);
   }
 
   /** Tell the waiting workflow that a task's runner is gone (idempotent per dispatch). */

@@ -61,3 +61,12 @@ create table job_queues (
   paused boolean not null default false,
   primary key (workspace_id, queue)
 );
+
+-- Positions as users see them: 1..n per queue in stored order, computed on read, so claiming a job (which
+-- leaves a hole in the stored numbers) never has to lock and renumber the jobs behind it.
+create view jobs_positioned as
+select j.*,
+  case when j.status = 'queued' then
+    row_number() over (partition by j.workspace_id, j.queue, j.status = 'queued' order by j.position nulls last, j.created_at)
+  end::int as queue_position
+from jobs j;

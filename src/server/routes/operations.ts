@@ -8,8 +8,62 @@ import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
-/** /operations/{id}/events: an operation's events as SSE (live, with replay) or as a JSON page. */
+const OperationSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    title: z.string(),
+    error: z.string().nullable(),
+    lastSeq: z.number().int(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi("Operation");
+
+/** /operations/{id}: any durable execution (a run, a job) and its events as SSE (live, with replay) or JSON. */
 export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/operations/{id}",
+      summary: "An operation: kind, status, error, the sequence number of its last event",
+      request: { params: IdParam },
+      responses: { 200: { description: "The operation", content: { "application/json": { schema: OperationSchema } } }, ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const res = await deps.pool.query<{
+        id: string;
+        kind: string;
+        status: string;
+        title: string;
+        error: string | null;
+        last_seq: number;
+        created_at: Date;
+        started_at: Date | null;
+        finished_at: Date | null;
+      }>("select * from operations where id = $1 and workspace_id = $2", [id, c.get("principal").workspaceId]);
+      const op = res.rows[0];
+      if (!op) throw notFound("operation", id);
+      return c.json(
+        {
+          id: op.id,
+          kind: op.kind,
+          status: op.status,
+          title: op.title,
+          error: op.error,
+          lastSeq: op.last_seq,
+          createdAt: op.created_at.toISOString(),
+          startedAt: op.started_at?.toISOString() ?? null,
+          finishedAt: op.finished_at?.toISOString() ?? null,
+        },
+        200,
+      );
+    },
+  );
+
   app.openapi(
     createRoute({
       method: "get",

@@ -1,0 +1,79 @@
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { inTransaction } from "../db/pool.ts";
+import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
+import type { JobRecord } from "../jobs/queue.ts";
+import { engineDeps } from "./context.ts";
+import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
+
+interface Finding {
+  id: string;
+  attempts: number;
+  workflowId: string | null;
+  reason: string;
+  maxAttempts: number;
+}
+
+/** Running jobs whose workflow is gone, and running jobs silent for longer than `stuck_after`. */
+async function findOrphansAndStuck(): Promise<{ findings: Finding[]; idleRunners: string[] }> {
+  const { pool, jobs } = engineDeps();
+  const orphans = await pool.query<{ id: string; attempts: number; workflow_id: string | null; wf_status: string | null; max_attempts: number }>(
+    `select j.id, j.attempts, j.workflow_id, w.status as wf_status, p.max_attempts from jobs j
+     join projects p on p.id = j.project_id
+     left join dbos.workflow_status w on w.workflow_uuid = j.workflow_id
+     where j.status = 'running' and j.updated_at < now() - interval '5 seconds'
+       and (w.status is null or w.status not in ('PENDING', 'ENQUEUED'))`,
+  );
+  const stuck = await pool.query<{ id: string; attempts: number; workflow_id: string | null; max_attempts: number; idle_s: number }>(
+    `select j.id, j.attempts, j.workflow_id, p.max_attempts,
+            extract(epoch from now() - coalesce((select max(created_at) from events e where e.operation_id = j.id), j.updated_at))::int as idle_s
+     from jobs j join projects p on p.id = j.project_id
+     where j.status = 'running'
+       and coalesce((select max(created_at) from events e where e.operation_id = j.id), j.updated_at) < now() - make_interval(secs => $1::float / 1000)`,
+    [jobs.stuckAfterMs],
+  );
+  const findings: Finding[] = [
+    ...orphans.rows.map((r) => ({ id: r.id, attempts: r.attempts, workflowId: r.workflow_id, maxAttempts: r.max_attempts, reason: `orphaned: its workflow is ${r.wf_status ?? "missing"}` })),
+    ...stuck.rows
+      .filter((r) => !orphans.rows.some((o) => o.id === r.id))
+      .map((r) => ({ id: r.id, attempts: r.attempts, workflowId: r.workflow_id, maxAttempts: r.max_attempts, reason: `stuck: no event for ${Math.round(r.idle_s / 60)} min` })),
+  ];
+  const idle = await pool.query<{ id: string }>(
+    `select r.id from runners r where r.status = 'online'
+       and not exists (select 1 from jobs j where j.runner_id = r.id and j.status = 'running')
+       and exists (select 1 from jobs j where j.status = 'queued' and (r.workspace_id is null or j.workspace_id = r.workspace_id))`,
+  );
+  return { findings, idleRunners: idle.rows.map((r) => r.id) };
+}
+
+/**
+ * Scheduled (DBOS) every 10 s: orphaned and stuck jobs are re-queued or failed per configuration, with an
+ * event that says why; free runners are offered the next job (a safety net for a missed wake-up).
+ */
+async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
+  const { findings, idleRunners } = await DBOS.runStep(findOrphansAndStuck, { name: "find" });
+  for (const f of findings) {
+    if (f.workflowId) await DBOS.cancelWorkflow(f.workflowId);
+    await DBOS.runStep(
+      () =>
+        inTransaction(engineDeps().pool, async (c) => {
+          if (engineDeps().jobs.recovery === "requeue") {
+            await returnJobToQueue(c, f.id, f.attempts, f.reason, f.maxAttempts);
+          } else {
+            const job = (await c.query<JobRecord>("select * from jobs where id = $1 and status = 'running' for update", [f.id])).rows[0];
+            if (job) await finishJob(c, job, "failed", f.reason);
+          }
+        }),
+      { name: `recover:${f.id}` },
+    );
+  }
+  for (const id of idleRunners) {
+    await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
+  }
+}
+
+export const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });
+
+/** Install the job sweep schedule. */
+export async function scheduleJobSweep(): Promise<void> {
+  await DBOS.applySchedules([{ scheduleName: "shipyard-job-sweep", workflowFn: jobSweepWorkflow, schedule: "*/10 * * * * *" }]);
+}

@@ -1,0 +1,82 @@
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { inTransaction } from "../db/pool.ts";
+import { engineDeps } from "./context.ts";
+import { enqueueTask, requestKill, type TaskSpec } from "./dispatch.ts";
+import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
+
+/** The job's runner went away mid-task: the job goes back to its queue. */
+export class RunnerLost extends Error {}
+/** The user cancelled the job. */
+export class JobCancelled extends Error {}
+
+/** How long to wait for a message before checking that the runner is still there. */
+const WATCH_SECONDS = 60;
+
+/**
+ * Runs one stage's script on the job's runner (tasks are pinned to it: the stages share its workspace
+ * directory) and waits durably for the result. A cancel arriving meanwhile kills the task; a lost runner
+ * throws RunnerLost.
+ */
+export async function runPinnedTask(
+  job: { id: string; attempt: number; runnerId: string; workspaceId: string },
+  stage: string,
+  spec: TaskSpec,
+  secretEnv: Record<string, string> = {},
+  opts: { ignoreCancel?: boolean } = {},
+): Promise<TaskResult> {
+  const workflowId = DBOS.workflowID!;
+  const id = await DBOS.runStep(
+    () =>
+      inTransaction(engineDeps().pool, (c) =>
+        enqueueTask(c, {
+          runId: job.id,
+          stepId: stage,
+          attempt: job.attempt,
+          workspaceId: job.workspaceId,
+          spec,
+          workflowId,
+          pinnedRunnerId: job.runnerId,
+          secretEnv,
+        }),
+      ),
+    { name: `enqueue:${stage}` },
+  );
+  let cancelled = false;
+  for (;;) {
+    const msg = await DBOS.recv<RunMessage>(RUN_TOPIC, WATCH_SECONDS);
+    if (msg === null) {
+      const check = await DBOS.runStep(() => checkTask(job.runnerId, id), { name: "check-runner" });
+      if (check.result) return check.result; // reported, but the message was lost with a crashed server
+      if (check.offline) throw new RunnerLost(`runner went offline during ${stage}`);
+      continue;
+    }
+    if (msg.type === "cancel") {
+      if (opts.ignoreCancel) continue;
+      cancelled = true;
+      await DBOS.runStep(() => inTransaction(engineDeps().pool, (c) => requestKill(c, job.runnerId, id)), { name: `kill:${stage}` });
+      continue;
+    }
+    if ((msg.type === "lost" || msg.type === "result") && msg.taskId !== id) continue; // a late report of an earlier task
+    if (msg.type === "lost") throw new RunnerLost(msg.reason);
+    if (msg.type !== "result") continue;
+    await DBOS.runStep(
+      () =>
+        engineDeps()
+          .pool.query("update tasks set status = 'done', finished_at = now() where id = $1 and dispatch = $2", [msg.taskId, msg.dispatch])
+          .then(() => undefined),
+      { name: `settle:${stage}` },
+    );
+    if (cancelled || msg.status === "cancelled") throw new JobCancelled("cancelled");
+    return msg;
+  }
+}
+
+async function checkTask(runnerId: string, taskId: string): Promise<{ offline: boolean; result: TaskResult | null }> {
+  const res = await engineDeps().pool.query<{ runner: string | null; status: string; result: TaskResult | null }>(
+    "select (select status from runners where id = $1) as runner, status, result from tasks where id = $2",
+    [runnerId, taskId],
+  );
+  const row = res.rows[0];
+  if (row?.status === "reported" && row.result) return { offline: false, result: row.result };
+  return { offline: row?.runner !== "online", result: null };
+}

@@ -1,0 +1,232 @@
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { inTransaction } from "../db/pool.ts";
+import { appendEventsNow } from "../events/store.ts";
+import { commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
+import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
+import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
+import { loadJob, type JobRecord } from "../jobs/queue.ts";
+import type { Executor } from "../jobs/schemas.ts";
+import { engineDeps } from "./context.ts";
+import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
+import { JobCancelled, RunnerLost, runPinnedTask } from "./job-tasks.ts";
+
+/** A stage that failed for a reason the user should read (verification output, a script error). */
+class StageFailed extends Error {}
+
+interface JobContext {
+  job: JobRecord;
+  repo: string;
+  defaultBranch: string;
+  verify: string[];
+  onVerifyFailure: "fail" | "rework";
+  maxAttempts: number;
+  github: { owner: string; repo: string; apiUrl?: string } | null;
+  credentialsSecret: string | null;
+}
+
+async function loadContext(jobId: string, attempt: number): Promise<JobContext | null> {
+  const job = await loadJob(engineDeps().pool, jobId);
+  if (!job || job.status !== "running" || job.attempts !== attempt) return null;
+  const p = await engineDeps().pool.query<{
+    repo: string;
+    default_branch: string;
+    verify: string[];
+    on_verify_failure: "fail" | "rework";
+    max_attempts: number;
+    github: JobContext["github"];
+    credentials_secret: string | null;
+  }>("select * from projects where id = $1", [job.project_id]);
+  const project = p.rows[0]!;
+  return {
+    job,
+    repo: project.repo,
+    defaultBranch: project.default_branch,
+    verify: project.verify,
+    onVerifyFailure: project.on_verify_failure,
+    maxAttempts: project.max_attempts,
+    github: project.github ?? parseGitHubRemote(project.repo),
+    credentialsSecret: project.credentials_secret,
+  };
+}
+
+/** Record a stage change on the job row and as a `stage` event (idempotent per attempt). */
+function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeeded" | "failed", detail: Record<string, unknown> = {}) {
+  return DBOS.runStep(
+    async () => {
+      const { pool } = engineDeps();
+      if (status === "started") await pool.query("update jobs set stage = $2, updated_at = now() where id = $1", [ctx.job.id, stage]);
+      await appendEventsNow(pool, ctx.job.id, [
+        { type: "stage", payload: { stage, status, attempt: ctx.job.attempts, ...detail }, dedupeKey: `stage:${ctx.job.attempts}:${stage}:${status}` },
+      ]);
+    },
+    { name: `stage:${stage}:${status}` },
+  );
+}
+
+function agentSpec(executor: Executor, prompt: string): { command: string; env: Record<string, string> } {
+  if (executor.type === "patch") return { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } };
+  return { command: commandAgentScript(executor.command), env: { SHIPYARD_PROMPT: prompt } };
+}
+
+/** The last lines a stage printed (for the verification result in errors and the PR body). */
+async function outputTail(jobId: string, stage: string, attempt: number, lines = 40): Promise<string> {
+  const res = await engineDeps().pool.query<{ line: string }>(
+    `select payload->>'line' as line from events
+     where operation_id = $1 and type = 'log' and payload->>'stepId' = $2 and (payload->>'attempt')::int = $3
+     order by seq desc limit $4`,
+    [jobId, stage, attempt, lines],
+  );
+  return res.rows.map((r) => r.line).reverse().join("\n");
+}
+
+/**
+ * A coding-agent job, one checkpointed step per stage: credentials → prepare the workspace on the runner
+ * → the agent → verify → commit and push → pull request → clean up. Its id is `<job>:<attempt>`, so a
+ * crash resumes the same attempt; scripts and the PR call check before they create, so nothing is made twice.
+ */
+async function jobWorkflowImpl(jobId: string, attempt: number, runnerId: string): Promise<string> {
+  const outcome = await runJob(jobId, attempt, runnerId);
+  // The runner is free again; a job put back in line may go to any runner.
+  const runners = outcome === "queued" ? await DBOS.runStep(() => onlineRunners(), { name: "runners" }) : [runnerId];
+  for (const id of runners) {
+    await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
+  }
+  return outcome;
+}
+
+async function onlineRunners(): Promise<string[]> {
+  return (await engineDeps().pool.query<{ id: string }>("select id from runners where status = 'online'")).rows.map((r) => r.id);
+}
+
+async function runJob(jobId: string, attempt: number, runnerId: string): Promise<string> {
+  const ctx = await DBOS.runStep(() => loadContext(jobId, attempt), { name: "load" });
+  if (!ctx) return "stale";
+  const job = { id: jobId, attempt, runnerId, workspaceId: ctx.job.workspace_id };
+  const secretEnv: Record<string, string> = ctx.credentialsSecret ? { SHIPYARD_GIT_TOKEN: ctx.credentialsSecret } : {};
+  const branch = ctx.job.branch ?? `shipyard/job-${jobId}`;
+  let stage = "credentials";
+  const run = async (name: string, spec: { command: string; env?: Record<string, string> }, env: Record<string, string> = secretEnv) => {
+    stage = name;
+    await stageEvent(ctx, name, "started");
+    const result = await runPinnedTask(job, name, { command: spec.command, env: spec.env ?? {} }, env);
+    await stageEvent(ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode });
+    return result;
+  };
+  try {
+    await stageEvent(ctx, "credentials", "started");
+    const hasCredentials = await DBOS.runStep(
+      async () => (ctx.credentialsSecret ? (await engineDeps().secrets.get(job.workspaceId, ctx.credentialsSecret)) !== null : true),
+      { name: "credentials" },
+    );
+    if (!hasCredentials) throw new StageFailed("the project's git credentials are missing from the workspace secrets");
+    await stageEvent(ctx, "credentials", "succeeded");
+
+    const prepared = await run("prepare", { command: prepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, branch }) });
+    if (prepared.status !== "succeeded") throw new StageFailed(`preparing the workspace failed:\n${await tail(jobId, "prepare", attempt)}`);
+
+    const agent = await run("agent", agentSpec(ctx.job.executor as Executor, ctx.job.prompt), {});
+    if (agent.status !== "succeeded") throw new StageFailed(`the agent failed (${agent.error ?? "error"}):\n${await tail(jobId, "agent", attempt)}`);
+
+    const verified = await run("verify", { command: verifyScript(ctx.verify) }, {});
+    const verifyOutput = await tail(jobId, "verify", attempt);
+    if (verified.status !== "succeeded") {
+      if (ctx.onVerifyFailure === "rework" && attempt < ctx.maxAttempts) {
+        await cleanup(job, ctx);
+        await DBOS.runStep(() => sendToRework(ctx.job, `verification failed:\n${verifyOutput}`), { name: "rework" });
+        return "rework";
+      }
+      throw new StageFailed(`verification failed:\n${verifyOutput}`);
+    }
+
+    const pushed = await run("push", {
+      command: commitAndPushScript({ branch, defaultBranch: ctx.defaultBranch }),
+      env: { SHIPYARD_COMMIT_MESSAGE: `${pullRequestTitle(ctx.job.prompt)}\n\nShipyard job ${jobId}` },
+    });
+    if (pushed.status !== "succeeded") throw new StageFailed(`commit and push failed:\n${await tail(jobId, "push", attempt)}`);
+    const commit = pushed.outputs.commit ?? null;
+    await DBOS.runStep(
+      () => engineDeps().pool.query("update jobs set branch = $2, commit_sha = $3 where id = $1", [jobId, branch, commit]).then(() => undefined),
+      { name: "record-branch" },
+    );
+
+    stage = "pull_request";
+    await stageEvent(ctx, "pull_request", "started");
+    const prUrl = await DBOS.runStep(() => pullRequest(ctx, branch, verifyOutput), { name: "pull-request" });
+    await stageEvent(ctx, "pull_request", "succeeded", { prUrl, branch, commit });
+
+    await cleanup(job, ctx);
+    await DBOS.runStep(() => finish(jobId, "succeeded", null), { name: "finish" });
+    return "succeeded";
+  } catch (err) {
+    if (err instanceof RunnerLost) {
+      const outcome = await DBOS.runStep(
+        () => inTransaction(engineDeps().pool, (c) => returnJobToQueue(c, jobId, attempt, `runner lost during ${stage}: ${err.message}`, ctx.maxAttempts)),
+        { name: "return-to-queue" },
+      );
+      return outcome;
+    }
+    const cancelled = err instanceof JobCancelled;
+    const message = cancelled ? "cancelled" : err instanceof StageFailed ? err.message : `internal error in ${stage}: ${(err as Error).message}`;
+    if (!cancelled) await stageEvent(ctx, stage, "failed", { error: message.split("\n")[0] });
+    await cleanup(job, ctx).catch(() => undefined);
+    await DBOS.runStep(() => finish(jobId, cancelled ? "cancelled" : "failed", message), { name: "finish" });
+    return cancelled ? "cancelled" : "failed";
+  }
+}
+
+const tail = (jobId: string, stage: string, attempt: number) => DBOS.runStep(() => outputTail(jobId, stage, attempt), { name: `tail:${stage}` });
+
+async function cleanup(job: { id: string; attempt: number; runnerId: string; workspaceId: string }, ctx: JobContext): Promise<void> {
+  await stageEvent(ctx, "cleanup", "started");
+  const done = await runPinnedTask(job, "cleanup", { command: cleanupScript(), env: {} }, {}, { ignoreCancel: true }).catch((err: Error) => ({
+    status: "failed" as const,
+    error: err.message,
+  }));
+  await stageEvent(ctx, "cleanup", done.status === "succeeded" ? "succeeded" : "failed");
+}
+
+async function finish(jobId: string, status: "succeeded" | "failed" | "cancelled", error: string | null): Promise<void> {
+  await inTransaction(engineDeps().pool, async (c) => {
+    const job = (await c.query<JobRecord>("select * from jobs where id = $1 for update", [jobId])).rows[0];
+    if (job && job.status === "running") await finishJob(c, job, status, error);
+  });
+}
+
+async function sendToRework(job: JobRecord, reason: string): Promise<void> {
+  await inTransaction(engineDeps().pool, async (c) => {
+    await c.query(
+      `update jobs set status = 'queued', queue = 'rework', runner_id = null, stage = null, workflow_id = null, error = $2,
+         position = (select coalesce(max(position), 0) + 1 from jobs where workspace_id = $3 and queue = 'rework' and status = 'queued'),
+         updated_at = now() where id = $1 and status = 'running'`,
+      [job.id, reason, job.workspace_id],
+    );
+    await c.query("update operations set status = 'pending' where id = $1", [job.id]);
+  });
+  await appendEventsNow(engineDeps().pool, job.id, [
+    { type: "status", payload: { status: "queued", queue: "rework", reason: reason.split("\n")[0] }, dedupeKey: `status:rework:${job.attempts}` },
+  ]);
+}
+
+/** Open (or find) the pull request on GitHub; for other remotes the pushed branch is the result. */
+async function pullRequest(ctx: JobContext, branch: string, verifyOutput: string): Promise<string | null> {
+  if (!ctx.github) return null;
+  const token = ctx.credentialsSecret ? await engineDeps().secrets.get(ctx.job.workspace_id, ctx.credentialsSecret) : null;
+  const pr = await openPullRequest({
+    apiUrl: ctx.github.apiUrl ?? process.env.SHIPYARD_GITHUB_API_URL ?? "https://api.github.com",
+    token: token ?? "",
+    owner: ctx.github.owner,
+    repo: ctx.github.repo,
+    head: branch,
+    base: ctx.defaultBranch,
+    title: pullRequestTitle(ctx.job.prompt),
+    body: pullRequestBody({
+      prompt: ctx.job.prompt,
+      summary: `Shipyard job ${ctx.job.id}, attempt ${ctx.job.attempts}.`,
+      verification: { commands: ctx.verify, passed: true, outputTail: verifyOutput },
+    }),
+  });
+  await engineDeps().pool.query("update jobs set pr_url = $2 where id = $1", [ctx.job.id, pr.url]);
+  return pr.url;
+}
+
+export const jobWorkflow = DBOS.registerWorkflow(jobWorkflowImpl, { name: "shipyard.job" });

@@ -1,0 +1,200 @@
+// Bash scripts for the git stages of a job. The runner executes each with `bash -eo pipefail -c` in the job's
+// workspace. A crash can re-run any of them from the top, so each one checks what is already done before acting.
+// Secrets (the git token, the prompt, the commit message, the patch) arrive as environment variables and are
+// only ever read from there: interpolated values are the non-secret repo, branch and command strings, all quoted.
+import { assertBranchName, assertRepoLocation, shellQuote } from "./shell.ts";
+
+export { shellQuote } from "./shell.ts";
+
+/** Where the job's branch starts and what it is called. */
+export interface BranchSpec {
+  /** The branch pull requests target, e.g. `main`. */
+  defaultBranch: string;
+  /** The job's own branch. */
+  branch: string;
+}
+
+// Scripts below run inside the workspace; if its `.git` were missing or broken, git would walk up and could
+// find the repository the runner itself lives in. The ceiling stops discovery at the workspace.
+const CEILING = `GIT_CEILING_DIRECTORIES="$(cd .. && pwd -P)"
+export GIT_CEILING_DIRECTORIES`;
+
+const REQUIRE_CLONE = `if [ ! -d .git ]; then
+  echo "shipyard: $PWD is not a git clone (the prepare step has not run)" >&2
+  exit 2
+fi`;
+
+// A step killed mid-command leaves git's lock files behind and every later git command would then refuse to
+// run. Only this job's stages use the clone, and they run one at a time, so any lock found at a start is stale.
+const STALE_LOCKS = `find .git -name '*.lock' -type f -delete`;
+
+// With SHIPYARD_GIT_TOKEN set, git gets credentials from an askpass helper outside the workspace. The helper
+// reads the token from the environment when git calls it, so the token is never written to a file, a URL,
+// .git/config or the output. An empty credential.helper drops any configured helper, which could store it.
+// Without a token git must still never wait on a terminal prompt: a stage has nobody to answer it.
+const AUTH = `export GIT_TERMINAL_PROMPT=0
+if [ -n "\${SHIPYARD_GIT_TOKEN:-}" ]; then
+  shipyard_askpass="$(mktemp "\${TMPDIR:-/tmp}/shipyard-askpass.XXXXXX")"
+  trap 'rm -f "$shipyard_askpass"' EXIT
+  chmod 700 "$shipyard_askpass"
+  cat > "$shipyard_askpass" <<'SHIPYARD_ASKPASS'
+#!/bin/sh
+case "$1" in
+  Username*) echo x-access-token ;;
+  *) printf '%s\\n' "$SHIPYARD_GIT_TOKEN" ;;
+esac
+SHIPYARD_ASKPASS
+  export GIT_ASKPASS="$shipyard_askpass"
+  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=credential.helper GIT_CONFIG_VALUE_0=
+fi`;
+
+/** Clone (or fetch) the repo and put a clean checkout of the job's branch, started from the default branch, in cwd. */
+export function prepareScript(spec: BranchSpec & { repo: string }): string {
+  assertRepoLocation(spec.repo);
+  assertBranchName(spec.defaultBranch, "default branch");
+  assertBranchName(spec.branch);
+  return `# shipyard: prepare the workspace
+repo=${shellQuote(spec.repo)}
+default_branch=${shellQuote(spec.defaultBranch)}
+branch=${shellQuote(spec.branch)}
+${CEILING}
+${AUTH}
+if [ -d .git ]; then
+  ${STALE_LOCKS}
+fi
+if [ -d .git ] && git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git remote get-url origin >/dev/null 2>&1; then
+  # The workspace may have served another repo URL (or the URL changed): fetch from the one asked for.
+  git remote set-url origin "$repo"
+  git fetch --quiet --prune origin
+else
+  # No usable clone: a fresh workspace, or a clone a crash cut short. git clones only into an empty directory.
+  find . -mindepth 1 -delete
+  git clone --quiet -- "$repo" .
+fi
+# Re-running resets the branch to the default branch on purpose: this stage always starts the job afresh.
+git checkout --quiet --force --no-track -B "$branch" "refs/remotes/origin/$default_branch"
+git reset --quiet --hard
+git clean -ffdxq
+git config user.name >/dev/null || git config user.name Shipyard
+git config user.email >/dev/null || git config user.email shipyard@localhost
+echo "workspace ready: $branch at $(git rev-parse --short HEAD) (origin/$default_branch)"
+`;
+}
+
+/** Apply the unified diff in env SHIPYARD_PATCH to the workspace, unless it is already applied. */
+export function patchScript(): string {
+  return `# shipyard: apply a patch
+${CEILING}
+${REQUIRE_CLONE}
+if [ -z "\${SHIPYARD_PATCH:-}" ]; then
+  echo "shipyard: SHIPYARD_PATCH is empty" >&2
+  exit 2
+fi
+# A patch that reverses cleanly is already in the tree: a re-run after a crash must not apply it twice.
+if printf '%s\\n' "$SHIPYARD_PATCH" | git apply --reverse --check --whitespace=nowarn - >/dev/null 2>&1; then
+  echo "patch already applied"
+  exit 0
+fi
+printf '%s\\n' "$SHIPYARD_PATCH" | git apply --whitespace=nowarn -
+echo "patch applied"
+`;
+}
+
+/** Run the user's agent command with env SHIPYARD_PROMPT_FILE naming a file (outside the workspace) that holds the prompt. */
+export function commandAgentScript(command: string): string {
+  return `# shipyard: run the agent
+command=${shellQuote(command)}
+if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
+  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
+  exit 2
+fi
+# Outside the workspace, so the prompt cannot end up in the commit.
+prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
+trap 'rm -f "$prompt_file"' EXIT
+printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
+export SHIPYARD_PROMPT_FILE="$prompt_file"
+status=0
+bash --noprofile --norc -c "$command" || status=$?
+exit "$status"
+`;
+}
+
+/** Run the verification commands in order, each echoed as `$ cmd`; stop at the first failure with its exit code. */
+export function verifyScript(commands: readonly string[]): string {
+  const calls = commands.map((c) => `shipyard_check ${shellQuote(c)}`);
+  return `# shipyard: verify
+# Each command runs in a shell of its own (so a \`cd\` in one does not move the next) with errexit and pipefail,
+# so a failure anywhere in it counts.
+shipyard_check() {
+  printf '$ %s\\n' "$1"
+  local status=0
+  bash --noprofile --norc -eo pipefail -c "$1" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "shipyard: verification failed with exit code $status: $1" >&2
+    exit "$status"
+  fi
+}
+${calls.length > 0 ? calls.join("\n") : 'echo "no verification commands"'}
+`;
+}
+
+/**
+ * Commit everything (message from env SHIPYARD_COMMIT_MESSAGE) and push HEAD to the job's branch; exit 3 when
+ * there is nothing to propose. Appends `commit=<sha>` and `branch=<name>` to $SHIPYARD_OUTPUT.
+ */
+export function commitAndPushScript(spec: BranchSpec): string {
+  assertBranchName(spec.defaultBranch, "default branch");
+  assertBranchName(spec.branch);
+  return `# shipyard: commit and push
+default_branch=${shellQuote(spec.defaultBranch)}
+branch=${shellQuote(spec.branch)}
+: "\${SHIPYARD_OUTPUT:?shipyard: SHIPYARD_OUTPUT must name the step output file}"
+${CEILING}
+${REQUIRE_CLONE}
+${AUTH}
+${STALE_LOCKS}
+git add --all
+# Commit only what is staged: after a crash that followed the commit, a re-run finds nothing and keeps HEAD.
+if ! git diff --cached --quiet; then
+  if [ -z "\${SHIPYARD_COMMIT_MESSAGE:-}" ]; then
+    echo "shipyard: SHIPYARD_COMMIT_MESSAGE is empty" >&2
+    exit 2
+  fi
+  # Hooks are off: the agent controls the tree and could have planted one.
+  printf '%s\\n' "$SHIPYARD_COMMIT_MESSAGE" | git -c core.hooksPath=/dev/null commit --quiet --no-verify --file=-
+fi
+base="$(git merge-base HEAD "refs/remotes/origin/$default_branch")"
+# Compare trees, not commits: commits that cancel out are no change either.
+if git diff --quiet "$base" HEAD; then
+  echo "the agent made no changes" >&2
+  exit 3
+fi
+head="$(git rev-parse HEAD)"
+remote="$(git ls-remote origin "refs/heads/$branch" | awk -v ref="refs/heads/$branch" '$2 == ref { print $1 }')"
+if [ "$remote" = "$head" ]; then
+  echo "origin already has $branch at $head"
+else
+  # The lease names the sha just seen (empty: the branch must not exist), so this replaces only an earlier
+  # attempt's push and fails if anything else moved the branch meanwhile.
+  git push --quiet --no-verify --force-with-lease="refs/heads/$branch:$remote" origin "HEAD:refs/heads/$branch"
+  echo "pushed $head to $branch"
+fi
+printf 'commit=%s\\nbranch=%s\\n' "$head" "$branch" >> "$SHIPYARD_OUTPUT"
+`;
+}
+
+/** Delete everything in the workspace (cwd) without following symlinks or crossing into other filesystems. */
+export function cleanupScript(): string {
+  return `# shipyard: clean up the workspace
+here="$(pwd -P)"
+if [ "$here" = / ] || [ "$here" = "$(cd "\${HOME:-/}" && pwd -P)" ]; then
+  echo "shipyard: refusing to empty $here" >&2
+  exit 2
+fi
+# Tools leave read-only directories (Go's module cache, for one); their entries cannot be deleted until the
+# owner may write them. Fixed one at a time, before find descends into each.
+find . -xdev -type d ! -perm -u=rwx -exec chmod u+rwx {} \\;
+find . -xdev -mindepth 1 -delete
+echo "workspace emptied"
+`;
+}

@@ -1,0 +1,59 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createProject, getProject, listProjects } from "../../jobs/projects.ts";
+import { ProjectInput } from "../../jobs/schemas.ts";
+import type { AppEnv } from "../auth.ts";
+import type { ServerDeps } from "../deps.ts";
+import { errorResponses, IdParam } from "../schemas.ts";
+
+export const ProjectSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    repo: z.string(),
+    defaultBranch: z.string(),
+    verify: z.array(z.string()),
+    onVerifyFailure: z.enum(["fail", "rework"]),
+    maxAttempts: z.number().int(),
+    github: z.object({ owner: z.string(), repo: z.string(), apiUrl: z.string().optional() }).nullable(),
+    hasCredentials: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi("Project");
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+/** /projects: git repositories jobs work on; credentials are write-only. */
+export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/projects",
+      summary: "Register a project (credentials are stored encrypted and never returned)",
+      request: { body: { required: true, content: { "application/json": { schema: ProjectInput } } } },
+      responses: { 201: json(ProjectSchema, "The project"), ...errorResponses(400, 401, 409) },
+    }),
+    async (c) => c.json(await createProject(deps.pool, deps.secrets, c.get("principal").workspaceId, c.req.valid("json")), 201),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/projects",
+      summary: "Projects of this workspace",
+      responses: { 200: json(z.object({ projects: z.array(ProjectSchema) }), "Projects"), ...errorResponses(401) },
+    }),
+    async (c) => c.json({ projects: await listProjects(deps.pool, c.get("principal").workspaceId) }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/projects/{id}",
+      summary: "One project",
+      request: { params: IdParam },
+      responses: { 200: json(ProjectSchema, "The project"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      const { credentialsSecret: _secret, ...view } = await getProject(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id);
+      return c.json(view, 200);
+    },
+  );
+}

@@ -1,0 +1,143 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeGitHub } from "./helpers/fake-github.ts";
+import { ADD_MUL_PATCH, BROKEN_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
+import { goneWithin } from "./helpers/liveness.ts";
+import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+
+let s: TestShipyard;
+let fixture: Awaited<ReturnType<typeof makeFixtureRemote>>;
+let projectId: string;
+
+beforeAll(async () => {
+  s = await startTestShipyard();
+  fixture = await makeFixtureRemote();
+  const created = await s.api("POST", "/projects", { name: "math", repo: fixture.remote, defaultBranch: "main", verify: ["bash test.sh"] });
+  expect(created.status).toBe(201);
+  projectId = created.body.id;
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+async function jobToEnd(id: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const j = await s.api("GET", `/jobs/${id}`);
+      return ["succeeded", "failed", "cancelled"].includes(j.body.status) ? j.body : null;
+    },
+    timeoutMs,
+    `job ${id} to finish`,
+  );
+}
+
+const events = async (id: string) => (await s.api("GET", `/operations/${id}/events?limit=5000`)).body.events as any[];
+
+describe("coding-agent jobs end to end", () => {
+  it("a patch job adds a function and its test, verification runs the tests, the branch lands in the remote", async () => {
+    const created = await s.api("POST", "/jobs", { projectId, prompt: "Add mul()\n\nWith a test.", executor: { type: "patch", diff: ADD_MUL_PATCH } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: "queued", queue: "backlog", attempts: 0 });
+    const job = await jobToEnd(created.body.id);
+    expect(job).toMatchObject({ status: "succeeded", stage: "cleanup", branch: `shipyard/job-${job.id}`, attempts: 1, error: null, prUrl: null });
+    expect(fixture.git("rev-parse", `refs/heads/${job.branch}`)).toBe(job.commit);
+    expect(fixture.git("show", `${job.branch}:math.sh`)).toContain("mul()");
+    expect(fixture.git("show", `${job.branch}:tests/mul.sh`)).toContain("mul 3 4");
+    expect(Number(fixture.git("rev-list", "--count", `main..${job.branch}`))).toBe(1);
+
+    const ev = await events(job.id);
+    const stages = ev.filter((e) => e.type === "stage" && e.payload.status === "started").map((e) => e.payload.stage);
+    expect(stages).toEqual(["credentials", "prepare", "agent", "verify", "push", "pull_request", "cleanup"]);
+    const verifyLines = ev.filter((e) => e.type === "log" && e.payload.stepId === "verify").map((e) => e.payload.line);
+    expect(verifyLines).toEqual(expect.arrayContaining(["add ok", "mul ok", "all tests passed"]));
+    expect(ev.at(-1)).toMatchObject({ type: "complete", payload: { status: "succeeded", branch: job.branch, commit: job.commit } });
+  });
+
+  it("a failing verification fails the job with the verification output", async () => {
+    const created = await s.api("POST", "/jobs", { projectId, prompt: "Break it", executor: { type: "patch", diff: BROKEN_PATCH } });
+    const job = await jobToEnd(created.body.id);
+    expect(job.status).toBe("failed");
+    expect(job.error).toContain("verification failed");
+    expect(job.error).toContain("expected 4, got 5");
+    expect(() => fixture.git("rev-parse", "--verify", `refs/heads/shipyard/job-${job.id}`)).toThrow();
+  });
+
+  it("opens a pull request on GitHub once, with the token kept secret", async () => {
+    const gh = await startFakeGitHub();
+    try {
+      const p = await s.api("POST", "/projects", {
+        name: "math-gh",
+        repo: fixture.remote,
+        verify: ["bash test.sh"],
+        credentials: "ghp_supersecret123",
+        github: { owner: "acme", repo: "math", apiUrl: gh.url },
+      });
+      expect(p.status).toBe(201);
+      expect(JSON.stringify(p.body)).not.toContain("ghp_supersecret123");
+      expect(p.body.hasCredentials).toBe(true);
+      const created = await s.api("POST", "/jobs", { projectId: p.body.id, prompt: "Add mul() for the calculator", executor: { type: "patch", diff: ADD_MUL_PATCH } });
+      const job = await jobToEnd(created.body.id);
+      expect(job.status).toBe("succeeded");
+      expect(job.prUrl).toMatch(/^https:\/\/github\.example\/acme\/math\/pull\/\d+$/);
+      const posts = gh.requests.filter((r) => r.method === "POST");
+      expect(posts).toHaveLength(1);
+      expect(posts[0]!.body).toMatchObject({ title: "Add mul() for the calculator", head: job.branch, base: "main" });
+      expect(String(posts[0]!.auth)).toContain("ghp_supersecret123");
+      expect(JSON.stringify(await events(job.id))).not.toContain("ghp_supersecret123");
+      const stored = await s.api("GET", `/projects/${p.body.id}`);
+      expect(JSON.stringify(stored.body)).not.toContain("ghp_supersecret123");
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it("serves rework before backlog, by position, one job at a time on the runner; moves renumber without gaps", async () => {
+    for (const q of ["backlog", "rework"]) expect((await s.api("POST", `/queues/${q}/pause`)).status).toBe(200);
+    const add = async (name: string, queue: string) =>
+      (await s.api("POST", "/jobs", { projectId, prompt: name, queue, executor: { type: "command", command: `echo ${name} > agent-${name}.txt` } })).body.id as string;
+    const a = await add("a", "backlog");
+    const b = await add("b", "backlog");
+    const c = await add("c", "backlog");
+    const r = await add("r", "rework");
+    const moved = await s.api("PATCH", `/jobs/${c}`, { position: 1 });
+    expect(moved.body).toMatchObject({ queue: "backlog", position: 1 });
+    const view = (await s.api("GET", "/queues")).body;
+    const ids = (q: string) => view.queues.find((x: any) => x.queue === q).jobs.map((j: any) => [j.id, j.position]);
+    expect(ids("backlog")).toEqual([[c, 1], [a, 2], [b, 3]]);
+    expect(ids("rework")).toEqual([[r, 1]]);
+    expect(view.queues.every((q: any) => q.paused)).toBe(true);
+
+    for (const q of ["rework", "backlog"]) await s.api("POST", `/queues/${q}/resume`);
+    const done = [];
+    for (const id of [r, c, a, b]) done.push(await jobToEnd(id));
+    expect(done.map((j) => j.status)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    const started = await Promise.all([r, c, a, b].map(async (id) => Date.parse((await events(id)).find((e) => e.type === "status" && e.payload.status === "running").time)));
+    const ended = await Promise.all([r, c, a, b].map(async (id) => Date.parse((await events(id)).find((e) => e.type === "complete").time)));
+    expect([...started].sort((x, y) => x - y)).toEqual(started);
+    for (let i = 1; i < started.length; i++) expect(started[i]).toBeGreaterThanOrEqual(ended[i - 1]!);
+  });
+
+  it("cancels a running job: the agent process is killed, the workspace cleaned, the job cancelled", async () => {
+    const pidFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-jobpid-")), "pid");
+    const created = await s.api("POST", "/jobs", { projectId, prompt: "Hang", executor: { type: "command", command: `sleep 300 & echo $! > ${pidFile}; wait` } });
+    await waitFor(async () => (await fs.readFile(pidFile, "utf8").catch(() => "")).trim().length > 0, 30_000, "the agent to start");
+    const pid = Number((await fs.readFile(pidFile, "utf8")).trim());
+    const cancel = await s.api("POST", `/jobs/${created.body.id}/cancel`);
+    expect(cancel.status).toBe(202);
+    expect(await goneWithin(pid, 5_000)).toBe(true);
+    const job = await jobToEnd(created.body.id);
+    expect(job.status).toBe("cancelled");
+    const ev = await events(job.id);
+    expect(ev.some((e) => e.type === "stage" && e.payload.stage === "cleanup" && e.payload.status === "succeeded")).toBe(true);
+    expect((await s.api("POST", `/jobs/${job.id}/cancel`)).status).toBe(409);
+  });
+
+  it("rejects bad input with problem+json", async () => {
+    expect((await s.api("POST", "/jobs", { projectId: "prj_nope", prompt: "x", executor: { type: "patch", diff: "x" } })).body.code).toBe("unknown_project");
+    expect((await s.api("POST", "/jobs", { projectId, prompt: "x", executor: { type: "shell" } })).status).toBe(400);
+    expect((await s.api("POST", "/projects", { name: "math", repo: "/x" })).body.code).toBe("project_exists");
+    expect((await s.api("GET", "/jobs/job_missing")).status).toBe(404);
+  });
+});
