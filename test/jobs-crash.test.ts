@@ -3,8 +3,9 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeFixtureRemote } from "./helpers/git-fixture.ts";
-import { BIN } from "./helpers/process.ts";
+import { startFakeGitHub } from "./helpers/fake-github.ts";
+import { ADD_MUL_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
+import { BIN, killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
@@ -61,5 +62,61 @@ describe("jobs and crashing runners", () => {
     expect(done).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(Number(fixture.git("rev-list", "--count", `main..${done.branch}`))).toBe(1);
     expect(fixture.git("show", `${done.branch}:stamp.txt`)).toBe("change");
+  });
+});
+
+describe("jobs and a crashing server", () => {
+  it("kill -9 of the whole server while the pull request is being opened: the job resumes with no second branch, commit or PR", async () => {
+    let hold = true;
+    let created!: () => void;
+    const prCreated = new Promise<void>((resolve) => (created = resolve));
+    // The first creation is recorded by "GitHub" but its answer never reaches Shipyard: the crash window.
+    const gh = await startFakeGitHub({
+      afterCreate: async () => {
+        created();
+        if (hold) await new Promise(() => undefined);
+      },
+    });
+    const fixture = await makeFixtureRemote();
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-jobcrash-"));
+    const ports = await reservePorts();
+    const first = await startUp(dataDir, ports);
+    try {
+      const call = (p: UpProcess, method: string, route: string, body?: unknown) =>
+        fetch(`${p.url}/api/v1${route}`, {
+          method,
+          headers: { authorization: `Bearer ${p.token}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then((r) => r.json() as Promise<any>);
+      const project = await call(first, "POST", "/projects", {
+        name: "gh",
+        repo: fixture.remote,
+        verify: ["bash test.sh"],
+        credentials: "ghp_crashtoken",
+        github: { owner: "acme", repo: "math", apiUrl: gh.url },
+      });
+      const job = await call(first, "POST", "/jobs", { projectId: project.id, prompt: "Add mul()", executor: { type: "patch", diff: ADD_MUL_PATCH } });
+      await prCreated;
+      await killGroup(first);
+      hold = false;
+
+      const second = await startUp(dataDir, ports);
+      try {
+        const done = await waitFor(async () => {
+          const j = await call(second, "GET", `/jobs/${job.id}`);
+          return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
+        }, 60_000, "the job to finish after the restart");
+        expect(done).toMatchObject({ status: "succeeded", attempts: 1, prUrl: gh.pulls[0]!.html_url });
+        expect(gh.pulls).toHaveLength(1);
+        expect(gh.requests.filter((r) => r.method === "POST")).toHaveLength(1);
+        expect(fixture.git("for-each-ref", "--format=%(refname)", "refs/heads/shipyard/").split("\n")).toEqual([`refs/heads/${done.branch}`]);
+        expect(Number(fixture.git("rev-list", "--count", `main..${done.branch}`))).toBe(1);
+      } finally {
+        await killGroup(second);
+      }
+    } finally {
+      if (first.child.exitCode === null && first.child.signalCode === null) await killGroup(first);
+      await gh.close();
+    }
   });
 });

@@ -41,6 +41,8 @@ export interface FakeGitHubOptions {
   token?: string;
   /** A directory holding bare repositories as `<owner>/<repo>.git`, served at `<url>/<owner>/<repo>.git`. */
   gitRoot?: string;
+  /** Awaited after a pull request is created and before the answer is sent: a window to crash the caller in. */
+  afterCreate?: (pull: FakePull) => Promise<void>;
 }
 
 const DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
@@ -69,7 +71,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       if (req.method === "GET") return send(res, 200, listPulls(pulls, owner, repo, url.searchParams).map(toGitHub));
       if (req.method !== "POST") return send(res, 404, { message: "Not Found" });
       const [status, result] = createPull(pulls, owner, repo, body, raw.length > 0);
-      send(res, status, result);
+      const created = status === 201 ? pulls.at(-1) : undefined;
+      if (created && options.afterCreate) void options.afterCreate(created).then(() => send(res, status, result), () => res.destroy());
+      else send(res, status, result);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
