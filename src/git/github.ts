@@ -68,7 +68,14 @@ export interface PullRequestRef {
 /** Return the open pull request for `head`, creating it only when there is none. */
 export async function openPullRequest(options: OpenPullRequest): Promise<PullRequestRef> {
   const { owner, repo, head } = options;
-  const octokit = new Octokit({ auth: options.token, baseUrl: options.apiUrl.replace(/\/+$/, ""), userAgent: "shipyard" });
+  const octokit = new Octokit({
+    auth: options.token,
+    baseUrl: options.apiUrl.replace(/\/+$/, ""),
+    userAgent: "shipyard",
+    // Octokit logs every failed request to the console; failures reach the caller as errors instead, and the
+    // 422 of a lost creation race is expected.
+    log: { debug: noop, info: noop, warn: console.warn, error: noop },
+  });
   const request = () => ({ signal: options.signal ?? AbortSignal.timeout(30_000) });
   const existing = async (): Promise<PullRequestRef | null> => {
     const { data } = await octokit.rest.pulls.list({ owner, repo, head: `${owner}:${head}`, state: "open", request: request() });
@@ -98,6 +105,8 @@ export async function openPullRequest(options: OpenPullRequest): Promise<PullReq
     throw err;
   }
 }
+
+function noop(): void {}
 
 function statusOf(err: unknown): number | undefined {
   return typeof err === "object" && err !== null && "status" in err && typeof err.status === "number" ? err.status : undefined;

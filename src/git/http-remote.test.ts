@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeGitHub, type FakeGitHub } from "../../test/helpers/fake-github.ts";
 import { openPullRequest, parseGitHubRemote } from "./github.ts";
 import { commitAndPushScript, patchScript, prepareScript } from "./scripts.ts";
-import { addFileDiff, git, outputs, remoteRef, runScript, sandbox, tmpIsEmpty, type Sandbox } from "./test-repos.ts";
+import { addFileDiff, git, outputs, remoteRef, runScriptAsync, sandbox, tmpIsEmpty, type Sandbox } from "./test-repos.ts";
 
 const TOKEN = "ghs_httpTOKEN123";
 const BRANCH = "shipyard/job-7";
@@ -31,11 +31,11 @@ describe("a job's git stages over HTTP with a token", () => {
     const env = { SHIPYARD_GIT_TOKEN: TOKEN };
     const prepare = prepareScript({ repo: repoUrl, defaultBranch: "main", branch: BRANCH });
     const push = commitAndPushScript({ branch: BRANCH, defaultBranch: "main" });
-    const results = [runScript(box, prepare, env), runScript(box, prepare, env)];
-    results.push(runScript(box, patchScript(), { SHIPYARD_PATCH: addFileDiff("hello.txt", "hello") }));
-    results.push(runScript(box, patchScript(), { SHIPYARD_PATCH: addFileDiff("hello.txt", "hello") }));
-    results.push(runScript(box, push, { ...env, SHIPYARD_COMMIT_MESSAGE: "Say hello" }));
-    results.push(runScript(box, push, { ...env, SHIPYARD_COMMIT_MESSAGE: "Say hello" }));
+    const results = [await runScriptAsync(box, prepare, env), await runScriptAsync(box, prepare, env)];
+    results.push(await runScriptAsync(box, patchScript(), { SHIPYARD_PATCH: addFileDiff("hello.txt", "hello") }));
+    results.push(await runScriptAsync(box, patchScript(), { SHIPYARD_PATCH: addFileDiff("hello.txt", "hello") }));
+    results.push(await runScriptAsync(box, push, { ...env, SHIPYARD_COMMIT_MESSAGE: "Say hello" }));
+    results.push(await runScriptAsync(box, push, { ...env, SHIPYARD_COMMIT_MESSAGE: "Say hello" }));
     expect(results.map((r) => [r.status, r.stderr])).toEqual(results.map(() => [0, ""]));
 
     const sha = git(box.ws, "rev-parse", "HEAD");
@@ -58,8 +58,8 @@ describe("a job's git stages over HTTP with a token", () => {
     expect(gh.pulls).toHaveLength(1);
   });
 
-  it("fails without leaking the token when the token is wrong", () => {
-    const r = runScript(box, prepareScript({ repo: repoUrl, defaultBranch: "main", branch: BRANCH }), { SHIPYARD_GIT_TOKEN: "wrong-token" });
+  it("fails without leaking the token when the token is wrong", async () => {
+    const r = await runScriptAsync(box, prepareScript({ repo: repoUrl, defaultBranch: "main", branch: BRANCH }), { SHIPYARD_GIT_TOKEN: "wrong-token" });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/Authentication failed|401/);
     expect(r.stdout + r.stderr).not.toContain("wrong-token");
@@ -67,8 +67,8 @@ describe("a job's git stages over HTTP with a token", () => {
     expect(tmpIsEmpty(box)).toBe(true);
   });
 
-  it("without a token, git gets no credentials and does not prompt", () => {
-    const r = runScript(box, prepareScript({ repo: repoUrl, defaultBranch: "main", branch: BRANCH }));
+  it("without a token, git gets no credentials and does not prompt", async () => {
+    const r = await runScriptAsync(box, prepareScript({ repo: repoUrl, defaultBranch: "main", branch: BRANCH }));
     expect(r.status).not.toBe(0);
     expect(gh.requests.every((q) => q.auth === undefined)).toBe(true);
   });

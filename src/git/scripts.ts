@@ -187,7 +187,7 @@ printf 'commit=%s\\nbranch=%s\\n' "$head" "$branch" >> "$SHIPYARD_OUTPUT"
 export function cleanupScript(): string {
   return `# shipyard: clean up the workspace
 here="$(pwd -P)"
-if [ "$here" = / ] || [ "$here" = "$(cd "\${HOME:-/}" && pwd -P)" ]; then
+if [ "$here" = / ] || [ "$here" = "$(cd "\${HOME:-/}" 2>/dev/null && pwd -P)" ]; then
   echo "shipyard: refusing to empty $here" >&2
   exit 2
 fi

@@ -1,6 +1,6 @@
 // Test support for the git scripts (imported by *.test.ts only): real repositories in temp dirs, and scripts
 // run the way the runner runs them.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -64,21 +64,35 @@ export interface ScriptResult {
   stderr: string;
 }
 
+const BASH = ["--noprofile", "--norc", "-eo", "pipefail", "-c"];
+// A script that hangs (git waiting on a server this process cannot serve while blocked) fails the test instead.
+const TIMEOUT_MS = 30_000;
+
+function scriptEnv(box: Sandbox, cwd: string, env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: box.home,
+    TMPDIR: box.tmp,
+    SHIPYARD_OUTPUT: box.output,
+    SHIPYARD_WORKSPACE: cwd,
+    ...env,
+  };
+}
+
 /** Run a script as the runner does: `bash --noprofile --norc -eo pipefail -c`, in `cwd`, with a clean env. */
 export function runScript(box: Sandbox, script: string, env: Record<string, string> = {}, cwd = box.ws): ScriptResult {
-  const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
-    cwd,
-    encoding: "utf8",
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: box.home,
-      TMPDIR: box.tmp,
-      SHIPYARD_OUTPUT: box.output,
-      SHIPYARD_WORKSPACE: cwd,
-      ...env,
-    },
-  });
+  const result = spawnSync("bash", [...BASH, script], { cwd, encoding: "utf8", env: scriptEnv(box, cwd, env), timeout: TIMEOUT_MS });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `runScript` without blocking the event loop, for scripts that talk to a server in this process. */
+export function runScriptAsync(box: Sandbox, script: string, env: Record<string, string> = {}, cwd = box.ws): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    execFile("bash", [...BASH, script], { cwd, encoding: "utf8", env: scriptEnv(box, cwd, env), timeout: TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== "number") return reject(err);
+      resolve({ status: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
 }
 
 /** The `key=value` lines the scripts appended to the output file. */

@@ -1,4 +1,4 @@
-// Workspace secrets in the `secrets` table (secrets.sql), encrypted with a SecretBox. Each ciphertext is bound
+// Workspace secrets in the `secrets` table (migration 002), encrypted with a SecretBox. Each ciphertext is bound
 // to its workspace and name, so copying one into another row (another workspace) does not decrypt there.
 import type { Queryable } from "../db/pool.ts";
 import type { SecretBox } from "./box.ts";
