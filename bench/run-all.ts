@@ -39,6 +39,18 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "jobs",
+    figures: [
+      { label: "100 no-op jobs on 4 runners (1 job each at a time)", value: (r) => r.jobsPerMin, unit: "jobs/min" },
+      { label: "jobs not succeeded", value: (r) => r.notSucceeded, unit: "jobs", target: { text: "0", met: (v) => v === 0 } },
+      { label: "jobs claimed while their runner was busy", value: (r) => r.overlaps, unit: "jobs", target: { text: "0", met: (v) => v === 0 } },
+      { label: "dispatch gap complete → next job running, p50", value: (r) => r.gapP50Ms, unit: "ms", target: { text: "< 200 ms", met: (v) => v < 200 } },
+      { label: "dispatch gap complete → next job running, p99", value: (r) => r.gapP99Ms, unit: "ms", target: { text: "< 200 ms", met: (v) => v < 200 } },
+      { label: "SIGKILLed runner → offline (max of 5, 1 s pings)", value: (r) => r.killOfflineMaxMs, unit: "ms", target: { text: "≤ 4000 ms (3 pings + 1 s)", met: (v) => v <= 4000 } },
+      { label: "SIGSTOPped runner → offline (max of 5, 1 s pings)", value: (r) => r.stopOfflineMaxMs, unit: "ms", target: { text: "≤ 4000 ms (3 pings + 1 s)", met: (v) => v <= 4000 } },
+    ],
+  },
+  {
     name: "startup",
     figures: [
       { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },

@@ -251,7 +251,7 @@ export function report(name: string, lines: string[], figures: Record<string, un
 const CLK_TCK = 100;
 
 /** [own user+system, reaped children's user+system] CPU seconds of a process, or null when it is gone. */
-function procCpu(pid: number): { own: number; children: number; ppid: number } | null {
+export function procCpu(pid: number): { own: number; children: number; ppid: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
