@@ -33,12 +33,22 @@ export async function registerJobQueues(): Promise<void> {
   await DBOS.registerQueue(JOB_DISPATCH_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: POLL_MS, onConflict: "always_update" });
 }
 
-/** Ask each given runner (default: every online runner) to take its next job if it is free. */
+/**
+ * Offer the next job to each given runner (default: every online one) that is free and has a job it could
+ * take; the filter keeps a burst of submissions (or submissions to a paused queue) from starting a
+ * dispatcher per runner per job.
+ */
 export async function kickDispatch(runnerIds?: string[]): Promise<void> {
-  const ids =
-    runnerIds ??
-    (await engineDeps().pool.query<{ id: string }>("select id from runners where status = 'online'")).rows.map((r) => r.id);
-  for (const id of ids) {
+  const free = await engineDeps().pool.query<{ id: string }>(
+    `select r.id from runners r
+     where r.status = 'online' and ($1::text[] is null or r.id = any($1))
+       and not exists (select 1 from jobs j where j.runner_id = r.id and j.status = 'running')
+       and exists (select 1 from jobs j left join job_queues q on q.workspace_id = j.workspace_id and q.queue = j.queue
+                   where j.status = 'queued' and not coalesce(q.paused, false)
+                     and (r.workspace_id is null or j.workspace_id = r.workspace_id))`,
+    [runnerIds ?? null],
+  );
+  for (const { id } of free.rows) {
     await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
   }
 }
