@@ -1,32 +1,13 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
+import type { ProjectView } from "../jobs/projects.ts";
+import type { JobView } from "../jobs/queue.ts";
 import { CliError, type ApiClient, type ApiEvent } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
 
-interface Project {
-  id: string;
-  name: string;
-  repo: string;
-  defaultBranch: string;
-  verify: string[];
-  hasCredentials: boolean;
-}
-interface Job {
-  id: string;
-  projectId: string;
-  prompt: string;
-  status: string;
-  queue: string;
-  position: number | null;
-  stage: string | null;
-  branch: string | null;
-  prUrl: string | null;
-  commit: string | null;
-  error: string | null;
-  attempts: number;
-  runnerId: string | null;
-}
+type Project = ProjectView;
+type Job = JobView;
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 const firstLine = (s: string) => (s.split("\n")[0] ?? "").slice(0, 60);

@@ -1,32 +1,10 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
+import type { RunView } from "../engine/runs.ts";
 import { parseWorkflow, formatIssue } from "../workflows/index.ts";
 import { ApiClient, CliError, type ApiEvent } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
-
-interface StepView {
-  id: string;
-  phase: string;
-  status: string;
-  attempt: number;
-  outputs: Record<string, string>;
-  exitCode: number | null;
-  error: string | null;
-}
-interface RunView {
-  id: string;
-  workflow: string;
-  status: string;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, string> | null;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  steps?: StepView[];
-}
-
 
 /** `--input k=v` pairs into an object (values stay strings; the server coerces them to the declared types). */
 function parseInputs(pairs: string[]): Record<string, string> {

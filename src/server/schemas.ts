@@ -104,6 +104,9 @@ export const EventSchema = z
 
 export const IdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" } }) });
 
+/** A JSON response entry for a route's `responses`. */
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
 /** Standard error responses for the OpenAPI document. */
 export const errorResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 422)[]) =>
   Object.fromEntries(

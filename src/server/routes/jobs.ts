@@ -9,7 +9,7 @@ import { createJob, getJob, listJobs, moveJob, queuesView, setQueuePaused, type 
 import { JobInput, JobMove, JobQueue, JobStatus } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
-import { errorResponses, IdParam } from "../schemas.ts";
+import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
 
 export const JobSchema = z
   .object({
@@ -32,7 +32,6 @@ export const JobSchema = z
   })
   .openapi("Job");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const QueueParam = z.object({ queue: JobQueue.openapi({ param: { name: "queue", in: "path" } }) });
 
 /** /jobs and /queues: coding-agent jobs in the rework and backlog queues. */
@@ -45,7 +44,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/jobs",
       summary: "Queue a coding-agent job",
       request: { body: { required: true, content: { "application/json": { schema: JobInput } } } },
-      responses: { 201: json(JobSchema, "The queued job"), ...errorResponses(400, 401, 413, 422) },
+      responses: { 201: jsonContent(JobSchema, "The queued job"), ...errorResponses(400, 401, 413, 422) },
     }),
     async (c) => {
       const job = await createJob(deps.pool, c.get("principal").workspaceId, c.req.valid("json"));
@@ -60,7 +59,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/jobs",
       summary: "Jobs: running first, then waiting ones by queue and position, then the rest",
       request: { query: z.object({ status: JobStatus.optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-      responses: { 200: json(z.object({ jobs: z.array(JobSchema) }), "Jobs"), ...errorResponses(400, 401) },
+      responses: { 200: jsonContent(z.object({ jobs: z.array(JobSchema) }), "Jobs"), ...errorResponses(400, 401) },
     }),
     async (c) => c.json({ jobs: await listJobs(deps.pool, c.get("principal").workspaceId, c.req.valid("query")) }, 200),
   );
@@ -71,7 +70,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/jobs/{id}",
       summary: "A job: status, stage, branch, PR URL, error, attempts",
       request: { params: IdParam },
-      responses: { 200: json(JobSchema, "The job"), ...errorResponses(401, 404) },
+      responses: { 200: jsonContent(JobSchema, "The job"), ...errorResponses(401, 404) },
     }),
     async (c) => c.json(await getJob(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 200),
   );
@@ -82,7 +81,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/jobs/{id}",
       summary: "Move a waiting job to another queue and/or position",
       request: { params: IdParam, body: { required: true, content: { "application/json": { schema: JobMove } } } },
-      responses: { 200: json(JobSchema, "The moved job"), ...errorResponses(400, 401, 404, 409) },
+      responses: { 200: jsonContent(JobSchema, "The moved job"), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => c.json(await moveJob(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id, c.req.valid("json")), 200),
   );
@@ -93,7 +92,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/jobs/{id}/cancel",
       summary: "Cancel a job: a waiting one leaves its queue; a running one has its agent killed and its workspace cleaned",
       request: { params: IdParam },
-      responses: { 202: json(JobSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
+      responses: { 202: jsonContent(JobSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
     }),
     async (c) => {
       const ws = c.get("principal").workspaceId;
@@ -121,7 +120,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       method: "get",
       path: "/queues",
       summary: "Per runner the job it executes; per queue whether it is paused and its waiting jobs in order",
-      responses: { 200: json(z.record(z.string(), z.unknown()), "Queues"), ...errorResponses(401) },
+      responses: { 200: jsonContent(z.record(z.string(), z.unknown()), "Queues"), ...errorResponses(401) },
     }),
     async (c) => c.json(await queuesView(deps.pool, c.get("principal").workspaceId), 200),
   );
@@ -133,7 +132,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
         path: `/queues/{queue}/${action}`,
         summary: action === "pause" ? "Pause a queue: no job of it is started" : "Resume a queue",
         request: { params: QueueParam },
-        responses: { 200: json(z.object({ queue: JobQueue, paused: z.boolean() }), "The queue"), ...errorResponses(400, 401) },
+        responses: { 200: jsonContent(z.object({ queue: JobQueue, paused: z.boolean() }), "The queue"), ...errorResponses(400, 401) },
       }),
       async (c) => {
         const { queue } = c.req.valid("param");

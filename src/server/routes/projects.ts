@@ -3,7 +3,7 @@ import { createProject, getProject, listProjects } from "../../jobs/projects.ts"
 import { ProjectInput } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
-import { errorResponses, IdParam } from "../schemas.ts";
+import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
 
 export const ProjectSchema = z
   .object({
@@ -20,7 +20,6 @@ export const ProjectSchema = z
   })
   .openapi("Project");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
 /** /projects: git repositories jobs work on; credentials are write-only. */
 export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
@@ -30,7 +29,7 @@ export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void 
       path: "/projects",
       summary: "Register a project (credentials are stored encrypted and never returned)",
       request: { body: { required: true, content: { "application/json": { schema: ProjectInput } } } },
-      responses: { 201: json(ProjectSchema, "The project"), ...errorResponses(400, 401, 409) },
+      responses: { 201: jsonContent(ProjectSchema, "The project"), ...errorResponses(400, 401, 409) },
     }),
     async (c) => c.json(await createProject(deps.pool, deps.secrets, c.get("principal").workspaceId, c.req.valid("json")), 201),
   );
@@ -39,7 +38,7 @@ export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void 
       method: "get",
       path: "/projects",
       summary: "Projects of this workspace",
-      responses: { 200: json(z.object({ projects: z.array(ProjectSchema) }), "Projects"), ...errorResponses(401) },
+      responses: { 200: jsonContent(z.object({ projects: z.array(ProjectSchema) }), "Projects"), ...errorResponses(401) },
     }),
     async (c) => c.json({ projects: await listProjects(deps.pool, c.get("principal").workspaceId) }, 200),
   );
@@ -49,7 +48,7 @@ export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void 
       path: "/projects/{id}",
       summary: "One project",
       request: { params: IdParam },
-      responses: { 200: json(ProjectSchema, "The project"), ...errorResponses(401, 404) },
+      responses: { 200: jsonContent(ProjectSchema, "The project"), ...errorResponses(401, 404) },
     }),
     async (c) => {
       const { credentialsSecret: _secret, ...view } = await getProject(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id);

@@ -3,9 +3,8 @@ import { notFound } from "../../domain/errors.ts";
 import { cancelRun, createRun, getRun, listRuns, rerun } from "../../engine/runs.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
-import { CreateRunSchema, errorResponses, IdParam, RunSchema, RunStatusSchema, RunSummarySchema } from "../schemas.ts";
+import { CreateRunSchema, errorResponses, IdParam, jsonContent, RunSchema, RunStatusSchema, RunSummarySchema } from "../schemas.ts";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
 /** /runs: start, list, show, cancel and re-run workflow runs. */
 export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
@@ -15,7 +14,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/runs",
       summary: "Start a run of a workflow document",
       request: { body: { required: true, content: { "application/json": { schema: CreateRunSchema } } } },
-      responses: { 201: json(RunSchema, "The run, pending"), ...errorResponses(400, 401, 413, 422) },
+      responses: { 201: jsonContent(RunSchema, "The run, pending"), ...errorResponses(400, 401, 413, 422) },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -36,7 +35,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
           before: z.string().max(100).optional().openapi({ description: "Return runs older than this run id" }),
         }),
       },
-      responses: { 200: json(z.object({ runs: z.array(RunSummarySchema) }), "Runs"), ...errorResponses(400, 401) },
+      responses: { 200: jsonContent(z.object({ runs: z.array(RunSummarySchema) }), "Runs"), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid("query");
@@ -50,7 +49,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/runs/{id}",
       summary: "A run with its steps, outputs and error",
       request: { params: IdParam },
-      responses: { 200: json(RunSchema, "The run"), ...errorResponses(401, 404) },
+      responses: { 200: jsonContent(RunSchema, "The run"), ...errorResponses(401, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -66,7 +65,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/runs/{id}/cancel",
       summary: "Cancel a run: kill its running steps, run teardown, end cancelled",
       request: { params: IdParam },
-      responses: { 202: json(RunSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
+      responses: { 202: jsonContent(RunSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -80,7 +79,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       path: "/runs/{id}/rerun",
       summary: "Start a new run of the same workflow with the same inputs",
       request: { params: IdParam },
-      responses: { 201: json(RunSchema, "The new run"), ...errorResponses(401, 404, 422) },
+      responses: { 201: jsonContent(RunSchema, "The new run"), ...errorResponses(401, 404, 422) },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
