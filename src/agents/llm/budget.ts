@@ -1,0 +1,101 @@
+// Budgets: a per-operation budget and a per-workspace daily (UTC) budget, both in USD, checked before a
+// call against what the ledger says was spent plus the call's estimated cost. Limits come from the caller
+// or, when the caller gives none, from the `budgets` table (migration 004).
+//
+// The check is a guard, not a reservation: calls that start at the same moment each see the ledger without
+// the others, so concurrent calls can overshoot a budget by up to their own estimates.
+import type { Queryable } from "../../db/pool.ts";
+import { BudgetExceededError, type BudgetKind } from "./errors.ts";
+import { costOf, type ModelPrice } from "./prices.ts";
+import type { CallOptions } from "./spec.ts";
+
+/** What to check. A limit left undefined is read from the `budgets` table; null means no limit. */
+export interface BudgetCheck {
+  workspaceId: string | null;
+  operationId: string | null;
+  operationBudgetUsd?: number | null;
+  workspaceDailyBudgetUsd?: number | null;
+  estimatedCostUsd: number;
+  /** The moment whose UTC day counts for the daily budget; defaults to now. */
+  now?: Date;
+}
+
+/** Set (or replace) a budget: the operation's when `operationId` is given, else the workspace's daily one. */
+export async function setBudget(
+  db: Queryable,
+  b: { workspaceId: string; operationId?: string | null; limitUsd: number },
+): Promise<void> {
+  const kind: BudgetKind = b.operationId ? "operation" : "workspace_daily";
+  await db.query(
+    `insert into budgets (workspace_id, kind, operation_id, limit_usd) values ($1, $2, $3, $4)
+     on conflict (workspace_id, kind, coalesce(operation_id, '')) do update set limit_usd = excluded.limit_usd, updated_at = now()`,
+    [b.workspaceId, kind, b.operationId ?? null, b.limitUsd],
+  );
+}
+
+/** Remove a budget; true when there was one. */
+export async function clearBudget(db: Queryable, b: { workspaceId: string; operationId?: string | null }): Promise<boolean> {
+  const r = await db.query(
+    "delete from budgets where workspace_id = $1 and kind = $2 and coalesce(operation_id, '') = coalesce($3, '')",
+    [b.workspaceId, b.operationId ? "operation" : "workspace_daily", b.operationId ?? null],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+async function storedLimit(db: Queryable, workspaceId: string | null, kind: BudgetKind, operationId: string | null): Promise<number | null> {
+  if (!workspaceId || (kind === "operation" && !operationId)) return null;
+  const { rows } = await db.query<{ limit_usd: string }>(
+    "select limit_usd::text from budgets where workspace_id = $1 and kind = $2 and coalesce(operation_id, '') = coalesce($3, '')",
+    [workspaceId, kind, kind === "operation" ? operationId : null],
+  );
+  return rows[0] ? Number(rows[0].limit_usd) : null;
+}
+
+/** Start of the UTC day of `now`. */
+export function utcDayStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+/** USD spent by an operation, and by a workspace since the start of the UTC day of `now`. */
+export async function spent(db: Queryable, workspaceId: string | null, operationId: string | null, now = new Date()) {
+  const { rows } = await db.query<{ op: string; day: string }>(
+    `select coalesce(sum(cost_usd) filter (where $2::text is not null and operation_id = $2), 0)::text as op,
+            coalesce(sum(cost_usd) filter (where created_at >= $3), 0)::text as day
+     from model_usage where workspace_id is not distinct from $1 and (operation_id = $2 or created_at >= $3)`,
+    [workspaceId, operationId, utcDayStart(now)],
+  );
+  return { operationUsd: Number(rows[0]?.op ?? 0), workspaceDayUsd: Number(rows[0]?.day ?? 0) };
+}
+
+/** Throw BudgetExceededError when spent + `estimatedCostUsd` would pass a budget; the operation's is checked first. */
+export async function checkBudget(db: Queryable, c: BudgetCheck): Promise<void> {
+  const opLimit = c.operationBudgetUsd !== undefined ? c.operationBudgetUsd : await storedLimit(db, c.workspaceId, "operation", c.operationId);
+  const dayLimit =
+    c.workspaceDailyBudgetUsd !== undefined ? c.workspaceDailyBudgetUsd : await storedLimit(db, c.workspaceId, "workspace_daily", null);
+  if (opLimit === null && dayLimit === null) return;
+  const s = await spent(db, c.workspaceId, c.operationId, c.now);
+  // A tolerance of a billionth of a dollar keeps float noise from refusing a call that lands exactly on the limit.
+  const over = (used: number, limit: number) => used + c.estimatedCostUsd > limit + 1e-9;
+  if (opLimit !== null && c.operationId && over(s.operationUsd, opLimit)) {
+    throw new BudgetExceededError("operation", s.operationUsd, opLimit, c.estimatedCostUsd);
+  }
+  if (dayLimit !== null && over(s.workspaceDayUsd, dayLimit)) {
+    throw new BudgetExceededError("workspace_daily", s.workspaceDayUsd, dayLimit, c.estimatedCostUsd);
+  }
+}
+
+/** Output tokens assumed for a call that sets no `maxOutputTokens`. */
+export const DEFAULT_ESTIMATED_OUTPUT_TOKENS = 512;
+
+/**
+ * A call's estimated cost: its prompt, tools and schema at about 4 characters a token, plus its
+ * `maxOutputTokens` (or `assumedOutputTokens`) of output, at `price` (0 when unknown).
+ */
+export function estimateCost(params: CallOptions, price: ModelPrice | null, assumedOutputTokens = DEFAULT_ESTIMATED_OUTPUT_TOKENS): number {
+  const chars = JSON.stringify([params.prompt, params.tools ?? null, params.responseFormat ?? null], (_k, v: unknown) =>
+    v instanceof Uint8Array ? `${v.byteLength}` : v,
+  ).length;
+  const input = Math.ceil(chars / 4);
+  const output = params.maxOutputTokens ?? assumedOutputTokens;
+  return costOf(price, { input, output, cached: 0 }).costUsd;
+}
