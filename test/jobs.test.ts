@@ -138,6 +138,12 @@ describe("coding-agent jobs end to end", () => {
     expect((await s.api("POST", "/jobs", { projectId: "prj_nope", prompt: "x", executor: { type: "patch", diff: "x" } })).body.code).toBe("unknown_project");
     expect((await s.api("POST", "/jobs", { projectId, prompt: "x", executor: { type: "shell" } })).status).toBe(400);
     expect((await s.api("POST", "/projects", { name: "math", repo: "/x" })).body.code).toBe("project_exists");
+    const relative = await s.api("POST", "/projects", { name: "rel", repo: "some/relative/path" });
+    expect(relative.status).toBe(400);
+    expect(relative.body.detail).toMatch(/expected a URL, user@host:path or an absolute path/);
+    const option = await s.api("POST", "/projects", { name: "opt", repo: "/x", defaultBranch: "--upload-pack=evil" });
+    expect(option.status).toBe(400);
+    expect(option.body.detail).toMatch(/invalid default branch name/);
     expect((await s.api("GET", "/jobs/job_missing")).status).toBe(404);
   });
 });

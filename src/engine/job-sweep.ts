@@ -1,8 +1,9 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { inTransaction } from "../db/pool.ts";
+import { inTransaction, type PoolClient } from "../db/pool.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
 import type { JobRecord } from "../jobs/queue.ts";
 import { engineDeps } from "./context.ts";
+import { requestKill } from "./dispatch.ts";
 import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
 
 interface Finding {
@@ -56,12 +57,17 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
     await DBOS.runStep(
       () =>
         inTransaction(engineDeps().pool, async (c) => {
+          let recovered: boolean;
           if (engineDeps().jobs.recovery === "requeue") {
-            await returnJobToQueue(c, f.id, f.attempts, f.reason, f.maxAttempts);
+            recovered = (await returnJobToQueue(c, f.id, f.attempts, f.reason, f.maxAttempts)) !== "stale";
           } else {
-            const job = (await c.query<JobRecord>("select * from jobs where id = $1 and status = 'running' for update", [f.id])).rows[0];
+            const job = (
+              await c.query<JobRecord>("select * from jobs where id = $1 and status = 'running' and attempts = $2 for update", [f.id, f.attempts])
+            ).rows[0];
             if (job) await finishJob(c, job, "failed", f.reason);
+            recovered = job !== undefined;
           }
+          if (recovered) await stopAttemptTasks(c, f.id, f.attempts);
         }),
       { name: `recover:${f.id}` },
     );
@@ -69,6 +75,20 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
   for (const id of idleRunners) {
     await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
   }
+}
+
+/**
+ * The recovered attempt's workflow is gone or cancelled, so nobody waits for its tasks: the one still running
+ * on a runner (a hung agent, typically) is killed, and one not yet handed out never will be. Otherwise the
+ * next attempt would share the job's workspace directory with it.
+ */
+async function stopAttemptTasks(c: PoolClient, jobId: string, attempt: number): Promise<void> {
+  const running = await c.query<{ id: string; runner_id: string }>(
+    "select id, runner_id from tasks where operation_id = $1 and attempt = $2 and status = 'assigned' and runner_id is not null",
+    [jobId, attempt],
+  );
+  for (const t of running.rows) await requestKill(c, t.runner_id, t.id);
+  await c.query("update tasks set status = 'done', finished_at = now() where operation_id = $1 and attempt = $2 and status = 'queued'", [jobId, attempt]);
 }
 
 export const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });

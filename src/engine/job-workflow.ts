@@ -155,7 +155,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     await stageEvent(ctx, "pull_request", "succeeded", { prUrl, branch, commit });
 
     await cleanup(job, ctx);
-    await DBOS.runStep(() => finish(jobId, "succeeded", null), { name: "finish" });
+    await DBOS.runStep(() => finish(jobId, attempt, "succeeded", null), { name: "finish" });
     return "succeeded";
   } catch (err) {
     if (err instanceof RunnerLost) {
@@ -169,7 +169,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     const message = cancelled ? "cancelled" : err instanceof StageFailed ? err.message : `internal error in ${stage}: ${(err as Error).message}`;
     if (!cancelled) await stageEvent(ctx, stage, "failed", { error: message.split("\n")[0] });
     await cleanup(job, ctx).catch(() => undefined);
-    await DBOS.runStep(() => finish(jobId, cancelled ? "cancelled" : "failed", message), { name: "finish" });
+    await DBOS.runStep(() => finish(jobId, attempt, cancelled ? "cancelled" : "failed", message, stage), { name: "finish" });
     return cancelled ? "cancelled" : "failed";
   }
 }
@@ -185,10 +185,13 @@ async function cleanup(job: { id: string; attempt: number; runnerId: string; wor
   await stageEvent(ctx, "cleanup", done.status === "succeeded" ? "succeeded" : "failed");
 }
 
-async function finish(jobId: string, status: "succeeded" | "failed" | "cancelled", error: string | null): Promise<void> {
+/** Settle this attempt (not a newer one); a failed job keeps the stage it failed in, not `cleanup`. */
+async function finish(jobId: string, attempt: number, status: "succeeded" | "failed" | "cancelled", error: string | null, stage?: string): Promise<void> {
   await inTransaction(engineDeps().pool, async (c) => {
-    const job = (await c.query<JobRecord>("select * from jobs where id = $1 for update", [jobId])).rows[0];
-    if (job && job.status === "running") await finishJob(c, job, status, error);
+    const job = (await c.query<JobRecord>("select * from jobs where id = $1 and attempts = $2 for update", [jobId, attempt])).rows[0];
+    if (!job || job.status !== "running") return;
+    if (stage && status !== "succeeded") await c.query("update jobs set stage = $2 where id = $1", [jobId, stage]);
+    await finishJob(c, job, status, error);
   });
 }
 

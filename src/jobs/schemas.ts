@@ -1,9 +1,34 @@
-import { z } from "zod";
+// zod as extended by @hono/zod-openapi: these schemas are also the HTTP API's, and must carry `.openapi()`
+// whichever module happens to load them first.
+import { z } from "@hono/zod-openapi";
+import { assertBranchName, assertRepoLocation } from "../git/shell.ts";
+
+/**
+ * Text a job carries to the database and into its agent's environment: PostgreSQL refuses NUL (and an
+ * environment variable cannot hold one), and an unpaired surrogate would be stored as U+FFFD, not as sent.
+ */
+const jobText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes("\0") && !/\p{Cs}/u.test(s), "must be well-formed Unicode text without NUL characters");
+
+/** Turn a throwing check (shared with the script generators) into a zod issue. */
+function refineWith(check: (value: string) => void) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    try {
+      check(value);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  };
+}
 
 /** How a job's agent runs; model-backed agents plug in here later. */
 export const Executor = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("command"), command: z.string().min(1).max(10_000) }).strict(),
-  z.object({ type: z.literal("patch"), diff: z.string().min(1).max(2 * 1024 * 1024) }).strict(),
+  z.object({ type: z.literal("command"), command: jobText(10_000) }).strict(),
+  z.object({ type: z.literal("patch"), diff: jobText(2 * 1024 * 1024) }).strict(),
 ]);
 export type Executor = z.infer<typeof Executor>;
 
@@ -20,13 +45,13 @@ export type Stage = (typeof STAGES)[number];
 export const ProjectInput = z
   .object({
     name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '.', '_' and '-'"),
-    repo: z.string().min(1).max(2000),
-    defaultBranch: z.string().min(1).max(250).default("main"),
-    verify: z.array(z.string().min(1).max(2000)).max(50).default([]),
+    repo: jobText(2000).superRefine(refineWith(assertRepoLocation)),
+    defaultBranch: jobText(250).superRefine(refineWith((b) => assertBranchName(b, "default branch"))).default("main"),
+    verify: z.array(jobText(2000)).max(50).default([]),
     onVerifyFailure: z.enum(["fail", "rework"]).default("fail"),
     maxAttempts: z.number().int().min(1).max(20).default(3),
     /** Git credentials (e.g. a token): kept encrypted, never returned. */
-    credentials: z.string().min(1).max(10_000).optional(),
+    credentials: jobText(10_000).optional(),
     github: z
       .object({ owner: z.string().min(1), repo: z.string().min(1), apiUrl: z.string().url().optional() })
       .strict()
@@ -38,7 +63,7 @@ export type ProjectInput = z.infer<typeof ProjectInput>;
 export const JobInput = z
   .object({
     projectId: z.string().min(1).max(100),
-    prompt: z.string().min(1).max(100_000),
+    prompt: jobText(100_000),
     queue: JobQueue.default("backlog"),
     executor: Executor,
   })

@@ -88,7 +88,8 @@ export class Runner {
       if (this.heartbeat) clearInterval(this.heartbeat);
       if (this.stopped) return;
       this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
-      setTimeout(() => this.connect(), this.backoff).unref();
+      // Not unref'd: an idle runner has nothing else keeping it alive while it waits to reconnect.
+      setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
     });
     ws.on("error", (err) => this.opts.log.debug({ err: err.message }, "runner connection error"));

@@ -43,6 +43,18 @@ export interface GatewayOptions {
 const operationOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
 
 /**
+ * PostgreSQL text and jsonb cannot hold NUL, so one NUL a step printed (or wrote as an output) would make the
+ * whole log batch (or the result) fail to store; it is kept as U+FFFD instead.
+ */
+const noNul = (s: string) => (s.includes("\0") ? s.replaceAll("\0", "\uFFFD") : s);
+function withoutNul<T>(value: T): T {
+  if (typeof value === "string") return noNul(value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [noNul(k), withoutNul(v)])) as T;
+  return value;
+}
+
+/**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
  * assigned to them (woken by NOTIFY from whichever process assigned the task), turns their log lines into
  * events and forwards their results to the waiting run workflow as DBOS messages.
@@ -139,7 +151,8 @@ export class RunnerGateway {
       `insert into runners (id, workspace_id, name, labels, slots, status, server_id, version, connected_at, last_seen_at)
        values ($1, $2, $3, $4, $5, 'online', $6, $7, now(), now())
        on conflict (coalesce(workspace_id, ''), name) do update set labels = excluded.labels, slots = excluded.slots,
-         status = 'online', server_id = excluded.server_id, version = excluded.version, connected_at = now(), last_seen_at = now()
+         status = 'online', server_id = excluded.server_id, version = excluded.version, connected_at = now(), last_seen_at = now(),
+         missed_pings = 0
        returning id`,
       [newId("rnr"), workspaceId, hello.name, JSON.stringify(hello.labels), hello.slots, this.o.serverId, hello.version],
     );
@@ -158,6 +171,10 @@ export class RunnerGateway {
       await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${hello.name} restarted`);
     }
     this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs });
+    // Tasks it still runs that are no longer its (declared lost meanwhile and handed out again) must stop:
+    // a job's next attempt would otherwise share the workspace with them.
+    const current = new Set(held.map((t) => `${t.message.taskId}#${t.message.dispatch}`));
+    for (const r of hello.running) if (!current.has(`${r.taskId}#${r.dispatch}`)) this.sendTo(conn, { type: "cancel", taskId: r.taskId });
     this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null }, "runner online");
     await this.claim(runnerId);
     await this.deliver(runnerId);
@@ -192,13 +209,13 @@ export class RunnerGateway {
         operationOf(msg.taskId),
         msg.lines.map((l) => ({
           type: "log" as const,
-          payload: { stepId: msg.stepId, attempt: msg.attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: l.line, time: l.time },
+          payload: { stepId: msg.stepId, attempt: msg.attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: noNul(l.line), time: l.time },
         })),
       );
       return;
     }
     if (msg.type !== "result") return;
-    const { type: _t, ...result } = msg;
+    const { type: _t, ...result } = withoutNul(msg);
     this.o.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
     // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
     // (and re-reads a 'reported' row itself if this process dies before the message is sent).

@@ -13,11 +13,17 @@ export interface TestShipyard extends Shipyard {
   api(method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
+/** Start options, plus extra environment for the server's configuration (e.g. `SHIPYARD_STUCK_AFTER_MS`). */
+export interface TestShipyardOptions extends StartOptions {
+  env?: Record<string, string>;
+}
+
 /** Start Shipyard for a test file (one per process: DBOS is a singleton). */
-export async function startTestShipyard(opts: StartOptions = {}): Promise<TestShipyard> {
+export async function startTestShipyard(options: TestShipyardOptions = {}): Promise<TestShipyard> {
+  const { env = {}, ...opts } = options;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "shipyard-test-"));
   const databaseUrl = await freshDatabase();
-  const config = loadConfig({ SHIPYARD_DATA_DIR: dataDir, SHIPYARD_PORT: "0", DATABASE_URL: databaseUrl, SHIPYARD_RUNNER_SLOTS: "4" });
+  const config = loadConfig({ SHIPYARD_RUNNER_SLOTS: "4", ...env, SHIPYARD_DATA_DIR: dataDir, SHIPYARD_PORT: "0", DATABASE_URL: databaseUrl });
   const shipyard = await startShipyard(config, createLogger(process.env.SHIPYARD_TEST_LOG ?? "warn"), { heartbeatMs: 500, ...opts });
   const api: TestShipyard["api"] = async (method, route, body, token) => {
     const res = await fetch(`${shipyard.url}/api/v1${route}`, {
