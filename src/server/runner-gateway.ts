@@ -17,8 +17,10 @@ interface Connection {
   ws: WebSocket;
   runnerId: string;
   name: string;
-  /** Pings sent since the last pong. */
+  /** Pings left unanswered in a row. */
   missed: number;
+  /** Running while a ping waits for its pong. */
+  pongTimer: NodeJS.Timeout | null;
   workspaceId: string | null;
   sent: Set<string>;
   /** Keeps a runner's log batches in order. */
@@ -129,6 +131,8 @@ export class RunnerGateway {
     ws.on("pong", () => {
       if (!conn) return;
       conn.missed = 0;
+      if (conn.pongTimer) clearTimeout(conn.pongTimer);
+      conn.pongTimer = null;
       void this.o.pool.query("update runners set last_seen_at = now(), missed_pings = 0 where id = $1", [conn.runnerId]).catch(() => undefined);
     });
     ws.on("close", () => {
@@ -158,7 +162,7 @@ export class RunnerGateway {
     );
     const runnerId = row.rows[0]!.id;
     this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
-    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, workspaceId, sent: new Set(), chain: Promise.resolve() };
+    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), chain: Promise.resolve() };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
     this.connections.set(runnerId, conn);
     // Tasks this runner held that it no longer has died with its previous incarnation.
@@ -183,24 +187,36 @@ export class RunnerGateway {
   }
 
   /**
-   * One health check: a runner that left the previous ping unanswered has missed it; after
-   * `maxMissedPings` in a row it is offline, its connection is dropped and its tasks are lost.
+   * One health check: a ping the runner leaves unanswered for the pong timeout (half the interval, at most
+   * 1 s) is a miss; at `maxMissedPings` misses in a row the runner is offline, its connection is dropped and
+   * its tasks are lost. So a frozen runner is offline within 3 intervals plus the timeout of its freezing.
    */
   private async ping(c: Connection): Promise<void> {
-    if (c.missed >= (this.o.maxMissedPings ?? 3)) {
-      this.o.log.warn({ runnerId: c.runnerId, name: c.name, missed: c.missed }, "runner missed its pings; marking it offline");
-      this.connections.delete(c.runnerId);
-      c.ws.terminate();
-      await this.o.pool.query("update runners set status = 'offline', missed_pings = $2 where id = $1", [c.runnerId, c.missed]);
-      for (const t of await assignedTasks(this.o.pool, c.runnerId)) {
-        await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${c.name} missed ${c.missed} pings`);
-      }
+    if (c.pongTimer) return; // the previous ping is still within its timeout
+    c.ws.ping();
+    c.pongTimer = setTimeout(() => {
+      c.pongTimer = null;
+      void this.missed(c).catch((err: Error) => this.o.log.warn({ err: err.message }, "recording a missed ping failed"));
+    }, Math.min(1000, this.o.pingIntervalMs / 2));
+    c.pongTimer.unref();
+  }
+
+  private async missed(c: Connection): Promise<void> {
+    if (this.connections.get(c.runnerId) !== c) return;
+    c.missed += 1;
+    if (c.missed < (this.o.maxMissedPings ?? 3)) {
+      await this.o.pool.query("update runners set missed_pings = $2 where id = $1", [c.runnerId, c.missed]);
       return;
     }
-    if (c.missed > 0) await this.o.pool.query("update runners set missed_pings = $2 where id = $1", [c.runnerId, c.missed]).catch(() => undefined);
-    c.missed += 1;
-    c.ws.ping();
+    this.o.log.warn({ runnerId: c.runnerId, name: c.name, missed: c.missed }, "runner missed its pings; marking it offline");
+    this.connections.delete(c.runnerId);
+    c.ws.terminate();
+    await this.o.pool.query("update runners set status = 'offline', missed_pings = $2 where id = $1", [c.runnerId, c.missed]);
+    for (const t of await assignedTasks(this.o.pool, c.runnerId)) {
+      await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${c.name} missed ${c.missed} pings`);
+    }
   }
+
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type === "log") {
