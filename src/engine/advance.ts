@@ -1,10 +1,10 @@
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
-import { appendEvents, type EventInput } from "../events/store.ts";
+import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import { interpolate, nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { enqueueTask, requeueTask, requestKill, type TaskSpec } from "./dispatch.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
-import { contextFor, lockRun, type LockedRun, type StepRow } from "./run-state.ts";
+import { contextFor, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
 
 /** What one advance of a run decided. */
 export interface AdvanceOutcome {
@@ -20,7 +20,8 @@ export interface AdvanceOutcome {
  */
 export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<AdvanceOutcome> {
   return inTransaction(pool, async (client) => {
-    const run = await lockRun(client, runId);
+    // A task result is settled (task marked done) in the same round trip as the lock.
+    const run = await lockRun(client, runId, msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined);
     if (!run) throw new Error(`run ${runId} does not exist`);
     if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") {
       return { finished: true, status: run.status };
@@ -39,7 +40,7 @@ class Advance {
 
   constructor(
     private readonly client: PoolClient,
-    private readonly run: LockedRun,
+    private readonly run: LockedRun & { settled: SettledTask },
   ) {
     for (const s of [...run.definition.steps, ...run.definition.teardown]) this.defs.set(s.id, s);
   }
@@ -54,7 +55,7 @@ class Advance {
         }
         return;
       case "result":
-        return this.applyResult(msg);
+        return this.applyResult(msg, this.run.settled);
       case "lost": {
         const step = this.stepOfTask(msg.taskId);
         const still = await this.client.query("select 1 from tasks where id = $1 and dispatch = $2 and status = 'assigned'", [
@@ -66,7 +67,7 @@ class Advance {
         this.setStatus(step, "queued", { reason: msg.reason });
         await this.flush();
         await requeueTask(this.client, msg.taskId, msg.dispatch);
-        await this.refresh(step);
+        this.stale.add(step);
         return;
       }
       case "cancel":
@@ -81,13 +82,18 @@ class Advance {
     return this.run.steps.get(stepId);
   }
 
-  private async applyResult(r: TaskResult): Promise<void> {
-    const done = await this.client.query<{ attempt: number; spec: { command: string; env: Record<string, string>; timeoutMs?: number } }>(
-      `update tasks set status = 'done', result = $3, finished_at = now()
-       where id = $1 and dispatch = $2 and status in ('assigned', 'reported') returning attempt, spec`,
-      [r.taskId, r.dispatch, JSON.stringify(r)],
-    );
-    const task = done.rows[0];
+  /** Apply a task result; `settled` is the task as lockRun already settled it (undefined: settle it here). */
+  private async applyResult(r: TaskResult, settled?: SettledTask): Promise<void> {
+    const task =
+      settled !== undefined
+        ? settled
+        : ((
+            await this.client.query<NonNullable<SettledTask>>(
+              `update tasks set status = 'done', result = $3, finished_at = now()
+               where id = $1 and dispatch = $2 and status in ('assigned', 'reported') returning attempt, spec`,
+              [r.taskId, r.dispatch, JSON.stringify(r)],
+            )
+          ).rows[0] ?? null);
     const step = this.stepOfTask(r.taskId);
     if (!task || !step) return; // a stale or duplicate report
     const def = this.defs.get(step.step_id)!;
@@ -178,6 +184,7 @@ class Advance {
       this.setStatus(step, "cancelled", { error: "run cancelled" });
       return;
     }
+    await this.refreshStale();
     const ctx = contextFor(this.run, def, teardown);
     let command: string;
     let env: Record<string, string>;
@@ -202,20 +209,32 @@ class Advance {
   private async startTask(step: StepRow, spec: TaskSpec): Promise<void> {
     await this.flush();
     await enqueueTask(this.client, { runId: this.run.id, stepId: step.step_id, attempt: step.attempt, workspaceId: this.run.workspaceId, spec });
-    await this.refresh(step);
+    // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
+    this.stale.add(step);
   }
 
-  /** Re-read a step row changed by the dispatcher. */
-  private async refresh(step: StepRow): Promise<void> {
-    const res = await this.client.query<{ status: StepStatus }>("select status from run_steps where run_id = $1 and step_id = $2", [
-      this.run.id,
-      step.step_id,
-    ]);
-    step.status = res.rows[0]?.status ?? step.status;
+  /**
+   * Steps whose row the dispatcher may have changed (queued → running) since this advance last wrote them.
+   * Both statuses are "not finished", which is all scheduling and finishing look at, so they are re-read
+   * (in one query) only before an expression context is built from them.
+   */
+  private readonly stale = new Set<StepRow>();
+
+  private async refreshStale(): Promise<void> {
+    if (this.stale.size === 0) return;
+    const steps = [...this.stale];
+    this.stale.clear();
+    const res = await this.client.query<{ step_id: string; status: StepStatus }>(
+      "select step_id, status from run_steps where run_id = $1 and step_id = any($2::text[])",
+      [this.run.id, steps.map((s) => s.step_id)],
+    );
+    const status = new Map(res.rows.map((r) => [r.step_id, r.status]));
+    for (const s of steps) s.status = status.get(s.step_id) ?? s.status;
   }
 
   private setStatus(step: StepRow, status: StepStatus, detail: Record<string, unknown> = {}): void {
     step.status = status;
+    this.stale.delete(step);
     this.pendingRows.add(step);
     this.events.push({
       type: "step",
@@ -230,30 +249,41 @@ class Advance {
     this.events.push({ type: "log", payload: { stepId, stream: "system", line } });
   }
 
-  /** Write changed step rows and the collected events. */
+  /** Write changed step rows and the collected events, in one round trip (shipyard_flush_run, migration 003). */
   async flush(): Promise<void> {
-    for (const s of this.pendingRows) {
-      const finished = isFinishedStep(s.status);
-      await this.client.query(
-        `update run_steps set status = $3, outputs = $4, exit_code = $5, error = $6, attempt = $8,
-           finished_at = case when $7 then coalesce(finished_at, now()) else null end
-         where run_id = $1 and step_id = $2`,
-        [this.run.id, s.step_id, s.status, JSON.stringify(s.outputs), s.exit_code, s.error, finished, s.attempt],
-      );
-    }
+    const rows = [...this.pendingRows];
     this.pendingRows.clear();
-    await appendEvents(this.client, this.run.id, this.events.splice(0));
+    const events = this.events.splice(0);
+    if (rows.length === 0) {
+      await appendEvents(this.client, this.run.id, events);
+      return;
+    }
+    await this.client.query(
+      `select operation_id, seq, type, payload, created_at
+       from shipyard_flush_run($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[], $10::jsonb[], $11::text[])`,
+      [
+        this.run.id,
+        rows.map((s) => s.step_id),
+        rows.map((s) => s.status),
+        rows.map((s) => JSON.stringify(s.outputs)),
+        rows.map((s) => s.exit_code),
+        rows.map((s) => s.error),
+        rows.map((s) => isFinishedStep(s.status)),
+        rows.map((s) => s.attempt),
+        ...appendEventsParams(this.run.id, events).slice(1),
+      ],
+    );
   }
 
   /** When every step has finished, settle the run's status and outputs and publish the final event. */
   async finishIfDone(): Promise<AdvanceOutcome> {
     const all = [...this.run.steps.values()];
+    if (!all.every((s) => isFinishedStep(s.status))) return { finished: false, status: this.run.status };
     const active = await this.client.query("select 1 from tasks where operation_id = $1 and status in ('queued', 'assigned') limit 1", [
       this.run.id,
     ]);
-    if (!all.every((s) => isFinishedStep(s.status)) || (active.rowCount ?? 0) > 0) {
-      return { finished: false, status: this.run.status };
-    }
+    if ((active.rowCount ?? 0) > 0) return { finished: false, status: this.run.status };
+    await this.refreshStale();
     const failed = all.filter((s) => s.status === "failed");
     const status: RunStatus = this.run.cancelRequested ? "cancelled" : failed.length > 0 ? "failed" : "succeeded";
     const ctx = contextFor(this.run);
@@ -267,12 +297,11 @@ class Advance {
     }
     const error =
       status === "cancelled" ? "cancelled" : failed.map((s) => `step ${s.step_id} failed: ${s.error ?? "error"}`).join("; ") || null;
-    await this.client.query("update runs set outputs = $2 where id = $1", [this.run.id, JSON.stringify(outputs)]);
-    await this.client.query("update operations set status = $2, error = $3, finished_at = now() where id = $1", [
-      this.run.id,
-      status,
-      status === "succeeded" ? null : error,
-    ]);
+    await this.client.query(
+      `with settled as (update runs set outputs = $2 where id = $1)
+       update operations set status = $3, error = $4, finished_at = now() where id = $1`,
+      [this.run.id, JSON.stringify(outputs), status, status === "succeeded" ? null : error],
+    );
     await appendEvents(this.client, this.run.id, [
       { type: "status", payload: { status }, dedupeKey: `status:${status}` },
       { type: "complete", payload: { status, outputs, error: status === "succeeded" ? null : error }, dedupeKey: "complete" },

@@ -28,30 +28,46 @@ export interface LockedRun {
   steps: Map<string, StepRow>;
 }
 
-/** Load and lock a run with its steps (null when it does not exist). */
-export async function lockRun(client: PoolClient, runId: string): Promise<LockedRun | null> {
+/** A task report settled while locking the run: the task's attempt and spec, or null when it was stale. */
+export type SettledTask = { attempt: number; spec: { command: string; env: Record<string, string>; timeoutMs?: number } } | null;
+
+/**
+ * Load and lock a run with its steps (null when it does not exist), in one round trip: shipyard_lock_run
+ * (migration 003) locks the operation row, then reads the steps with a snapshot taken after the lock. With
+ * `settle`, a task report is also marked done in the same round trip (only while the run is not finished)
+ * and `settled` tells what it found.
+ */
+export async function lockRun(
+  client: PoolClient,
+  runId: string,
+  settle?: { taskId: string; dispatch: number; result: unknown },
+): Promise<(LockedRun & { settled: SettledTask }) | null> {
   const res = await client.query<{
-    workspace_id: string;
-    status: RunStatus;
-    definition: WorkflowDef;
-    inputs: Record<string, string | number | boolean>;
-    cancel_requested_at: Date | null;
-  }>(
-    `select o.workspace_id, o.status, r.definition, r.inputs, r.cancel_requested_at
-     from runs r join operations o on o.id = r.id where r.id = $1 for update of o`,
-    [runId],
-  );
+    r_workspace_id: string;
+    r_status: RunStatus;
+    r_definition: WorkflowDef;
+    r_inputs: Record<string, string | number | boolean>;
+    r_cancel_requested_at: Date | null;
+    r_steps: (Omit<StepRow, "started_at" | "finished_at"> & { started_at: string | null; finished_at: string | null })[];
+    r_task: SettledTask;
+  }>("select * from shipyard_lock_run($1, $2, $3, $4)", [
+    runId,
+    settle?.taskId ?? null,
+    settle?.dispatch ?? null,
+    settle ? JSON.stringify(settle.result) : null,
+  ]);
   const row = res.rows[0];
   if (!row) return null;
-  const steps = await client.query<StepRow>("select * from run_steps where run_id = $1 order by position", [runId]);
+  const date = (v: string | null) => (v === null ? null : new Date(v));
   return {
     id: runId,
-    workspaceId: row.workspace_id,
-    status: row.status,
-    definition: row.definition,
-    inputs: row.inputs,
-    cancelRequested: row.cancel_requested_at !== null,
-    steps: new Map(steps.rows.map((s) => [s.step_id, s])),
+    workspaceId: row.r_workspace_id,
+    status: row.r_status,
+    definition: row.r_definition,
+    inputs: row.r_inputs,
+    cancelRequested: row.r_cancel_requested_at !== null,
+    steps: new Map(row.r_steps.map((s) => [s.step_id, { ...s, started_at: date(s.started_at), finished_at: date(s.finished_at) }])),
+    settled: row.r_task,
   };
 }
 

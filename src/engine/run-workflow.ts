@@ -6,13 +6,29 @@ import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 /** How long a run waits for a message before re-checking its tasks for runners that disappeared. */
 const WATCHDOG_SECONDS = 30;
 
+const ADVANCE_ATTEMPTS = 5;
+const ADVANCE_RETRY_MS = 500;
+
+/**
+ * One checkpointed `advance`. It retries transient failures itself (5 attempts, 0.5 s doubling, as DBOS's
+ * step retries would) rather than with `retriesAllowed`, which costs DBOS an extra workflow-status query on
+ * every step; advanceRun is idempotent, so re-running a failed attempt is safe either way.
+ */
 const advanceStep = (runId: string, msg: RunMessage) =>
-  DBOS.runStep(() => advanceRun(engineDeps().pool, runId, msg), {
-    name: `advance:${msg.type}`,
-    retriesAllowed: true,
-    maxAttempts: 5,
-    intervalSeconds: 0.5,
-  });
+  DBOS.runStep(
+    async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await advanceRun(engineDeps().pool, runId, msg);
+        } catch (err) {
+          if (attempt >= ADVANCE_ATTEMPTS) throw err;
+          engineDeps().log.warn({ runId, attempt, err: (err as Error).message }, "advance failed; retrying");
+          await new Promise((r) => setTimeout(r, ADVANCE_RETRY_MS * 2 ** (attempt - 1)));
+        }
+      }
+    },
+    { name: `advance:${msg.type}` },
+  );
 
 /**
  * The durable run of a YAML workflow: a loop of (advance the stored state, wait for the next message).

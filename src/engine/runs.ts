@@ -3,7 +3,7 @@ import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { RunStatus, StepStatus } from "../domain/statuses.ts";
-import { appendEvents } from "../events/store.ts";
+import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import { InputError, interpolate, parseWorkflow, resolveInputs, type WorkflowDef } from "../workflows/index.ts";
 import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 import { KEYED_RUNS_QUEUE, RUNS_QUEUE } from "./queues.ts";
@@ -57,28 +57,53 @@ export async function createRun(
   }
   const concurrencyKey = def.concurrency ? interpolate(def.concurrency, { inputs, steps: {} }) : null;
   const id = newId("run");
-  await inTransaction(pool, async (client) => {
-    await client.query(
-      "insert into operations (id, workspace_id, kind, status, title) values ($1, $2, 'workflow', 'pending', $3)",
-      [id, req.workspaceId, def.name],
-    );
-    await client.query(
-      `insert into runs (id, workspace_id, workflow_name, source, definition, inputs, concurrency_key, rerun_of)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [id, req.workspaceId, def.name, req.source, JSON.stringify(def), JSON.stringify(inputs), concurrencyKey, req.rerunOf ?? null],
-    );
-    const steps = allSteps(def);
-    await client.query(
-      `insert into run_steps (run_id, step_id, phase, position, status)
-       select $1, s.id, s.phase, s.pos, 'pending' from unnest($2::text[], $3::text[]) with ordinality as s(id, phase, pos)`,
-      [id, steps.map((s) => s.step.id), steps.map((s) => s.phase)],
-    );
-    await appendEvents(client, id, [
-      { type: "status", payload: { status: "pending", workflow: def.name, steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })) }, dedupeKey: "status:pending" },
-    ]);
-  });
+  const steps = allSteps(def);
+  const first: EventInput[] = [
+    { type: "status", payload: { status: "pending", workflow: def.name, steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })) }, dedupeKey: "status:pending" },
+  ];
+  // One statement (shipyard_create_run, migration 003): the operation, run, steps and first event, atomically.
+  const created = await pool.query<{ created_at: Date }>(
+    "select shipyard_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[]) as created_at",
+    [
+      id,
+      req.workspaceId,
+      def.name,
+      req.source,
+      JSON.stringify(def),
+      JSON.stringify(inputs),
+      concurrencyKey,
+      req.rerunOf ?? null,
+      steps.map((s) => s.step.id),
+      steps.map((s) => s.phase),
+      ...appendEventsParams(id, first).slice(1),
+    ],
+  );
   await startRunWorkflow(req.workspaceId, id, concurrencyKey);
-  return (await getRun(pool, req.workspaceId, id))!;
+  // The run as created (the API documents the answer as the pending run): no need to read it back.
+  return {
+    id,
+    workflow: def.name,
+    status: "pending",
+    inputs,
+    outputs: null,
+    error: null,
+    concurrencyKey,
+    rerunOf: req.rerunOf ?? null,
+    createdAt: created.rows[0]!.created_at.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    steps: steps.map((s) => ({
+      id: s.step.id,
+      phase: s.phase,
+      status: "pending",
+      attempt: 0,
+      outputs: {},
+      exitCode: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    })),
+  };
 }
 
 /** Enqueue the run's DBOS workflow; the run id is the workflow id, so a second call is a no-op. */

@@ -14,7 +14,12 @@ interface Topic {
   subscribers: Set<Subscriber>;
   pumping: boolean;
   again: boolean;
+  /** Highest seq announced by NOTIFY; a notification during a read re-reads only if someone is still short of it. */
+  announced: number;
+  againIfBehind: boolean;
 }
+
+const behind = (topic: Topic) => [...topic.subscribers].some((s) => s.cursor < topic.announced);
 
 /**
  * Fans persisted events out to in-process subscribers (SSE, WebSocket). Every delivery is read from the
@@ -30,8 +35,17 @@ export class EventHub {
     private readonly log: Logger,
   ) {
     void notifier.on(EVENTS_CHANNEL, (payload) => {
-      const op = payload.slice(0, payload.lastIndexOf(":"));
-      if (this.topics.has(op)) this.pump(op);
+      const at = payload.lastIndexOf(":");
+      const op = payload.slice(0, at);
+      const topic = this.topics.get(op);
+      if (!topic) return;
+      // One transaction can announce several appends at once (e.g. a step's `succeeded` and the next step's
+      // `running`): a read that already reached the announced seq for every subscriber needs no second one.
+      const seq = Number(payload.slice(at + 1));
+      if (!Number.isFinite(seq)) return this.pump(op);
+      topic.announced = Math.max(topic.announced, seq);
+      if (topic.pumping) topic.againIfBehind = true;
+      else if (behind(topic)) this.pump(op);
     });
     // Notifications sent while the LISTEN connection was down are lost: re-read every watched operation.
     notifier.onReconnect = () => {
@@ -41,7 +55,7 @@ export class EventHub {
 
   /** Deliver every event after `since`, then each new one, until the returned function is called. */
   subscribe(operationId: string, since: number, listener: Listener): () => void {
-    const topic = this.topics.get(operationId) ?? { subscribers: new Set<Subscriber>(), pumping: false, again: false };
+    const topic = this.topics.get(operationId) ?? { subscribers: new Set<Subscriber>(), pumping: false, again: false, announced: 0, againIfBehind: false };
     this.topics.set(operationId, topic);
     const sub: Subscriber = { cursor: since, listener };
     topic.subscribers.add(sub);
@@ -69,10 +83,10 @@ export class EventHub {
       .catch((err: Error) => this.log.warn({ err: err.message, operationId }, "event delivery failed"))
       .finally(() => {
         topic.pumping = false;
-        if (topic.again) {
-          topic.again = false;
-          this.pump(operationId);
-        }
+        const again = topic.again || (topic.againIfBehind && behind(topic));
+        topic.again = false;
+        topic.againIfBehind = false;
+        if (again) this.pump(operationId);
       });
   }
 

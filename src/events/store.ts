@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { inTransaction, type Pool, type PoolClient, type Queryable } from "../db/pool.ts";
+import type { Pool, Queryable } from "../db/pool.ts";
 
+/** Also hard-coded in shipyard_append_events (src/db/migrations/003_fast_paths.sql). */
 export const EVENTS_CHANNEL = "shipyard_events";
 
 export const EventType = z.enum(["status", "step", "stage", "log", "output", "complete", "error"]);
@@ -40,45 +41,32 @@ const toEvent = (r: EventRow): StoredEvent => ({
 });
 
 /**
- * Append events inside the caller's transaction. The operation row lock makes sequence numbers gap-free
- * under concurrent writers; NOTIFY is delivered only when the transaction commits, so a subscriber never
- * hears of an event it cannot read yet.
+ * Append events inside the caller's transaction, in one round trip (`shipyard_append_events`, migration
+ * 003): the operation row lock makes sequence numbers gap-free under concurrent writers, events whose dedupe
+ * key the operation already has are dropped before numbering, and NOTIFY is delivered only when the
+ * transaction commits, so a subscriber never hears of an event it cannot read yet.
  */
-export async function appendEvents(client: PoolClient, operationId: string, events: EventInput[]): Promise<StoredEvent[]> {
+export async function appendEvents(client: Queryable, operationId: string, events: EventInput[]): Promise<StoredEvent[]> {
   if (events.length === 0) return [];
-  const locked = await client.query<{ last_seq: number }>("select last_seq from operations where id = $1 for update", [
-    operationId,
-  ]);
-  const row = locked.rows[0];
-  if (!row) throw new Error(`operation ${operationId} does not exist`);
-  const keys = events.map((e) => e.dedupeKey).filter((k): k is string => k !== undefined);
-  let fresh = events;
-  if (keys.length > 0) {
-    const seen = await client.query<{ dedupe_key: string }>(
-      "select dedupe_key from events where operation_id = $1 and dedupe_key = any($2::text[])",
-      [operationId, keys],
-    );
-    const dup = new Set(seen.rows.map((r) => r.dedupe_key));
-    fresh = events.filter((e) => e.dedupeKey === undefined || !dup.has(e.dedupeKey));
-  }
-  if (fresh.length === 0) return [];
-  const first = row.last_seq + 1;
-  const inserted = await client.query<EventRow>(
-    `insert into events (operation_id, seq, type, payload, dedupe_key)
-     select $1, $2::bigint + i.ord - 1, i.type, i.payload, i.dedupe_key
-     from unnest($3::text[], $4::jsonb[], $5::text[]) with ordinality as i(type, payload, dedupe_key, ord)
-     returning operation_id, seq, type, payload, created_at`,
-    [operationId, first, fresh.map((e) => e.type), fresh.map((e) => JSON.stringify(e.payload)), fresh.map((e) => e.dedupeKey ?? null)],
+  const res = await client.query<EventRow>(
+    `select operation_id, seq, type, payload, created_at
+     from shipyard_append_events($1, $2::text[], $3::jsonb[], $4::text[])`,
+    appendEventsParams(operationId, events),
   );
-  const last = first + fresh.length - 1;
-  await client.query("update operations set last_seq = $2 where id = $1", [operationId, last]);
-  await client.query("select pg_notify($1, $2)", [EVENTS_CHANNEL, `${operationId}:${last}`]);
-  return inserted.rows.map(toEvent);
+  return res.rows.map(toEvent);
 }
 
-/** Append events in a transaction of their own. */
+/** Parameters of shipyard_append_events, in order: operation, types, payloads (JSON text), dedupe keys. */
+export function appendEventsParams(operationId: string, events: EventInput[]): unknown[] {
+  return [operationId, events.map((e) => e.type), events.map((e) => JSON.stringify(e.payload)), events.map((e) => e.dedupeKey ?? null)];
+}
+
+/**
+ * Append events in a transaction of their own. The append is a single statement, so it is atomic by itself
+ * (lock, insert, last_seq and NOTIFY commit together) and needs no BEGIN/COMMIT round trips.
+ */
 export function appendEventsNow(pool: Pool, operationId: string, events: EventInput[]): Promise<StoredEvent[]> {
-  return inTransaction(pool, (client) => appendEvents(client, operationId, events));
+  return appendEvents(pool, operationId, events);
 }
 
 /** Events of an operation with seq > `since`, oldest first. */

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import type { Logger } from "../logger.ts";
 
@@ -35,6 +36,22 @@ export class LeftoverProcesses {
       }
     }
     await fs.writeFile(this.file, "{}");
+    await fs.writeFile(this.groupsFile, "");
+  }
+
+  /**
+   * Start a watchdog outside the runner's process group that, when the runner dies (even by SIGKILL of its
+   * whole group), kills the step groups recorded in the file within a second, so no step outlives its runner.
+   */
+  guard(): void {
+    // One process group id per line; ids of 1 or less are never signalled (kill -- -1 would hit everything).
+    const script = `while kill -0 "$1" 2>/dev/null; do sleep 1; done
+while read -r pid; do case "$pid" in ''|*[!0-9]*) continue;; esac; [ "$pid" -gt 1 ] && kill -KILL -- "-$pid" 2>/dev/null; done < "$2"`;
+    const child = spawn("bash", ["--noprofile", "--norc", "-c", script, "shipyard-step-watchdog", String(process.pid), this.groupsFile], {
+      detached: true,
+      stdio: "ignore",
+    });
+    child.unref();
   }
 
   /** Remember a running step's process group. */
@@ -49,9 +66,19 @@ export class LeftoverProcesses {
     return this.save();
   }
 
+  private get groupsFile(): string {
+    return `${this.file}.groups`;
+  }
+
   private save(): Promise<void> {
     const snapshot = JSON.stringify(Object.fromEntries(this.pids));
-    this.writing = this.writing.then(() => fs.writeFile(this.file, snapshot).catch(() => undefined));
+    const groups = [...this.pids.values()].map((pid) => `${pid}\n`).join("");
+    this.writing = this.writing.then(() =>
+      Promise.all([fs.writeFile(this.file, snapshot), fs.writeFile(this.groupsFile, groups)]).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     return this.writing;
   }
 }

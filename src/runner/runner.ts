@@ -55,6 +55,7 @@ export class Runner {
   async start(): Promise<void> {
     await fs.mkdir(this.opts.workDir, { recursive: true });
     await this.leftovers.killAll();
+    this.leftovers.guard();
     const ready = new Promise<void>((resolve) => (this.welcomed = resolve));
     this.connect();
     await ready;
