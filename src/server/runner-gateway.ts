@@ -245,7 +245,20 @@ export class RunnerGateway {
       const message: RunMessage = { type: "result", ...result };
       await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
     }
-    await this.claim(c.runnerId);
+    // A slot is free: take waiting work, if any, without holding up this runner's next message.
+    void this.claimIfWaiting(c);
+  }
+
+  /** Claim only when tasks wait: the unlocked check spares a locking transaction after most results. */
+  private async claimIfWaiting(c: Connection): Promise<void> {
+    const waiting = await this.o.pool
+      .query(
+        `select 1 from tasks where status = 'queued' and ($1::text is null or workspace_id = $1)
+           and (pinned_runner_id is null or pinned_runner_id = $2) limit 1`,
+        [c.workspaceId, c.runnerId],
+      )
+      .catch(() => ({ rowCount: 1 }));
+    if ((waiting.rowCount ?? 0) > 0) await this.claim(c.runnerId);
   }
 
   /** Tell the waiting workflow that a task's runner is gone (idempotent per dispatch). */
