@@ -15,6 +15,7 @@ const EnvSchema = z.object({
   SHIPYARD_STUCK_AFTER_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
   SHIPYARD_ORPHAN_RECOVERY: z.enum(["requeue", "fail"]).default("requeue"),
   DATABASE_URL: z.string().url().optional(),
+  SHIPYARD_CASSETTES: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -29,6 +30,8 @@ export interface Config {
   /** The server pings each runner this often; 3 misses in a row make it offline. */
   pingIntervalMs: number;
   jobs: { onePerWorkspace: boolean; stuckAfterMs: number; recovery: "requeue" | "fail" };
+  /** Where `replay:` models (and recordings) find cassettes; undefined: the repository's `cassettes/`. */
+  cassettesDir?: string;
 }
 
 /** Parse the process environment into a Config, with a readable error for bad values. */
@@ -54,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       stuckAfterMs: e.SHIPYARD_STUCK_AFTER_MS,
       recovery: e.SHIPYARD_ORPHAN_RECOVERY,
     },
+    cassettesDir: e.SHIPYARD_CASSETTES === undefined ? undefined : path.resolve(cwd, e.SHIPYARD_CASSETTES),
   };
 }

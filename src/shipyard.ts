@@ -89,7 +89,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     });
     await gateway.start();
 
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs });
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir });
     cleanups.push(() => stopEngine());
     ready = true;
 

@@ -2,7 +2,7 @@ import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import { interpolate, nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
-import { enqueueTask, requeueTask, requestKill, type TaskSpec } from "./dispatch.ts";
+import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec, requeueTask, requestKill } from "./dispatch.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
 import { contextFor, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
 
@@ -10,6 +10,9 @@ import { contextFor, lockRun, type LockedRun, type SettledTask, type StepRow } f
 export interface AdvanceOutcome {
   finished: boolean;
   status: RunStatus;
+  /** Tasks the server runs itself (`llm` steps) that this advance started or found running: the run workflow
+   * starts (idempotently, workflow id = task id) the child workflow of each. */
+  serverTasks?: string[];
 }
 
 /**
@@ -30,13 +33,16 @@ export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<
     await a.apply(msg);
     await a.schedule();
     await a.flush();
-    return a.finishIfDone();
+    const outcome = await a.finishIfDone();
+    return a.serverTasks.length > 0 && !outcome.finished ? { ...outcome, serverTasks: [...new Set(a.serverTasks)] } : outcome;
   });
 }
 
 class Advance {
   private readonly events: EventInput[] = [];
   private readonly defs = new Map<string, StepDef>();
+  /** Ids of server-run tasks (llm steps) the run workflow must make sure are executing. */
+  readonly serverTasks: string[] = [];
 
   constructor(
     private readonly client: PoolClient,
@@ -146,9 +152,16 @@ class Advance {
   private async recoverOrphanedTasks(): Promise<void> {
     const orphans = await this.client.query<{ id: string; dispatch: number }>(
       `select t.id, t.dispatch from tasks t left join runners r on r.id = t.runner_id
-       where t.operation_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')`,
+       where t.operation_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')
+         and t.spec->>'kind' is distinct from 'llm'`,
       [this.run.id],
     );
+    // Server-run tasks have no runner to lose; their child workflows are (re)started, which is idempotent.
+    const server = await this.client.query<{ id: string }>(
+      "select id from tasks where operation_id = $1 and status = 'assigned' and spec->>'kind' = 'llm'",
+      [this.run.id],
+    );
+    for (const t of server.rows) this.serverTasks.push(t.id);
     for (const o of orphans.rows) await this.apply({ type: "lost", taskId: o.id, dispatch: o.dispatch, reason: "runner offline" });
     // A result the gateway recorded but whose message never arrived (a crash in between) is applied from the row.
     const reported = await this.client.query<{ result: TaskResult }>(
@@ -186,15 +199,20 @@ class Advance {
     }
     await this.refreshStale();
     const ctx = contextFor(this.run, def, teardown);
-    let command: string;
-    let env: Record<string, string>;
+    let spec: AnyTaskSpec;
     try {
       if (!shouldRun(def.if, ctx)) {
         this.setStatus(step, "skipped", { reason: def.if ? `if: ${def.if}` : "a step it needs did not succeed" });
         return;
       }
-      command = interpolate(def.run, ctx);
-      env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, interpolate(v, ctx)]));
+      if (def.kind === "llm") {
+        spec = { kind: "llm", model: def.llm.model, prompt: interpolate(def.llm.prompt, ctx), timeoutMs: def.timeoutMs };
+        if (def.llm.schema !== undefined) spec.schema = def.llm.schema;
+      } else {
+        const command = interpolate(def.run, ctx);
+        const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, interpolate(v, ctx)]));
+        spec = { command, env, timeoutMs: def.timeoutMs };
+      }
     } catch (err) {
       step.error = `expression error: ${(err as Error).message}`;
       this.setStatus(step, "failed", { error: step.error });
@@ -202,13 +220,20 @@ class Advance {
     }
     step.attempt = 1;
     this.setStatus(step, "queued");
-    await this.startTask(step, { command, env, timeoutMs: def.timeoutMs });
+    await this.startTask(step, spec);
   }
 
   /** Write what is pending first, so the `running` event of a task placed at once follows `queued`. */
-  private async startTask(step: StepRow, spec: TaskSpec): Promise<void> {
+  private async startTask(step: StepRow, spec: AnyTaskSpec): Promise<void> {
     await this.flush();
-    await enqueueTask(this.client, { runId: this.run.id, stepId: step.step_id, attempt: step.attempt, workspaceId: this.run.workspaceId, spec });
+    const task = { runId: this.run.id, stepId: step.step_id, attempt: step.attempt, workspaceId: this.run.workspaceId };
+    if (isServerSpec(spec)) {
+      // The server runs it (a child workflow the run workflow starts): it is running as soon as it exists.
+      this.serverTasks.push(await createServerTask(this.client, { ...task, spec }));
+      this.setStatus(step, "running", { runner: "server" });
+      return;
+    }
+    await enqueueTask(this.client, { ...task, spec });
     // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
     this.stale.add(step);
   }

@@ -8,6 +8,8 @@ export interface EngineDeps {
   log: Logger;
   secrets: SecretStore;
   jobs: JobSettings;
+  /** Cassettes for `replay:` models of llm steps; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
+  cassettesDir?: string;
 }
 
 /** Job scheduling and recovery settings. */

@@ -20,6 +20,24 @@ export interface TaskSpec {
   delayMs?: number;
 }
 
+/** What the server needs to run one attempt of an `llm` step itself (the prompt is already interpolated). */
+export interface LlmTaskSpec {
+  kind: "llm";
+  model: string;
+  prompt: string;
+  schema?: Record<string, unknown>;
+  timeoutMs?: number;
+  delayMs?: number;
+}
+
+/** Any task's spec: a runner's shell step, or a step the server runs itself. */
+export type AnyTaskSpec = TaskSpec | LlmTaskSpec;
+
+/** True for specs the server executes: such tasks are never placed on a runner. */
+export function isServerSpec(spec: AnyTaskSpec): spec is LlmTaskSpec {
+  return (spec as { kind?: unknown }).kind === "llm";
+}
+
 /** A task as sent to a runner. */
 export interface TaskMessage {
   taskId: string;
@@ -78,6 +96,30 @@ export async function enqueueTask(
     [id, t.runId, t.stepId, t.attempt, t.workspaceId, t.workflowId ?? t.runId, JSON.stringify(t.spec), t.pinnedRunnerId ?? null, JSON.stringify(t.secretEnv ?? {})],
   );
   if (created.rowCount !== 0) await placeTask(client, id, t.workspaceId);
+  return id;
+}
+
+/**
+ * Create a task the server executes itself (idempotent). It is `assigned` at once, as dispatch 1, to no
+ * runner: placeTask and claimQueuedTasks only take `queued` tasks and runners only see tasks with their own
+ * runner_id, so no runner ever gets it; its result comes back as the same `result` message a runner's would.
+ */
+export async function createServerTask(
+  client: PoolClient,
+  t: { runId: string; stepId: string; attempt: number; workspaceId: string; spec: LlmTaskSpec },
+): Promise<string> {
+  const id = taskId(t.runId, t.stepId, t.attempt);
+  const created = await client.query(
+    `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, dispatch, assigned_at)
+     values ($1, $2, $3, $4, $5, $2, $6, 'assigned', 1, now()) on conflict (id) do nothing`,
+    [id, t.runId, t.stepId, t.attempt, t.workspaceId, JSON.stringify(t.spec)],
+  );
+  if (created.rowCount !== 0) {
+    await client.query(
+      "update run_steps set runner_id = null, started_at = coalesce(started_at, now()) where run_id = $1 and step_id = $2",
+      [t.runId, t.stepId],
+    );
+  }
   return id;
 }
 

@@ -6,6 +6,7 @@ import { setEngineDeps, type JobSettings } from "./context.ts";
 import { registerJobQueues } from "./job-dispatch.ts";
 import { scheduleJobSweep } from "./job-sweep.ts";
 import { registerQueues } from "./queues.ts";
+import "./llm-task.ts";
 import "./run-workflow.ts";
 import { scheduleSweeper } from "./sweeper.ts";
 
@@ -23,11 +24,13 @@ export interface EngineOptions {
   executorId: string;
   secrets: SecretStore;
   jobs: JobSettings;
+  /** Cassettes for `replay:` models of llm steps; undefined: the repository's `cassettes/`. */
+  cassettesDir?: string;
 }
 
 /** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
 export async function startEngine(o: EngineOptions): Promise<void> {
-  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs });
+  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir });
   const dbosLog = o.log.child({ component: "dbos" });
   DBOS.setConfig({
     name: "shipyard",

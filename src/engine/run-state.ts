@@ -1,5 +1,6 @@
 import type { PoolClient } from "../db/pool.ts";
 import type { RunStatus, StepStatus } from "../domain/statuses.ts";
+import type { AnyTaskSpec } from "./dispatch.ts";
 import type { ExpressionContext, StepDef, WorkflowDef } from "../workflows/index.ts";
 
 /** One step of a run as stored in run_steps. */
@@ -29,7 +30,7 @@ export interface LockedRun {
 }
 
 /** A task report settled while locking the run: the task's attempt and spec, or null when it was stale. */
-export type SettledTask = { attempt: number; spec: { command: string; env: Record<string, string>; timeoutMs?: number } } | null;
+export type SettledTask = { attempt: number; spec: AnyTaskSpec } | null;
 
 /**
  * Load and lock a run with its steps (null when it does not exist), in one round trip: shipyard_lock_run

@@ -1,6 +1,7 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
 import { engineDeps } from "./context.ts";
+import { llmTaskWorkflow } from "./llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 
 /** How long a run waits for a message before re-checking its tasks for runners that disappeared. */
@@ -40,6 +41,8 @@ async function runWorkflowImpl(runId: string): Promise<AdvanceOutcome> {
   for (;;) {
     const outcome = await advanceStep(runId, msg);
     if (outcome.finished) return outcome;
+    // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
+    for (const taskId of outcome.serverTasks ?? []) await DBOS.startWorkflow(llmTaskWorkflow, { workflowID: taskId })(runId, taskId);
     msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
   }
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatIssue, parseWorkflow, type WorkflowIssue } from "./index.ts";
+import { formatIssue, knownOutputs, parseWorkflow, type WorkflowIssue } from "./index.ts";
 
 const FIXTURES = join(import.meta.dirname, "../../test/fixtures/workflows");
 const read = (dir: string, file: string): string => readFileSync(join(FIXTURES, dir, file), "utf8");
@@ -89,6 +89,52 @@ describe("parseWorkflow: the example document", () => {
     expect(c?.timeoutMs).toBe(2500);
     expect(c?.workingDirectory).toBe("other");
     expect(result.workflow.teardown).toEqual([]);
+  });
+});
+
+describe("parseWorkflow: llm steps", () => {
+  it("normalizes an llm step with and without a schema, and knows its outputs", () => {
+    const result = parseWorkflow(read("good", "llm.yaml"), "llm.yaml");
+    if (!result.ok) throw new Error(result.errors.map(formatIssue).join("\n"));
+    const [read_, summarize, classify, publish] = result.workflow.steps;
+    expect(read_?.kind).toBe("run");
+    expect(summarize).toEqual({
+      id: "summarize",
+      kind: "llm",
+      llm: { model: "replay:demo", prompt: "Summarize ${{ inputs.topic }}: ${{ steps.read.outputs.text }}" },
+      needs: ["read"],
+      env: {},
+      timeoutMs: 120_000,
+      retry: { max: 1, backoffMs: 2000 },
+    });
+    expect(classify).toMatchObject({ kind: "llm", if: "${{ steps.read.status == 'succeeded' }}", llm: { model: "ollama:llama3.1:8b" } });
+    expect(classify?.kind === "llm" && classify.llm.schema).toEqual({
+      type: "object",
+      properties: { kind: { type: "string", enum: ["feature", "fix", "chore"] }, confidence: { type: "number" } },
+      required: ["kind", "confidence"],
+    });
+    expect(summarize && knownOutputs(summarize)).toEqual(new Set(["text"]));
+    expect(classify && knownOutputs(classify)).toEqual(new Set(["kind", "confidence"]));
+    expect(publish?.kind).toBe("run");
+  });
+
+  it("accepts models with colons and rejects specs missing either side", () => {
+    const wf = (model: string) => `name: x\nsteps:\n  - id: a\n    llm: { model: "${model}", prompt: hi }\n`;
+    expect(parseWorkflow(wf("openai-compatible:my-vllm:qwen")).ok).toBe(true);
+    for (const bad of ["replay:", ":demo", "demo", ""]) {
+      const issues = issuesOf(wf(bad));
+      expect(issues.map((i) => [i.code, i.path]), bad).toEqual([["bad_value", "steps[0].llm.model"]]);
+    }
+  });
+
+  it("checks references in the prompt like a run script's", () => {
+    const issues = issuesOf(["name: x", "steps:", "  - id: a", "    llm: { model: replay:demo, prompt: '${{ inputs.nope }}' }"].join("\n"));
+    expect(issues.map((i) => [i.code, i.path])).toEqual([["unknown_input", "steps[0].llm.prompt"]]);
+  });
+
+  it("names both kinds when a step has neither", () => {
+    const [issue] = issuesOf("name: x\nsteps:\n  - id: a\n");
+    expect(issue?.message).toBe("a step needs `run` (the shell script to execute) or `llm` (a model call)");
   });
 });
 

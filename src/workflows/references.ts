@@ -13,8 +13,18 @@ type Scope = { kind: "concurrency" } | { kind: "outputs" } | { kind: "step"; gro
 
 const STEP_FIELDS = ["outputs", "status"];
 
-/** The outputs a step is known to produce: its declared list, else what its script visibly writes. */
+/**
+ * The outputs a step is known to produce. A `run` step: its declared list, else what its script visibly writes.
+ * An `llm` step: `text`, or with a schema the schema's properties (any field when it lists none).
+ */
 export function knownOutputs(step: StepDef): KnownOutputs {
+  if (step.kind === "llm") {
+    const schema = step.llm.schema;
+    if (schema === undefined) return new Set(["text"]);
+    const properties = schema.properties;
+    if (properties === null || typeof properties !== "object" || Array.isArray(properties)) return "unknown";
+    return new Set(Object.keys(properties));
+  }
   return step.outputs ? new Set(step.outputs) : inferScriptOutputs(step.run);
 }
 
@@ -104,6 +114,11 @@ class ReferenceChecker {
     if (field !== "outputs" || output === undefined) return;
     const known = knownOutputs(target);
     if (known === "unknown" || known.has(output)) return;
+    if (target.kind === "llm") {
+      const names = [...known];
+      const fix = target.llm.schema === undefined ? "without a schema an llm step has only the output \"text\"" : `its schema's properties are: ${names.join(", ") || "none"}`;
+      return report("unknown_output", `step "${id}" has no output "${output}"${didYouMean(output, names)}; ${fix}`);
+    }
     if (known.size === 0) {
       return report(
         "unknown_output",
@@ -147,7 +162,8 @@ export function checkReferences(def: WorkflowDef, loc: SourceLocator): WorkflowI
       if (step.name !== undefined) checker.template(step.name, at("name"), scope);
       if (step.if !== undefined) checker.condition(step.if, at("if"), scope);
       for (const [key, value] of Object.entries(step.env)) checker.template(value, at("env", key), scope);
-      checker.template(step.run, at("run"), scope);
+      if (step.kind === "llm") checker.template(step.llm.prompt, at("llm", "prompt"), scope);
+      else checker.template(step.run, at("run"), scope);
     });
   }
   for (const [name, value] of Object.entries(def.outputs)) checker.template(value, ["outputs", name], { kind: "outputs" });

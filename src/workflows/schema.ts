@@ -15,8 +15,8 @@ export interface InputSpec {
   description?: string;
 }
 
-/** Keys that select what a step does; a step has exactly one. `llm` and `agent` will join `run` here. */
-export const STEP_KINDS = ["run"] as const;
+/** Keys that select what a step does; a step has exactly one. `agent` will join `run` and `llm` here. */
+export const STEP_KINDS = ["run", "llm"] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** Fields every step kind shares, in normalized form. */
@@ -37,8 +37,20 @@ export interface RunStepDef extends StepCommon {
   run: string;
 }
 
-/** A normalized step; becomes a discriminated union on `kind` once more step kinds exist. */
-export type StepDef = RunStepDef;
+/** What an `llm` step asks: a `provider:model`, a templated prompt and optionally a JSON Schema for the answer. */
+export interface LlmCall {
+  model: string;
+  prompt: string;
+  schema?: Record<string, unknown>;
+}
+
+export interface LlmStepDef extends StepCommon {
+  kind: "llm";
+  llm: LlmCall;
+}
+
+/** A normalized step: a discriminated union on `kind`. */
+export type StepDef = RunStepDef | LlmStepDef;
 
 export interface WorkflowDef {
   name: string;
@@ -103,7 +115,30 @@ export const retryShape = {
   backoff: durationSchema.optional(),
 };
 
-/** Fields of a step as written in YAML; the step-kind keys (`run`, later `llm`/`agent`) are all optional here. */
+/** `provider:model` with both sides non-empty (the model may contain colons: `ollama:llama3.1:8b`). */
+export const MODEL_SPEC = /^[^:\s]+:\S.*$/;
+
+/** Fields of `llm:`. */
+export const llmShape = {
+  model: z.string({ error: "must be a model as provider:model, e.g. anthropic:claude-sonnet-4-5" }).superRefine((value, ctx) => {
+    if (!MODEL_SPEC.test(value)) {
+      fail(ctx, "bad_value", `model ${JSON.stringify(value)} must be provider:model, e.g. anthropic:claude-sonnet-4-5 or replay:demo`);
+    }
+  }),
+  prompt: z.string().min(1, { error: "must not be empty" }),
+  schema: z
+    .record(z.string(), z.unknown(), { error: "must be a JSON Schema mapping such as { type: object, properties: { ... } }" })
+    .superRefine((value, ctx) => {
+      if (value.type !== "object") {
+        fail(ctx, "bad_value", "schema must have `type: object`: its properties become the step's outputs", ["type"]);
+      } else if (value.properties !== undefined && (typeof value.properties !== "object" || value.properties === null || Array.isArray(value.properties))) {
+        fail(ctx, "wrong_type", "schema properties must be a mapping of field name to JSON Schema", ["properties"]);
+      }
+    })
+    .optional(),
+};
+
+/** Fields of a step as written in YAML; the step-kind keys (`run`, `llm`, later `agent`) are all optional here. */
 export const stepShape = {
   id: identifier("step id"),
   name: z.string().optional(),
@@ -116,13 +151,14 @@ export const stepShape = {
   workingDirectory: z.string().optional(),
   "working-directory": z.string().optional(),
   run: z.string().optional(),
+  llm: z.strictObject(llmShape).optional(),
 };
 
 /** A step as written; refinements enforce exactly one step kind. */
 export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, ctx) => {
   const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
   if (kinds.length === 0) {
-    fail(ctx, "missing_field", `a step needs \`run\` (the shell script to execute)`);
+    fail(ctx, "missing_field", `a step needs \`run\` (the shell script to execute) or \`llm\` (a model call)`);
   } else if (kinds.length > 1) {
     fail(ctx, "wrong_type", `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(", ")}; split it into two steps`);
   }
@@ -157,6 +193,7 @@ export const ALLOWED_KEYS = {
   input: Object.keys(inputSpecShape),
   step: Object.keys(stepShape),
   retry: Object.keys(retryShape),
+  llm: Object.keys(llmShape),
 } as const;
 
 /** Converts a validated step document into the normalized StepDef (durations in ms, arrays, strings). */
@@ -164,14 +201,20 @@ export function normalizeStep(step: StepDocument): StepDef {
   // Durations were validated by the schema, so parseDuration cannot return null here.
   const ms = (value: number | string | undefined, fallback: number): number =>
     value === undefined ? fallback : (parseDuration(value) ?? fallback);
-  const out: StepDef = {
+  const common: StepCommon = {
     id: step.id,
-    kind: "run",
-    run: step.run ?? "",
     needs: step.needs === undefined ? [] : typeof step.needs === "string" ? [step.needs] : [...step.needs],
     env: Object.fromEntries(Object.entries(step.env ?? {}).map(([key, value]) => [key, String(value)])),
     retry: { max: step.retry?.max ?? 0, backoffMs: ms(step.retry?.backoff, 1000) },
   };
+  let out: StepDef;
+  if (step.llm !== undefined) {
+    const llm: LlmCall = { model: step.llm.model, prompt: step.llm.prompt };
+    if (step.llm.schema !== undefined) llm.schema = step.llm.schema;
+    out = { ...common, kind: "llm", llm };
+  } else {
+    out = { ...common, kind: "run", run: step.run ?? "" };
+  }
   if (step.name !== undefined) out.name = step.name;
   if (step.if !== undefined) out.if = String(step.if);
   if (step.timeout !== undefined) out.timeoutMs = ms(step.timeout, 0);

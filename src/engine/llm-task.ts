@@ -1,0 +1,79 @@
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
+import { meteredModel, resolveModel } from "../agents/llm/index.ts";
+import { engineDeps } from "./context.ts";
+import type { LlmTaskSpec } from "./dispatch.ts";
+import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
+
+/** The server-run task as the child workflow reads it. */
+interface LlmTaskRow {
+  operation_id: string;
+  workspace_id: string;
+  dispatch: number;
+  status: string;
+  spec: LlmTaskSpec;
+}
+
+/** An object answer as step outputs: strings as they are, anything else JSON-encoded. */
+export function outputsOf(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return { value: JSON.stringify(value) };
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/**
+ * Call the model once for an llm task. Never throws: whatever goes wrong (unknown provider, missing key, a
+ * cassette miss, a budget, a bad answer, the step's timeout) becomes a failed result with the error's message.
+ * Usage is recorded by the metering middleware, against the run and its workspace.
+ */
+async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promise<TaskResult> {
+  const { pool, secrets, cassettesDir } = engineDeps();
+  const { spec } = task;
+  const started = performance.now();
+  const base = { taskId, dispatch: task.dispatch, exitCode: null };
+  const signal = spec.timeoutMs !== undefined ? AbortSignal.timeout(spec.timeoutMs) : undefined;
+  try {
+    const resolved = resolveModel(spec.model, { cassettesDir, getSecret: (name) => secrets.get(task.workspace_id, name) });
+    const model = meteredModel(resolved, { db: pool, workspaceId: task.workspace_id, operationId: runId });
+    let outputs: Record<string, string>;
+    if (spec.schema !== undefined) {
+      const schema = jsonSchema<Record<string, unknown>>(spec.schema as JSONSchema7);
+      const result = await generateText({ model, prompt: spec.prompt, output: Output.object({ schema }), abortSignal: signal });
+      outputs = outputsOf(result.output);
+    } else {
+      const result = await generateText({ model, prompt: spec.prompt, abortSignal: signal });
+      outputs = { text: result.text };
+    }
+    return { ...base, status: "succeeded", outputs, durationMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    const durationMs = Math.round(performance.now() - started);
+    if (signal?.aborted) return { ...base, status: "timed_out", outputs: {}, error: `timed out after ${spec.timeoutMs} ms`, durationMs };
+    const message = err instanceof Error ? err.message : String(err);
+    return { ...base, status: "failed", outputs: {}, error: message, durationMs };
+  }
+}
+
+/**
+ * One attempt of an `llm` step, run by the server (workflow id = task id, so starting it twice is harmless):
+ * read the task, wait out a retry's backoff, call the model in one checkpointed step, and send the run
+ * workflow the same `result` message a runner's report becomes.
+ */
+async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
+  const task = await DBOS.runStep(
+    async () => {
+      const res = await engineDeps().pool.query<LlmTaskRow>(
+        "select operation_id, workspace_id, dispatch, status, spec from tasks where id = $1",
+        [taskId],
+      );
+      return res.rows[0] ?? null;
+    },
+    { name: "llm:load" },
+  );
+  // Cancelled (or already settled) before it ran: nobody waits for a result.
+  if (!task || task.status !== "assigned" || task.spec.kind !== "llm") return;
+  if (task.spec.delayMs) await DBOS.sleep(task.spec.delayMs);
+  const result = await DBOS.runStep(() => callModel(runId, taskId, task), { name: "llm:call" });
+  const msg: RunMessage = { type: "result", ...result };
+  await DBOS.send(runId, msg, RUN_TOPIC, `result:${taskId}:${task.dispatch}`);
+}
+
+export const llmTaskWorkflow = DBOS.registerWorkflow(llmTaskImpl, { name: "shipyard.llm-task" });
