@@ -41,29 +41,28 @@ class ReferenceChecker {
     this.teardown = new Map(def.teardown.map((step) => [step.id, step]));
   }
 
-  /** Checks a template string with any number of `${{ }}`. */
-  template(text: string, path: PathSegment[], scope: Scope): void {
-    let found;
+  /** The `${{ }}` spans of a text, or null after reporting an unclosed one. */
+  private findOrReport(text: string, path: PathSegment[]): ReturnType<typeof findExpressions> | null {
     try {
-      found = findExpressions(text);
+      return findExpressions(text);
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
       this.issues.push(this.loc.issue(path, "bad_expression", `bad expression: ${error.message}`, error.offset));
-      return;
+      return null;
     }
+  }
+
+  /** Checks a template string with any number of `${{ }}`. */
+  template(text: string, path: PathSegment[], scope: Scope): void {
+    const found = this.findOrReport(text, path);
+    if (!found) return;
     for (const { expr, exprOffset } of found) this.expression(expr, exprOffset, path, scope);
   }
 
   /** Checks an `if`, which is one expression written with or without `${{ }}`. */
   condition(text: string, path: PathSegment[], scope: Scope): void {
-    let found;
-    try {
-      found = findExpressions(text);
-    } catch (error) {
-      if (!(error instanceof ExpressionError)) throw error;
-      this.issues.push(this.loc.issue(path, "bad_expression", `bad expression: ${error.message}`, error.offset));
-      return;
-    }
+    const found = this.findOrReport(text, path);
+    if (!found) return;
     const [only] = found;
     if (found.length === 0) return this.expression(text, 0, path, scope);
     if (found.length === 1 && only && text.slice(0, only.offset).trim() === "" && text.slice(only.end).trim() === "") {
