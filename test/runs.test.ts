@@ -216,6 +216,14 @@ steps:
     expect(Date.parse(second.startedAt)).toBeGreaterThanOrEqual(Date.parse(first.finishedAt));
   });
 
+  it("runs the offline llm example from its recorded cassette", async () => {
+    const source = await fs.readFile(new URL("../examples/classify.yaml", import.meta.url), "utf8");
+    const run = await runToEnd(s, source);
+    expect(run.status).toBe("succeeded");
+    expect(run.outputs).toEqual({ kind: "feature" });
+    expect(run.steps.find((st: { id: string }) => st.id === "classify").outputs).toEqual({ kind: "feature", confidence: "0.92" });
+  });
+
   it("re-runs a run with the same inputs", async () => {
     const first = await runToEnd(s, EXAMPLE, { who: "again" });
     const re = await s.api("POST", `/runs/${first.id}/rerun`);
