@@ -89,7 +89,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     });
     await gateway.start();
 
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir });
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm });
     cleanups.push(() => stopEngine());
     ready = true;
 

@@ -4,6 +4,7 @@ import { registerRunCommands } from "./runs.ts";
 import { registerServerCommands } from "./serve.ts";
 import { registerAdminCommands } from "./admin.ts";
 import { registerJobCommands } from "./jobs.ts";
+import { registerUsageCommands } from "./usage.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -16,6 +17,7 @@ registerServerCommands(program);
 registerRunCommands(program);
 registerAdminCommands(program);
 registerJobCommands(program);
+registerUsageCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -58,6 +58,11 @@ export function renderEvent(e: ApiEvent): string | null {
       for (const [k, v] of Object.entries(outputs)) lines.push(`  ${bold(k)} = ${v}`);
       return lines.join("\n");
     }
+    case "budget_exceeded": {
+      const what = p.budget === "operation" ? "operation budget" : "workspace daily budget";
+      const usd = (v: unknown) => `$${Number(v ?? 0).toFixed(6)}`;
+      return `${red("$")} ${bold(String(p.stepId ?? ""))} ${red(`${what} exceeded`)}  ${dim(`spent ${usd(p.spentUsd)} + estimated ${usd(p.estimatedCostUsd)} > limit ${usd(p.limitUsd)}`)}`;
+    }
     default:
       return null;
   }

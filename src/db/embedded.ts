@@ -153,12 +153,30 @@ async function stopStalePostmaster(dir: string, log: Logger): Promise<void> {
   const text = await fs.readFile(pidFile, "utf8").catch(() => null);
   if (text === null) return;
   const pid = Number.parseInt(text.split("\n")[0] ?? "", 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  log.warn({ pid }, "stopping a PostgreSQL left running by an earlier Shipyard process");
-  process.kill(pid, "SIGINT");
-  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100);
-  if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 100) await sleep(100);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (isAlive(pid)) {
+    log.warn({ pid }, "stopping a PostgreSQL left running by an earlier Shipyard process");
+    process.kill(pid, "SIGINT");
+    for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) await sleep(100);
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 100) await sleep(100);
+  }
+  // A killed postmaster nobody reaped still answers kill(pid, 0), so PostgreSQL would refuse the lock file;
+  // it is dead (a zombie), so its lock is stale.
+  if (isZombie(pid)) {
+    log.warn({ pid }, "removing the lock files of a killed PostgreSQL");
+    await fs.rm(pidFile, { force: true });
+    for (const f of await fs.readdir(dir)) if (f.startsWith(".s.PGSQL.")) await fs.rm(path.join(dir, f), { force: true });
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** Synchronously send SIGINT (fast shutdown) to the postmaster recorded in `dir`, if any. */
@@ -171,13 +189,14 @@ function signalPostmaster(dir: string): void {
   }
 }
 
+/** True while the process exists and is not a zombie (an orphan whose parent died may never be reaped here). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return !isZombie(pid);
 }
 
 async function readOrCreateSecret(file: string): Promise<string> {

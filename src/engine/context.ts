@@ -1,3 +1,4 @@
+import type { LlmMetrics } from "../agents/llm/index.ts";
 import type { Pool } from "../db/pool.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
@@ -10,6 +11,8 @@ export interface EngineDeps {
   jobs: JobSettings;
   /** Cassettes for `replay:` models of llm steps; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
   cassettesDir?: string;
+  /** Counters the llm steps' usage is added to (the server's /metrics registry); undefined: none. */
+  llmMetrics?: LlmMetrics;
 }
 
 /** Job scheduling and recovery settings. */

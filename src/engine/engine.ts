@@ -1,4 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import type { LlmMetrics } from "../agents/llm/index.ts";
 import type { Pool } from "../db/pool.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
@@ -26,11 +27,13 @@ export interface EngineOptions {
   jobs: JobSettings;
   /** Cassettes for `replay:` models of llm steps; undefined: the repository's `cassettes/`. */
   cassettesDir?: string;
+  /** Counters the llm steps' usage is added to (the server's /metrics registry). */
+  llmMetrics?: LlmMetrics;
 }
 
 /** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
 export async function startEngine(o: EngineOptions): Promise<void> {
-  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir });
+  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics });
   const dbosLog = o.log.child({ component: "dbos" });
   DBOS.setConfig({
     name: "shipyard",

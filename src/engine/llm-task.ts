@@ -1,6 +1,7 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
-import { meteredModel, resolveModel } from "../agents/llm/index.ts";
+import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/index.ts";
+import { appendEventsNow } from "../events/store.ts";
 import { engineDeps } from "./context.ts";
 import type { LlmTaskSpec } from "./dispatch.ts";
 import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
@@ -8,6 +9,9 @@ import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
 /** The server-run task as the child workflow reads it. */
 interface LlmTaskRow {
   operation_id: string;
+  /** Absent in checkpoints written before it was selected. */
+  step_id?: string;
+  attempt?: number;
   workspace_id: string;
   dispatch: number;
   status: string;
@@ -26,14 +30,14 @@ export function outputsOf(value: unknown): Record<string, string> {
  * Usage is recorded by the metering middleware, against the run and its workspace.
  */
 async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promise<TaskResult> {
-  const { pool, secrets, cassettesDir } = engineDeps();
+  const { pool, log, secrets, cassettesDir, llmMetrics } = engineDeps();
   const { spec } = task;
   const started = performance.now();
   const base = { taskId, dispatch: task.dispatch, exitCode: null };
   const signal = spec.timeoutMs !== undefined ? AbortSignal.timeout(spec.timeoutMs) : undefined;
   try {
     const resolved = resolveModel(spec.model, { cassettesDir, getSecret: (name) => secrets.get(task.workspace_id, name) });
-    const model = meteredModel(resolved, { db: pool, workspaceId: task.workspace_id, operationId: runId });
+    const model = meteredModel(resolved, { db: pool, workspaceId: task.workspace_id, operationId: runId, metrics: llmMetrics });
     let outputs: Record<string, string>;
     if (spec.schema !== undefined) {
       const schema = jsonSchema<Record<string, unknown>>(spec.schema as JSONSchema7);
@@ -48,6 +52,26 @@ async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promi
     const durationMs = Math.round(performance.now() - started);
     if (signal?.aborted) return { ...base, status: "timed_out", outputs: {}, error: `timed out after ${spec.timeoutMs} ms`, durationMs };
     const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof BudgetExceededError) {
+      // Refused before reaching the provider: record which budget on the run's log (once per dispatch, even
+      // when this step is re-executed); the step then fails with the error's own message.
+      await appendEventsNow(pool, runId, [
+        {
+          type: "budget_exceeded",
+          payload: {
+            stepId: task.step_id ?? null,
+            taskId,
+            attempt: task.attempt ?? null,
+            model: spec.model,
+            budget: err.budget,
+            spentUsd: err.spentUsd,
+            limitUsd: err.limitUsd,
+            estimatedCostUsd: err.estimatedCostUsd,
+          },
+          dedupeKey: `budget_exceeded:${taskId}:${task.dispatch}`,
+        },
+      ]).catch((e: Error) => log.warn({ err: e.message, runId, taskId }, "could not append budget_exceeded event"));
+    }
     return { ...base, status: "failed", outputs: {}, error: message, durationMs };
   }
 }
@@ -61,7 +85,7 @@ async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
   const task = await DBOS.runStep(
     async () => {
       const res = await engineDeps().pool.query<LlmTaskRow>(
-        "select operation_id, workspace_id, dispatch, status, spec from tasks where id = $1",
+        "select operation_id, step_id, attempt, workspace_id, dispatch, status, spec from tasks where id = $1",
         [taskId],
       );
       return res.rows[0] ?? null;

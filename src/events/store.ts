@@ -4,7 +4,7 @@ import type { Pool, Queryable } from "../db/pool.ts";
 /** Also hard-coded in shipyard_append_events (src/db/migrations/003_fast_paths.sql). */
 export const EVENTS_CHANNEL = "shipyard_events";
 
-export const EventType = z.enum(["status", "step", "stage", "log", "output", "complete", "error"]);
+export const EventType = z.enum(["status", "step", "stage", "log", "output", "complete", "error", "budget_exceeded"]);
 export type EventType = z.infer<typeof EventType>;
 
 /** An event as produced: appended to an operation's log. */

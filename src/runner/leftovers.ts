@@ -45,7 +45,8 @@ export class LeftoverProcesses {
    */
   guard(): void {
     // One process group id per line; ids of 1 or less are never signalled (kill -- -1 would hit everything).
-    const script = `while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    // A killed runner whose parent died too may linger as a zombie nobody reaps: that counts as dead.
+    const script = `while s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [ "\${s%% *}" != Z ]; do sleep 1; done
 while read -r pid; do case "$pid" in ''|*[!0-9]*) continue;; esac; [ "$pid" -gt 1 ] && kill -KILL -- "-$pid" 2>/dev/null; done < "$2"`;
     const child = spawn("bash", ["--noprofile", "--norc", "-c", script, "shipyard-step-watchdog", String(process.pid), this.groupsFile], {
       detached: true,

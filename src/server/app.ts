@@ -9,6 +9,7 @@ import { jobRoutes } from "./routes/jobs.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { runnerRoutes } from "./routes/runners.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { usageRoutes } from "./routes/usage.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
 
@@ -78,6 +79,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   runnerRoutes(deps, api);
   projectRoutes(deps, api);
   jobRoutes(deps, api);
+  usageRoutes(deps, api);
   app.route(API_BASE, api);
   return app;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { llmMetrics, type LlmMetrics } from "../agents/llm/index.ts";
 import type { Queryable } from "../db/pool.ts";
 
 /** Prometheus metrics; gauges are read from the database at scrape time, so every server reports the same truth. */
@@ -6,6 +7,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly stepDuration: Histogram<"status">;
   readonly httpRequests: Counter<"method" | "status">;
+  /** The model layer's token and cost counters, bumped by the llm steps this server's engine runs. */
+  readonly llm: LlmMetrics;
 
   constructor(db: Queryable) {
     collectDefaultMetrics({ register: this.registry, prefix: "shipyard_process_" });
@@ -22,6 +25,7 @@ export class Metrics {
       labelNames: ["method", "status"],
       registers: [this.registry],
     });
+    this.llm = llmMetrics(this.registry);
     new Gauge({
       name: "shipyard_runs",
       help: "Workflow runs by status",

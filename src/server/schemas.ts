@@ -96,7 +96,7 @@ export const EventSchema = z
   .object({
     operationId: z.string(),
     seq: z.number().int(),
-    type: z.enum(["status", "step", "stage", "log", "output", "complete", "error"]),
+    type: z.enum(["status", "step", "stage", "log", "output", "complete", "error", "budget_exceeded"]),
     payload: z.record(z.string(), z.unknown()),
     time: z.string(),
   })

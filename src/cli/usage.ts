@@ -1,0 +1,58 @@
+import { Option, type Command } from "commander";
+import { client, out, printJson } from "./io.ts";
+import { dim, table } from "./render.ts";
+
+interface UsageGroup {
+  key: string | null;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  costUsd: number;
+  unpricedCalls: number;
+}
+
+interface Usage {
+  groupBy: string;
+  from: string | null;
+  to: string | null;
+  groups: UsageGroup[];
+}
+
+/** Register `usage`: the workspace's model tokens, cost and calls, grouped. */
+export function registerUsageCommands(program: Command): void {
+  program
+    .command("usage")
+    .description("model usage of this workspace: tokens, cost and calls")
+    .addOption(new Option("--group-by <what>", "group by").choices(["model", "provider", "operation", "project", "day"]).default("model"))
+    .option("--from <iso>", "from this instant or UTC date (inclusive)")
+    .option("--to <iso>", "up to this instant or UTC date (exclusive)")
+    .option("--json", "print JSON")
+    .action(async (o: { groupBy: string; from?: string; to?: string; json?: boolean }) => {
+      const query = new URLSearchParams({ groupBy: o.groupBy });
+      if (o.from) query.set("from", o.from);
+      if (o.to) query.set("to", o.to);
+      const usage = await (await client()).request<Usage>("GET", `/usage?${query.toString()}`);
+      if (o.json) return printJson(usage);
+      if (usage.groups.length === 0) return out(dim("no model usage"));
+      const total = usage.groups.reduce(
+        (t, g) => ({ calls: t.calls + g.calls, input: t.input + g.inputTokens, output: t.output + g.outputTokens, cached: t.cached + g.cachedTokens, cost: t.cost + g.costUsd }),
+        { calls: 0, input: 0, output: 0, cached: 0, cost: 0 },
+      );
+      const usd = (v: number) => `$${v.toFixed(4)}`;
+      out(
+        table([
+          [usage.groupBy.toUpperCase(), "CALLS", "INPUT", "OUTPUT", "CACHED", "COST"].map(dim),
+          ...usage.groups.map((g) => [
+            g.key ?? "(none)",
+            String(g.calls),
+            String(g.inputTokens),
+            String(g.outputTokens),
+            String(g.cachedTokens),
+            usd(g.costUsd) + (g.unpricedCalls > 0 ? dim(` (+${g.unpricedCalls} unpriced)`) : ""),
+          ]),
+          [dim("total"), String(total.calls), String(total.input), String(total.output), String(total.cached), usd(total.cost)],
+        ]),
+      );
+    });
+}
