@@ -1,7 +1,8 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
 import { appendEventsNow } from "../events/store.ts";
-import { commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
+import { CLAUDE_MAPPER_PATH } from "../agents/claude-code/index.ts";
+import { claudeCodeAgentScript, commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
@@ -65,7 +66,21 @@ function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeed
 
 function agentSpec(executor: Executor, prompt: string): { command: string; env: Record<string, string> } {
   if (executor.type === "patch") return { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } };
+  if (executor.type === "claude-code") {
+    return { command: claudeCodeAgentScript({ mapper: CLAUDE_MAPPER_PATH, model: executor.model, maxTurns: executor.maxTurns }), env: { SHIPYARD_PROMPT: prompt } };
+  }
   return { command: commandAgentScript(executor.command), env: { SHIPYARD_PROMPT: prompt } };
+}
+
+/** Usage and cost an agent reported in its outputs (the claude-code mapper writes them), for the stage event. */
+function agentUsage(stage: string, outputs: Record<string, string> | undefined): Record<string, number> {
+  if (stage !== "agent" || !outputs) return {};
+  const usage: Record<string, number> = {};
+  for (const [key, name] of [["usage_input_tokens", "inputTokens"], ["usage_output_tokens", "outputTokens"], ["cost_usd", "costUsd"]] as const) {
+    const v = Number(outputs[key]);
+    if (outputs[key] !== undefined && Number.isFinite(v)) usage[name] = v;
+  }
+  return usage;
 }
 
 /** The last lines a stage printed (for the verification result in errors and the PR body). */
@@ -109,7 +124,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     stage = name;
     await stageEvent(ctx, name, "started");
     const result = await runPinnedTask(job, name, { command: spec.command, env: spec.env ?? {} }, env);
-    await stageEvent(ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode });
+    await stageEvent(ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode, ...agentUsage(name, result.outputs) });
     return result;
   };
   try {

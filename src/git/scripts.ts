@@ -119,6 +119,45 @@ exit "$status"
 `;
 }
 
+/**
+ * Run Claude Code (`claude -p`) in the workspace with the prompt on stdin, its stream-json output piped through
+ * the mapper (`node <mapper>`), which prints readable lines, records usage in $SHIPYARD_OUTPUT and exits non-zero
+ * on an error result. Fails when claude exits non-zero or the mapper does.
+ */
+export function claudeCodeAgentScript(opts: { mapper: string; model?: string; maxTurns?: number }): string {
+  const args = ["-p", "--output-format", "stream-json", "--verbose"];
+  if (opts.model) args.push("--model", opts.model);
+  if (opts.maxTurns !== undefined) {
+    if (!Number.isInteger(opts.maxTurns) || opts.maxTurns < 1) throw new TypeError(`invalid maxTurns: ${opts.maxTurns}`);
+    args.push("--max-turns", String(opts.maxTurns));
+  }
+  return `# shipyard: run Claude Code
+mapper=${shellQuote(opts.mapper)}
+if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
+  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
+  exit 2
+fi
+if ! command -v claude >/dev/null 2>&1; then
+  echo "shipyard: claude (Claude Code) is not on the runner's PATH" >&2
+  exit 127
+fi
+# Outside the workspace, so the prompt cannot end up in the commit.
+prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
+trap 'rm -f "$prompt_file"' EXIT
+printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
+export SHIPYARD_PROMPT_FILE="$prompt_file"
+set +e
+claude ${args.map(shellQuote).join(" ")} < "$prompt_file" | node "$mapper"
+statuses=("\${PIPESTATUS[@]}")
+set -e
+if [ "\${statuses[0]}" -ne 0 ]; then
+  echo "shipyard: claude exited with code \${statuses[0]}" >&2
+  exit "\${statuses[0]}"
+fi
+exit "\${statuses[1]}"
+`;
+}
+
 /** Run the verification commands in order, each echoed as `$ cmd`; stop at the first failure with its exit code. */
 export function verifyScript(commands: readonly string[]): string {
   const calls = commands.map((c) => `shipyard_check ${shellQuote(c)}`);

@@ -29,6 +29,14 @@ function refineWith(check: (value: string) => void) {
 export const Executor = z.discriminatedUnion("type", [
   z.object({ type: z.literal("command"), command: jobText(10_000) }).strict(),
   z.object({ type: z.literal("patch"), diff: jobText(2 * 1024 * 1024) }).strict(),
+  /** Claude Code on the runner (`claude -p`), which must have `claude` on its PATH and be signed in. */
+  z
+    .object({
+      type: z.literal("claude-code"),
+      model: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a model name or alias").optional(),
+      maxTurns: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict(),
 ]);
 export type Executor = z.infer<typeof Executor>;
 

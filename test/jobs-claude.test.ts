@@ -1,0 +1,130 @@
+// The claude-code executor end to end: a stub `claude` first on the runner's PATH records its arguments and
+// stdin, edits the workspace and prints a recorded stream-json transcript, which the agent stage maps to log lines.
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeFixtureRemote } from "./helpers/git-fixture.ts";
+import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+
+const FIXTURE = path.join(import.meta.dirname, "fixtures", "claude-stream.jsonl");
+
+let s: TestShipyard;
+let fixture: Awaited<ReturnType<typeof makeFixtureRemote>>;
+let projectId: string;
+let stubDir: string;
+const originalPath = process.env.PATH;
+
+// The prompt picks the behaviour: "FAIL" prints an error result (exit 0), "CRASH" exits 3 mid-stream.
+const STUB = `#!/usr/bin/env bash
+set -euo pipefail
+dir="$(dirname "$0")"
+printf '%s\\n' "$*" >> "$dir/args"
+prompt="$(cat)"
+printf '%s' "$prompt" > "$dir/prompt"
+git rev-parse --abbrev-ref HEAD > "$dir/branch"
+if [[ "$prompt" == *FAIL* ]]; then
+  echo '{"type":"system","subtype":"init","model":"claude-sonnet-4-5","tools":[]}'
+  echo '{"type":"result","subtype":"success","is_error":true,"result":"Credit balance is too low","num_turns":1,"total_cost_usd":0}'
+  exit 0
+fi
+if [[ "$prompt" == *CRASH* ]]; then
+  echo '{"type":"system","subtype":"init","model":"claude-sonnet-4-5","tools":[]}'
+  echo "claude: something broke" >&2
+  exit 3
+fi
+echo 'mul() { echo $(( $1 * $2 )); }' >> math.sh
+printf '%s\\n' 'source ./math.sh' '[ "$(mul 3 4)" = 12 ] || { echo "mul is wrong"; exit 1; }' 'echo "mul ok"' > tests/mul.sh
+cat ${JSON.stringify(FIXTURE)}
+`;
+
+beforeAll(async () => {
+  stubDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-claude-stub-"));
+  await fs.writeFile(path.join(stubDir, "claude"), STUB, { mode: 0o755 });
+  // The local runner inherits this process's PATH.
+  process.env.PATH = `${stubDir}${path.delimiter}${originalPath}`;
+  s = await startTestShipyard();
+  fixture = await makeFixtureRemote();
+  const created = await s.api("POST", "/projects", { name: "math", repo: fixture.remote, defaultBranch: "main", verify: ["bash test.sh"] });
+  expect(created.status).toBe(201);
+  projectId = created.body.id;
+});
+afterAll(async () => {
+  await s?.stop();
+  process.env.PATH = originalPath;
+});
+
+async function jobToEnd(id: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const j = await s.api("GET", `/jobs/${id}`);
+      return ["succeeded", "failed", "cancelled"].includes(j.body.status) ? j.body : null;
+    },
+    timeoutMs,
+    `job ${id} to finish`,
+  );
+}
+
+const events = async (id: string) => (await s.api("GET", `/operations/${id}/events?limit=5000`)).body.events as any[];
+const agentLog = (ev: any[]) => ev.filter((e) => e.type === "log" && e.payload.stepId === "agent");
+
+describe("claude-code jobs end to end", () => {
+  it("runs claude -p in the workspace, maps its stream to log lines, and lands the branch", async () => {
+    await fs.rm(path.join(stubDir, "args"), { force: true });
+    const prompt = "Add mul()\n\nWith a test, and don't 'break' $HOME.";
+    const created = await s.api("POST", "/jobs", { projectId, prompt, executor: { type: "claude-code", model: "sonnet", maxTurns: 5 } });
+    expect(created.status).toBe(201);
+    const job = await jobToEnd(created.body.id);
+    expect(job).toMatchObject({ status: "succeeded", branch: `shipyard/job-${job.id}`, error: null });
+    expect(fixture.git("show", `${job.branch}:math.sh`)).toContain("mul()");
+    expect(fixture.git("show", `${job.branch}:tests/mul.sh`)).toContain("mul 3 4");
+
+    const args = await fs.readFile(path.join(stubDir, "args"), "utf8");
+    expect(args).toContain("-p --output-format stream-json");
+    expect(args.trim()).toBe("-p --output-format stream-json --verbose --model sonnet --max-turns 5");
+    expect(await fs.readFile(path.join(stubDir, "prompt"), "utf8")).toBe(prompt);
+    expect((await fs.readFile(path.join(stubDir, "branch"), "utf8")).trim()).toBe(job.branch);
+
+    const ev = await events(job.id);
+    const lines = agentLog(ev).map((e) => e.payload.line);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "· claude session started (claude-sonnet-4-5, 4 tools)",
+        '● tool_use Read {"file_path":"README.md"}',
+        '● tool_use Bash {"command":"bash test.sh","description":"Run the tests"}',
+        "✓ result: Added mul() with a test. (3 turns, $0.01, 1200 in / 300 out tokens, 5000 cached)",
+      ]),
+    );
+    expect(lines.some((l: string) => l.startsWith('● tool_use Edit {"file_path":"math.sh"'))).toBe(true);
+    expect(lines.some((l: string) => l.startsWith("{"))).toBe(false);
+    const agentDone = ev.find((e) => e.type === "stage" && e.payload.stage === "agent" && e.payload.status === "succeeded");
+    expect(agentDone.payload).toMatchObject({ inputTokens: 1200, outputTokens: 300, costUsd: 0.01 });
+  });
+
+  it("fails the job with the message of an error result", async () => {
+    const created = await s.api("POST", "/jobs", { projectId, prompt: "FAIL please", executor: { type: "claude-code" } });
+    const job = await jobToEnd(created.body.id);
+    expect(job.status).toBe("failed");
+    expect(job.stage).toBe("agent");
+    expect(job.error).toContain("the agent failed");
+    expect(job.error).toContain("✗ result: Credit balance is too low");
+    const errLine = agentLog(await events(job.id)).find((e) => e.payload.line.includes("Credit balance"));
+    expect(errLine.payload).toMatchObject({ stream: "stderr", level: "warn" });
+    expect(() => fixture.git("rev-parse", "--verify", `refs/heads/shipyard/job-${job.id}`)).toThrow();
+  });
+
+  it("fails the job when claude exits non-zero", async () => {
+    const created = await s.api("POST", "/jobs", { projectId, prompt: "CRASH now", executor: { type: "claude-code" } });
+    const job = await jobToEnd(created.body.id);
+    expect(job.status).toBe("failed");
+    expect(job.error).toContain("claude: something broke");
+    expect(job.error).toContain("shipyard: claude exited with code 3");
+  });
+
+  it("rejects bad claude-code options", async () => {
+    const bad = async (executor: unknown) => (await s.api("POST", "/jobs", { projectId, prompt: "x", executor })).status;
+    expect(await bad({ type: "claude-code", maxTurns: 0 })).toBe(400);
+    expect(await bad({ type: "claude-code", model: "--dangerously-skip-permissions" })).toBe(400);
+    expect(await bad({ type: "claude-code", extra: true })).toBe(400);
+  });
+});
