@@ -57,6 +57,10 @@ describe("CLI: projects, jobs and queues", () => {
       const r = await cli("jobs", "add", "--project", "calc", "--prompt", n, "--command", "echo x > f.txt", "--json");
       ids.push(JSON.parse(r.stdout).id);
     }
+    const claude = JSON.parse((await cli("jobs", "add", "--project", "calc", "--prompt", "p", "--claude-code", "--max-turns", "7", "--json")).stdout);
+    expect(claude.executor).toEqual({ type: "claude-code" });
+    expect((await s.api("GET", `/jobs/${claude.id}`)).body.status).toBe("queued");
+    expect((await cli("jobs", "cancel", claude.id)).code).toBe(0);
     const moved = await cli("jobs", "move", ids[1]!, "--position", "1");
     expect(moved.stdout).toContain(`${ids[1]} is now backlog #1`);
     const view = JSON.parse((await cli("queue", "show", "--json")).stdout);
