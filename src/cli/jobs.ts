@@ -78,29 +78,32 @@ export function registerJobCommands(program: Command): void {
   const jobs = program.command("jobs").description("coding-agent jobs");
   jobs
     .command("add")
-    .description("queue a job; the agent is a command (prompt in $SHIPYARD_PROMPT_FILE), Claude Code, or a patch to apply")
+    .description("queue a job; the agent is a command (prompt in $SHIPYARD_PROMPT_FILE), Claude Code, the built-in agent, or a patch to apply")
     .requiredOption("--project <id-or-name>", "the project")
     .option("--prompt <text>", "what to do")
     .option("--prompt-file <file>", "read the prompt from a file")
     .option("--command <cmd>", "run this command-line agent in the workspace")
     .option("--patch <file>", "apply this unified diff (for scripts and tests)")
     .option("--claude-code", "run Claude Code (`claude -p`) on the runner")
+    .option("--builtin <provider:model>", "run the built-in agent on the runner with this model (e.g. anthropic:claude-sonnet-4-5)")
     .option("--model <model>", "with --claude-code: the model to ask for")
-    .option("--max-turns <n>", "with --claude-code: the most turns it may take")
+    .option("--max-turns <n>", "with --claude-code or --builtin: the most turns it may take")
     .option("--queue <queue>", "backlog | rework", "backlog")
     .option("-f, --follow", "follow the job until it ends (exit 0 when it succeeds)")
     .option("--json", "print JSON")
-    .action(async (o: { project: string; prompt?: string; promptFile?: string; command?: string; patch?: string; claudeCode?: boolean; model?: string; maxTurns?: string; queue: string; follow?: boolean; json?: boolean }) => {
+    .action(async (o: { project: string; prompt?: string; promptFile?: string; command?: string; patch?: string; claudeCode?: boolean; builtin?: string; model?: string; maxTurns?: string; queue: string; follow?: boolean; json?: boolean }) => {
       const prompt = o.prompt ?? (o.promptFile ? await fs.readFile(o.promptFile, "utf8") : undefined);
       if (!prompt) throw new CliError("give the job a --prompt or a --prompt-file");
-      if ([o.command, o.patch, o.claudeCode].filter(Boolean).length !== 1) {
-        throw new CliError("give exactly one executor: --command CMD, --patch FILE or --claude-code");
+      if ([o.command, o.patch, o.claudeCode, o.builtin].filter(Boolean).length !== 1) {
+        throw new CliError("give exactly one executor: --command CMD, --patch FILE, --claude-code or --builtin MODEL");
       }
       const executor = o.command
         ? { type: "command", command: o.command }
         : o.patch
           ? { type: "patch", diff: await fs.readFile(o.patch, "utf8") }
-          : { type: "claude-code", ...(o.model ? { model: o.model } : {}), ...(o.maxTurns ? { maxTurns: Number(o.maxTurns) } : {}) };
+          : o.builtin
+            ? { type: "builtin", model: o.builtin, ...(o.maxTurns ? { maxTurns: Number(o.maxTurns) } : {}) }
+            : { type: "claude-code", ...(o.model ? { model: o.model } : {}), ...(o.maxTurns ? { maxTurns: Number(o.maxTurns) } : {}) };
       const api = await client();
       const project = await resolveProject(api, o.project);
       const job = await api.request<Job>("POST", "/jobs", { projectId: project.id, prompt, queue: o.queue, executor });

@@ -2,7 +2,8 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
 import { appendEventsNow } from "../events/store.ts";
 import { CLAUDE_MAPPER_PATH } from "../agents/claude-code/index.ts";
-import { claudeCodeAgentScript, commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
+import { BUILTIN_RUN_PATH } from "../agents/builtin/index.ts";
+import { builtinAgentScript, claudeCodeAgentScript, commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
@@ -68,6 +69,13 @@ function agentSpec(executor: Executor, prompt: string): { command: string; env: 
   if (executor.type === "patch") return { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } };
   if (executor.type === "claude-code") {
     return { command: claudeCodeAgentScript({ mapper: CLAUDE_MAPPER_PATH, model: executor.model, maxTurns: executor.maxTurns }), env: { SHIPYARD_PROMPT: prompt } };
+  }
+  if (executor.type === "builtin") {
+    const cassettesDir = engineDeps().cassettesDir;
+    return {
+      command: builtinAgentScript({ entry: BUILTIN_RUN_PATH, model: executor.model, maxTurns: executor.maxTurns }),
+      env: { SHIPYARD_PROMPT: prompt, ...(cassettesDir ? { SHIPYARD_CASSETTES: cassettesDir } : {}) },
+    };
   }
   return { command: commandAgentScript(executor.command), env: { SHIPYARD_PROMPT: prompt } };
 }

@@ -237,3 +237,29 @@ find . -xdev -mindepth 1 -delete
 echo "workspace emptied"
 `;
 }
+
+/**
+ * Run the built-in agent (`node <entry>`, see src/agents/builtin/run-cli.ts) in the workspace on the prompt,
+ * written to a file outside the workspace. The entry prints readable lines, records turns and usage in
+ * $SHIPYARD_OUTPUT and exits non-zero, naming the reason, when the agent did not succeed.
+ */
+export function builtinAgentScript(opts: { entry: string; model: string; maxTurns?: number }): string {
+  if (opts.maxTurns !== undefined && (!Number.isInteger(opts.maxTurns) || opts.maxTurns < 1)) throw new TypeError(`invalid maxTurns: ${opts.maxTurns}`);
+  return `# shipyard: run the built-in agent
+entry=${shellQuote(opts.entry)}
+if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
+  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
+  exit 2
+fi
+# Outside the workspace, so the prompt cannot end up in the commit.
+prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
+trap 'rm -f "$prompt_file"' EXIT
+printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
+export SHIPYARD_PROMPT_FILE="$prompt_file"
+export SHIPYARD_MODEL=${shellQuote(opts.model)}
+${opts.maxTurns !== undefined ? `export SHIPYARD_MAX_TURNS=${opts.maxTurns}` : "unset SHIPYARD_MAX_TURNS"}
+status=0
+node "$entry" || status=$?
+exit "$status"
+`;
+}

@@ -37,6 +37,14 @@ export const Executor = z.discriminatedUnion("type", [
       maxTurns: z.number().int().min(1).max(1000).optional(),
     })
     .strict(),
+  /** The built-in agent (src/agents/builtin) on the runner, on a `provider:model` spec (e.g. `replay:fix`). */
+  z
+    .object({
+      type: z.literal("builtin"),
+      model: z.string().min(3).max(200).regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a provider:model spec"),
+      maxTurns: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict(),
 ]);
 export type Executor = z.infer<typeof Executor>;
 

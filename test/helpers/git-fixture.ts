@@ -7,14 +7,15 @@ const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd,
 
 /**
  * A tiny shell project in a bare "remote" repository: `math.sh` defines add(), `test.sh` runs every
- * tests/*.sh. Returns the remote's path and a helper to read it.
+ * tests/*.sh. Returns the remote's path and a helper to read it. `mathSh` replaces math.sh (e.g. a buggy add()
+ * so the tests fail until an agent fixes it).
  */
-export async function makeFixtureRemote(): Promise<{ remote: string; git: (...args: string[]) => string }> {
+export async function makeFixtureRemote(opts: { mathSh?: string } = {}): Promise<{ remote: string; git: (...args: string[]) => string }> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-fixture-"));
   const work = path.join(root, "work");
   const remote = path.join(root, "remote.git");
   await fs.mkdir(path.join(work, "tests"), { recursive: true });
-  await fs.writeFile(path.join(work, "math.sh"), "add() { echo $(( $1 + $2 )); }\n");
+  await fs.writeFile(path.join(work, "math.sh"), opts.mathSh ?? "add() { echo $(( $1 + $2 )); }\n");
   await fs.writeFile(path.join(work, "tests", "add.sh"), 'source ./math.sh\n[ "$(add 2 3)" = 5 ] || { echo "add is wrong"; exit 1; }\necho "add ok"\n');
   await fs.writeFile(path.join(work, "test.sh"), 'set -e\nfor t in tests/*.sh; do bash "$t"; done\necho "all tests passed"\n');
   git(work, "init", "-q", "-b", "main");

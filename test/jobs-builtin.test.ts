@@ -1,0 +1,131 @@
+// The builtin executor end to end: the agent stage runs src/agents/builtin/run-cli.mjs on the runner against a
+// `replay:` model whose cassette lives in a temp dir (the server's SHIPYARD_CASSETTES). The cassette is built the
+// documented way: run a job, take the fingerprint from the CassetteMissError in the job's error, add the next
+// hand-written answer under it, and run a new job, until the agent gets through.
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CassetteFile, CassetteResponse } from "../src/agents/llm/index.ts";
+import { makeFixtureRemote } from "./helpers/git-fixture.ts";
+import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+
+const BUGGY = "add() { echo $(( $1 - $2 )); }\n";
+const FIXED = "add() { echo $(( $1 + $2 )); }\n";
+
+let s: TestShipyard;
+let fixture: Awaited<ReturnType<typeof makeFixtureRemote>>;
+let projectId: string;
+let cassettes: string;
+
+beforeAll(async () => {
+  cassettes = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-builtin-cassettes-"));
+  s = await startTestShipyard({ env: { SHIPYARD_CASSETTES: cassettes } });
+  fixture = await makeFixtureRemote({ mathSh: BUGGY });
+  const created = await s.api("POST", "/projects", { name: "math", repo: fixture.remote, defaultBranch: "main", verify: ["bash test.sh"] });
+  expect(created.status).toBe(201);
+  projectId = created.body.id;
+});
+afterAll(async () => {
+  await s?.stop();
+  await fs.rm(cassettes, { recursive: true, force: true });
+});
+
+async function jobToEnd(id: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const j = await s.api("GET", `/jobs/${id}`);
+      return ["succeeded", "failed", "cancelled"].includes(j.body.status) ? j.body : null;
+    },
+    timeoutMs,
+    `job ${id} to finish`,
+  );
+}
+
+const events = async (id: string) => (await s.api("GET", `/operations/${id}/events?limit=5000`)).body.events as any[];
+const agentLog = (ev: any[]) => ev.filter((e) => e.type === "log" && e.payload.stepId === "agent");
+
+/** A hand-written model answer: optional text and tool calls (`[name, args]`). */
+function answer(text: string | null, ...calls: [string, Record<string, unknown>][]): CassetteResponse {
+  const content: unknown[] = [];
+  if (text) content.push({ type: "text", text });
+  calls.forEach(([toolName, args], i) => content.push({ type: "tool-call", toolCallId: `call_${toolName}_${i}`, toolName, input: JSON.stringify(args) }));
+  return { content, finishReason: calls.length ? "tool-calls" : "stop", usage: { inputTokens: 100, outputTokens: 10 } };
+}
+
+const runJob = async (prompt: string, model: string, maxTurns?: number) => {
+  const created = await s.api("POST", "/jobs", { projectId, prompt, executor: { type: "builtin", model, ...(maxTurns ? { maxTurns } : {}) } });
+  expect(created.status).toBe(201);
+  return jobToEnd(created.body.id);
+};
+
+describe("builtin jobs end to end", () => {
+  it("fails the job on a missing cassette, naming the fingerprint and the file", async () => {
+    const job = await runJob("Fix add()", "replay:nothing-here");
+    expect(job.status).toBe("failed");
+    expect(job.stage).toBe("agent");
+    expect(job.error).toContain("the agent failed");
+    expect(job.error).toMatch(/fingerprint [0-9a-f]{64}/);
+    expect(job.error).toContain(path.join(cassettes, "nothing-here.json"));
+    expect(() => fixture.git("rev-parse", "--verify", `refs/heads/shipyard/job-${job.id}`)).toThrow();
+  });
+
+  it("reads, edits, runs the tests and finishes: the job lands the fix", async () => {
+    const prompt = "tests/add.sh fails: fix add() in math.sh so that `bash test.sh` passes.";
+    const script = [
+      answer("Let me look at math.sh.", ["read_file", { path: "math.sh" }]),
+      answer(null, ["edit_file", { path: "math.sh", old: "$1 - $2", new: "$1 + $2" }]),
+      answer(null, ["run_command", { command: "bash test.sh" }]),
+      answer("Fixed add(): it subtracted instead of adding. All tests pass."),
+    ];
+    const file = path.join(cassettes, "fix.json");
+    const cassette: CassetteFile = { version: 1, model: "anthropic:claude-sonnet-4-5", entries: {} };
+    let job: any;
+    for (let i = 0; ; i++) {
+      await fs.writeFile(file, JSON.stringify(cassette, null, 2));
+      job = await runJob(prompt, "replay:fix", 10);
+      const fingerprint = /fingerprint ([0-9a-f]{64})/.exec(job.error ?? "")?.[1];
+      if (!fingerprint) break;
+      expect(job.status).toBe("failed");
+      expect(job.error).toContain(file);
+      const next = script[i];
+      if (!next) throw new Error(`the agent asked for answer ${i + 1} but the script has ${script.length}`);
+      cassette.entries[fingerprint] = { response: next };
+    }
+    expect(Object.keys(cassette.entries)).toHaveLength(script.length);
+    expect(job).toMatchObject({ status: "succeeded", branch: `shipyard/job-${job.id}`, error: null });
+    expect(fixture.git("show", `${job.branch}:math.sh`)).toBe(FIXED.trim());
+
+    const ev = await events(job.id);
+    const lines = agentLog(ev).map((e) => e.payload.line);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "Let me look at math.sh.",
+        '● read_file {"path":"math.sh"}',
+        '● edit_file {"path":"math.sh","old":"$1 - $2","new":"$1 + $2"}',
+        '● run_command {"command":"bash test.sh"}',
+        "Fixed add(): it subtracted instead of adding. All tests pass.",
+      ]),
+    );
+    expect(lines.filter((l: string) => l.startsWith("↳ ok:"))).toHaveLength(3);
+    const verify = ev.find((e) => e.type === "stage" && e.payload.stage === "verify" && e.payload.status === "succeeded");
+    expect(verify).toBeTruthy();
+    const agentDone = ev.find((e) => e.type === "stage" && e.payload.stage === "agent" && e.payload.status === "succeeded");
+    expect(agentDone.payload).toMatchObject({ inputTokens: 400, outputTokens: 40 });
+  }, 240_000);
+
+  it("fails the job when the agent stops at max turns", async () => {
+    // The cassette from the previous test answers the first turn only once maxTurns is 1.
+    const job = await runJob("tests/add.sh fails: fix add() in math.sh so that `bash test.sh` passes.", "replay:fix", 1);
+    expect(job.status).toBe("failed");
+    expect(job.error).toContain("✗ agent stopped: max_turns");
+  });
+
+  it("rejects bad builtin options", async () => {
+    const bad = async (executor: unknown) => (await s.api("POST", "/jobs", { projectId, prompt: "x", executor })).status;
+    expect(await bad({ type: "builtin" })).toBe(400);
+    expect(await bad({ type: "builtin", model: "no-provider" })).toBe(400);
+    expect(await bad({ type: "builtin", model: "replay:x", maxTurns: 0 })).toBe(400);
+    expect(await bad({ type: "builtin", model: "replay:x", extra: true })).toBe(400);
+  });
+});
