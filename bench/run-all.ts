@@ -51,6 +51,15 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "agent-overhead",
+    figures: [
+      { label: "built-in agent ms per tool call (replay, 50 calls)", value: (r) => r.agentMsPerToolCall, unit: "ms" },
+      { label: "  of which the tools themselves", value: (r) => r.toolsMsPerToolCall, unit: "ms" },
+      { label: "recordUsage per model call, p50", value: (r) => r.usageP50Ms, unit: "ms" },
+      { label: "recordUsage per model call, p99", value: (r) => r.usageP99Ms, unit: "ms" },
+    ],
+  },
+  {
     name: "startup",
     figures: [
       { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },
