@@ -100,19 +100,21 @@ echo "patch applied"
 `;
 }
 
+// The agent executors read the prompt from a file outside the workspace, so it cannot end up in the commit.
+const PROMPT_FILE = `if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
+  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
+  exit 2
+fi
+prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
+trap 'rm -f "$prompt_file"' EXIT
+printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
+export SHIPYARD_PROMPT_FILE="$prompt_file"`;
+
 /** Run the user's agent command with env SHIPYARD_PROMPT_FILE naming a file (outside the workspace) that holds the prompt. */
 export function commandAgentScript(command: string): string {
   return `# shipyard: run the agent
 command=${shellQuote(command)}
-if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
-  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
-  exit 2
-fi
-# Outside the workspace, so the prompt cannot end up in the commit.
-prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
-trap 'rm -f "$prompt_file"' EXIT
-printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
-export SHIPYARD_PROMPT_FILE="$prompt_file"
+${PROMPT_FILE}
 status=0
 bash --noprofile --norc -c "$command" || status=$?
 exit "$status"
@@ -133,19 +135,11 @@ export function claudeCodeAgentScript(opts: { mapper: string; model?: string; ma
   }
   return `# shipyard: run Claude Code
 mapper=${shellQuote(opts.mapper)}
-if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
-  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
-  exit 2
-fi
 if ! command -v claude >/dev/null 2>&1; then
   echo "shipyard: claude (Claude Code) is not on the runner's PATH" >&2
   exit 127
 fi
-# Outside the workspace, so the prompt cannot end up in the commit.
-prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
-trap 'rm -f "$prompt_file"' EXIT
-printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
-export SHIPYARD_PROMPT_FILE="$prompt_file"
+${PROMPT_FILE}
 set +e
 claude ${args.map(shellQuote).join(" ")} < "$prompt_file" | node "$mapper"
 statuses=("\${PIPESTATUS[@]}")
@@ -247,15 +241,7 @@ export function builtinAgentScript(opts: { entry: string; model: string; maxTurn
   if (opts.maxTurns !== undefined && (!Number.isInteger(opts.maxTurns) || opts.maxTurns < 1)) throw new TypeError(`invalid maxTurns: ${opts.maxTurns}`);
   return `# shipyard: run the built-in agent
 entry=${shellQuote(opts.entry)}
-if [ -z "\${SHIPYARD_PROMPT:-}" ]; then
-  echo "shipyard: SHIPYARD_PROMPT is empty" >&2
-  exit 2
-fi
-# Outside the workspace, so the prompt cannot end up in the commit.
-prompt_file="$(mktemp "\${TMPDIR:-/tmp}/shipyard-prompt.XXXXXX")"
-trap 'rm -f "$prompt_file"' EXIT
-printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
-export SHIPYARD_PROMPT_FILE="$prompt_file"
+${PROMPT_FILE}
 export SHIPYARD_MODEL=${shellQuote(opts.model)}
 ${opts.maxTurns !== undefined ? `export SHIPYARD_MAX_TURNS=${opts.maxTurns}` : "unset SHIPYARD_MAX_TURNS"}
 status=0
