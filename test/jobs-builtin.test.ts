@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CassetteFile, CassetteResponse } from "../src/agents/llm/index.ts";
 import { makeFixtureRemote } from "./helpers/git-fixture.ts";
-import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+import { jobToEnd as jobToEndOf, operationEvents, startTestShipyard, type TestShipyard } from "./helpers/shipyard.ts";
 
 const BUGGY = "add() { echo $(( $1 - $2 )); }\n";
 const FIXED = "add() { echo $(( $1 + $2 )); }\n";
@@ -31,18 +31,8 @@ afterAll(async () => {
   await fs.rm(cassettes, { recursive: true, force: true });
 });
 
-async function jobToEnd(id: string, timeoutMs = 60_000): Promise<any> {
-  return waitFor(
-    async () => {
-      const j = await s.api("GET", `/jobs/${id}`);
-      return ["succeeded", "failed", "cancelled"].includes(j.body.status) ? j.body : null;
-    },
-    timeoutMs,
-    `job ${id} to finish`,
-  );
-}
-
-const events = async (id: string) => (await s.api("GET", `/operations/${id}/events?limit=5000`)).body.events as any[];
+const jobToEnd = (id: string, timeoutMs?: number) => jobToEndOf(s, id, timeoutMs);
+const events = (id: string) => operationEvents(s, id);
 const agentLog = (ev: any[]) => ev.filter((e) => e.type === "log" && e.payload.stepId === "agent");
 
 /** A hand-written model answer: optional text and tool calls (`[name, args]`). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGitHub } from "./helpers/fake-github.ts";
 import { ADD_MUL_PATCH, BROKEN_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { goneWithin } from "./helpers/liveness.ts";
-import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+import { jobToEnd as jobToEndOf, operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
 let fixture: Awaited<ReturnType<typeof makeFixtureRemote>>;
@@ -22,18 +22,8 @@ afterAll(async () => {
   await s?.stop();
 });
 
-async function jobToEnd(id: string, timeoutMs = 60_000): Promise<any> {
-  return waitFor(
-    async () => {
-      const j = await s.api("GET", `/jobs/${id}`);
-      return ["succeeded", "failed", "cancelled"].includes(j.body.status) ? j.body : null;
-    },
-    timeoutMs,
-    `job ${id} to finish`,
-  );
-}
-
-const events = async (id: string) => (await s.api("GET", `/operations/${id}/events?limit=5000`)).body.events as any[];
+const jobToEnd = (id: string, timeoutMs?: number) => jobToEndOf(s, id, timeoutMs);
+const events = (id: string) => operationEvents(s, id);
 
 describe("coding-agent jobs end to end", () => {
   it("a patch job adds a function and its test, verification runs the tests, the branch lands in the remote", async () => {

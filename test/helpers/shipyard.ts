@@ -72,3 +72,20 @@ export async function runToEnd(s: TestShipyard, workflow: string, inputs: Record
     `run ${created.body.id} to finish`,
   );
 }
+
+/** Wait for a job to end (succeeded, failed or cancelled) and return it. */
+export async function jobToEnd(s: TestShipyard, id: string, timeoutMs = 60_000): Promise<any> {
+  return waitFor(
+    async () => {
+      const j = await s.api("GET", `/jobs/${id}`);
+      return ["succeeded", "failed", "cancelled"].includes(j.body.status) ? j.body : null;
+    },
+    timeoutMs,
+    `job ${id} to finish`,
+  );
+}
+
+/** Every event of an operation, oldest first. */
+export async function operationEvents(s: TestShipyard, id: string): Promise<any[]> {
+  return (await s.api("GET", `/operations/${id}/events?limit=5000`)).body.events as any[];
+}
