@@ -1,16 +1,8 @@
 import { Option, type Command } from "commander";
+import type { UsageGroup } from "../agents/llm/usage.ts";
 import { client, out, printJson } from "./io.ts";
 import { dim, table } from "./render.ts";
 
-interface UsageGroup {
-  key: string | null;
-  calls: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedTokens: number;
-  costUsd: number;
-  unpricedCalls: number;
-}
 
 interface Usage {
   groupBy: string;
