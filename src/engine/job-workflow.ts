@@ -6,6 +6,7 @@ import { BUILTIN_RUN_PATH } from "../agents/builtin/index.ts";
 import { builtinAgentScript, claudeCodeAgentScript, commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
+import { getProject, type ProjectView } from "../jobs/projects.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
 import type { Executor } from "../jobs/schemas.ts";
 import { engineDeps } from "./context.ts";
@@ -15,39 +16,26 @@ import { JobCancelled, RunnerLost, runPinnedTask } from "./job-tasks.ts";
 /** A stage that failed for a reason the user should read (verification output, a script error). */
 class StageFailed extends Error {}
 
-interface JobContext {
+/** What the job workflow needs of its job and project (the project's view, which never carries the secret). */
+type JobContext = Pick<ProjectView, "repo" | "defaultBranch" | "verify" | "onVerifyFailure" | "maxAttempts" | "github"> & {
   job: JobRecord;
-  repo: string;
-  defaultBranch: string;
-  verify: string[];
-  onVerifyFailure: "fail" | "rework";
-  maxAttempts: number;
-  github: { owner: string; repo: string; apiUrl?: string } | null;
   credentialsSecret: string | null;
-}
+};
 
 async function loadContext(jobId: string, attempt: number): Promise<JobContext | null> {
-  const job = await loadJob(engineDeps().pool, jobId);
+  const { pool } = engineDeps();
+  const job = await loadJob(pool, jobId);
   if (!job || job.status !== "running" || job.attempts !== attempt) return null;
-  const p = await engineDeps().pool.query<{
-    repo: string;
-    default_branch: string;
-    verify: string[];
-    on_verify_failure: "fail" | "rework";
-    max_attempts: number;
-    github: JobContext["github"];
-    credentials_secret: string | null;
-  }>("select * from projects where id = $1", [job.project_id]);
-  const project = p.rows[0]!;
+  const p = await getProject(pool, job.workspace_id, job.project_id);
   return {
     job,
-    repo: project.repo,
-    defaultBranch: project.default_branch,
-    verify: project.verify,
-    onVerifyFailure: project.on_verify_failure,
-    maxAttempts: project.max_attempts,
-    github: project.github ?? parseGitHubRemote(project.repo),
-    credentialsSecret: project.credentials_secret,
+    repo: p.repo,
+    defaultBranch: p.defaultBranch,
+    verify: p.verify,
+    onVerifyFailure: p.onVerifyFailure,
+    maxAttempts: p.maxAttempts,
+    github: p.github ?? parseGitHubRemote(p.repo),
+    credentialsSecret: p.credentialsSecret,
   };
 }
 
