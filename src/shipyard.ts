@@ -22,6 +22,7 @@ import { createApp } from "./server/app.ts";
 import { ensureAdminToken } from "./server/bootstrap.ts";
 import { Metrics } from "./server/metrics.ts";
 import { RunnerGateway } from "./server/runner-gateway.ts";
+import { TaskTokens } from "./server/task-tokens.ts";
 
 export interface StartOptions {
   /** Spawn the local runner process (default true). */
@@ -75,7 +76,9 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const metrics = new Metrics(pool);
     let ready = false;
     const pingIntervalMs = opts.pingIntervalMs ?? config.pingIntervalMs;
-    const box = new SecretBox(await loadOrCreateKey(config.dataDir, process.env));
+    const secretKey = await loadOrCreateKey(config.dataDir, process.env);
+    const box = new SecretBox(secretKey);
+    const taskTokens = new TaskTokens(secretKey);
     const secrets = createSecretStore(pool, box);
     const gateway = new RunnerGateway({
       pool,
@@ -85,6 +88,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       serverId: newId("srv"),
       pingIntervalMs,
       resolveSecret: secrets.get,
+      taskTokens,
       onRunnerAvailable: (id) => void kickDispatch([id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
     });
     await gateway.start();
@@ -93,7 +97,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     cleanups.push(() => stopEngine());
     ready = true;
 
-    const app = createApp({ pool, hub, log, metrics, secrets, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
+    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     });

@@ -87,17 +87,29 @@ describe("builtin jobs end to end", () => {
     expect(fixture.git("show", `${job.branch}:math.sh`)).toBe(FIXED.trim());
 
     const ev = await events(job.id);
-    const lines = agentLog(ev).map((e) => e.payload.line);
-    expect(lines).toEqual(
-      expect.arrayContaining([
-        "Let me look at math.sh.",
-        '● read_file {"path":"math.sh"}',
-        '● edit_file {"path":"math.sh","old":"$1 - $2","new":"$1 + $2"}',
-        '● run_command {"command":"bash test.sh"}',
-        "Fixed add(): it subtracted instead of adding. All tests pass.",
-      ]),
-    );
-    expect(lines.filter((l: string) => l.startsWith("↳ ok:"))).toHaveLength(3);
+    const agent = ev.filter((e) => e.payload.stepId === "agent" && ["tool_call", "tool_result", "agent_message"].includes(e.type));
+    expect(agent.map((e) => [e.type, e.payload.tool ?? e.payload.text])).toEqual([
+      ["agent_message", "Let me look at math.sh."],
+      ["tool_call", "read_file"],
+      ["tool_result", "read_file"],
+      ["tool_call", "edit_file"],
+      ["tool_result", "edit_file"],
+      ["tool_call", "run_command"],
+      ["tool_result", "run_command"],
+      ["agent_message", "Fixed add(): it subtracted instead of adding. All tests pass."],
+    ]);
+    expect(agent[3].payload).toMatchObject({ callId: "call_edit_file_0", args: { path: "math.sh", old: "$1 - $2", new: "$1 + $2" }, line: '● edit_file {"path":"math.sh","old":"$1 - $2","new":"$1 + $2"}' });
+    expect(agent.filter((e) => e.type === "tool_result").map((e) => e.payload.ok)).toEqual([true, true, true]);
+    expect(agent[2].payload.summary).toContain("add()");
+    // The agent's markers are events, not log lines.
+    expect(agentLog(ev).filter((e) => String(e.payload.line).startsWith("::shipyard-event::"))).toEqual([]);
+    // Its model calls went through the server: each one is in the ledger, against the job, its project and the task.
+    const usage = ev.filter((e) => e.type === "usage");
+    expect(usage.map((e) => [e.payload.stepId, e.payload.inputTokens, e.payload.outputTokens])).toEqual(Array(4).fill(["agent", 100, 10]));
+    const ledger = await s.api("GET", "/usage?groupBy=operation");
+    expect(ledger.body.groups.find((g: any) => g.key === job.id)).toMatchObject({ calls: 4, inputTokens: 400, outputTokens: 40 });
+    const byProject = await s.api("GET", "/usage?groupBy=project");
+    expect(byProject.body.groups.find((g: any) => g.key === projectId)?.calls).toBeGreaterThanOrEqual(4);
     const verify = ev.find((e) => e.type === "stage" && e.payload.stage === "verify" && e.payload.status === "succeeded");
     expect(verify).toBeTruthy();
     const agentDone = ev.find((e) => e.type === "stage" && e.payload.stage === "agent" && e.payload.status === "succeeded");

@@ -58,8 +58,18 @@ export function renderEvent(e: ApiEvent): string | null {
       for (const [k, v] of Object.entries(outputs)) lines.push(`  ${bold(k)} = ${v}`);
       return lines.join("\n");
     }
+    case "tool_call":
+    case "tool_result":
+    case "agent_message": {
+      const failed = e.type === "tool_result" && p.ok === false;
+      return `  ${dim(String(p.stepId).padEnd(12))} ${failed ? red("│") : dim("│")} ${e.type === "agent_message" ? bold(String(p.line)) : String(p.line)}`;
+    }
+    case "usage": {
+      const cost = p.priced === false ? "unpriced" : `$${Number(p.costUsd ?? 0).toFixed(6)}`;
+      return `  ${dim(String(p.stepId).padEnd(12))} ${dim(`$ ${String(p.provider)}:${String(p.model)} ${Number(p.inputTokens)} in / ${Number(p.outputTokens)} out tokens, ${cost}`)}`;
+    }
     case "budget_exceeded": {
-      const what = p.budget === "operation" ? "operation budget" : "workspace daily budget";
+      const what = p.budget === "step" ? "step budget" : p.budget === "operation" ? "operation budget" : "workspace daily budget";
       const usd = (v: unknown) => `$${Number(v ?? 0).toFixed(6)}`;
       return `${red("$")} ${bold(String(p.stepId ?? ""))} ${red(`${what} exceeded`)}  ${dim(`spent ${usd(p.spentUsd)} + estimated ${usd(p.estimatedCostUsd)} > limit ${usd(p.limitUsd)}`)}`;
     }

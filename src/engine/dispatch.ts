@@ -18,6 +18,14 @@ export interface TaskSpec {
   env: Record<string, string>;
   timeoutMs?: number;
   delayMs?: number;
+  /** The task may call this model through the server (an agent); never sent to the runner as such. */
+  modelAccess?: ModelAccess;
+}
+
+/** Which model a task's agent may call through the server's model endpoint, and the step's own budget. */
+export interface ModelAccess {
+  model: string;
+  budgetUsd?: number;
 }
 
 /** What the server needs to run one attempt of an `llm` step itself (the prompt is already interpolated). */

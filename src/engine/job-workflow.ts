@@ -1,15 +1,15 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
 import { appendEventsNow } from "../events/store.ts";
-import { CLAUDE_MAPPER_PATH } from "../agents/claude-code/index.ts";
-import { BUILTIN_RUN_PATH } from "../agents/builtin/index.ts";
-import { builtinAgentScript, claudeCodeAgentScript, commandAgentScript, patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
+import { patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
 import { getProject, type ProjectView } from "../jobs/projects.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
 import type { Executor } from "../jobs/schemas.ts";
+import { agentTask } from "./agent-task.ts";
 import { engineDeps } from "./context.ts";
+import type { TaskSpec } from "./dispatch.ts";
 import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
 import { JobCancelled, RunnerLost, runPinnedTask } from "./job-tasks.ts";
 
@@ -53,19 +53,9 @@ function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeed
   );
 }
 
-function agentSpec(executor: Executor, prompt: string): { command: string; env: Record<string, string> } {
-  if (executor.type === "patch") return { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } };
-  if (executor.type === "claude-code") {
-    return { command: claudeCodeAgentScript({ mapper: CLAUDE_MAPPER_PATH, model: executor.model, maxTurns: executor.maxTurns }), env: { SHIPYARD_PROMPT: prompt } };
-  }
-  if (executor.type === "builtin") {
-    const cassettesDir = engineDeps().cassettesDir;
-    return {
-      command: builtinAgentScript({ entry: BUILTIN_RUN_PATH, model: executor.model, maxTurns: executor.maxTurns }),
-      env: { SHIPYARD_PROMPT: prompt, ...(cassettesDir ? { SHIPYARD_CASSETTES: cassettesDir } : {}) },
-    };
-  }
-  return { command: commandAgentScript(executor.command), env: { SHIPYARD_PROMPT: prompt } };
+function agentSpec(executor: Executor, prompt: string): { spec: TaskSpec; secretEnv: Record<string, string> } {
+  if (executor.type === "patch") return { spec: { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } }, secretEnv: {} };
+  return agentTask(executor, prompt);
 }
 
 /** Usage and cost an agent reported in its outputs (the claude-code mapper writes them), for the stage event. */
@@ -116,10 +106,10 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
   const secretEnv: Record<string, string> = ctx.credentialsSecret ? { SHIPYARD_GIT_TOKEN: ctx.credentialsSecret } : {};
   const branch = ctx.job.branch ?? `shipyard/job-${jobId}`;
   let stage = "credentials";
-  const run = async (name: string, spec: { command: string; env?: Record<string, string> }, env: Record<string, string> = secretEnv) => {
+  const run = async (name: string, spec: { command: string; env?: Record<string, string>; modelAccess?: TaskSpec["modelAccess"] }, env: Record<string, string> = secretEnv) => {
     stage = name;
     await stageEvent(ctx, name, "started");
-    const result = await runPinnedTask(job, name, { command: spec.command, env: spec.env ?? {} }, env);
+    const result = await runPinnedTask(job, name, { ...spec, env: spec.env ?? {} }, env);
     await stageEvent(ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode, ...agentUsage(name, result.outputs) });
     return result;
   };
@@ -135,7 +125,8 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     const prepared = await run("prepare", { command: prepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, branch }) });
     if (prepared.status !== "succeeded") throw new StageFailed(`preparing the workspace failed:\n${await tail(jobId, "prepare", attempt)}`);
 
-    const agent = await run("agent", agentSpec(ctx.job.executor as Executor, ctx.job.prompt), {});
+    const agentTaskSpec = agentSpec(ctx.job.executor as Executor, ctx.job.prompt);
+    const agent = await run("agent", agentTaskSpec.spec, agentTaskSpec.secretEnv);
     if (agent.status !== "succeeded") throw new StageFailed(`the agent failed (${agent.error ?? "error"}):\n${await tail(jobId, "agent", attempt)}`);
 
     const verified = await run("verify", { command: verifyScript(ctx.verify) }, {});

@@ -4,7 +4,20 @@ import type { Pool, Queryable } from "../db/pool.ts";
 /** Also hard-coded in shipyard_append_events (src/db/migrations/003_fast_paths.sql). */
 export const EVENTS_CHANNEL = "shipyard_events";
 
-export const EventType = z.enum(["status", "step", "stage", "log", "output", "complete", "error", "budget_exceeded"]);
+export const EventType = z.enum([
+  "status",
+  "step",
+  "stage",
+  "log",
+  "output",
+  "complete",
+  "error",
+  "budget_exceeded",
+  "usage",
+  "tool_call",
+  "tool_result",
+  "agent_message",
+]);
 export type EventType = z.infer<typeof EventType>;
 
 /** An event as produced: appended to an operation's log. */

@@ -110,6 +110,14 @@ trap 'rm -f "$prompt_file"' EXIT
 printf '%s' "$SHIPYARD_PROMPT" > "$prompt_file"
 export SHIPYARD_PROMPT_FILE="$prompt_file"`;
 
+/**
+ * Resolve a relative program path in variable `name` against $SHIPYARD_HOME, the installation of the runner
+ * running the script (an absolute path is kept: tests pass their own stubs).
+ */
+function fromShipyardHome(name: string): string {
+  return `case "$${name}" in /*) ;; *) ${name}="\${SHIPYARD_HOME:?the runner did not set SHIPYARD_HOME}/$${name}" ;; esac`;
+}
+
 /** Run the user's agent command with env SHIPYARD_PROMPT_FILE naming a file (outside the workspace) that holds the prompt. */
 export function commandAgentScript(command: string): string {
   return `# shipyard: run the agent
@@ -123,18 +131,25 @@ exit "$status"
 
 /**
  * Run Claude Code (`claude -p`) in the workspace with the prompt on stdin, its stream-json output piped through
- * the mapper (`node <mapper>`), which prints readable lines, records usage in $SHIPYARD_OUTPUT and exits non-zero
- * on an error result. Fails when claude exits non-zero or the mapper does.
+ * the mapper (`node <mapper>`), which prints agent event markers and readable lines, records usage and the
+ * result text in $SHIPYARD_OUTPUT and exits non-zero on an error result. `budgetUsd` caps what the session may
+ * spend (`--max-budget-usd`). Fails when claude exits non-zero or the mapper does.
  */
-export function claudeCodeAgentScript(opts: { mapper: string; model?: string; maxTurns?: number }): string {
+export function claudeCodeAgentScript(opts: { mapper: string; model?: string; maxTurns?: number; budgetUsd?: number }): string {
   const args = ["-p", "--output-format", "stream-json", "--verbose"];
   if (opts.model) args.push("--model", opts.model);
   if (opts.maxTurns !== undefined) {
     if (!Number.isInteger(opts.maxTurns) || opts.maxTurns < 1) throw new TypeError(`invalid maxTurns: ${opts.maxTurns}`);
     args.push("--max-turns", String(opts.maxTurns));
   }
+  if (opts.budgetUsd !== undefined) {
+    // A zero, negative or non-finite budget is a caller's mistake, not "no limit": refuse it before anything runs.
+    if (!Number.isFinite(opts.budgetUsd) || opts.budgetUsd <= 0) throw new TypeError(`invalid budgetUsd: ${opts.budgetUsd}`);
+    args.push("--max-budget-usd", String(opts.budgetUsd));
+  }
   return `# shipyard: run Claude Code
 mapper=${shellQuote(opts.mapper)}
+${fromShipyardHome("mapper")}
 if ! command -v claude >/dev/null 2>&1; then
   echo "shipyard: claude (Claude Code) is not on the runner's PATH" >&2
   exit 127
@@ -241,6 +256,7 @@ export function builtinAgentScript(opts: { entry: string; model: string; maxTurn
   if (opts.maxTurns !== undefined && (!Number.isInteger(opts.maxTurns) || opts.maxTurns < 1)) throw new TypeError(`invalid maxTurns: ${opts.maxTurns}`);
   return `# shipyard: run the built-in agent
 entry=${shellQuote(opts.entry)}
+${fromShipyardHome("entry")}
 ${PROMPT_FILE}
 export SHIPYARD_MODEL=${shellQuote(opts.model)}
 ${opts.maxTurns !== undefined ? `export SHIPYARD_MAX_TURNS=${opts.maxTurns}` : "unset SHIPYARD_MAX_TURNS"}

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import path from "node:path";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cleanupScript, commandAgentScript, shellQuote, verifyScript } from "./scripts.ts";
+import { claudeCodeAgentScript, cleanupScript, commandAgentScript, shellQuote, verifyScript } from "./scripts.ts";
 import { runScript, sandbox, tmpIsEmpty, type Sandbox } from "./test-repos.ts";
 
 let box: Sandbox;
@@ -52,6 +52,35 @@ describe("commandAgentScript", () => {
   it("fails without a prompt", () => {
     const r = runScript(box, commandAgentScript("true"));
     expect(r).toMatchObject({ status: 2, stderr: "shipyard: SHIPYARD_PROMPT is empty\n" });
+  });
+});
+
+describe("claudeCodeAgentScript", () => {
+  // A stub `claude` records its arguments and stdin; the stub mapper copies its stdin to the output.
+  const runClaude = (opts: { model?: string; maxTurns?: number; budgetUsd?: number }) => {
+    const bin = path.join(box.root, "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, "claude"), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" > ${shellQuote(path.join(box.root, "args"))}\ncat\n`, { mode: 0o755 });
+    const mapper = path.join(box.root, "mapper.mjs");
+    writeFileSync(mapper, "process.stdin.pipe(process.stdout);\n");
+    const r = runScript(box, claudeCodeAgentScript({ mapper, ...opts }), { SHIPYARD_PROMPT: "the prompt", PATH: `${bin}${path.delimiter}${process.env.PATH}` });
+    return { ...r, args: readFileSync(path.join(box.root, "args"), "utf8").trim() };
+  };
+
+  it("passes the model, turn limit and budget to claude -p, with the prompt on stdin", () => {
+    const r = runClaude({ model: "sonnet", maxTurns: 5, budgetUsd: 2.5 });
+    expect(r).toMatchObject({ status: 0, stdout: "the prompt", stderr: "" });
+    expect(r.args).toBe("-p --output-format stream-json --verbose --model sonnet --max-turns 5 --max-budget-usd 2.5");
+    expect(runClaude({}).args).toBe("-p --output-format stream-json --verbose");
+    expect(tmpIsEmpty(box)).toBe(true);
+  });
+
+  it("refuses a budget or turn limit that is not positive and finite", () => {
+    for (const budgetUsd of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => claudeCodeAgentScript({ mapper: "m", budgetUsd })).toThrow(/invalid budgetUsd/);
+    }
+    expect(() => claudeCodeAgentScript({ mapper: "m", maxTurns: 0 })).toThrow(/invalid maxTurns/);
+    expect(claudeCodeAgentScript({ mapper: "m", budgetUsd: 0.01 })).toContain("'--max-budget-usd' '0.01'");
   });
 });
 

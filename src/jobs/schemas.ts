@@ -25,7 +25,10 @@ function refineWith(check: (value: string) => void) {
   };
 }
 
-/** How a job's agent runs; model-backed agents plug in here later. */
+/** An agent's own spending limit in USD (on top of the operation's and the workspace's budgets). */
+const BudgetUsd = z.number().positive().max(100_000);
+
+/** How a job's agent runs. */
 export const Executor = z.discriminatedUnion("type", [
   z.object({ type: z.literal("command"), command: jobText(10_000) }).strict(),
   z.object({ type: z.literal("patch"), diff: jobText(2 * 1024 * 1024) }).strict(),
@@ -35,6 +38,7 @@ export const Executor = z.discriminatedUnion("type", [
       type: z.literal("claude-code"),
       model: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a model name or alias").optional(),
       maxTurns: z.number().int().min(1).max(1000).optional(),
+      budgetUsd: BudgetUsd.optional(),
     })
     .strict(),
   /** The built-in agent (src/agents/builtin) on the runner, on a `provider:model` spec (e.g. `replay:fix`). */
@@ -43,6 +47,7 @@ export const Executor = z.discriminatedUnion("type", [
       type: z.literal("builtin"),
       model: z.string().min(3).max(200).regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a provider:model spec"),
       maxTurns: z.number().int().min(1).max(1000).optional(),
+      budgetUsd: BudgetUsd.optional(),
     })
     .strict(),
 ]);

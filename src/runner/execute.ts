@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   /** Where the step's output file lives (outside the workspace, so a step cannot clobber another's). */
   scratchDir: string;
   onLines: (lines: LogLine[]) => void;
+  /** Variables the runner gives every step (the server's URL, its own installation); they win over the step's. */
+  runnerEnv?: Record<string, string>;
   /** Told the process group id as soon as the shell starts. */
   onSpawn?: (pid: number) => void;
   signal: AbortSignal;
@@ -41,6 +43,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     HOME: process.env.HOME ?? opts.workdir,
     ...spec.env,
+    ...opts.runnerEnv,
     SHIPYARD_OUTPUT: outputFile,
     SHIPYARD_RUN_ID: task.runId,
     SHIPYARD_STEP_ID: task.stepId,

@@ -3,6 +3,7 @@ import path from "node:path";
 import WebSocket from "ws";
 import type { Logger } from "../logger.ts";
 import type { TaskResult } from "../engine/messages.ts";
+import { SHIPYARD_HOME } from "../agents/entry-points.ts";
 import { executeTask } from "./execute.ts";
 import { LeftoverProcesses } from "./leftovers.ts";
 import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
@@ -140,6 +141,7 @@ export class Runner {
       workdir: path.join(this.opts.workDir, "workspaces", task.runId),
       scratchDir: path.join(this.opts.workDir, "tmp"),
       signal: entry.abort.signal,
+      runnerEnv: { SHIPYARD_SERVER_URL: this.opts.serverUrl.replace(/\/$/, ""), SHIPYARD_HOME },
       onLines: (lines) => {
         entry.lines.push(...lines);
         this.scheduleFlush();

@@ -6,6 +6,7 @@ import type { ServerDeps } from "./deps.ts";
 import { errorHandler } from "./problem.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { modelCallRoutes } from "./routes/model-calls.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { runnerRoutes } from "./routes/runners.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -80,6 +81,10 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   projectRoutes(deps, api);
   jobRoutes(deps, api);
   usageRoutes(deps, api);
+  if (deps.taskTokens) {
+    const { pool, secrets, log, cassettesDir, taskTokens } = deps;
+    modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);
+  }
   app.route(API_BASE, api);
   return app;
 }

@@ -3,6 +3,7 @@ import type { EventHub } from "../events/hub.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
+import type { TaskTokens } from "./task-tokens.ts";
 
 /** What the HTTP app is built from. */
 export interface ServerDeps {
@@ -13,6 +14,10 @@ export interface ServerDeps {
   secrets: SecretStore;
   /** Interval of SSE heartbeat comments. */
   heartbeatMs: number;
+  /** Verifies agents' task tokens; without it the model endpoint is not mounted. */
+  taskTokens?: TaskTokens;
+  /** Cassettes for agents' `replay:` models; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
+  cassettesDir?: string;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
 }

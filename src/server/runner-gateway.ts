@@ -6,12 +6,14 @@ import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
 import { assignedTasks, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
-import { appendEventsNow } from "../events/store.ts";
+import { appendEventsNow, type EventInput } from "../events/store.ts";
+import { parseAgentEventLine } from "../agents/events.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
-import { RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
+import { RunnerMessage, type LogLine, type ServerMessage } from "../runner/protocol.ts";
 import { bearerToken, resolveToken, type Principal } from "./auth.ts";
 import type { Metrics } from "./metrics.ts";
+import type { TaskTokens } from "./task-tokens.ts";
 
 interface Connection {
   ws: WebSocket;
@@ -38,6 +40,8 @@ export interface GatewayOptions {
   maxMissedPings?: number;
   /** Decrypts a workspace secret for a task's env (null when it does not exist). */
   resolveSecret?: (workspaceId: string, name: string) => Promise<string | null>;
+  /** Mints the tokens with which a task's agent calls models through the server. */
+  taskTokens?: TaskTokens;
   /** Told when a runner comes online (e.g. to hand it a job). */
   onRunnerAvailable?: (runnerId: string) => void;
 }
@@ -54,6 +58,13 @@ function withoutNul<T>(value: T): T {
   if (Array.isArray(value)) return value.map(withoutNul) as T;
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [noNul(k), withoutNul(v)])) as T;
   return value;
+}
+
+/** A line a step printed as an event: an agent event when it is a marker on stdout, else a log line. */
+function lineEvent(stepId: string, attempt: number, l: LogLine): EventInput {
+  const agent = l.stream === "stdout" ? parseAgentEventLine(l.line) : null;
+  if (agent) return { type: agent.type, payload: withoutNul({ stepId, attempt, ...agent, time: l.time }) };
+  return { type: "log", payload: { stepId, attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: noNul(l.line), time: l.time } };
 }
 
 /**
@@ -220,14 +231,7 @@ export class RunnerGateway {
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type === "log") {
-      await appendEventsNow(
-        this.o.pool,
-        operationOf(msg.taskId),
-        msg.lines.map((l) => ({
-          type: "log" as const,
-          payload: { stepId: msg.stepId, attempt: msg.attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: noNul(l.line), time: l.time },
-        })),
-      );
+      await appendEventsNow(this.o.pool, operationOf(msg.taskId), msg.lines.map((l) => lineEvent(msg.stepId, msg.attempt, l)));
       return;
     }
     if (msg.type !== "result") return;
@@ -281,12 +285,14 @@ export class RunnerGateway {
       const key = `${t.message.taskId}#${t.message.dispatch}`;
       if (conn.sent.has(key)) continue;
       conn.sent.add(key);
-      const env = { ...t.message.spec.env };
+      const { modelAccess, ...spec } = t.message.spec;
+      const env = { ...spec.env };
       for (const [name, secret] of Object.entries(t.secretEnv)) {
         const value = await this.o.resolveSecret?.(t.workspaceId, secret);
         if (value !== null && value !== undefined) env[name] = value;
       }
-      this.sendTo(conn, { type: "task", task: { ...t.message, spec: { ...t.message.spec, env } } });
+      if (modelAccess && this.o.taskTokens) env.SHIPYARD_TASK_TOKEN = this.o.taskTokens.mint(t.message.taskId, t.message.dispatch);
+      this.sendTo(conn, { type: "task", task: { ...t.message, spec: { ...spec, env } } });
     }
   }
 

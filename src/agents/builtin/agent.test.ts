@@ -138,7 +138,7 @@ describe("runBuiltinAgent", () => {
       ["read_file", true],
       ["read_file", false], // the third is refused, not run
     ]);
-    expect(events.at(-1)).toEqual({ type: "tool_result", tool: "read_file", ok: false, summary: "refused: loop: read_file called 3 times with the same arguments" });
+    expect(events.at(-1)).toMatchObject({ type: "tool_result", tool: "read_file", ok: false, summary: "refused: loop: read_file called 3 times with the same arguments" });
   });
 
   it("stops at maxTurns", async () => {

@@ -1,16 +1,17 @@
 // The built-in coding agent: a manual tool loop over any AI SDK model. Each turn is one model call; the tool
 // calls it asks for are checked (loop detection) and run here, their results go back as a tool message. The run
-// ends when the model answers without tool calls (succeeded), at the turn limit, on a loop, on abort (stopped),
-// or when the model call fails (failed).
+// ends when the model answers without tool calls (succeeded), at the turn limit, on a loop, on abort or when a
+// budget refuses a call (stopped), or when the model call fails (failed).
 import { generateText, type LanguageModel, type ModelMessage } from "ai";
+import { BudgetExceededError } from "../llm/errors.ts";
 import { canonical } from "../llm/fingerprint.ts";
 import { executeTool, MUTATING, toolDefinitions, type ToolName } from "./tools.ts";
 
 /** What the agent reports while it works. */
 export type AgentEvent =
   | { type: "text"; text: string }
-  | { type: "tool_call"; tool: string; args: unknown }
-  | { type: "tool_result"; tool: string; ok: boolean; summary: string };
+  | { type: "tool_call"; callId: string; tool: string; args: unknown }
+  | { type: "tool_result"; callId: string; tool: string; ok: boolean; summary: string };
 
 export interface BuiltinAgentOptions {
   model: LanguageModel;
@@ -91,6 +92,8 @@ export async function runBuiltinAgent(opts: BuiltinAgentOptions): Promise<Builti
       });
     } catch (err) {
       if (opts.signal?.aborted) return end("stopped", "aborted");
+      // A budget refused the call before it reached the provider: the run stops, it did not break.
+      if (err instanceof BudgetExceededError) return end("stopped", `budget_exceeded: ${err.message}`, err);
       return end("failed", err instanceof Error ? err.message : String(err), err);
     }
     usage.inputTokens += result.usage.inputTokens ?? 0;
@@ -107,9 +110,9 @@ export async function runBuiltinAgent(opts: BuiltinAgentOptions): Promise<Builti
     const results: Extract<ModelMessage, { role: "tool" }>["content"] = [];
     for (const call of result.toolCalls) {
       const { toolCallId, toolName, input } = call;
-      emit({ type: "tool_call", tool: toolName, args: input });
+      emit({ type: "tool_call", callId: toolCallId, tool: toolName, args: input });
       const reply = (ok: boolean, value: string) => {
-        emit({ type: "tool_result", tool: toolName, ok, summary: summarize(value) });
+        emit({ type: "tool_result", callId: toolCallId, tool: toolName, ok, summary: summarize(value) });
         results.push({ type: "tool-result", toolCallId, toolName, output: ok ? { type: "text", value } : { type: "error-text", value } });
       };
       const key = `${toolName} ${JSON.stringify(canonical(input))}`;

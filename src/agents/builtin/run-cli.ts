@@ -1,17 +1,23 @@
-// The runner-side entry of the `builtin` job executor: resolves $SHIPYARD_MODEL, runs the built-in agent in the
-// current directory on the prompt in $SHIPYARD_PROMPT_FILE, prints one readable line per event (stdout; the
-// failure reason on stderr), appends turns and usage to $SHIPYARD_OUTPUT, and exits 1 unless the agent succeeded.
+// The runner-side entry of the built-in agent (job executor `builtin`, workflow `agent:` steps): runs the agent
+// in the current directory on the prompt in $SHIPYARD_PROMPT_FILE, prints each event as an agent event marker
+// (../events.ts; the failure reason as a plain line on stderr), writes its final text, turns and usage to
+// $SHIPYARD_OUTPUT, and exits 1 unless the agent succeeded. Its model calls go through the Shipyard server when
+// the runner gave it a task token ($SHIPYARD_TASK_TOKEN, $SHIPYARD_SERVER_URL); without one (run by hand) it
+// resolves $SHIPYARD_MODEL itself.
 import { appendFileSync, readFileSync } from "node:fs";
-import { resolveModel } from "../llm/index.ts";
+import { agentEventLine } from "../events.ts";
+import { remoteModel, resolveModel } from "../llm/index.ts";
+import { formatOutputFile } from "../../workflows/outputs.ts";
 import { runBuiltinAgent, type AgentEvent } from "./agent.ts";
 
-/** One log line for an agent event. */
+/** The marker line for an agent event. */
 export function formatAgentEvent(e: AgentEvent): string {
-  if (e.type === "text") return e.text.trim();
-  if (e.type === "tool_call") return `● ${e.tool} ${JSON.stringify(e.args ?? {})}`;
-  return `↳ ${e.ok ? "ok" : "error"}: ${e.summary}`;
+  if (e.type === "text") return e.text.trim() ? agentEventLine({ type: "agent_message", text: e.text.trim() }) : "";
+  if (e.type === "tool_call") return agentEventLine({ type: "tool_call", callId: e.callId, tool: e.tool, args: e.args ?? {} });
+  return agentEventLine({ type: "tool_result", callId: e.callId, tool: e.tool, ok: e.ok, summary: e.summary });
 }
 
+/** Run the agent as the environment describes; resolves to the process exit code. */
 export async function runBuiltinCli(
   env: NodeJS.ProcessEnv = process.env,
   out: NodeJS.WritableStream = process.stdout,
@@ -27,7 +33,10 @@ export async function runBuiltinCli(
   const maxTurns = env.SHIPYARD_MAX_TURNS ? Number(env.SHIPYARD_MAX_TURNS) : undefined;
   let model;
   try {
-    model = resolveModel(spec, { env, cassettesDir: env.SHIPYARD_CASSETTES || undefined });
+    model =
+      env.SHIPYARD_TASK_TOKEN && env.SHIPYARD_SERVER_URL
+        ? remoteModel({ serverUrl: env.SHIPYARD_SERVER_URL, token: env.SHIPYARD_TASK_TOKEN, label: spec })
+        : resolveModel(spec, { env, cassettesDir: env.SHIPYARD_CASSETTES || undefined });
   } catch (e) {
     err.write(`✗ ${(e as Error).message}\n`);
     return 1;
@@ -44,9 +53,10 @@ export async function runBuiltinCli(
     },
   });
   if (env.SHIPYARD_OUTPUT) {
+    const { inputTokens, outputTokens } = result.usage;
     appendFileSync(
       env.SHIPYARD_OUTPUT,
-      `turns=${result.turns}\nusage_input_tokens=${result.usage.inputTokens}\nusage_output_tokens=${result.usage.outputTokens}\n`,
+      formatOutputFile({ text: result.text, turns: String(result.turns), usage_input_tokens: String(inputTokens), usage_output_tokens: String(outputTokens) }),
     );
   }
   if (result.status === "succeeded") {

@@ -1,5 +1,8 @@
-// Claude Code's `--output-format stream-json` output, one JSON object a line, turned into one readable log line
-// per event. Pure: no I/O, so it is unit-tested against a recorded stream (test/fixtures/claude-stream.jsonl).
+// Claude Code's `--output-format stream-json` output, one JSON object a line, turned into structured agent
+// events (messages, tool calls, tool results; printed as markers, see ../events.ts) and a few plain lines
+// (session start, the result). No I/O, so it is unit-tested against a recorded stream
+// (test/fixtures/claude-stream.jsonl).
+import { formatOutputFile } from "../../workflows/outputs.ts";
 
 export type ClaudeLineKind = "text" | "tool_use" | "tool_result" | "result" | "other";
 
@@ -16,18 +19,35 @@ export interface ClaudeResult {
   numTurns: number | null;
 }
 
+/**
+ * A structured event read from the stream, `line` being its readable rendering. A tool_result carries only
+ * the call's id: the tool's name is in an earlier line, so the caller (the mapper) pairs them.
+ */
+export type ClaudeEvent =
+  | { type: "agent_message"; text: string; line: string }
+  | { type: "tool_call"; callId?: string; tool: string; args: unknown; line: string }
+  | { type: "tool_result"; callId?: string; ok: boolean; summary: string; line: string };
+
 export interface MappedClaudeLine {
   level: "info" | "warn" | "error";
-  /** The human line(s) to print; empty when there is nothing worth showing. */
+  /** A plain line (or lines) to print: the session start, the result, non-JSON input; empty when none. */
   line: string;
   kind: ClaudeLineKind;
-  /** For `result`: the parsed result; for `tool_use`: the tools called. */
-  detail?: ClaudeResult | { tools: { name: string; input: unknown }[] };
+  /** The structured events of this line, in stream order (assistant and user messages). */
+  events: ClaudeEvent[];
+  /** For `result`: the parsed result. */
+  result?: ClaudeResult;
+  /** For the session start: the model Claude Code runs. */
+  model?: string;
 }
 
 const MAX_TEXT = 2000;
 const MAX_INPUT = 300;
 const MAX_TOOL_RESULT = 200;
+// A Write or Edit call carries whole files: string arguments are clipped so one call stays a small event.
+const MAX_ARG_STRING = 2000;
+// The agent event schema's limit on ids and tool names; longer ones would make the whole marker invalid.
+const MAX_NAME = 200;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -36,6 +56,14 @@ const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}… (${s.length - max} more chars)` : s;
+}
+
+/** `v` with every string in it clipped to `max` characters. */
+function clipStrings(v: unknown, max: number): unknown {
+  if (typeof v === "string") return clip(v, max);
+  if (Array.isArray(v)) return v.map((x) => clipStrings(x, max));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clipStrings(x, max)]));
+  return v;
 }
 
 /** A tool_result's content: a string, or an array of `{type: "text", text}` blocks (and others, e.g. images). */
@@ -84,76 +112,96 @@ function contentOf(msg: Json): unknown[] {
   return Array.isArray(m.content) ? m.content : typeof m.content === "string" ? [{ type: "text", text: m.content }] : [];
 }
 
-/** Map one line of Claude Code's stream-json output to a readable event. Lines that are not JSON pass through. */
+// A line with no events: the session start, a passed-through non-JSON line, or nothing to show.
+const plain = (line: string): MappedClaudeLine => ({ level: "info", line, kind: "other", events: [] });
+
+/** The events of an assistant message: its text blocks and tool calls. */
+function assistantEvents(msg: Json): ClaudeEvent[] {
+  const events: ClaudeEvent[] = [];
+  for (const c of contentOf(msg)) {
+    if (!isObject(c)) continue;
+    if (c.type === "text" && typeof c.text === "string" && c.text.trim()) {
+      const text = c.text.trim();
+      events.push({ type: "agent_message", text, line: clip(text, MAX_TEXT) });
+    } else if (c.type === "tool_use") {
+      const tool = (str(c.name) || "tool").slice(0, MAX_NAME);
+      const id = str(c.id)?.slice(0, MAX_NAME);
+      const line = `● tool_use ${tool} ${clip(JSON.stringify(c.input ?? {}), MAX_INPUT)}`;
+      events.push({ type: "tool_call", ...(id ? { callId: id } : {}), tool, args: clipStrings(c.input ?? {}, MAX_ARG_STRING), line });
+    }
+  }
+  return events;
+}
+
+/** The tool_result events of a user message (the other blocks are the prompt, already known). */
+function toolResultEvents(msg: Json): ClaudeEvent[] {
+  const events: ClaudeEvent[] = [];
+  for (const c of contentOf(msg)) {
+    if (!isObject(c) || c.type !== "tool_result") continue;
+    const text = toolResultText(c.content).trim();
+    const ok = c.is_error !== true;
+    const all = text.split("\n");
+    const summary = text ? `${clip(all[0] ?? "", MAX_TOOL_RESULT)}${all.length > 1 ? ` (+${all.length - 1} lines)` : ""}` : "";
+    const id = str(c.tool_use_id)?.slice(0, MAX_NAME);
+    const line = `  ${ok ? "↳ tool_result" : "✗ tool_result error"}${summary ? `: ${summary}` : ""}`;
+    events.push({ type: "tool_result", ...(id ? { callId: id } : {}), ok, summary, line });
+  }
+  return events;
+}
+
+/** Map one line of Claude Code's stream-json output to events or a plain line. Lines that are not JSON pass through. */
 export function mapClaudeLine(raw: string): MappedClaudeLine {
   const trimmed = raw.trim();
-  if (!trimmed) return { level: "info", line: "", kind: "other" };
+  if (!trimmed) return plain("");
   let msg: unknown;
   try {
     msg = JSON.parse(trimmed);
   } catch {
-    return { level: "info", line: raw, kind: "other" };
+    return plain(raw);
   }
-  if (!isObject(msg)) return { level: "info", line: raw, kind: "other" };
+  if (!isObject(msg)) return plain(raw);
 
   switch (msg.type) {
     case "system": {
       if (msg.subtype === "init") {
         const model = str(msg.model);
         const tools = Array.isArray(msg.tools) ? msg.tools.length : null;
-        return { level: "info", line: `· claude session started${model ? ` (${model}${tools !== null ? `, ${tools} tools` : ""})` : ""}`, kind: "other" };
+        const started = plain(`· claude session started${model ? ` (${model}${tools !== null ? `, ${tools} tools` : ""})` : ""}`);
+        return model ? { ...started, model } : started;
       }
-      return { level: "info", line: "", kind: "other" };
+      return plain("");
     }
     case "assistant": {
-      const lines: string[] = [];
-      const tools: { name: string; input: unknown }[] = [];
-      for (const c of contentOf(msg)) {
-        if (!isObject(c)) continue;
-        if (c.type === "text" && typeof c.text === "string" && c.text.trim()) lines.push(clip(c.text.trim(), MAX_TEXT));
-        else if (c.type === "tool_use") {
-          const name = str(c.name) ?? "tool";
-          tools.push({ name, input: c.input });
-          lines.push(`● tool_use ${name} ${clip(JSON.stringify(c.input ?? {}), MAX_INPUT)}`);
-        }
-      }
-      if (tools.length) return { level: "info", line: lines.join("\n"), kind: "tool_use", detail: { tools } };
-      return { level: "info", line: lines.join("\n"), kind: lines.length ? "text" : "other" };
+      const events = assistantEvents(msg);
+      const kind = events.some((e) => e.type === "tool_call") ? "tool_use" : events.length ? "text" : "other";
+      return { level: "info", line: "", kind, events };
     }
     case "user": {
-      const lines: string[] = [];
-      let failed = false;
-      for (const c of contentOf(msg)) {
-        if (!isObject(c) || c.type !== "tool_result") continue;
-        const text = toolResultText(c.content).trim();
-        const isError = c.is_error === true;
-        failed ||= isError;
-        const all = text.split("\n");
-        const first = clip(all[0] ?? "", MAX_TOOL_RESULT);
-        const more = all.length > 1 ? ` (+${all.length - 1} lines)` : "";
-        lines.push(`  ${isError ? "✗ tool_result error" : "↳ tool_result"}${text ? `: ${first}${more}` : ""}`);
-      }
-      if (!lines.length) return { level: "info", line: "", kind: "other" };
-      return { level: failed ? "warn" : "info", line: lines.join("\n"), kind: "tool_result" };
+      const events = toolResultEvents(msg);
+      if (!events.length) return plain("");
+      const failed = events.some((e) => e.type === "tool_result" && !e.ok);
+      return { level: failed ? "warn" : "info", line: "", kind: "tool_result", events };
     }
     case "result": {
       const r = parseResult(msg);
       const text = clip(r.message.trim(), MAX_TEXT);
       const line = r.isError ? `✗ result: ${text}${resultStats(r)}` : `✓ result: ${text}${resultStats(r)}`;
-      return { level: r.isError ? "error" : "info", line, kind: "result", detail: r };
+      return { level: r.isError ? "error" : "info", line, kind: "result", events: [], result: r };
     }
     default:
-      return { level: "info", line: "", kind: "other" };
+      return plain("");
   }
 }
 
-/** `$SHIPYARD_OUTPUT` lines for a result: usage and cost, as far as reported. */
+/** `$SHIPYARD_OUTPUT` text for a result: usage and cost, as far as reported, and the result message as output `text`. */
 export function resultOutputs(r: ClaudeResult): string {
-  const out: string[] = [];
-  if (r.inputTokens !== null) out.push(`usage_input_tokens=${r.inputTokens}`);
-  if (r.outputTokens !== null) out.push(`usage_output_tokens=${r.outputTokens}`);
-  if (r.cacheReadTokens !== null) out.push(`usage_cache_read_tokens=${r.cacheReadTokens}`);
-  if (r.costUsd !== null) out.push(`cost_usd=${r.costUsd}`);
-  if (r.numTurns !== null) out.push(`num_turns=${r.numTurns}`);
-  return out.map((l) => `${l}\n`).join("");
+  const out: Record<string, string> = {};
+  if (r.inputTokens !== null) out.usage_input_tokens = String(r.inputTokens);
+  if (r.outputTokens !== null) out.usage_output_tokens = String(r.outputTokens);
+  if (r.cacheReadTokens !== null) out.usage_cache_read_tokens = String(r.cacheReadTokens);
+  if (r.costUsd !== null) out.cost_usd = String(r.costUsd);
+  if (r.numTurns !== null) out.num_turns = String(r.numTurns);
+  // The model wrote the message: formatOutputFile picks a heredoc delimiter that is none of its lines.
+  out.text = r.message;
+  return formatOutputFile(out);
 }

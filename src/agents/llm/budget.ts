@@ -13,6 +13,9 @@ import type { CallOptions } from "./spec.ts";
 export interface BudgetCheck {
   workspaceId: string | null;
   operationId: string | null;
+  /** The task (one attempt of a step) making the call, and its own limit (never stored: it comes with the step). */
+  taskId?: string | null;
+  taskBudgetUsd?: number | null;
   operationBudgetUsd?: number | null;
   workspaceDailyBudgetUsd?: number | null;
   estimatedCostUsd: number;
@@ -56,26 +59,29 @@ export function utcDayStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
-/** USD spent by an operation, and by a workspace since the start of the UTC day of `now`. */
-export async function spent(db: Queryable, workspaceId: string | null, operationId: string | null, now = new Date()) {
-  const { rows } = await db.query<{ op: string; day: string }>(
-    `select coalesce(sum(cost_usd) filter (where $2::text is not null and operation_id = $2), 0)::text as op,
+/** USD spent by a task, by an operation, and by a workspace since the start of the UTC day of `now`. */
+export async function spent(db: Queryable, workspaceId: string | null, operationId: string | null, now = new Date(), taskId: string | null = null) {
+  const { rows } = await db.query<{ task: string; op: string; day: string }>(
+    `select coalesce(sum(cost_usd) filter (where $4::text is not null and task_id = $4), 0)::text as task,
+            coalesce(sum(cost_usd) filter (where $2::text is not null and operation_id = $2), 0)::text as op,
             coalesce(sum(cost_usd) filter (where created_at >= $3), 0)::text as day
      from model_usage where workspace_id is not distinct from $1 and (operation_id = $2 or created_at >= $3)`,
-    [workspaceId, operationId, utcDayStart(now)],
+    [workspaceId, operationId, utcDayStart(now), taskId],
   );
-  return { operationUsd: Number(rows[0]?.op ?? 0), workspaceDayUsd: Number(rows[0]?.day ?? 0) };
+  return { taskUsd: Number(rows[0]?.task ?? 0), operationUsd: Number(rows[0]?.op ?? 0), workspaceDayUsd: Number(rows[0]?.day ?? 0) };
 }
 
-/** Throw BudgetExceededError when spent + `estimatedCostUsd` would pass a budget; the operation's is checked first. */
+/** Throw BudgetExceededError when spent + `estimatedCostUsd` would pass a budget; the step's, then the operation's, then the day's. */
 export async function checkBudget(db: Queryable, c: BudgetCheck): Promise<void> {
+  const taskLimit = c.taskId ? (c.taskBudgetUsd ?? null) : null;
   const opLimit = c.operationBudgetUsd !== undefined ? c.operationBudgetUsd : await storedLimit(db, c.workspaceId, "operation", c.operationId);
   const dayLimit =
     c.workspaceDailyBudgetUsd !== undefined ? c.workspaceDailyBudgetUsd : await storedLimit(db, c.workspaceId, "workspace_daily", null);
-  if (opLimit === null && dayLimit === null) return;
-  const s = await spent(db, c.workspaceId, c.operationId, c.now);
+  if (taskLimit === null && opLimit === null && dayLimit === null) return;
+  const s = await spent(db, c.workspaceId, c.operationId, c.now, c.taskId ?? null);
   // A tolerance of a billionth of a dollar keeps float noise from refusing a call that lands exactly on the limit.
   const over = (used: number, limit: number) => used + c.estimatedCostUsd > limit + 1e-9;
+  if (taskLimit !== null && over(s.taskUsd, taskLimit)) throw new BudgetExceededError("step", s.taskUsd, taskLimit, c.estimatedCostUsd);
   if (opLimit !== null && c.operationId && over(s.operationUsd, opLimit)) {
     throw new BudgetExceededError("operation", s.operationUsd, opLimit, c.estimatedCostUsd);
   }

@@ -43,7 +43,9 @@ export class CassetteMissError extends ShipyardError {
 }
 
 /** Which budget a call would exceed. */
-export type BudgetKind = "operation" | "workspace_daily";
+export type BudgetKind = "step" | "operation" | "workspace_daily";
+
+const BUDGET_NAMES: Record<BudgetKind, string> = { step: "step budget", operation: "operation budget", workspace_daily: "workspace daily budget" };
 
 /** A model call would exceed a budget; thrown before the call is made. */
 export class BudgetExceededError extends ShipyardError {
@@ -53,10 +55,9 @@ export class BudgetExceededError extends ShipyardError {
     readonly limitUsd: number,
     readonly estimatedCostUsd: number,
   ) {
-    const what = budget === "operation" ? "operation budget" : "workspace daily budget";
     super(
       "budget_exceeded",
-      `${what} exceeded: spent $${spentUsd.toFixed(6)} + estimated $${estimatedCostUsd.toFixed(6)} > limit $${limitUsd.toFixed(6)}`,
+      `${BUDGET_NAMES[budget]} exceeded: spent $${spentUsd.toFixed(6)} + estimated $${estimatedCostUsd.toFixed(6)} > limit $${limitUsd.toFixed(6)}`,
       402,
       { budget, spentUsd, limitUsd, estimatedCostUsd },
     );

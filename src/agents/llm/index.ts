@@ -9,3 +9,4 @@ export { recordUsage, usageSummary, llmMetrics, type UsageRecord, type StoredUsa
 export { checkBudget, setBudget, clearBudget, estimateCost, spent, type BudgetCheck } from "./budget.ts";
 export { meteredModel, type MeterContext } from "./metered.ts";
 export { providerFamily, type ModelV3 } from "./spec.ts";
+export { remoteModel, type RemoteModelOptions } from "./remote.ts";

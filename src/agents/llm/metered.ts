@@ -15,6 +15,9 @@ export interface MeterContext {
   workspaceId: string | null;
   operationId: string | null;
   projectId?: string | null;
+  /** The task making the calls, and its own limit in USD (an agent step's `budget_usd`). */
+  taskId?: string | null;
+  taskBudgetUsd?: number | null;
   /** Limits in USD; undefined reads the `budgets` table, null means no limit. */
   operationBudgetUsd?: number | null;
   workspaceDailyBudgetUsd?: number | null;
@@ -24,8 +27,8 @@ export interface MeterContext {
   provider?: string;
   /** Output tokens assumed by the estimate when a call sets no `maxOutputTokens`. */
   assumedOutputTokens?: number;
-  /** Told of each recorded call (e.g. to log it); a failure here does not fail the call. */
-  onUsage?: (usage: StoredUsage) => void;
+  /** Told of each recorded call (e.g. to append a usage event); a failure here does not fail the call. */
+  onUsage?: (usage: StoredUsage) => void | Promise<void>;
 }
 
 /** `model` wrapped so each call is budget-checked before and recorded after. */
@@ -38,6 +41,8 @@ export function meteredModel(model: ModelV3, ctx: MeterContext): ModelV3 {
     checkBudget(ctx.db, {
       workspaceId: ctx.workspaceId,
       operationId: ctx.operationId,
+      taskId: ctx.taskId ?? null,
+      taskBudgetUsd: ctx.taskBudgetUsd ?? null,
       operationBudgetUsd: ctx.operationBudgetUsd,
       workspaceDailyBudgetUsd: ctx.workspaceDailyBudgetUsd,
       estimatedCostUsd: estimateCost(params, price, ctx.assumedOutputTokens),
@@ -58,11 +63,12 @@ export function meteredModel(model: ModelV3, ctx: MeterContext): ModelV3 {
         workspaceId: ctx.workspaceId,
         operationId: ctx.operationId,
         projectId: ctx.projectId ?? null,
+        taskId: ctx.taskId ?? null,
       },
       { prices, metrics: ctx.metrics },
     );
     try {
-      ctx.onUsage?.(stored);
+      await ctx.onUsage?.(stored);
     } catch {
       // The call succeeded and is recorded; an observer's failure must not turn it into an error.
     }

@@ -11,10 +11,17 @@ export interface UsageRecord {
   outputTokens: number;
   cachedTokens?: number;
   latencyMs: number;
-  callKind?: "generate" | "stream";
+  /** `agent`: a coding agent's whole run, reported by the agent itself (Claude Code). */
+  callKind?: "generate" | "stream" | "agent";
   workspaceId?: string | null;
   operationId?: string | null;
   projectId?: string | null;
+  /** The task (one attempt of a step) that made the call. */
+  taskId?: string | null;
+  /** The cost the provider or agent reported; when absent it comes from the price table. */
+  costUsd?: number;
+  /** Records with the same key are stored once (a re-executed workflow step reporting the same run). */
+  dedupeKey?: string;
 }
 
 /** A recorded call: the record plus its id, cost and whether the model's price was known. */
@@ -62,11 +69,13 @@ export interface RecordOptions {
 export async function recordUsage(db: Queryable, record: UsageRecord, opts: RecordOptions = {}): Promise<StoredUsage> {
   const cachedTokens = record.cachedTokens ?? 0;
   const tokens = { input: record.inputTokens, output: record.outputTokens, cached: cachedTokens };
-  const { costUsd, priced } = costOf(priceOf(opts.prices ?? DEFAULT_PRICES, record.provider, record.model), tokens);
+  const fromTable = costOf(priceOf(opts.prices ?? DEFAULT_PRICES, record.provider, record.model), tokens);
+  const { costUsd, priced } = record.costUsd !== undefined ? { costUsd: record.costUsd, priced: true } : fromTable;
   const { rows } = await db.query<{ id: number }>(
     `insert into model_usage (workspace_id, operation_id, project_id, provider, model, call_kind,
-       input_tokens, output_tokens, cached_tokens, cost_usd, priced, latency_ms)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`,
+       input_tokens, output_tokens, cached_tokens, cost_usd, priced, latency_ms, task_id, dedupe_key)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     on conflict (dedupe_key) where dedupe_key is not null do nothing returning id`,
     [
       record.workspaceId ?? null,
       record.operationId ?? null,
@@ -80,8 +89,12 @@ export async function recordUsage(db: Queryable, record: UsageRecord, opts: Reco
       costUsd,
       priced,
       Math.max(0, Math.round(record.latencyMs)),
+      record.taskId ?? null,
+      record.dedupeKey ?? null,
     ],
   );
+  // Already recorded under this dedupe key: counted once, so the counters are not bumped again.
+  if (rows.length === 0) return { ...record, cachedTokens, id: 0, costUsd, priced };
   if (opts.metrics) {
     const labels = { provider: record.provider, model: record.model };
     opts.metrics.tokens.inc({ ...labels, kind: "input" }, record.inputTokens);
