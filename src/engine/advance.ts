@@ -2,6 +2,7 @@ import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import { interpolate, nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
+import { agentStepTask } from "./agent-task.ts";
 import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec, requeueTask, requestKill } from "./dispatch.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
 import { contextFor, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
@@ -209,9 +210,13 @@ class Advance {
         spec = { kind: "llm", model: def.llm.model, prompt: interpolate(def.llm.prompt, ctx), timeoutMs: def.timeoutMs };
         if (def.llm.schema !== undefined) spec.schema = def.llm.schema;
       } else {
-        const command = interpolate(def.run, ctx);
         const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, interpolate(v, ctx)]));
-        spec = { command, env, timeoutMs: def.timeoutMs };
+        if (def.kind === "agent") {
+          const agent = agentStepTask(def.agent, (text) => interpolate(text, ctx));
+          spec = { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs };
+        } else {
+          spec = { command: interpolate(def.run, ctx), env, timeoutMs: def.timeoutMs };
+        }
       }
     } catch (err) {
       step.error = `expression error: ${(err as Error).message}`;

@@ -3,6 +3,7 @@
 // and the workspace secrets its environment gets.
 import { BUILTIN_ENTRY, CLAUDE_MAPPER_ENTRY } from "../agents/entry-points.ts";
 import { builtinAgentScript, claudeCodeAgentScript, commandAgentScript } from "../git/scripts.ts";
+import type { AgentCall } from "../workflows/index.ts";
 import type { TaskSpec } from "./dispatch.ts";
 
 /** The agent executors (the jobs' `patch` executor is not an agent and is handled by the job workflow). */
@@ -38,4 +39,18 @@ export function agentTask(executor: AgentExecutor, prompt: string): { spec: Task
     };
   }
   return { spec: { command: commandAgentScript(executor.command), env }, secretEnv: {} };
+}
+
+/** The task of an `agent:` workflow step (its secrets in the spec, so a retry keeps them), prompt and command interpolated by `expand`. */
+export function agentStepTask(call: AgentCall, expand: (text: string) => string): TaskSpec {
+  const { spec, secretEnv } = agentStepParts(call, expand);
+  return { ...spec, secretEnv };
+}
+
+function agentStepParts(call: AgentCall, expand: (text: string) => string): { spec: TaskSpec; secretEnv: Record<string, string> } {
+  const prompt = expand(call.prompt);
+  const limits = { ...(call.maxTurns !== undefined ? { maxTurns: call.maxTurns } : {}), ...(call.budgetUsd !== undefined ? { budgetUsd: call.budgetUsd } : {}) };
+  if (call.executor === "command") return agentTask({ type: "command", command: expand(call.command ?? "") }, prompt);
+  if (call.executor === "claude-code") return agentTask({ type: "claude-code", ...(call.model ? { model: call.model } : {}), ...limits }, prompt);
+  return agentTask({ type: "builtin", model: call.model ?? "", ...limits }, prompt);
 }

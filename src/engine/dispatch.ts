@@ -20,6 +20,8 @@ export interface TaskSpec {
   delayMs?: number;
   /** The task may call this model through the server (an agent); never sent to the runner as such. */
   modelAccess?: ModelAccess;
+  /** Env variable → workspace secret, resolved when the task is sent (a missing secret is left out). */
+  secretEnv?: Record<string, string>;
 }
 
 /** Which model a task's agent may call through the server's model endpoint, and the step's own budget. */
@@ -101,7 +103,7 @@ export async function enqueueTask(
   const created = await client.query(
     `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, pinned_runner_id, secret_env)
      values ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9) on conflict (id) do nothing`,
-    [id, t.runId, t.stepId, t.attempt, t.workspaceId, t.workflowId ?? t.runId, JSON.stringify(t.spec), t.pinnedRunnerId ?? null, JSON.stringify(t.secretEnv ?? {})],
+    [id, t.runId, t.stepId, t.attempt, t.workspaceId, t.workflowId ?? t.runId, JSON.stringify(t.spec), t.pinnedRunnerId ?? null, JSON.stringify(t.secretEnv ?? t.spec.secretEnv ?? {})],
   );
   if (created.rowCount !== 0) await placeTask(client, id, t.workspaceId);
   return id;

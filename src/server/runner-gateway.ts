@@ -285,7 +285,7 @@ export class RunnerGateway {
       const key = `${t.message.taskId}#${t.message.dispatch}`;
       if (conn.sent.has(key)) continue;
       conn.sent.add(key);
-      const { modelAccess, ...spec } = t.message.spec;
+      const { modelAccess, secretEnv: _names, ...spec } = t.message.spec;
       const env = { ...spec.env };
       for (const [name, secret] of Object.entries(t.secretEnv)) {
         const value = await this.o.resolveSecret?.(t.workspaceId, secret);

@@ -32,6 +32,8 @@ export {
   type InputType,
   type InputValue,
   type LlmCall,
+  type AgentCall,
+  type AgentStepDef,
   type LlmStepDef,
   MODEL_SPEC,
   normalizeStep,

@@ -13,11 +13,22 @@ type Scope = { kind: "concurrency" } | { kind: "outputs" } | { kind: "step"; gro
 
 const STEP_FIELDS = ["outputs", "status"];
 
+/** The outputs each model-backed agent executor writes (see src/agents/builtin/run-cli.ts, claude-code/stream.ts). */
+const AGENT_OUTPUTS = {
+  builtin: ["text", "turns", "usage_input_tokens", "usage_output_tokens"],
+  "claude-code": ["text", "num_turns", "usage_input_tokens", "usage_output_tokens", "usage_cache_read_tokens", "cost_usd"],
+} as const;
+
 /**
  * The outputs a step is known to produce. A `run` step: its declared list, else what its script visibly writes.
- * An `llm` step: `text`, or with a schema the schema's properties (any field when it lists none).
+ * An `llm` step: `text`, or with a schema the schema's properties (any field when it lists none). An `agent`
+ * step: what its executor reports (a `command` agent's are unknown unless declared).
  */
 export function knownOutputs(step: StepDef): KnownOutputs {
+  if (step.kind === "agent") {
+    if (step.outputs) return new Set(step.outputs);
+    return step.agent.executor === "command" ? "unknown" : new Set(AGENT_OUTPUTS[step.agent.executor]);
+  }
   if (step.kind === "llm") {
     const schema = step.llm.schema;
     if (schema === undefined) return new Set(["text"]);
@@ -162,7 +173,10 @@ export function checkReferences(def: WorkflowDef, loc: SourceLocator): WorkflowI
       if (step.if !== undefined) checker.condition(step.if, at("if"), scope);
       for (const [key, value] of Object.entries(step.env)) checker.template(value, at("env", key), scope);
       if (step.kind === "llm") checker.template(step.llm.prompt, at("llm", "prompt"), scope);
-      else checker.template(step.run, at("run"), scope);
+      else if (step.kind === "agent") {
+        checker.template(step.agent.prompt, at("agent", "prompt"), scope);
+        if (step.agent.command !== undefined) checker.template(step.agent.command, at("agent", "command"), scope);
+      } else checker.template(step.run, at("run"), scope);
     });
   }
   for (const [name, value] of Object.entries(def.outputs)) checker.template(value, ["outputs", name], { kind: "outputs" });

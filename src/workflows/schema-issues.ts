@@ -52,6 +52,7 @@ function allowedKeys(path: readonly PathSegment[]): readonly string[] {
   if (path.length === 2 && (first === "steps" || first === "teardown")) return ALLOWED_KEYS.step;
   if (path[path.length - 1] === "retry") return ALLOWED_KEYS.retry;
   if (path[path.length - 1] === "llm") return ALLOWED_KEYS.llm;
+  if (path[path.length - 1] === "agent") return ALLOWED_KEYS.agent;
   return [];
 }
 

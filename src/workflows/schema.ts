@@ -15,8 +15,8 @@ export interface InputSpec {
   description?: string;
 }
 
-/** Keys that select what a step does; a step has exactly one. `agent` will join `run` and `llm` here. */
-export const STEP_KINDS = ["run", "llm"] as const;
+/** Keys that select what a step does; a step has exactly one. */
+export const STEP_KINDS = ["run", "llm", "agent"] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** Fields every step kind shares, in normalized form. */
@@ -49,8 +49,28 @@ export interface LlmStepDef extends StepCommon {
   llm: LlmCall;
 }
 
+/** The coding agents an `agent` step can run. */
+export const AGENT_EXECUTORS = ["builtin", "claude-code", "command"] as const;
+
+/** What an `agent` step runs: an executor on a templated prompt in the run's workspace, within turns and budget. */
+export interface AgentCall {
+  executor: (typeof AGENT_EXECUTORS)[number];
+  /** `provider:model` for builtin; Claude Code's own model name or alias for claude-code. */
+  model?: string;
+  prompt: string;
+  /** The command of the `command` executor (it reads the prompt from $SHIPYARD_PROMPT_FILE). */
+  command?: string;
+  maxTurns?: number;
+  budgetUsd?: number;
+}
+
+export interface AgentStepDef extends StepCommon {
+  kind: "agent";
+  agent: AgentCall;
+}
+
 /** A normalized step: a discriminated union on `kind`. */
-export type StepDef = RunStepDef | LlmStepDef;
+export type StepDef = RunStepDef | LlmStepDef | AgentStepDef;
 
 export interface WorkflowDef {
   name: string;
@@ -138,7 +158,35 @@ export const llmShape = {
     .optional(),
 };
 
-/** Fields of a step as written in YAML; the step-kind keys (`run`, `llm`, later `agent`) are all optional here. */
+/** Fields of `agent:`. */
+export const agentShape = {
+  executor: z.enum(AGENT_EXECUTORS, { error: `must be one of ${AGENT_EXECUTORS.join(", ")}` }).optional(),
+  model: z.string().min(1, { error: "must not be empty" }).optional(),
+  prompt: z.string().min(1, { error: "must not be empty" }),
+  command: z.string().min(1, { error: "must not be empty" }).optional(),
+  max_turns: z.number().int({ error: "must be a whole number" }).min(1).max(1000).optional(),
+  budget_usd: z.number().positive({ error: "must be more than 0" }).max(100_000).optional(),
+};
+
+/** The executor-specific rules of `agent:`: which executor needs which fields. */
+function checkAgent(agent: z.infer<z.ZodObject<typeof agentShape>>, ctx: z.RefinementCtx): void {
+  const executor = agent.executor ?? "builtin";
+  const at = (key: string) => ["agent", key];
+  if (executor === "builtin") {
+    if (agent.model === undefined) fail(ctx, "missing_field", "the builtin agent needs a model as provider:model, e.g. anthropic:claude-sonnet-4-5 or replay:demo", ["agent"]);
+    else if (!MODEL_SPEC.test(agent.model)) fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} must be provider:model, e.g. anthropic:claude-sonnet-4-5`, at("model"));
+  }
+  if (executor === "command") {
+    if (agent.command === undefined) fail(ctx, "missing_field", "the command executor needs `command`: the agent's command line, which reads the prompt from $SHIPYARD_PROMPT_FILE", ["agent"]);
+    for (const key of ["model", "max_turns", "budget_usd"] as const) {
+      if (agent[key] !== undefined) fail(ctx, "bad_value", `the command executor does not use ${key}: it runs your command as it is`, at(key));
+    }
+  } else if (agent.command !== undefined) {
+    fail(ctx, "bad_value", `command is for the command executor; the ${executor} executor takes a prompt`, at("command"));
+  }
+}
+
+/** Fields of a step as written in YAML; the step-kind keys (`run`, `llm`, `agent`) are all optional here. */
 export const stepShape = {
   id: identifier("step id"),
   name: z.string().optional(),
@@ -152,16 +200,18 @@ export const stepShape = {
   "working-directory": z.string().optional(),
   run: z.string().optional(),
   llm: z.strictObject(llmShape).optional(),
+  agent: z.strictObject(agentShape).optional(),
 };
 
 /** A step as written; refinements enforce exactly one step kind. */
 export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, ctx) => {
   const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
   if (kinds.length === 0) {
-    fail(ctx, "missing_field", `a step needs \`run\` (the shell script to execute) or \`llm\` (a model call)`);
+    fail(ctx, "missing_field", `a step needs \`run\` (the shell script to execute), \`llm\` (a model call) or \`agent\` (a coding agent)`);
   } else if (kinds.length > 1) {
     fail(ctx, "wrong_type", `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(", ")}; split it into two steps`);
   }
+  if (step.agent !== undefined) checkAgent(step.agent, ctx);
   if (step.timeout !== undefined && parseDuration(step.timeout) === 0) {
     fail(ctx, "bad_duration", `timeout must be longer than zero; ${DURATION_HINT}`, ["timeout"]);
   }
@@ -194,6 +244,7 @@ export const ALLOWED_KEYS = {
   step: Object.keys(stepShape),
   retry: Object.keys(retryShape),
   llm: Object.keys(llmShape),
+  agent: Object.keys(agentShape),
 } as const;
 
 /** Converts a validated step document into the normalized StepDef (durations in ms, arrays, strings). */
@@ -212,6 +263,14 @@ export function normalizeStep(step: StepDocument): StepDef {
     const llm: LlmCall = { model: step.llm.model, prompt: step.llm.prompt };
     if (step.llm.schema !== undefined) llm.schema = step.llm.schema;
     out = { ...common, kind: "llm", llm };
+  } else if (step.agent !== undefined) {
+    const a = step.agent;
+    const agent: AgentCall = { executor: a.executor ?? "builtin", prompt: a.prompt };
+    if (a.model !== undefined) agent.model = a.model;
+    if (a.command !== undefined) agent.command = a.command;
+    if (a.max_turns !== undefined) agent.maxTurns = a.max_turns;
+    if (a.budget_usd !== undefined) agent.budgetUsd = a.budget_usd;
+    out = { ...common, kind: "agent", agent };
   } else {
     out = { ...common, kind: "run", run: step.run ?? "" };
   }
