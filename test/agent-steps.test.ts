@@ -6,7 +6,7 @@ import pg from "pg";
 import { startFakeOpenAI, type FakeOpenAI, type FakeRequest } from "../src/agents/llm/fake-openai.ts";
 import { loadOrCreateKey } from "../src/secrets/box.ts";
 import { TaskTokens } from "../src/server/task-tokens.ts";
-import { operationEvents, runToEnd, startTestShipyard, type TestShipyard } from "./helpers/shipyard.ts";
+import { operationEvents, runToEnd, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
 let fake: FakeOpenAI;
@@ -120,6 +120,35 @@ steps:
     expect(stderr.join("\n")).toMatch(/agent stopped: budget_exceeded: step budget exceeded/);
     const ledger = await db.query("select count(*)::int as n, sum(cost_usd)::float8 as usd from model_usage where operation_id = $1", [run.id]);
     expect(ledger.rows[0]).toEqual({ n: 1, usd: 0.006 });
+  }, 60_000);
+
+  it("stops an agent at its run's budget, set through the API while the run waits", async () => {
+    const before = fake.requests.length;
+    const created = await s.api("POST", "/runs", {
+      workflow: `
+name: run-budget
+steps:
+  - id: wait
+    run: sleep 1
+  - id: spend
+    needs: wait
+    agent: { model: "${MODEL}", prompt: "EXPENSIVE" }
+`,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect((await s.api("PUT", `/operations/${id}/budget`, { limitUsd: -1 })).status).toBe(400);
+    expect((await s.api("PUT", "/operations/run_nope/budget", { limitUsd: 1 })).status).toBe(404);
+    const set = await s.api("PUT", `/operations/${id}/budget`, { limitUsd: 0.001 });
+    expect(set).toMatchObject({ status: 200, body: { operationId: id, limitUsd: 0.001, spentUsd: 0 } });
+    const run = await waitFor(async () => {
+      const r = await s.api("GET", `/runs/${id}`);
+      return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : null;
+    });
+    expect(run.status).toBe("failed");
+    expect(fake.requests.length - before).toBe(0);
+    const refused = (await operationEvents(s, id)).filter((e) => e.type === "budget_exceeded");
+    expect(refused.map((e) => [e.payload.stepId, e.payload.budget, e.payload.limitUsd])).toEqual([["spend", "operation", 0.001]]);
   }, 60_000);
 
   it("runs a command agent with the prompt in $SHIPYARD_PROMPT_FILE", async () => {

@@ -132,9 +132,9 @@ describe("parseWorkflow: llm steps", () => {
     expect(issues.map((i) => [i.code, i.path])).toEqual([["unknown_input", "steps[0].llm.prompt"]]);
   });
 
-  it("names both kinds when a step has neither", () => {
+  it("names every kind when a step has none", () => {
     const [issue] = issuesOf("name: x\nsteps:\n  - id: a\n");
-    expect(issue?.message).toBe("a step needs `run` (the shell script to execute) or `llm` (a model call)");
+    expect(issue?.message).toBe("a step needs `run` (the shell script to execute), `llm` (a model call) or `agent` (a coding agent)");
   });
 });
 

@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { clearBudget, setBudget, spent, usageSummary } from "../../agents/llm/index.ts";
-import { ShipyardError } from "../../domain/errors.ts";
+import { notFound, ShipyardError } from "../../domain/errors.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
-import { errorResponses, jsonContent } from "../schemas.ts";
+import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
 
 const GROUP_BY = ["model", "provider", "operation", "project", "day"] as const;
 
@@ -45,7 +45,20 @@ export const SetBudgetsSchema = z
   .strict()
   .openapi("SetBudgets");
 
-/** /usage and /budgets: the workspace's model spend (from the usage ledger) and its daily limit. */
+export const OperationBudgetSchema = z
+  .object({
+    operationId: z.string(),
+    limitUsd: z.number().nullable().openapi({ description: "The operation's limit on model spend; null: none" }),
+    spentUsd: z.number().openapi({ description: "Model spend of this operation so far" }),
+  })
+  .openapi("OperationBudget");
+
+const SetOperationBudgetSchema = z
+  .object({ limitUsd: z.number().min(0).max(1_000_000).nullable().openapi({ description: "USD for the whole run or job; null removes the limit" }) })
+  .strict()
+  .openapi("SetOperationBudget");
+
+/** /usage and /budgets: the workspace's model spend (from the usage ledger), its daily limit and per-operation limits. */
 export function usageRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
   app.openapi(
     createRoute({
@@ -95,6 +108,31 @@ export function usageRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       if (workspaceDailyUsd === null) await clearBudget(deps.pool, { workspaceId });
       else await setBudget(deps.pool, { workspaceId, limitUsd: workspaceDailyUsd });
       return c.json(await readBudgets(deps, workspaceId), 200);
+    },
+  );
+  operationBudgetRoute(deps, app);
+}
+
+/** PUT /operations/{id}/budget: a run's or job's own limit on model spend (404 outside the workspace). */
+function operationBudgetRoute(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/operations/{id}/budget",
+      summary: "Set (or with null remove) a run's or job's model budget in USD; its model calls stop before passing it",
+      request: { params: IdParam, body: { required: true, content: { "application/json": { schema: SetOperationBudgetSchema } } } },
+      responses: { 200: jsonContent(OperationBudgetSchema, "The operation's budget"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const workspaceId = c.get("principal").workspaceId;
+      const operationId = c.req.valid("param").id;
+      const exists = await deps.pool.query("select 1 from operations where id = $1 and workspace_id = $2", [operationId, workspaceId]);
+      if (exists.rowCount === 0) throw notFound("operation", operationId);
+      const { limitUsd } = c.req.valid("json");
+      if (limitUsd === null) await clearBudget(deps.pool, { workspaceId, operationId });
+      else await setBudget(deps.pool, { workspaceId, operationId, limitUsd });
+      const s = await spent(deps.pool, workspaceId, operationId);
+      return c.json({ operationId, limitUsd, spentUsd: s.operationUsd }, 200);
     },
   );
 }
