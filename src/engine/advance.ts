@@ -141,9 +141,11 @@ class Advance {
       if (t.status === "assigned" && t.runner_id) {
         await requestKill(this.client, t.runner_id, t.id);
       } else {
+        // A server-run task (an llm step) is assigned to no runner: whichever server makes its call aborts it.
+        if (t.status === "assigned") await requestKill(this.client, null, t.id);
         await this.client.query("update tasks set status = 'cancelled', finished_at = now() where id = $1", [t.id]);
         const step = this.run.steps.get(t.step_id);
-        if (step) this.setStatus(step, "cancelled", { error: "cancelled before it started" });
+        if (step) this.setStatus(step, "cancelled", { error: t.status === "assigned" ? "cancelled" : "cancelled before it started" });
       }
     }
     this.events.push({ type: "status", payload: { status: "cancelling" }, dedupeKey: "status:cancelling" });

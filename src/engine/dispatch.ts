@@ -224,7 +224,7 @@ export async function requeueTask(client: PoolClient, id: string, dispatch: numb
   return true;
 }
 
-/** Ask the server holding a runner to kill a task's process tree. */
-export async function requestKill(client: PoolClient, runnerId: string, id: string): Promise<void> {
+/** Ask the server holding a runner to kill a task's process tree (runnerId null: the server making a server-run task's model call aborts it). */
+export async function requestKill(client: PoolClient, runnerId: string | null, id: string): Promise<void> {
   await client.query("select pg_notify($1, $2)", [CANCEL_CHANNEL, JSON.stringify({ runnerId, taskId: id })]);
 }

@@ -18,6 +18,16 @@ interface LlmTaskRow {
   spec: LlmTaskSpec;
 }
 
+/** Model calls in flight in this process, by task id, so a cancel can abort them (see abortServerTask). */
+const inFlight = new Map<string, AbortController>();
+
+/** Abort the model call of a server-run task if this process is making it; true when it was. */
+export function abortServerTask(taskId: string): boolean {
+  const call = inFlight.get(taskId);
+  call?.abort();
+  return call !== undefined;
+}
+
 /** An object answer as step outputs: strings as they are, anything else JSON-encoded. */
 export function outputsOf(value: unknown): Record<string, string> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return { value: JSON.stringify(value) };
@@ -34,7 +44,10 @@ async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promi
   const { spec } = task;
   const started = performance.now();
   const base = { taskId, dispatch: task.dispatch, exitCode: null };
-  const signal = spec.timeoutMs !== undefined ? AbortSignal.timeout(spec.timeoutMs) : undefined;
+  const timeout = spec.timeoutMs !== undefined ? AbortSignal.timeout(spec.timeoutMs) : undefined;
+  const cancel = new AbortController();
+  inFlight.set(taskId, cancel);
+  const signal = timeout ? AbortSignal.any([timeout, cancel.signal]) : cancel.signal;
   try {
     const resolved = resolveModel(spec.model, { cassettesDir, getSecret: (name) => secrets.get(task.workspace_id, name) });
     const model = meteredModel(resolved, { db: pool, workspaceId: task.workspace_id, operationId: runId, metrics: llmMetrics });
@@ -50,7 +63,8 @@ async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promi
     return { ...base, status: "succeeded", outputs, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     const durationMs = Math.round(performance.now() - started);
-    if (signal?.aborted) return { ...base, status: "timed_out", outputs: {}, error: `timed out after ${spec.timeoutMs} ms`, durationMs };
+    if (cancel.signal.aborted) return { ...base, status: "cancelled", outputs: {}, error: "cancelled", durationMs };
+    if (timeout?.aborted) return { ...base, status: "timed_out", outputs: {}, error: `timed out after ${spec.timeoutMs} ms`, durationMs };
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof BudgetExceededError) {
       // Refused before reaching the provider: record which budget on the run's log (once per dispatch, even
@@ -73,6 +87,8 @@ async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promi
       ]).catch((e: Error) => log.warn({ err: e.message, runId, taskId }, "could not append budget_exceeded event"));
     }
     return { ...base, status: "failed", outputs: {}, error: message, durationMs };
+  } finally {
+    inFlight.delete(taskId);
   }
 }
 

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
 import { assignedTasks, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
+import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
 import { appendEventsNow, type EventInput } from "../events/store.ts";
 import { parseAgentEventLine } from "../agents/events.ts";
@@ -88,8 +89,9 @@ export class RunnerGateway {
       }
     });
     await this.o.notifier.on(CANCEL_CHANNEL, (payload) => {
-      const { runnerId, taskId } = JSON.parse(payload) as { runnerId: string; taskId: string };
-      this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
+      const { runnerId, taskId } = JSON.parse(payload) as { runnerId: string | null; taskId: string };
+      if (runnerId === null) abortServerTask(taskId);
+      else this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
     });
     this.pinger = setInterval(() => {
       for (const c of this.connections.values()) void this.ping(c);
