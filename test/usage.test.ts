@@ -177,4 +177,23 @@ describe("usage and budgets", () => {
     const bad = await runCli(["usage", "--group-by", "color"], { env });
     expect(bad.code).not.toBe(0);
   });
+
+  it("shows and sets budgets with `shipyard budget`", async () => {
+    const token = await newWorkspace("usage-cli-budget");
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cassettes, SHIPYARD_URL: s.url, SHIPYARD_TOKEN: token, NO_COLOR: "1" };
+    expect((await runCli(["budget"], { env })).stdout).toContain("daily budget none, spent today $0.0000");
+    const set = await runCli(["budget", "2.5", "--json"], { env });
+    expect(JSON.parse(set.stdout)).toEqual({ workspaceDailyUsd: 2.5, spentTodayUsd: 0 });
+    expect((await s.api("GET", "/budgets", undefined, token)).body.workspaceDailyUsd).toBe(2.5);
+    expect((await runCli(["budget", "none"], { env })).stdout).toContain("daily budget none");
+    const bad = await runCli(["budget", "lots"], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('the budget must be a number of USD (0 or more) or "none", got "lots"');
+    const missing = await runCli(["budget", "1", "--operation", "run_missing"], { env });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("run_missing");
+    const run = await runAs(token, WORKFLOW);
+    const op = await runCli(["budget", "0.5", "--operation", run.id], { env });
+    expect(op.stdout.trim()).toBe(`${run.id}: budget $0.5, spent $${CALL_COST.toFixed(4)}`);
+  });
 });

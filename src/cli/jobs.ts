@@ -88,22 +88,24 @@ export function registerJobCommands(program: Command): void {
     .option("--builtin <provider:model>", "run the built-in agent on the runner with this model (e.g. anthropic:claude-sonnet-4-5)")
     .option("--model <model>", "with --claude-code: the model to ask for")
     .option("--max-turns <n>", "with --claude-code or --builtin: the most turns it may take")
+    .option("--budget-usd <usd>", "with --claude-code or --builtin: the most the agent may spend on its model")
     .option("--queue <queue>", "backlog | rework", "backlog")
     .option("-f, --follow", "follow the job until it ends (exit 0 when it succeeds)")
     .option("--json", "print JSON")
-    .action(async (o: { project: string; prompt?: string; promptFile?: string; command?: string; patch?: string; claudeCode?: boolean; builtin?: string; model?: string; maxTurns?: string; queue: string; follow?: boolean; json?: boolean }) => {
+    .action(async (o: { project: string; prompt?: string; promptFile?: string; command?: string; patch?: string; claudeCode?: boolean; builtin?: string; model?: string; maxTurns?: string; budgetUsd?: string; queue: string; follow?: boolean; json?: boolean }) => {
       const prompt = o.prompt ?? (o.promptFile ? await fs.readFile(o.promptFile, "utf8") : undefined);
       if (!prompt) throw new CliError("give the job a --prompt or a --prompt-file");
       if ([o.command, o.patch, o.claudeCode, o.builtin].filter(Boolean).length !== 1) {
         throw new CliError("give exactly one executor: --command CMD, --patch FILE, --claude-code or --builtin MODEL");
       }
+      const limits = { ...(o.maxTurns ? { maxTurns: numberOption("--max-turns", o.maxTurns) } : {}), ...(o.budgetUsd ? { budgetUsd: numberOption("--budget-usd", o.budgetUsd) } : {}) };
       const executor = o.command
         ? { type: "command", command: o.command }
         : o.patch
           ? { type: "patch", diff: await fs.readFile(o.patch, "utf8") }
           : o.builtin
-            ? { type: "builtin", model: o.builtin, ...(o.maxTurns ? { maxTurns: Number(o.maxTurns) } : {}) }
-            : { type: "claude-code", ...(o.model ? { model: o.model } : {}), ...(o.maxTurns ? { maxTurns: Number(o.maxTurns) } : {}) };
+            ? { type: "builtin", model: o.builtin, ...limits }
+            : { type: "claude-code", ...(o.model ? { model: o.model } : {}), ...limits };
       const api = await client();
       const project = await resolveProject(api, o.project);
       const job = await api.request<Job>("POST", "/jobs", { projectId: project.id, prompt, queue: o.queue, executor });
@@ -187,4 +189,11 @@ export function registerJobCommands(program: Command): void {
         out(`${name} ${action === "pause" ? "paused" : "resumed"}`);
       });
   }
+}
+
+/** A numeric option's value, or a CLI error naming the option. */
+function numberOption(name: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new CliError(`${name} must be a number, got ${JSON.stringify(value)}`);
+  return n;
 }

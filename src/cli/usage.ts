@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import type { UsageGroup } from "../agents/llm/usage.ts";
+import { CliError } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { dim, table } from "./render.ts";
 
@@ -11,8 +12,9 @@ interface Usage {
   groups: UsageGroup[];
 }
 
-/** Register `usage`: the workspace's model tokens, cost and calls, grouped. */
+/** Register `usage` (the workspace's model tokens, cost and calls, grouped) and `budget`. */
 export function registerUsageCommands(program: Command): void {
+  registerBudgetCommand(program);
   program
     .command("usage")
     .description("model usage of this workspace: tokens, cost and calls")
@@ -46,5 +48,33 @@ export function registerUsageCommands(program: Command): void {
           [dim("total"), String(total.calls), String(total.input), String(total.output), String(total.cached), usd(total.cost)],
         ]),
       );
+    });
+}
+
+/** Register `budget`: the workspace's daily model budget, or one run's or job's. */
+function registerBudgetCommand(program: Command): void {
+  program
+    .command("budget")
+    .description("show or set the workspace's daily model budget (USD), or with --operation a run's or job's")
+    .argument("[usd]", "the new limit in USD, or `none` to remove it; without it the budget is shown")
+    .option("--operation <id>", "a run or job id: set its own budget instead")
+    .option("--json", "print JSON")
+    .action(async (usd: string | undefined, o: { operation?: string; json?: boolean }) => {
+      const limit = usd === undefined ? undefined : usd === "none" ? null : Number(usd);
+      if (limit !== undefined && limit !== null && (!Number.isFinite(limit) || limit < 0)) {
+        throw new CliError(`the budget must be a number of USD (0 or more) or "none", got ${JSON.stringify(usd)}`);
+      }
+      const api = await client();
+      if (o.operation) {
+        if (limit === undefined) throw new CliError("give the run's or job's budget in USD (or `none`)");
+        const b = await api.request<{ operationId: string; limitUsd: number | null; spentUsd: number }>("PUT", `/operations/${encodeURIComponent(o.operation)}/budget`, { limitUsd: limit });
+        return o.json ? printJson(b) : out(`${b.operationId}: budget ${b.limitUsd === null ? "none" : `$${b.limitUsd}`}, spent $${b.spentUsd.toFixed(4)}`);
+      }
+      const b =
+        limit === undefined
+          ? await api.request<{ workspaceDailyUsd: number | null; spentTodayUsd: number }>("GET", "/budgets")
+          : await api.request<{ workspaceDailyUsd: number | null; spentTodayUsd: number }>("PUT", "/budgets", { workspaceDailyUsd: limit });
+      if (o.json) return printJson(b);
+      out(`daily budget ${b.workspaceDailyUsd === null ? "none" : `$${b.workspaceDailyUsd}`}, spent today $${b.spentTodayUsd.toFixed(4)}`);
     });
 }

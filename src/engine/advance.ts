@@ -1,11 +1,11 @@
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
-import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
-import { interpolate, nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
-import { agentStepTask } from "./agent-task.ts";
+import { appendEvents, type EventInput } from "../events/store.ts";
+import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec, requeueTask, requestKill } from "./dispatch.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
-import { contextFor, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
+import { runOutputs, stepTaskSpec } from "./step-task.ts";
+import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
 
 /** What one advance of a run decided. */
 export interface AdvanceOutcome {
@@ -208,18 +208,7 @@ class Advance {
         this.setStatus(step, "skipped", { reason: def.if ? `if: ${def.if}` : "a step it needs did not succeed" });
         return;
       }
-      if (def.kind === "llm") {
-        spec = { kind: "llm", model: def.llm.model, prompt: interpolate(def.llm.prompt, ctx), timeoutMs: def.timeoutMs };
-        if (def.llm.schema !== undefined) spec.schema = def.llm.schema;
-      } else {
-        const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, interpolate(v, ctx)]));
-        if (def.kind === "agent") {
-          const agent = agentStepTask(def.agent, (text) => interpolate(text, ctx));
-          spec = { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs };
-        } else {
-          spec = { command: interpolate(def.run, ctx), env, timeoutMs: def.timeoutMs };
-        }
-      }
+      spec = stepTaskSpec(def, ctx);
     } catch (err) {
       step.error = `expression error: ${(err as Error).message}`;
       this.setStatus(step, "failed", { error: step.error });
@@ -281,30 +270,11 @@ class Advance {
     this.events.push({ type: "log", payload: { stepId, stream: "system", line } });
   }
 
-  /** Write changed step rows and the collected events, in one round trip (shipyard_flush_run, migration 003). */
+  /** Write changed step rows and the collected events, in one round trip. */
   async flush(): Promise<void> {
     const rows = [...this.pendingRows];
     this.pendingRows.clear();
-    const events = this.events.splice(0);
-    if (rows.length === 0) {
-      await appendEvents(this.client, this.run.id, events);
-      return;
-    }
-    await this.client.query(
-      `select operation_id, seq, type, payload, created_at
-       from shipyard_flush_run($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[], $10::jsonb[], $11::text[])`,
-      [
-        this.run.id,
-        rows.map((s) => s.step_id),
-        rows.map((s) => s.status),
-        rows.map((s) => JSON.stringify(s.outputs)),
-        rows.map((s) => s.exit_code),
-        rows.map((s) => s.error),
-        rows.map((s) => isFinishedStep(s.status)),
-        rows.map((s) => s.attempt),
-        ...appendEventsParams(this.run.id, events).slice(1),
-      ],
-    );
+    await flushRun(this.client, this.run.id, rows, this.events.splice(0));
   }
 
   /** When every step has finished, settle the run's status and outputs and publish the final event. */
@@ -319,14 +289,7 @@ class Advance {
     const failed = all.filter((s) => s.status === "failed");
     const status: RunStatus = this.run.cancelRequested ? "cancelled" : failed.length > 0 ? "failed" : "succeeded";
     const ctx = contextFor(this.run);
-    const outputs: Record<string, string> = {};
-    for (const [name, expr] of Object.entries(this.run.definition.outputs)) {
-      try {
-        outputs[name] = interpolate(expr, ctx);
-      } catch {
-        outputs[name] = "";
-      }
-    }
+    const outputs = runOutputs(this.run.definition.outputs, ctx);
     const error =
       status === "cancelled" ? "cancelled" : failed.map((s) => `step ${s.step_id} failed: ${s.error ?? "error"}`).join("; ") || null;
     await this.client.query(

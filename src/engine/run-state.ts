@@ -1,5 +1,6 @@
 import type { PoolClient } from "../db/pool.ts";
-import type { RunStatus, StepStatus } from "../domain/statuses.ts";
+import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
+import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import type { AnyTaskSpec } from "./dispatch.ts";
 import type { ExpressionContext, StepDef, WorkflowDef } from "../workflows/index.ts";
 
@@ -91,4 +92,27 @@ export function allSteps(def: WorkflowDef): { step: StepDef; phase: "main" | "te
     ...def.steps.map((step) => ({ step, phase: "main" as const })),
     ...def.teardown.map((step) => ({ step, phase: "teardown" as const })),
   ];
+}
+
+/** Write changed step rows and events of a run in one round trip (shipyard_flush_run, migration 003). */
+export async function flushRun(client: PoolClient, runId: string, rows: StepRow[], events: EventInput[]): Promise<void> {
+  if (rows.length === 0) {
+    await appendEvents(client, runId, events);
+    return;
+  }
+  await client.query(
+    `select operation_id, seq, type, payload, created_at
+     from shipyard_flush_run($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[], $10::jsonb[], $11::text[])`,
+    [
+      runId,
+      rows.map((s) => s.step_id),
+      rows.map((s) => s.status),
+      rows.map((s) => JSON.stringify(s.outputs)),
+      rows.map((s) => s.exit_code),
+      rows.map((s) => s.error),
+      rows.map((s) => isFinishedStep(s.status)),
+      rows.map((s) => s.attempt),
+      ...appendEventsParams(runId, events).slice(1),
+    ],
+  );
 }

@@ -7,11 +7,11 @@ import { newId } from "../domain/ids.ts";
 import { assignedTasks, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
-import { appendEventsNow, type EventInput } from "../events/store.ts";
-import { parseAgentEventLine } from "../agents/events.ts";
+import { appendEventsNow } from "../events/store.ts";
+import { lineEvent, withoutNul } from "./runner-lines.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
-import { RunnerMessage, type LogLine, type ServerMessage } from "../runner/protocol.ts";
+import { RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
 import { bearerToken, resolveToken, type Principal } from "./auth.ts";
 import type { Metrics } from "./metrics.ts";
 import type { TaskTokens } from "./task-tokens.ts";
@@ -48,25 +48,6 @@ export interface GatewayOptions {
 }
 
 const operationOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
-
-/**
- * PostgreSQL text and jsonb cannot hold NUL, so one NUL a step printed (or wrote as an output) would make the
- * whole log batch (or the result) fail to store; it is kept as U+FFFD instead.
- */
-const noNul = (s: string) => (s.includes("\0") ? s.replaceAll("\0", "\uFFFD") : s);
-function withoutNul<T>(value: T): T {
-  if (typeof value === "string") return noNul(value) as T;
-  if (Array.isArray(value)) return value.map(withoutNul) as T;
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [noNul(k), withoutNul(v)])) as T;
-  return value;
-}
-
-/** A line a step printed as an event: an agent event when it is a marker on stdout, else a log line. */
-function lineEvent(stepId: string, attempt: number, l: LogLine): EventInput {
-  const agent = l.stream === "stdout" ? parseAgentEventLine(l.line) : null;
-  if (agent) return { type: agent.type, payload: withoutNul({ stepId, attempt, ...agent, time: l.time }) };
-  return { type: "log", payload: { stepId, attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: noNul(l.line), time: l.time } };
-}
 
 /**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
