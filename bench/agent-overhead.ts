@@ -3,14 +3,14 @@
 // (run, take the fingerprint from the CassetteMissError, add the next hand-written answer), against the same 50
 // calls made with `executeTool` directly. (b) The cost of one usage record (`recordUsage`) per model call on
 // an embedded PostgreSQL.
-import { promises as fs } from "node:fs";
 import path from "node:path";
-import { executeTool, runBuiltinAgent, type BuiltinAgentResult, type ToolName } from "../src/agents/builtin/index.ts";
-import { CassetteMissError, recordUsage, resolveModel, type CassetteFile, type CassetteResponse } from "../src/agents/llm/index.ts";
+import { executeTool } from "../src/agents/builtin/index.ts";
+import { recordUsage } from "../src/agents/llm/index.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { createPool } from "../src/db/pool.ts";
 import { createLogger } from "../src/logger.ts";
+import { benchAnswers, benchToolCalls, buildAgentCassette, replayAgentRun, writeBenchWorkspace } from "./lib/agent-cassette.ts";
 import { main, median, onCleanup, percentile, round, report, tempDir } from "./lib/common.ts";
 
 const TOOL_CALLS = 50;
@@ -18,54 +18,24 @@ const RUNS = 5;
 const RECORDS = 500;
 const CASSETTE = "agent-overhead";
 
-const calls: [ToolName, Record<string, unknown>][] = Array.from({ length: TOOL_CALLS }, (_, i) =>
-  i % 2 === 0 ? ["read_file", { path: "small.txt" }] : ["list_files", {}],
-);
-
-function toolAnswer(i: number): CassetteResponse {
-  const [toolName, args] = calls[i]!;
-  return {
-    content: [{ type: "tool-call", toolCallId: `call_${i}`, toolName, input: JSON.stringify(args) }],
-    finishReason: "tool-calls",
-    usage: { inputTokens: 100, outputTokens: 10 },
-  };
-}
-const finalAnswer: CassetteResponse = { content: [{ type: "text", text: "Done." }], finishReason: "stop", usage: { inputTokens: 100, outputTokens: 10 } };
-
-async function agentRun(cassettesDir: string, workspace: string): Promise<BuiltinAgentResult> {
-  const model = resolveModel(`replay:${CASSETTE}`, { cassettesDir });
-  return runBuiltinAgent({ model, workspace, prompt: "Look around the workspace.", maxTurns: 1000, loopLimit: 1000 });
-}
+const calls = benchToolCalls(TOOL_CALLS);
+const PROMPT = "Look around the workspace.";
 
 async function agentPart() {
   const workspace = tempDir("shipyard-bench-agent-ws-");
-  await fs.writeFile(path.join(workspace, "small.txt"), "a small file\nof three lines\nfor read_file\n");
-  await fs.mkdir(path.join(workspace, "src"));
-  for (let i = 0; i < 5; i++) await fs.writeFile(path.join(workspace, "src", `f${i}.ts`), `export const x${i} = ${i};\n`);
+  await writeBenchWorkspace(workspace);
   const cassettesDir = tempDir("shipyard-bench-cassettes-");
-  const file = path.join(cassettesDir, `${CASSETTE}.json`);
-  const cassette: CassetteFile = { version: 1, model: "anthropic:claude-sonnet-4-5", entries: {} };
-
-  // Build the cassette: one hand-written answer per fingerprint the agent asks for.
   const buildStart = performance.now();
-  for (let i = 0; ; i++) {
-    await fs.writeFile(file, JSON.stringify(cassette));
-    const r = await agentRun(cassettesDir, workspace);
-    if (!(r.error instanceof CassetteMissError)) {
-      if (r.status !== "succeeded") throw new Error(`agent ended ${r.status}: ${r.reason}`);
-      if (i !== TOOL_CALLS + 1) throw new Error(`expected ${TOOL_CALLS + 1} answers, used ${i}`);
-      break;
-    }
-    if (i > TOOL_CALLS) throw new Error(`the agent asked for answer ${i + 1} of ${TOOL_CALLS + 1}`);
-    cassette.entries[r.error.fingerprint] = { response: i < TOOL_CALLS ? toolAnswer(i) : finalAnswer };
-  }
+  const builtIn = await buildAgentCassette(cassettesDir, CASSETTE, workspace, PROMPT, benchAnswers(calls));
+  if (builtIn !== TOOL_CALLS + 2) throw new Error(`expected ${TOOL_CALLS + 2} runs to build the cassette, took ${builtIn}`);
   const buildMs = performance.now() - buildStart;
 
-  await agentRun(cassettesDir, workspace); // warm-up
+  const agentRun = () => replayAgentRun(cassettesDir, CASSETTE, workspace, PROMPT);
+  await agentRun(); // warm-up
   const totals: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    const r = await agentRun(cassettesDir, workspace);
+    const r = await agentRun();
     totals.push(performance.now() - t0);
     if (r.status !== "succeeded" || r.turns !== TOOL_CALLS + 1) throw new Error(`timed run ended ${r.status} after ${r.turns} turns: ${r.reason}`);
   }

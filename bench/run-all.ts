@@ -60,6 +60,10 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "agent-step",
+    figures: [{ label: "agent step: ms per tool call via runner + server model endpoint", value: (r) => r.msPerToolCall, unit: "ms" }],
+  },
+  {
     name: "startup",
     figures: [
       { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },

@@ -5,6 +5,7 @@ import { registerServerCommands } from "./serve.ts";
 import { registerAdminCommands } from "./admin.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerUsageCommands } from "./usage.ts";
+import { registerSecretCommands } from "./secrets.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -18,6 +19,7 @@ registerRunCommands(program);
 registerAdminCommands(program);
 registerJobCommands(program);
 registerUsageCommands(program);
+registerSecretCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import { modelCallRoutes } from "./routes/model-calls.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { runnerRoutes } from "./routes/runners.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { secretRoutes } from "./routes/secrets.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
@@ -81,6 +82,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   projectRoutes(deps, api);
   jobRoutes(deps, api);
   usageRoutes(deps, api);
+  secretRoutes(deps, api);
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;
     modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);

@@ -19,12 +19,17 @@ export interface CliOptions {
   guardMs?: number;
   /** Send SIGINT (Ctrl-C) once stdout matches this. */
   interruptWhen?: RegExp;
+  /** Written to the child's stdin, which is then closed (without it stdin is closed at once: empty, not a TTY). */
+  input?: string;
 }
 
 /** Run `node bin/shipyard.js ...args` as a real child process and collect its exit code and output. */
 export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
+    // A child that exits without reading its input must not fail the call with EPIPE.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(opts.input ?? "");
     let stdout = "";
     let stderr = "";
     let interrupted = false;
