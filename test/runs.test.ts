@@ -224,6 +224,21 @@ steps:
     expect(run.steps.find((st: { id: string }) => st.id === "classify").outputs).toEqual({ kind: "feature", confidence: "0.92" });
   });
 
+  it("runs the offline agent example: the built-in agent fixes the script from its recorded cassette", async () => {
+    const source = await fs.readFile(new URL("../examples/fix-agent.yaml", import.meta.url), "utf8");
+    const run = await runToEnd(s, source, {}, 60_000);
+    expect(run.status).toBe("succeeded");
+    expect(run.outputs.summary).toContain("Fixed add() in math.sh");
+    expect(run.steps.map((st: { id: string; status: string }) => [st.id, st.status])).toEqual([
+      ["setup", "succeeded"],
+      ["fix", "succeeded"],
+      ["verify", "succeeded"],
+    ]);
+    const { body } = await s.api("GET", `/operations/${run.id}/events`);
+    const calls = body.events.filter((e: { type: string }) => e.type === "tool_call").map((e: { payload: { tool: string } }) => e.payload.tool);
+    expect(calls).toEqual(["run_command", "read_file", "edit_file", "run_command"]);
+  }, 90_000);
+
   it("re-runs a run with the same inputs", async () => {
     const first = await runToEnd(s, EXAMPLE, { who: "again" });
     const re = await s.api("POST", `/runs/${first.id}/rerun`);

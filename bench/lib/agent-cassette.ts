@@ -44,13 +44,24 @@ export function replayAgentRun(cassettesDir: string, name: string, workspace: st
   return runBuiltinAgent({ model, workspace, prompt, maxTurns: 1000, loopLimit: 1000 });
 }
 
-/** Add `answers` to cassette `name` in `cassettesDir` for `prompt` in `workspace`; returns the agent runs it took. */
-export async function buildAgentCassette(cassettesDir: string, name: string, workspace: string, prompt: string, answers: CassetteResponse[]): Promise<number> {
+/**
+ * Add `answers` to cassette `name` in `cassettesDir` for `prompt` in `workspace`; returns the agent runs it took.
+ * An agent that changes its workspace needs `prepare`, which restores it before each run.
+ */
+export async function buildAgentCassette(
+  cassettesDir: string,
+  name: string,
+  workspace: string,
+  prompt: string,
+  answers: CassetteResponse[],
+  prepare: () => Promise<void> = async () => undefined,
+): Promise<number> {
   const file = path.join(cassettesDir, `${name}.json`);
   const existing = await fs.readFile(file, "utf8").then((t) => JSON.parse(t) as CassetteFile, () => null);
   const cassette: CassetteFile = existing ?? { version: 1, model: "anthropic:claude-sonnet-4-5", entries: {} };
   for (let i = 0; ; i++) {
     await fs.writeFile(file, JSON.stringify(cassette));
+    await prepare();
     const r = await replayAgentRun(cassettesDir, name, workspace, prompt);
     if (!(r.error instanceof CassetteMissError)) {
       if (r.status !== "succeeded") throw new Error(`agent ended ${r.status}: ${r.reason}`);
