@@ -23,6 +23,7 @@ import { ensureAdminToken } from "./server/bootstrap.ts";
 import { Metrics } from "./server/metrics.ts";
 import { RunnerGateway } from "./server/runner-gateway.ts";
 import { TaskTokens } from "./server/task-tokens.ts";
+import { modelAccessEnv } from "./server/model-proxy.ts";
 
 export interface StartOptions {
   /** Spawn the local runner process (default true). */
@@ -88,7 +89,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       serverId: newId("srv"),
       pingIntervalMs,
       resolveSecret: secrets.get,
-      taskTokens,
+      modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
       onRunnerAvailable: (id) => void kickDispatch([id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
     });
     await gateway.start();

@@ -1,6 +1,9 @@
 // `agent:` workflow steps end to end: the built-in agent runs on the local runner in the run's workspace and calls
 // its model through the server (task token), which calls a fake OpenAI-compatible API priced as gpt-4.1
 // ($2 in, $8 out per million tokens), records every call and enforces the step's budget_usd.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { startFakeOpenAI, type FakeOpenAI, type FakeRequest } from "../src/agents/llm/fake-openai.ts";
@@ -23,7 +26,23 @@ function reply(body: FakeRequest["body"]) {
   return { text: "The workspace holds notes.txt.", usage: { prompt_tokens: 200, completion_tokens: 20 } };
 }
 
+// A stub `claude` on the runner's PATH: prints its arguments on stderr and a result that cost $0.002.
+const stubBin = mkdtempSync(path.join(os.tmpdir(), "shipyard-stub-claude-"));
+writeFileSync(
+  path.join(stubBin, "claude"),
+  `#!/usr/bin/env bash
+echo "claude args: $*" >&2
+cat > /dev/null
+echo '{"type":"system","subtype":"init","model":"claude-sonnet-4-5","tools":[]}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","num_turns":1,"total_cost_usd":0.002,"usage":{"input_tokens":10,"output_tokens":5}}'
+`,
+  { mode: 0o755 },
+);
+const savedPath = process.env.PATH;
+
 beforeAll(async () => {
+  // The local runner inherits this PATH and gives it to its steps.
+  process.env.PATH = `${stubBin}${path.delimiter}${savedPath}`;
   fake = await startFakeOpenAI(reply);
   // The server (in this process) resolves the agent's model; the runner process never sees this variable.
   process.env.AGENTFAKE_BASE_URL = fake.baseURL;
@@ -36,6 +55,8 @@ afterAll(async () => {
   await s?.stop();
   await fake?.close();
   delete process.env.AGENTFAKE_BASE_URL;
+  process.env.PATH = savedPath;
+  rmSync(stubBin, { recursive: true, force: true });
 });
 
 const MODEL = "openai-compatible:agentfake:gpt-4.1";
@@ -149,6 +170,42 @@ steps:
     expect(fake.requests.length - before).toBe(0);
     const refused = (await operationEvents(s, id)).filter((e) => e.type === "budget_exceeded");
     expect(refused.map((e) => [e.payload.stepId, e.payload.budget, e.payload.limitUsd])).toEqual([["spend", "operation", 0.001]]);
+  }, 60_000);
+
+  it("caps Claude Code at what is left of its budgets, records what it reports, and does not start it when nothing is left", async () => {
+    const created = await s.api("POST", "/runs", {
+      workflow: `
+name: claude-budget
+steps:
+  - id: wait
+    run: sleep 1
+  - id: first
+    needs: wait
+    agent: { executor: claude-code, prompt: "one", budget_usd: 0.5 }
+  - id: second
+    needs: first
+    agent: { executor: claude-code, prompt: "two" }
+`,
+    });
+    const id = created.body.id;
+    expect((await s.api("PUT", `/operations/${id}/budget`, { limitUsd: 0.002 })).status).toBe(200);
+    const run = await waitFor(async () => {
+      const r = await s.api("GET", `/runs/${id}`);
+      return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : null;
+    });
+    const steps = Object.fromEntries(run.steps.map((x: { id: string }) => [x.id, x]));
+    expect(steps.first).toMatchObject({ status: "succeeded", outputs: { text: "done", cost_usd: "0.002" } });
+    expect(steps.second.status).toBe("failed");
+    const ev = await operationEvents(s, id);
+    const stderr = (step: string) => ev.filter((e) => e.type === "log" && e.payload.stepId === step && e.payload.stream === "stderr").map((e) => e.payload.line).join("\n");
+    // The run's $0.002 is tighter than the step's $0.50.
+    expect(stderr("first")).toContain("claude args: -p --output-format stream-json --verbose --max-budget-usd 0.002");
+    expect(stderr("second")).toContain("budget_exceeded: no model budget is left for this step");
+    expect(stderr("second")).not.toContain("claude args");
+    expect(ev.filter((e) => e.type === "usage").map((e) => [e.payload.stepId, e.payload.costUsd, e.payload.model])).toEqual([["first", 0.002, "claude-sonnet-4-5"]]);
+    expect(ev.filter((e) => e.type === "budget_exceeded").map((e) => [e.payload.stepId, e.payload.budget, e.payload.spentUsd])).toEqual([["second", "operation", 0.002]]);
+    const ledger = await db.query("select call_kind, provider, cost_usd::float8 as usd from model_usage where operation_id = $1", [id]);
+    expect(ledger.rows).toEqual([{ call_kind: "agent", provider: "anthropic", usd: 0.002 }]);
   }, 60_000);
 
   it("runs a command agent with the prompt in $SHIPYARD_PROMPT_FILE", async () => {

@@ -132,8 +132,8 @@ exit "$status"
 /**
  * Run Claude Code (`claude -p`) in the workspace with the prompt on stdin, its stream-json output piped through
  * the mapper (`node <mapper>`), which prints agent event markers and readable lines, records usage and the
- * result text in $SHIPYARD_OUTPUT and exits non-zero on an error result. `budgetUsd` caps what the session may
- * spend (`--max-budget-usd`). Fails when claude exits non-zero or the mapper does.
+ * result text in $SHIPYARD_OUTPUT and exits non-zero on an error result. `--max-budget-usd` caps the session at
+ * $SHIPYARD_BUDGET_USD (what the server says is left) or else `budgetUsd`; with nothing left it does not start. Fails when claude exits non-zero or the mapper does.
  */
 export function claudeCodeAgentScript(opts: { mapper: string; model?: string; maxTurns?: number; budgetUsd?: number }): string {
   const args = ["-p", "--output-format", "stream-json", "--verbose"];
@@ -145,7 +145,6 @@ export function claudeCodeAgentScript(opts: { mapper: string; model?: string; ma
   if (opts.budgetUsd !== undefined) {
     // A zero, negative or non-finite budget is a caller's mistake, not "no limit": refuse it before anything runs.
     if (!Number.isFinite(opts.budgetUsd) || opts.budgetUsd <= 0) throw new TypeError(`invalid budgetUsd: ${opts.budgetUsd}`);
-    args.push("--max-budget-usd", String(opts.budgetUsd));
   }
   return `# shipyard: run Claude Code
 mapper=${shellQuote(opts.mapper)}
@@ -154,9 +153,20 @@ if ! command -v claude >/dev/null 2>&1; then
   echo "shipyard: claude (Claude Code) is not on the runner's PATH" >&2
   exit 127
 fi
+# What is left of the step's, run's and workspace's budgets when the task was sent (set by the server), else
+# the step's own budget.
+budget="\${SHIPYARD_BUDGET_USD:-${opts.budgetUsd ?? ""}}"
+budget_args=()
+if [ -n "$budget" ]; then
+  if awk -v b="$budget" 'BEGIN { exit !(b <= 0) }'; then
+    echo "shipyard: budget_exceeded: no model budget is left for this step" >&2
+    exit 1
+  fi
+  budget_args=(--max-budget-usd "$budget")
+fi
 ${PROMPT_FILE}
 set +e
-claude ${args.map(shellQuote).join(" ")} < "$prompt_file" | node "$mapper"
+claude ${args.map(shellQuote).join(" ")} "\${budget_args[@]}" < "$prompt_file" | node "$mapper"
 statuses=("\${PIPESTATUS[@]}")
 set -e
 if [ "\${statuses[0]}" -ne 0 ]; then

@@ -57,14 +57,17 @@ describe("commandAgentScript", () => {
 
 describe("claudeCodeAgentScript", () => {
   // A stub `claude` records its arguments and stdin; the stub mapper copies its stdin to the output.
-  const runClaude = (opts: { model?: string; maxTurns?: number; budgetUsd?: number }) => {
+  const runClaude = (opts: { model?: string; maxTurns?: number; budgetUsd?: number }, env: Record<string, string> = {}) => {
     const bin = path.join(box.root, "bin");
     mkdirSync(bin, { recursive: true });
     writeFileSync(path.join(bin, "claude"), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" > ${shellQuote(path.join(box.root, "args"))}\ncat\n`, { mode: 0o755 });
     const mapper = path.join(box.root, "mapper.mjs");
     writeFileSync(mapper, "process.stdin.pipe(process.stdout);\n");
-    const r = runScript(box, claudeCodeAgentScript({ mapper, ...opts }), { SHIPYARD_PROMPT: "the prompt", PATH: `${bin}${path.delimiter}${process.env.PATH}` });
-    return { ...r, args: readFileSync(path.join(box.root, "args"), "utf8").trim() };
+    const r = runScript(box, claudeCodeAgentScript({ mapper, ...opts }), { SHIPYARD_PROMPT: "the prompt", PATH: `${bin}${path.delimiter}${process.env.PATH}`, ...env });
+    const argsFile = path.join(box.root, "args");
+    const args = existsSync(argsFile) ? readFileSync(argsFile, "utf8").trim() : null;
+    rmSync(argsFile, { force: true });
+    return { ...r, args };
   };
 
   it("passes the model, turn limit and budget to claude -p, with the prompt on stdin", () => {
@@ -80,7 +83,14 @@ describe("claudeCodeAgentScript", () => {
       expect(() => claudeCodeAgentScript({ mapper: "m", budgetUsd })).toThrow(/invalid budgetUsd/);
     }
     expect(() => claudeCodeAgentScript({ mapper: "m", maxTurns: 0 })).toThrow(/invalid maxTurns/);
-    expect(claudeCodeAgentScript({ mapper: "m", budgetUsd: 0.01 })).toContain("'--max-budget-usd' '0.01'");
+  });
+
+  it("caps the session at what the server says is left, and does not start claude when nothing is", () => {
+    expect(runClaude({ budgetUsd: 2.5 }, { SHIPYARD_BUDGET_USD: "0.75" }).args).toBe("-p --output-format stream-json --verbose --max-budget-usd 0.75");
+    expect(runClaude({}, { SHIPYARD_BUDGET_USD: "1.5" }).args).toBe("-p --output-format stream-json --verbose --max-budget-usd 1.5");
+    const spent = runClaude({ budgetUsd: 2.5 }, { SHIPYARD_BUDGET_USD: "0" });
+    expect(spent).toMatchObject({ status: 1, args: null });
+    expect(spent.stderr).toContain("budget_exceeded: no model budget is left for this step");
   });
 });
 

@@ -2,16 +2,16 @@
 // task's token: the server resolves the task's model with the workspace's secrets (keys never reach runners),
 // checks the step's, the operation's and the workspace's budgets before the call, records the usage after it,
 // and plays cassettes for `replay:` models, so remote runners need neither keys nor cassettes.
-import { BudgetExceededError, meteredModel, parseSpec, recordUsage, resolveModel, type LlmMetrics } from "../agents/llm/index.ts";
+import { BudgetExceededError, meteredModel, parseSpec, recordUsage, remainingBudget, resolveModel, type LlmMetrics } from "../agents/llm/index.ts";
 import { responseOf, type CassetteResponse } from "../agents/llm/cassette.ts";
 import type { CallOptions } from "../agents/llm/spec.ts";
 import type { Pool } from "../db/pool.ts";
 import { ShipyardError } from "../domain/errors.ts";
-import type { ModelAccess, TaskSpec } from "../engine/dispatch.ts";
+import type { AssignedTask, ModelAccess, TaskSpec } from "../engine/dispatch.ts";
 import { appendBudgetEvent, appendUsageEvent, type CallingTask } from "../engine/model-events.ts";
 import type { Logger } from "../logger.ts";
 import type { SecretStore } from "../secrets/store.ts";
-import type { TaskTokenClaims } from "./task-tokens.ts";
+import type { TaskTokenClaims, TaskTokens } from "./task-tokens.ts";
 
 /** What proxying a call needs. */
 export interface ModelProxyDeps {
@@ -120,4 +120,23 @@ export async function recordAgentUsage(deps: ModelProxyDeps, claims: TaskTokenCl
   if (stored.id === 0) return false;
   await appendUsageEvent(deps.pool, task, stored);
   return true;
+}
+
+/**
+ * The environment a task with model access gets when it is sent: its token and, when a budget applies, what is
+ * left of the tightest one (`SHIPYARD_BUDGET_USD`, Claude Code's `--max-budget-usd`). With nothing left the run
+ * also gets its `budget_exceeded` event now, since such an agent never asks this server first.
+ */
+export async function modelAccessEnv(pool: Pool, tokens: TaskTokens, t: AssignedTask, access: ModelAccess): Promise<Record<string, string>> {
+  const { taskId, dispatch, runId, stepId, attempt } = t.message;
+  const env: Record<string, string> = { SHIPYARD_TASK_TOKEN: tokens.mint(taskId, dispatch) };
+  const left = await remainingBudget(pool, { workspaceId: t.workspaceId, operationId: runId, taskId, taskBudgetUsd: access.budgetUsd ?? null });
+  if (!left) return env;
+  const usd = Math.floor(left.usd * 1e6) / 1e6;
+  env.SHIPYARD_BUDGET_USD = String(usd);
+  if (usd <= 0) {
+    const task: CallingTask = { operationId: runId, taskId, stepId, attempt, dispatch };
+    await appendBudgetEvent(pool, task, access.model, new BudgetExceededError(left.budget, left.spentUsd, left.limitUsd, 0));
+  }
+  return env;
 }

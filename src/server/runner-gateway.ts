@@ -4,7 +4,7 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
-import { assignedTasks, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
+import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
 import { appendEventsNow } from "../events/store.ts";
@@ -14,7 +14,6 @@ import type { Logger } from "../logger.ts";
 import { RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
 import { bearerToken, resolveToken, type Principal } from "./auth.ts";
 import type { Metrics } from "./metrics.ts";
-import type { TaskTokens } from "./task-tokens.ts";
 
 interface Connection {
   ws: WebSocket;
@@ -41,8 +40,8 @@ export interface GatewayOptions {
   maxMissedPings?: number;
   /** Decrypts a workspace secret for a task's env (null when it does not exist). */
   resolveSecret?: (workspaceId: string, name: string) => Promise<string | null>;
-  /** Mints the tokens with which a task's agent calls models through the server. */
-  taskTokens?: TaskTokens;
+  /** The environment of a task whose agent may call models through the server (its token, its budget). */
+  modelAccessEnv?: (t: AssignedTask, access: ModelAccess) => Promise<Record<string, string>>;
   /** Told when a runner comes online (e.g. to hand it a job). */
   onRunnerAvailable?: (runnerId: string) => void;
 }
@@ -274,7 +273,14 @@ export class RunnerGateway {
         const value = await this.o.resolveSecret?.(t.workspaceId, secret);
         if (value !== null && value !== undefined) env[name] = value;
       }
-      if (modelAccess && this.o.taskTokens) env.SHIPYARD_TASK_TOKEN = this.o.taskTokens.mint(t.message.taskId, t.message.dispatch);
+      if (modelAccess && this.o.modelAccessEnv) {
+        // Without its token the agent fails with a clear error; the task is still sent so its result comes back.
+        const extra = await this.o.modelAccessEnv(t, modelAccess).catch((err: Error) => {
+          this.o.log.warn({ err: err.message, taskId: t.message.taskId }, "could not prepare the task's model access");
+          return {};
+        });
+        Object.assign(env, extra);
+      }
       this.sendTo(conn, { type: "task", task: { ...t.message, spec: { ...spec, env } } });
     }
   }

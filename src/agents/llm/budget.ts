@@ -90,6 +90,34 @@ export async function checkBudget(db: Queryable, c: BudgetCheck): Promise<void> 
   }
 }
 
+/**
+ * What is left (USD) of the tightest of the task's, the operation's (stored) and the workspace's daily (stored)
+ * budgets, with the budget that decides it; null when none applies. For agents that call their provider
+ * themselves (Claude Code), which can only be given one cap up front.
+ */
+export async function remainingBudget(
+  db: Queryable,
+  c: { workspaceId: string; operationId: string; taskId: string; taskBudgetUsd?: number | null; now?: Date },
+): Promise<{ usd: number; budget: BudgetKind; spentUsd: number; limitUsd: number } | null> {
+  const opLimit = await storedLimit(db, c.workspaceId, "operation", c.operationId);
+  const dayLimit = await storedLimit(db, c.workspaceId, "workspace_daily", null);
+  const taskLimit = c.taskBudgetUsd ?? null;
+  if (taskLimit === null && opLimit === null && dayLimit === null) return null;
+  const s = await spent(db, c.workspaceId, c.operationId, c.now, c.taskId);
+  const candidates: { budget: BudgetKind; limitUsd: number | null; spentUsd: number }[] = [
+    { budget: "step", limitUsd: taskLimit, spentUsd: s.taskUsd },
+    { budget: "operation", limitUsd: opLimit, spentUsd: s.operationUsd },
+    { budget: "workspace_daily", limitUsd: dayLimit, spentUsd: s.workspaceDayUsd },
+  ];
+  let tightest: { usd: number; budget: BudgetKind; spentUsd: number; limitUsd: number } | null = null;
+  for (const b of candidates) {
+    if (b.limitUsd === null) continue;
+    const usd = Math.max(0, b.limitUsd - b.spentUsd);
+    if (!tightest || usd < tightest.usd) tightest = { usd, budget: b.budget, spentUsd: b.spentUsd, limitUsd: b.limitUsd };
+  }
+  return tightest;
+}
+
 /** Output tokens assumed for a call that sets no `maxOutputTokens`. */
 export const DEFAULT_ESTIMATED_OUTPUT_TOKENS = 512;
 
