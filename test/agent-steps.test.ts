@@ -208,6 +208,43 @@ steps:
     expect(ledger.rows).toEqual([{ call_kind: "agent", provider: "anthropic", usd: 0.002 }]);
   }, 60_000);
 
+  it("uses the workspace's default model for llm and agent steps that name none; without one the step says how to fix it", async () => {
+    const ws = await s.api("POST", "/workspaces", { name: "defaults" });
+    const token = ws.body.token as string;
+    const wf = `
+name: defaults
+steps:
+  - id: ask
+    llm: { prompt: "Say hi" }
+  - id: look
+    needs: ask
+    agent: { prompt: "What is in the workspace?" }
+`;
+    const runAs = async () => {
+      const created = await s.api("POST", "/runs", { workflow: wf }, token);
+      expect(created.status).toBe(201);
+      return waitFor(async () => {
+        const r = await s.api("GET", `/runs/${created.body.id}`, undefined, token);
+        return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : null;
+      });
+    };
+    expect((await s.api("GET", "/settings", undefined, token)).body).toEqual({ defaultModel: null });
+    const without = await runAs();
+    expect(without.status).toBe("failed");
+    expect(without.steps[0].error).toMatch(/^step "ask" names no model and there is no default: .*shipyard default-model SPEC/);
+
+    expect((await s.api("PUT", "/settings", { defaultModel: "nope:x" }, token)).status).toBe(400);
+    expect((await s.api("PUT", "/settings", { defaultModel: "not a spec" }, token)).status).toBe(400);
+    expect((await s.api("PUT", "/settings", { defaultModel: MODEL }, token)).body).toEqual({ defaultModel: MODEL });
+    // Another workspace's default is its own.
+    expect((await s.api("GET", "/settings")).body).toEqual({ defaultModel: null });
+    const before = fake.requests.length;
+    const withDefault = await runAs();
+    expect(withDefault.status).toBe("succeeded");
+    expect(fake.requests.slice(before).map((r) => r.body.model)).toEqual(["gpt-4.1", "gpt-4.1", "gpt-4.1"]);
+    expect(withDefault.steps[1].outputs.text).toBe("The workspace holds notes.txt.");
+  }, 60_000);
+
   it("runs a command agent with the prompt in $SHIPYARD_PROMPT_FILE", async () => {
     const run = await runToEnd(
       s,

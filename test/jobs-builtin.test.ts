@@ -44,7 +44,7 @@ function answer(text: string | null, ...calls: [string, Record<string, unknown>]
 }
 
 const runJob = async (prompt: string, model: string, maxTurns?: number) => {
-  const created = await s.api("POST", "/jobs", { projectId, prompt, executor: { type: "builtin", model, ...(maxTurns ? { maxTurns } : {}) } });
+  const created = await s.api("POST", "/jobs", { projectId, prompt, executor: { type: "builtin", ...(model ? { model } : {}), ...(maxTurns ? { maxTurns } : {}) } });
   expect(created.status).toBe(201);
   return jobToEnd(created.body.id);
 };
@@ -123,9 +123,22 @@ describe("builtin jobs end to end", () => {
     expect(job.error).toContain("✗ agent stopped: max_turns");
   });
 
+  it("takes the model from the project's default, else fails naming how to set one", async () => {
+    const none = await runJob("Fix add()", "");
+    expect(none.status).toBe("failed");
+    expect(none.stage).toBe("agent");
+    expect(none.error).toContain("the job's builtin agent names no model and there is no default");
+    const withDefault = await s.api("POST", "/projects", { name: "math-default", repo: fixture.remote, verify: ["bash test.sh"], defaultModel: "replay:project-default" });
+    expect(withDefault.body.defaultModel).toBe("replay:project-default");
+    const created = await s.api("POST", "/jobs", { projectId: withDefault.body.id, prompt: "Fix add()", executor: { type: "builtin" } });
+    const job = await jobToEnd(created.body.id);
+    // The project's model was used: its (missing) cassette is the one named.
+    expect(job.error).toContain(path.join(cassettes, "project-default.json"));
+    expect((await s.api("POST", "/projects", { name: "bad-default", repo: fixture.remote, defaultModel: "nope" })).status).toBe(400);
+  });
+
   it("rejects bad builtin options", async () => {
     const bad = async (executor: unknown) => (await s.api("POST", "/jobs", { projectId, prompt: "x", executor })).status;
-    expect(await bad({ type: "builtin" })).toBe(400);
     expect(await bad({ type: "builtin", model: "no-provider" })).toBe(400);
     expect(await bad({ type: "builtin", model: "replay:x", maxTurns: 0 })).toBe(400);
     expect(await bad({ type: "builtin", model: "replay:x", extra: true })).toBe(400);

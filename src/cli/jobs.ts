@@ -45,8 +45,9 @@ export function registerJobCommands(program: Command): void {
     .option("--max-attempts <n>", "attempts before a job fails when its runner keeps disappearing", "3")
     .option("--credentials-env <VAR>", "read the git token from this environment variable (kept encrypted)")
     .option("--github <owner/repo>", "open pull requests on this GitHub repository (default: derived from a github.com remote)")
+    .option("--default-model <provider:model>", "the model of this project's builtin agent jobs that name none")
     .option("--json", "print JSON")
-    .action(async (name: string, o: { repo: string; defaultBranch: string; verify: string[]; onVerifyFailure: string; maxAttempts: string; credentialsEnv?: string; github?: string; json?: boolean }) => {
+    .action(async (name: string, o: { repo: string; defaultBranch: string; verify: string[]; onVerifyFailure: string; maxAttempts: string; credentialsEnv?: string; github?: string; defaultModel?: string; json?: boolean }) => {
       const credentials = o.credentialsEnv ? process.env[o.credentialsEnv] : undefined;
       if (o.credentialsEnv && !credentials) throw new CliError(`environment variable ${o.credentialsEnv} is empty or not set`);
       const [owner, repo] = o.github?.split("/") ?? [];
@@ -60,6 +61,7 @@ export function registerJobCommands(program: Command): void {
         maxAttempts: Number(o.maxAttempts),
         ...(credentials ? { credentials } : {}),
         ...(owner && repo ? { github: { owner, repo } } : {}),
+        ...(o.defaultModel ? { defaultModel: o.defaultModel } : {}),
       });
       if (o.json) printJson(project);
       else out(`project ${bold(project.name)} (${project.id})`);
@@ -85,14 +87,14 @@ export function registerJobCommands(program: Command): void {
     .option("--command <cmd>", "run this command-line agent in the workspace")
     .option("--patch <file>", "apply this unified diff (for scripts and tests)")
     .option("--claude-code", "run Claude Code (`claude -p`) on the runner")
-    .option("--builtin <provider:model>", "run the built-in agent on the runner with this model (e.g. anthropic:claude-sonnet-4-5)")
+    .option("--builtin [provider:model]", "run the built-in agent on the runner with this model (default: the project's, else the workspace's default model)")
     .option("--model <model>", "with --claude-code: the model to ask for")
     .option("--max-turns <n>", "with --claude-code or --builtin: the most turns it may take")
     .option("--budget-usd <usd>", "with --claude-code or --builtin: the most the agent may spend on its model")
     .option("--queue <queue>", "backlog | rework", "backlog")
     .option("-f, --follow", "follow the job until it ends (exit 0 when it succeeds)")
     .option("--json", "print JSON")
-    .action(async (o: { project: string; prompt?: string; promptFile?: string; command?: string; patch?: string; claudeCode?: boolean; builtin?: string; model?: string; maxTurns?: string; budgetUsd?: string; queue: string; follow?: boolean; json?: boolean }) => {
+    .action(async (o: { project: string; prompt?: string; promptFile?: string; command?: string; patch?: string; claudeCode?: boolean; builtin?: string | true; model?: string; maxTurns?: string; budgetUsd?: string; queue: string; follow?: boolean; json?: boolean }) => {
       const prompt = o.prompt ?? (o.promptFile ? await fs.readFile(o.promptFile, "utf8") : undefined);
       if (!prompt) throw new CliError("give the job a --prompt or a --prompt-file");
       if ([o.command, o.patch, o.claudeCode, o.builtin].filter(Boolean).length !== 1) {
@@ -104,7 +106,7 @@ export function registerJobCommands(program: Command): void {
         : o.patch
           ? { type: "patch", diff: await fs.readFile(o.patch, "utf8") }
           : o.builtin
-            ? { type: "builtin", model: o.builtin, ...limits }
+            ? { type: "builtin", ...(o.builtin === true ? {} : { model: o.builtin }), ...limits }
             : { type: "claude-code", ...(o.model ? { model: o.model } : {}), ...limits };
       const api = await client();
       const project = await resolveProject(api, o.project);

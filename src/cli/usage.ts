@@ -12,9 +12,10 @@ interface Usage {
   groups: UsageGroup[];
 }
 
-/** Register `usage` (the workspace's model tokens, cost and calls, grouped) and `budget`. */
+/** Register `usage` (the workspace's model tokens, cost and calls, grouped), `budget` and `default-model`. */
 export function registerUsageCommands(program: Command): void {
   registerBudgetCommand(program);
+  registerDefaultModelCommand(program);
   program
     .command("usage")
     .description("model usage of this workspace: tokens, cost and calls")
@@ -76,5 +77,23 @@ function registerBudgetCommand(program: Command): void {
           : await api.request<{ workspaceDailyUsd: number | null; spentTodayUsd: number }>("PUT", "/budgets", { workspaceDailyUsd: limit });
       if (o.json) return printJson(b);
       out(`daily budget ${b.workspaceDailyUsd === null ? "none" : `$${b.workspaceDailyUsd}`}, spent today $${b.spentTodayUsd.toFixed(4)}`);
+    });
+}
+
+/** Register `default-model`: the workspace's model for llm and agent steps and agent jobs that name none. */
+function registerDefaultModelCommand(program: Command): void {
+  program
+    .command("default-model")
+    .description("show or set the workspace's default model (provider:model) for llm and agent steps and jobs that name none")
+    .argument("[spec]", "provider:model, or `none` to remove the default")
+    .option("--json", "print JSON")
+    .action(async (spec: string | undefined, o: { json?: boolean }) => {
+      const api = await client();
+      const settings =
+        spec === undefined
+          ? await api.request<{ defaultModel: string | null }>("GET", "/settings")
+          : await api.request<{ defaultModel: string | null }>("PUT", "/settings", { defaultModel: spec === "none" ? null : spec });
+      if (o.json) return printJson(settings);
+      out(`default model: ${settings.defaultModel ?? "none"}`);
     });
 }

@@ -4,7 +4,9 @@ import { appendEvents, type EventInput } from "../events/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec, requeueTask, requestKill } from "./dispatch.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
-import { runOutputs, stepTaskSpec } from "./step-task.ts";
+import { needsDefaultModel, runOutputs, stepTaskSpec } from "./step-task.ts";
+import { ShipyardError } from "../domain/errors.ts";
+import { workspaceDefaultModel } from "../jobs/projects.ts";
 import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
 
 /** What one advance of a run decided. */
@@ -208,9 +210,10 @@ class Advance {
         this.setStatus(step, "skipped", { reason: def.if ? `if: ${def.if}` : "a step it needs did not succeed" });
         return;
       }
-      spec = stepTaskSpec(def, ctx);
+      const defaultModel = needsDefaultModel(def) ? await workspaceDefaultModel(this.client, this.run.workspaceId) : null;
+      spec = stepTaskSpec(def, ctx, defaultModel);
     } catch (err) {
-      step.error = `expression error: ${(err as Error).message}`;
+      step.error = err instanceof ShipyardError ? err.message : `expression error: ${(err as Error).message}`;
       this.setStatus(step, "failed", { error: step.error });
       return;
     }

@@ -4,7 +4,7 @@ import { appendEventsNow } from "../events/store.ts";
 import { patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
-import { getProject, type ProjectView } from "../jobs/projects.ts";
+import { getProject, noModelError, workspaceDefaultModel, type ProjectView } from "../jobs/projects.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
 import type { Executor } from "../jobs/schemas.ts";
 import { agentTask } from "./agent-task.ts";
@@ -20,6 +20,8 @@ class StageFailed extends Error {}
 type JobContext = Pick<ProjectView, "repo" | "defaultBranch" | "verify" | "onVerifyFailure" | "maxAttempts" | "github"> & {
   job: JobRecord;
   credentialsSecret: string | null;
+  /** The project's default model, else the workspace's. */
+  defaultModel: string | null;
 };
 
 async function loadContext(jobId: string, attempt: number): Promise<JobContext | null> {
@@ -36,6 +38,7 @@ async function loadContext(jobId: string, attempt: number): Promise<JobContext |
     maxAttempts: p.maxAttempts,
     github: p.github ?? parseGitHubRemote(p.repo),
     credentialsSecret: p.credentialsSecret,
+    defaultModel: p.defaultModel ?? (await workspaceDefaultModel(pool, job.workspace_id)),
   };
 }
 
@@ -53,8 +56,13 @@ function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeed
   );
 }
 
-function agentSpec(executor: Executor, prompt: string): { spec: TaskSpec; secretEnv: Record<string, string> } {
+function agentSpec(executor: Executor, prompt: string, defaultModel: string | null): { spec: TaskSpec; secretEnv: Record<string, string> } {
   if (executor.type === "patch") return { spec: { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } }, secretEnv: {} };
+  if (executor.type === "builtin") {
+    const model = executor.model ?? defaultModel;
+    if (!model) throw new StageFailed(noModelError("the job's builtin agent").message);
+    return agentTask({ ...executor, model }, prompt);
+  }
   return agentTask(executor, prompt);
 }
 
@@ -125,7 +133,8 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     const prepared = await run("prepare", { command: prepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, branch }) });
     if (prepared.status !== "succeeded") throw new StageFailed(`preparing the workspace failed:\n${await tail(jobId, "prepare", attempt)}`);
 
-    const agentTaskSpec = agentSpec(ctx.job.executor as Executor, ctx.job.prompt);
+    stage = "agent";
+    const agentTaskSpec = agentSpec(ctx.job.executor as Executor, ctx.job.prompt, ctx.defaultModel);
     const agent = await run("agent", agentTaskSpec.spec, agentTaskSpec.secretEnv);
     if (agent.status !== "succeeded") throw new StageFailed(`the agent failed (${agent.error ?? "error"}):\n${await tail(jobId, "agent", attempt)}`);
 

@@ -3,16 +3,31 @@
 import { interpolate, type ExpressionContext, type StepDef } from "../workflows/index.ts";
 import { agentStepTask } from "./agent-task.ts";
 import type { AnyTaskSpec } from "./dispatch.ts";
+import { noModelError } from "../jobs/projects.ts";
 
-/** The task spec of a step in `ctx`; throws the expression error of a bad `${{ }}`. */
-export function stepTaskSpec(def: StepDef, ctx: ExpressionContext): AnyTaskSpec {
+/** True when the step calls a model and names none, so the workspace's default model is needed. */
+export function needsDefaultModel(def: StepDef): boolean {
+  return (def.kind === "llm" && def.llm.model === undefined) || (def.kind === "agent" && def.agent.executor === "builtin" && def.agent.model === undefined);
+}
+
+/**
+ * The task spec of a step in `ctx`, `defaultModel` standing in for a model it does not name; throws the
+ * expression error of a bad `${{ }}`, or the no_model error.
+ */
+export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel: string | null = null): AnyTaskSpec {
   const expand = (text: string) => interpolate(text, ctx);
+  const model = (given: string | undefined) => {
+    const chosen = given ?? defaultModel;
+    if (!chosen) throw noModelError(`step "${def.id}"`);
+    return chosen;
+  };
   if (def.kind === "llm") {
-    return { kind: "llm", model: def.llm.model, prompt: expand(def.llm.prompt), timeoutMs: def.timeoutMs, ...(def.llm.schema !== undefined ? { schema: def.llm.schema } : {}) };
+    return { kind: "llm", model: model(def.llm.model), prompt: expand(def.llm.prompt), timeoutMs: def.timeoutMs, ...(def.llm.schema !== undefined ? { schema: def.llm.schema } : {}) };
   }
   const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)]));
   if (def.kind === "agent") {
-    const agent = agentStepTask(def.agent, expand);
+    const call = def.agent.executor === "builtin" ? { ...def.agent, model: model(def.agent.model) } : def.agent;
+    const agent = agentStepTask(call, expand);
     return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs };
   }
   return { command: expand(def.run), env, timeoutMs: def.timeoutMs };

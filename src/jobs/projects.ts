@@ -4,7 +4,6 @@ import { newId } from "../domain/ids.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { ProjectInput } from "./schemas.ts";
 
-
 /** A project as the API shows it: credentials are reported as present or not, never returned. */
 export interface ProjectView {
   id: string;
@@ -16,6 +15,8 @@ export interface ProjectView {
   maxAttempts: number;
   github: { owner: string; repo: string; apiUrl?: string } | null;
   hasCredentials: boolean;
+  /** The model of agent jobs that name none; null: the workspace's default. */
+  defaultModel: string | null;
   createdAt: string;
 }
 
@@ -30,6 +31,7 @@ interface ProjectRow {
   max_attempts: number;
   github: ProjectView["github"];
   credentials_secret: string | null;
+  default_model: string | null;
   created_at: Date;
 }
 
@@ -43,6 +45,7 @@ const toView = (r: ProjectRow): ProjectView => ({
   maxAttempts: r.max_attempts,
   github: r.github,
   hasCredentials: r.credentials_secret !== null,
+  defaultModel: r.default_model,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -52,9 +55,9 @@ export async function createProject(pool: Pool, secrets: SecretStore, workspaceI
   const secretName = input.credentials ? `git_token_${id}` : null;
   if (input.credentials && secretName) await secrets.put(workspaceId, secretName, input.credentials);
   const res = await pool.query<ProjectRow>(
-    `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (workspace_id, name) do nothing returning *`,
-    [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName],
+    `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (workspace_id, name) do nothing returning *`,
+    [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null],
   );
   const row = res.rows[0];
   if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);
@@ -73,4 +76,24 @@ export async function getProject(db: Queryable, workspaceId: string, id: string)
   const row = res.rows[0];
   if (!row) throw notFound("project", id);
   return { ...toView(row), credentialsSecret: row.credentials_secret };
+}
+
+/** A workspace's default model (`provider:model`), or null. */
+export async function workspaceDefaultModel(db: Queryable, workspaceId: string): Promise<string | null> {
+  const res = await db.query<{ default_model: string | null }>("select default_model from workspaces where id = $1", [workspaceId]);
+  return res.rows[0]?.default_model ?? null;
+}
+
+/** Set (null: remove) a workspace's default model. */
+export async function setWorkspaceDefaultModel(db: Queryable, workspaceId: string, model: string | null): Promise<void> {
+  await db.query("update workspaces set default_model = $2 where id = $1", [workspaceId, model]);
+}
+
+/** The error of a model-backed step or job that names no model when no default is set either. */
+export function noModelError(what: string): ShipyardError {
+  return new ShipyardError(
+    "no_model",
+    `${what} names no model and there is no default: give it a model (provider:model) or set the workspace's default (shipyard default-model SPEC)`,
+    400,
+  );
 }

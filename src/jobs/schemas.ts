@@ -25,6 +25,9 @@ function refineWith(check: (value: string) => void) {
   };
 }
 
+/** A `provider:model` spec. */
+export const ModelSpec = z.string().min(3).max(200).regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a provider:model spec");
+
 /** An agent's own spending limit in USD (on top of the operation's and the workspace's budgets). */
 const BudgetUsd = z.number().positive().max(100_000);
 
@@ -45,7 +48,8 @@ export const Executor = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("builtin"),
-      model: z.string().min(3).max(200).regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a provider:model spec"),
+      /** Default: the project's default model, else the workspace's. */
+      model: ModelSpec.optional(),
       maxTurns: z.number().int().min(1).max(1000).optional(),
       budgetUsd: BudgetUsd.optional(),
     })
@@ -77,6 +81,8 @@ export const ProjectInput = z
       .object({ owner: z.string().min(1), repo: z.string().min(1), apiUrl: z.string().url().optional() })
       .strict()
       .optional(),
+    /** The model of this project's agent jobs that name none (before the workspace's default). */
+    defaultModel: ModelSpec.optional(),
   })
   .strict();
 export type ProjectInput = z.infer<typeof ProjectInput>;

@@ -7,6 +7,7 @@ import { errorHandler } from "./problem.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
+import { settingsRoutes } from "./routes/settings.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { runnerRoutes } from "./routes/runners.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -82,6 +83,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   projectRoutes(deps, api);
   jobRoutes(deps, api);
   usageRoutes(deps, api);
+  settingsRoutes(deps, api);
   secretRoutes(deps, api);
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;

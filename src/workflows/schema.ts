@@ -39,7 +39,8 @@ export interface RunStepDef extends StepCommon {
 
 /** What an `llm` step asks: a `provider:model`, a templated prompt and optionally a JSON Schema for the answer. */
 export interface LlmCall {
-  model: string;
+  /** Default: the workspace's default model. */
+  model?: string;
   prompt: string;
   schema?: Record<string, unknown>;
 }
@@ -55,7 +56,7 @@ export const AGENT_EXECUTORS = ["builtin", "claude-code", "command"] as const;
 /** What an `agent` step runs: an executor on a templated prompt in the run's workspace, within turns and budget. */
 export interface AgentCall {
   executor: (typeof AGENT_EXECUTORS)[number];
-  /** `provider:model` for builtin; Claude Code's own model name or alias for claude-code. */
+  /** `provider:model` for builtin (default: the workspace's default model); Claude Code's own model name or alias for claude-code. */
   model?: string;
   prompt: string;
   /** The command of the `command` executor (it reads the prompt from $SHIPYARD_PROMPT_FILE). */
@@ -140,11 +141,14 @@ export const MODEL_SPEC = /^[^:\s]+:\S.*$/;
 
 /** Fields of `llm:`. */
 export const llmShape = {
-  model: z.string({ error: "must be a model as provider:model, e.g. anthropic:claude-sonnet-4-5" }).superRefine((value, ctx) => {
-    if (!MODEL_SPEC.test(value)) {
-      fail(ctx, "bad_value", `model ${JSON.stringify(value)} must be provider:model, e.g. anthropic:claude-sonnet-4-5 or replay:demo`);
-    }
-  }),
+  model: z
+    .string({ error: "must be a model as provider:model, e.g. anthropic:claude-sonnet-4-5" })
+    .superRefine((value, ctx) => {
+      if (!MODEL_SPEC.test(value)) {
+        fail(ctx, "bad_value", `model ${JSON.stringify(value)} must be provider:model, e.g. anthropic:claude-sonnet-4-5 or replay:demo`);
+      }
+    })
+    .optional(),
   prompt: z.string().min(1, { error: "must not be empty" }),
   schema: z
     .record(z.string(), z.unknown(), { error: "must be a JSON Schema mapping such as { type: object, properties: { ... } }" })
@@ -172,9 +176,9 @@ export const agentShape = {
 function checkAgent(agent: z.infer<z.ZodObject<typeof agentShape>>, ctx: z.RefinementCtx): void {
   const executor = agent.executor ?? "builtin";
   const at = (key: string) => ["agent", key];
-  if (executor === "builtin") {
-    if (agent.model === undefined) fail(ctx, "missing_field", "the builtin agent needs a model as provider:model, e.g. anthropic:claude-sonnet-4-5 or replay:demo", ["agent"]);
-    else if (!MODEL_SPEC.test(agent.model)) fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} must be provider:model, e.g. anthropic:claude-sonnet-4-5`, at("model"));
+  // Without a model the builtin agent uses the workspace's default model (checked when the step starts).
+  if (executor === "builtin" && agent.model !== undefined && !MODEL_SPEC.test(agent.model)) {
+    fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} must be provider:model, e.g. anthropic:claude-sonnet-4-5`, at("model"));
   }
   if (executor === "command") {
     if (agent.command === undefined) fail(ctx, "missing_field", "the command executor needs `command`: the agent's command line, which reads the prompt from $SHIPYARD_PROMPT_FILE", ["agent"]);
@@ -260,7 +264,8 @@ export function normalizeStep(step: StepDocument): StepDef {
   };
   let out: StepDef;
   if (step.llm !== undefined) {
-    const llm: LlmCall = { model: step.llm.model, prompt: step.llm.prompt };
+    const llm: LlmCall = { prompt: step.llm.prompt };
+    if (step.llm.model !== undefined) llm.model = step.llm.model;
     if (step.llm.schema !== undefined) llm.schema = step.llm.schema;
     out = { ...common, kind: "llm", llm };
   } else if (step.agent !== undefined) {

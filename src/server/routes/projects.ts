@@ -16,6 +16,7 @@ export const ProjectSchema = z
     maxAttempts: z.number().int(),
     github: z.object({ owner: z.string(), repo: z.string(), apiUrl: z.string().optional() }).nullable(),
     hasCredentials: z.boolean(),
+    defaultModel: z.string().nullable(),
     createdAt: z.string(),
   })
   .openapi("Project");
