@@ -4,9 +4,8 @@ import { appendEvents, type EventInput } from "../events/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec, requeueTask, requestKill } from "./dispatch.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
-import { needsDefaultModel, runOutputs, stepTaskSpec } from "./step-task.ts";
+import { resolveStepTask, runOutputs } from "./step-task.ts";
 import { ShipyardError } from "../domain/errors.ts";
-import { workspaceDefaultModel } from "../jobs/projects.ts";
 import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
 
 /** What one advance of a run decided. */
@@ -210,8 +209,7 @@ class Advance {
         this.setStatus(step, "skipped", { reason: def.if ? `if: ${def.if}` : "a step it needs did not succeed" });
         return;
       }
-      const defaultModel = needsDefaultModel(def) ? await workspaceDefaultModel(this.client, this.run.workspaceId) : null;
-      spec = stepTaskSpec(def, ctx, defaultModel);
+      spec = await resolveStepTask(this.client, this.run.workspaceId, def, ctx);
     } catch (err) {
       step.error = err instanceof ShipyardError ? err.message : `expression error: ${(err as Error).message}`;
       this.setStatus(step, "failed", { error: step.error });

@@ -3,10 +3,17 @@
 import { interpolate, type ExpressionContext, type StepDef } from "../workflows/index.ts";
 import { agentStepTask } from "./agent-task.ts";
 import type { AnyTaskSpec } from "./dispatch.ts";
-import { noModelError } from "../jobs/projects.ts";
+import type { Queryable } from "../db/pool.ts";
+import { noModelError, workspaceDefaultModel } from "../jobs/projects.ts";
+
+/** The task spec of a step in `ctx`, with the workspace's default model for a model-backed step that names none. */
+export async function resolveStepTask(db: Queryable, workspaceId: string, def: StepDef, ctx: ExpressionContext): Promise<AnyTaskSpec> {
+  const defaultModel = needsDefaultModel(def) ? await workspaceDefaultModel(db, workspaceId) : null;
+  return stepTaskSpec(def, ctx, defaultModel);
+}
 
 /** True when the step calls a model and names none, so the workspace's default model is needed. */
-export function needsDefaultModel(def: StepDef): boolean {
+function needsDefaultModel(def: StepDef): boolean {
   return (def.kind === "llm" && def.llm.model === undefined) || (def.kind === "agent" && def.agent.executor === "builtin" && def.agent.model === undefined);
 }
 

@@ -1,6 +1,11 @@
 /** Zod schemas for the YAML workflow language v1 and the normalized types the rest of Shipyard consumes. */
 import { z } from "zod";
+import { agentShape, checkAgent, type AgentCall } from "./agent-schema.ts";
 import { DURATION_HINT, parseDuration } from "./duration.ts";
+import { fail, MODEL_SPEC } from "./refine.ts";
+
+export { AGENT_EXECUTORS, type AgentCall } from "./agent-schema.ts";
+export { MODEL_SPEC } from "./refine.ts";
 
 /** Step ids, input names and output names: usable as `steps.<id>` in expressions without quoting. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -50,21 +55,6 @@ export interface LlmStepDef extends StepCommon {
   llm: LlmCall;
 }
 
-/** The coding agents an `agent` step can run. */
-export const AGENT_EXECUTORS = ["builtin", "claude-code", "command"] as const;
-
-/** What an `agent` step runs: an executor on a templated prompt in the run's workspace, within turns and budget. */
-export interface AgentCall {
-  executor: (typeof AGENT_EXECUTORS)[number];
-  /** `provider:model` for builtin (default: the workspace's default model); Claude Code's own model name or alias for claude-code. */
-  model?: string;
-  prompt: string;
-  /** The command of the `command` executor (it reads the prompt from $SHIPYARD_PROMPT_FILE). */
-  command?: string;
-  maxTurns?: number;
-  budgetUsd?: number;
-}
-
 export interface AgentStepDef extends StepCommon {
   kind: "agent";
   agent: AgentCall;
@@ -81,11 +71,6 @@ export interface WorkflowDef {
   steps: StepDef[];
   teardown: StepDef[];
   outputs: Record<string, string>;
-}
-
-/** Marks a custom zod issue with the Shipyard issue code the parser should report. */
-function fail(ctx: z.RefinementCtx, code: string, message: string, path: PropertyKey[] = []): void {
-  ctx.addIssue({ code: "custom", message, path, params: { shipyardCode: code } });
 }
 
 const identifier = (what: string) =>
@@ -136,9 +121,6 @@ export const retryShape = {
   backoff: durationSchema.optional(),
 };
 
-/** `provider:model` with both sides non-empty (the model may contain colons: `ollama:llama3.1:8b`). */
-export const MODEL_SPEC = /^[^:\s]+:\S.*$/;
-
 /** Fields of `llm:`. */
 export const llmShape = {
   model: z
@@ -161,34 +143,6 @@ export const llmShape = {
     })
     .optional(),
 };
-
-/** Fields of `agent:`. */
-export const agentShape = {
-  executor: z.enum(AGENT_EXECUTORS, { error: `must be one of ${AGENT_EXECUTORS.join(", ")}` }).optional(),
-  model: z.string().min(1, { error: "must not be empty" }).optional(),
-  prompt: z.string().min(1, { error: "must not be empty" }),
-  command: z.string().min(1, { error: "must not be empty" }).optional(),
-  max_turns: z.number().int({ error: "must be a whole number" }).min(1).max(1000).optional(),
-  budget_usd: z.number().positive({ error: "must be more than 0" }).max(100_000).optional(),
-};
-
-/** The executor-specific rules of `agent:`: which executor needs which fields. */
-function checkAgent(agent: z.infer<z.ZodObject<typeof agentShape>>, ctx: z.RefinementCtx): void {
-  const executor = agent.executor ?? "builtin";
-  const at = (key: string) => ["agent", key];
-  // Without a model the builtin agent uses the workspace's default model (checked when the step starts).
-  if (executor === "builtin" && agent.model !== undefined && !MODEL_SPEC.test(agent.model)) {
-    fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} must be provider:model, e.g. anthropic:claude-sonnet-4-5`, at("model"));
-  }
-  if (executor === "command") {
-    if (agent.command === undefined) fail(ctx, "missing_field", "the command executor needs `command`: the agent's command line, which reads the prompt from $SHIPYARD_PROMPT_FILE", ["agent"]);
-    for (const key of ["model", "max_turns", "budget_usd"] as const) {
-      if (agent[key] !== undefined) fail(ctx, "bad_value", `the command executor does not use ${key}: it runs your command as it is`, at(key));
-    }
-  } else if (agent.command !== undefined) {
-    fail(ctx, "bad_value", `command is for the command executor; the ${executor} executor takes a prompt`, at("command"));
-  }
-}
 
 /** Fields of a step as written in YAML; the step-kind keys (`run`, `llm`, `agent`) are all optional here. */
 export const stepShape = {
