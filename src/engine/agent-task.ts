@@ -12,45 +12,38 @@ export type AgentExecutor =
   | { type: "claude-code"; model?: string; maxTurns?: number; budgetUsd?: number }
   | { type: "command"; command: string };
 
-/** The task that runs `executor` on `prompt`, and the workspace secrets its env takes (name → secret). */
-export function agentTask(executor: AgentExecutor, prompt: string): { spec: TaskSpec; secretEnv: Record<string, string> } {
+/** The task that runs `executor` on `prompt`; `secretEnv` names the workspace secrets its environment gets. */
+export function agentTask(executor: AgentExecutor, prompt: string): TaskSpec {
   const env = { SHIPYARD_PROMPT: prompt };
+  const budget = (usd: number | undefined) => (usd !== undefined ? { budgetUsd: usd } : {});
   if (executor.type === "builtin") {
     return {
-      spec: {
-        command: builtinAgentScript({ entry: BUILTIN_ENTRY, model: executor.model, maxTurns: executor.maxTurns }),
-        env,
-        modelAccess: { model: executor.model, ...(executor.budgetUsd !== undefined ? { budgetUsd: executor.budgetUsd } : {}) },
-      },
-      secretEnv: {},
+      command: builtinAgentScript({ entry: BUILTIN_ENTRY, model: executor.model, maxTurns: executor.maxTurns }),
+      env,
+      modelAccess: { model: executor.model, ...budget(executor.budgetUsd) },
     };
   }
   if (executor.type === "claude-code") {
     const { model, maxTurns, budgetUsd } = executor;
     return {
-      spec: {
-        command: claudeCodeAgentScript({ mapper: CLAUDE_MAPPER_ENTRY, model, maxTurns, budgetUsd }),
-        env,
-        // Its token lets the mapper report the run's usage (Claude Code enforces the budget itself).
-        modelAccess: { model: `anthropic:${model ?? "claude-code"}`, ...(budgetUsd !== undefined ? { budgetUsd } : {}) },
-      },
-      // Claude Code calls Anthropic itself: the workspace's key, when it has one (else the runner's sign-in).
+      command: claudeCodeAgentScript({ mapper: CLAUDE_MAPPER_ENTRY, model, maxTurns, budgetUsd }),
+      env,
+      // Claude Code calls Anthropic itself; its token lets the mapper report the run's usage, and its budget
+      // becomes the cap the server passes when the task is sent (SHIPYARD_BUDGET_USD).
+      modelAccess: { model: `anthropic:${model ?? "claude-code"}`, ...budget(budgetUsd) },
+      // The workspace's key, when it has one (else the login of the runner's user).
       secretEnv: { ANTHROPIC_API_KEY: "ANTHROPIC_API_KEY" },
     };
   }
-  return { spec: { command: commandAgentScript(executor.command), env }, secretEnv: {} };
+  return { command: commandAgentScript(executor.command), env };
 }
 
-/** The task of an `agent:` workflow step (its secrets in the spec, so a retry keeps them), prompt and command interpolated by `expand`. */
-export function agentStepTask(call: AgentCall, expand: (text: string) => string): TaskSpec {
-  const { spec, secretEnv } = agentStepParts(call, expand);
-  return { ...spec, secretEnv };
-}
-
-function agentStepParts(call: AgentCall, expand: (text: string) => string): { spec: TaskSpec; secretEnv: Record<string, string> } {
+/** The task of an `agent:` workflow step whose model is `model` (the step's or the default), prompt and command interpolated by `expand`. */
+export function agentStepTask(call: AgentCall, model: string | undefined, expand: (text: string) => string): TaskSpec {
   const prompt = expand(call.prompt);
   const limits = { ...(call.maxTurns !== undefined ? { maxTurns: call.maxTurns } : {}), ...(call.budgetUsd !== undefined ? { budgetUsd: call.budgetUsd } : {}) };
   if (call.executor === "command") return agentTask({ type: "command", command: expand(call.command ?? "") }, prompt);
-  if (call.executor === "claude-code") return agentTask({ type: "claude-code", ...(call.model ? { model: call.model } : {}), ...limits }, prompt);
-  return agentTask({ type: "builtin", model: call.model ?? "", ...limits }, prompt);
+  if (call.executor === "claude-code") return agentTask({ type: "claude-code", ...(model ? { model } : {}), ...limits }, prompt);
+  if (!model) throw new TypeError("a builtin agent step needs a model");
+  return agentTask({ type: "builtin", model, ...limits }, prompt);
 }

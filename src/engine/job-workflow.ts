@@ -56,8 +56,8 @@ function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeed
   );
 }
 
-function agentSpec(executor: Executor, prompt: string, defaultModel: string | null): { spec: TaskSpec; secretEnv: Record<string, string> } {
-  if (executor.type === "patch") return { spec: { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } }, secretEnv: {} };
+function agentSpec(executor: Executor, prompt: string, defaultModel: string | null): TaskSpec {
+  if (executor.type === "patch") return { command: patchScript(), env: { SHIPYARD_PATCH: executor.diff, SHIPYARD_PROMPT: prompt } };
   if (executor.type === "builtin") {
     const model = executor.model ?? defaultModel;
     if (!model) throw new StageFailed(noModelError("the job's builtin agent").message);
@@ -114,7 +114,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
   const secretEnv: Record<string, string> = ctx.credentialsSecret ? { SHIPYARD_GIT_TOKEN: ctx.credentialsSecret } : {};
   const branch = ctx.job.branch ?? `shipyard/job-${jobId}`;
   let stage = "credentials";
-  const run = async (name: string, spec: { command: string; env?: Record<string, string>; modelAccess?: TaskSpec["modelAccess"] }, env: Record<string, string> = secretEnv) => {
+  const run = async (name: string, spec: Omit<TaskSpec, "env"> & { env?: Record<string, string> }, env: Record<string, string> = secretEnv) => {
     stage = name;
     await stageEvent(ctx, name, "started");
     const result = await runPinnedTask(job, name, { ...spec, env: spec.env ?? {} }, env);
@@ -135,7 +135,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
 
     stage = "agent";
     const agentTaskSpec = agentSpec(ctx.job.executor as Executor, ctx.job.prompt, ctx.defaultModel);
-    const agent = await run("agent", agentTaskSpec.spec, agentTaskSpec.secretEnv);
+    const agent = await run("agent", agentTaskSpec, agentTaskSpec.secretEnv ?? {});
     if (agent.status !== "succeeded") throw new StageFailed(`the agent failed (${agent.error ?? "error"}):\n${await tail(jobId, "agent", attempt)}`);
 
     const verified = await run("verify", { command: verifyScript(ctx.verify) }, {});

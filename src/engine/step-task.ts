@@ -33,8 +33,7 @@ export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel:
   }
   const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)]));
   if (def.kind === "agent") {
-    const call = def.agent.executor === "builtin" ? { ...def.agent, model: model(def.agent.model) } : def.agent;
-    const agent = agentStepTask(call, expand);
+    const agent = agentStepTask(def.agent, def.agent.executor === "builtin" ? model(def.agent.model) : def.agent.model, expand);
     return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs };
   }
   return { command: expand(def.run), env, timeoutMs: def.timeoutMs };
