@@ -28,6 +28,8 @@ import { modelAccessEnv } from "./server/model-proxy.ts";
 export interface StartOptions {
   /** Spawn the local runner process (default true). */
   localRunner?: boolean;
+  /** Sandbox the local runner's steps (default true; false: `--no-sandbox`). */
+  sandbox?: boolean;
   pingIntervalMs?: number;
   heartbeatMs?: number;
 }
@@ -116,7 +118,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
 
     let runner: ChildProcess | null = null;
     if (opts.localRunner !== false) {
-      runner = spawnLocalRunner(url, adminToken, config, log);
+      runner = spawnLocalRunner(url, adminToken, config, log, opts.sandbox !== false);
       const child = runner;
       cleanups.push(() => stopChild(child));
     }
@@ -127,10 +129,13 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
   }
 }
 
-function spawnLocalRunner(url: string, token: string, config: Config, log: Logger): ChildProcess {
+function spawnLocalRunner(url: string, token: string, config: Config, log: Logger, sandbox: boolean): ChildProcess {
   const child = spawn(
     process.execPath,
-    [BIN, "runner", "--server", url, "--name", "local", "--slots", String(config.runnerSlots), "--work-dir", path.join(config.dataDir, "runner"), "--exit-with-parent"],
+    [
+      BIN, "runner", "--server", url, "--name", "local", "--slots", String(config.runnerSlots), "--work-dir", path.join(config.dataDir, "runner"), "--exit-with-parent",
+      ...(sandbox ? [] : ["--no-sandbox"]),
+    ],
     { env: { ...process.env, SHIPYARD_TOKEN: token }, stdio: ["ignore", "inherit", "inherit"] },
   );
   child.on("exit", (code, signal) => {

@@ -1,7 +1,7 @@
 // `agent:` workflow steps end to end: the built-in agent runs on the local runner in the run's workspace and calls
 // its model through the server (task token), which calls a fake OpenAI-compatible API priced as gpt-4.1
 // ($2 in, $8 out per million tokens), records every call and enforces the step's budget_usd.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,6 +39,7 @@ echo '{"type":"result","subtype":"success","is_error":false,"result":"done","num
   { mode: 0o755 },
 );
 const savedPath = process.env.PATH;
+chmodSync(stubBin, 0o755); // the sandboxed steps' user must reach it on the PATH
 
 beforeAll(async () => {
   // The local runner inherits this PATH and gives it to its steps.
@@ -228,16 +229,16 @@ steps:
         return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : null;
       });
     };
-    expect((await s.api("GET", "/settings", undefined, token)).body).toEqual({ defaultModel: null });
+    expect((await s.api("GET", "/settings", undefined, token)).body).toEqual({ defaultModel: null, stepNetwork: false });
     const without = await runAs();
     expect(without.status).toBe("failed");
     expect(without.steps[0].error).toMatch(/^step "ask" names no model and there is no default: .*shipyard default-model SPEC/);
 
     expect((await s.api("PUT", "/settings", { defaultModel: "nope:x" }, token)).status).toBe(400);
     expect((await s.api("PUT", "/settings", { defaultModel: "not a spec" }, token)).status).toBe(400);
-    expect((await s.api("PUT", "/settings", { defaultModel: MODEL }, token)).body).toEqual({ defaultModel: MODEL });
+    expect((await s.api("PUT", "/settings", { defaultModel: MODEL }, token)).body).toEqual({ defaultModel: MODEL, stepNetwork: false });
     // Another workspace's default is its own.
-    expect((await s.api("GET", "/settings")).body).toEqual({ defaultModel: null });
+    expect((await s.api("GET", "/settings")).body).toEqual({ defaultModel: null, stepNetwork: false });
     const before = fake.requests.length;
     const withDefault = await runAs();
     expect(withDefault.status).toBe("succeeded");

@@ -7,24 +7,25 @@ import { spawnSync } from "node:child_process";
 import { BIN, killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
 
+// Steps leave marks in the run's workspace: the one place a sandboxed step writes that outlives it.
 const WORKFLOW = `
 name: crashy
-inputs:
-  dir: { type: string, required: true }
 steps:
   - id: one
-    run: echo one >> "\${{ inputs.dir }}/one"
+    run: echo one >> one
   - id: two
     needs: one
     run: |
-      echo start >> "\${{ inputs.dir }}/two"
+      echo start >> two
       echo "two is running"
       sleep 4
-      echo done >> "\${{ inputs.dir }}/two"
+      echo done >> two
   - id: three
     needs: two
-    run: echo three >> "\${{ inputs.dir }}/three"
+    run: echo three >> three
 `;
+
+const marksOf = (dataDir: string, runId: string) => path.join(dataDir, "runner", "workspaces", runId);
 
 const procs: UpProcess[] = [];
 afterAll(async () => {
@@ -45,11 +46,11 @@ const lines = async (file: string) => (await fs.readFile(file, "utf8").catch(() 
 describe("crash recovery", () => {
   it("kill -9 of the whole process group mid-step: the run resumes at that step, finished steps do not run again, events stay gap-free", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-crash-"));
-    const marks = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-marks-"));
     const ports = await reservePorts();
     const first = await startUp(dataDir, ports);
     procs.push(first);
-    const run = await api(first, "POST", "/runs", { workflow: WORKFLOW, inputs: { dir: marks } });
+    const run = await api(first, "POST", "/runs", { workflow: WORKFLOW });
+    const marks = marksOf(dataDir, run.id);
     expect(run.status).toBe("pending");
 
     // A second `up` on a live data dir refuses instead of taking its database away.
@@ -100,11 +101,11 @@ describe("crash recovery", () => {
 
   it("kill -9 of the server alone (its PostgreSQL and runner live on): the next start takes over and the run completes", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-crash2-"));
-    const marks = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-marks2-"));
     const ports = await reservePorts();
     const first = await startUp(dataDir, ports);
     procs.push(first);
-    const run = await api(first, "POST", "/runs", { workflow: WORKFLOW, inputs: { dir: marks } });
+    const run = await api(first, "POST", "/runs", { workflow: WORKFLOW });
+    const marks = marksOf(dataDir, run.id);
     await waitFor(async () => (await lines(path.join(marks, "two"))).length === 1, 20_000, "step two to start");
     process.kill(first.child.pid!, "SIGKILL");
     await first.exited;

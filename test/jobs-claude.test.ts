@@ -16,14 +16,14 @@ let projectId: string;
 let stubDir: string;
 const originalPath = process.env.PATH;
 
-// The prompt picks the behaviour: "FAIL" prints an error result (exit 0), "CRASH" exits 3 mid-stream.
+// The prompt picks the behaviour: "FAIL" prints an error result (exit 0), "CRASH" exits 3 mid-stream. It runs
+// sandboxed (its own directory is read-only there), so it reports what it saw on stderr, which the job logs.
 const STUB = `#!/usr/bin/env bash
 set -euo pipefail
-dir="$(dirname "$0")"
-printf '%s\\n' "$*" >> "$dir/args"
+printf 'stub args: %s\\n' "$*" >&2
 prompt="$(cat)"
-printf '%s' "$prompt" > "$dir/prompt"
-git rev-parse --abbrev-ref HEAD > "$dir/branch"
+printf 'stub prompt: %s\\n' "$(printf '%s' "$prompt" | base64 -w0)" >&2
+printf 'stub branch: %s\\n' "$(git rev-parse --abbrev-ref HEAD)" >&2
 if [[ "$prompt" == *FAIL* ]]; then
   echo '{"type":"system","subtype":"init","model":"claude-sonnet-4-5","tools":[]}'
   echo '{"type":"result","subtype":"success","is_error":true,"result":"Credit balance is too low","num_turns":1,"total_cost_usd":0}'
@@ -36,12 +36,14 @@ if [[ "$prompt" == *CRASH* ]]; then
 fi
 echo 'mul() { echo $(( $1 * $2 )); }' >> math.sh
 printf '%s\\n' 'source ./math.sh' '[ "$(mul 3 4)" = 12 ] || { echo "mul is wrong"; exit 1; }' 'echo "mul ok"' > tests/mul.sh
-cat ${JSON.stringify(FIXTURE)}
+cat "$(dirname "$0")/claude-stream.jsonl"
 `;
 
 beforeAll(async () => {
   stubDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-claude-stub-"));
   await fs.writeFile(path.join(stubDir, "claude"), STUB, { mode: 0o755 });
+  await fs.copyFile(FIXTURE, path.join(stubDir, "claude-stream.jsonl")); // beside it: the sandbox shows the PATH, not the repo
+  await fs.chmod(stubDir, 0o755); // the sandboxed steps' user must reach it on the PATH
   // The local runner inherits this process's PATH.
   process.env.PATH = `${stubDir}${path.delimiter}${originalPath}`;
   s = await startTestShipyard();
@@ -61,7 +63,6 @@ const agentLog = (ev: any[]) => ev.filter((e) => e.type === "log" && e.payload.s
 
 describe("claude-code jobs end to end", () => {
   it("runs claude -p in the workspace, maps its stream to agent events, and lands the branch", async () => {
-    await fs.rm(path.join(stubDir, "args"), { force: true });
     const prompt = "Add mul()\n\nWith a test, and don't 'break' $HOME.";
     const created = await s.api("POST", "/jobs", { projectId, prompt, executor: { type: "claude-code", model: "sonnet", maxTurns: 5 } });
     expect(created.status).toBe(201);
@@ -70,14 +71,13 @@ describe("claude-code jobs end to end", () => {
     expect(fixture.git("show", `${job.branch}:math.sh`)).toContain("mul()");
     expect(fixture.git("show", `${job.branch}:tests/mul.sh`)).toContain("mul 3 4");
 
-    const args = await fs.readFile(path.join(stubDir, "args"), "utf8");
-    expect(args).toContain("-p --output-format stream-json");
-    expect(args.trim()).toBe("-p --output-format stream-json --verbose --model sonnet --max-turns 5");
-    expect(await fs.readFile(path.join(stubDir, "prompt"), "utf8")).toBe(prompt);
-    expect((await fs.readFile(path.join(stubDir, "branch"), "utf8")).trim()).toBe(job.branch);
-
     const ev = await events(job.id);
-    const lines = agentLog(ev).map((e) => e.payload.line);
+    const reported = (what: string) => agentLog(ev).map((e) => e.payload.line as string).filter((l) => l.startsWith(`stub ${what}: `)).map((l) => l.slice(`stub ${what}: `.length));
+    expect(reported("args")).toEqual(["-p --output-format stream-json --verbose --model sonnet --max-turns 5"]);
+    expect(reported("prompt").map((b) => Buffer.from(b, "base64").toString("utf8"))).toEqual([prompt]);
+    expect(reported("branch")).toEqual([job.branch]);
+
+    const lines = agentLog(ev).map((e) => e.payload.line).filter((l: string) => !l.startsWith("stub "));
     expect(lines).toEqual(
       expect.arrayContaining([
         "· claude session started (claude-sonnet-4-5, 4 tools)",

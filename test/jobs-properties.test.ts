@@ -1,6 +1,5 @@
-import { promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +10,7 @@ import { shellQuote } from "../src/git/shell.ts";
 import { finishJob } from "../src/jobs/claim.ts";
 import type { JobRecord } from "../src/jobs/queue.ts";
 import { ADD_MUL_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
-import { goneWithin } from "./helpers/liveness.ts";
+import { goneWithin, pidsWith } from "./helpers/liveness.ts";
 import { connectPeer, spawnRunner, type RunnerProcess } from "./helpers/runners.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 import { readSse } from "./helpers/sse.ts";
@@ -37,13 +36,11 @@ let fixture: Awaited<ReturnType<typeof makeFixtureRemote>>;
 let projectId: string;
 /** Another workspace: runners connected with its token serve none of the default workspace's jobs. */
 let elsewhere: { id: string; token: string };
-let scratch: string;
 const spawned: RunnerProcess[] = [];
 
 beforeAll(async () => {
   s = await startTestShipyard({ localRunner: false, pingIntervalMs: PING_MS, env: { SHIPYARD_STUCK_AFTER_MS: String(STUCK_AFTER_MS) } });
   pool = createPool(s.databaseUrl, 5);
-  scratch = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-props-"));
   main = await spawnRunner(s.url, s.adminToken, "main");
   spawned.push(main);
   mainId = (await runnerOnline("main")).id;
@@ -164,29 +161,45 @@ const queueArb = fc.constantFrom("rework", "backlog");
 
 let gates = 0;
 const releases: (() => Promise<void>)[] = [];
+/** Gates the agents wait at: a sandboxed agent sees no file of the test's, but its stage has network. */
+const opened = new Set<number>();
+const gateServer = http.createServer((req, res) => {
+  res.writeHead(opened.has(Number(req.url?.split("/").pop())) ? 200 : 404).end();
+});
+await new Promise<void>((resolve) => gateServer.listen(0, "127.0.0.1", resolve));
+const gatePort = (gateServer.address() as AddressInfo).port;
+afterAll(() => new Promise<void>((resolve) => gateServer.close(() => resolve())));
+
 /**
- * An agent that prints `first` (default `blocked`), writes its pid, then waits until the test releases it,
- * and then makes a change (or fails with `exitCode`).
+ * An agent that prints `first` (default `blocked`), then waits until the test releases it, and then makes a
+ * change (or fails with `exitCode`). Its command line carries a marker the test finds its processes by.
  */
 function gatedAgent(opts: { first?: string; exitCode?: number } = {}) {
   const n = ++gates;
-  const release = path.join(scratch, `release-${n}`);
-  const pidFile = path.join(scratch, `pid-${n}`);
+  const marker = `gate-${n}-${process.pid}-marker`;
   const tail = opts.exitCode ? `exit ${opts.exitCode}` : "echo change > stamp.txt";
-  releases.push(() => fs.writeFile(release, ""));
+  const release = async () => {
+    opened.add(n);
+  };
+  releases.push(release);
   return {
-    command: `${opts.first ?? "echo blocked"}; echo $$ > ${shellQuote(pidFile)}; echo gate-waiting; while [ ! -e ${shellQuote(release)} ]; do sleep 0.05; done; ${tail}`,
-    release: () => fs.writeFile(release, ""),
-    pid: async () => Number((await waitFor(async () => (await fs.readFile(pidFile, "utf8").catch(() => "")).trim(), 30_000, "the agent's pid")).trim()),
+    command: `: ${marker}; ${opts.first ?? "echo blocked"}; echo gate-waiting; until curl -sf -o /dev/null http://127.0.0.1:${gatePort}/gate/${n}; do sleep 0.05; done; ${tail}`,
+    release,
+    pids: () => waitFor(async () => { const p = await pidsWith(marker); return p.length > 0 && p; }, 30_000, "the agent's processes"),
   };
 }
 
-/** Wait until a job's agent waits at its gate, everything it printed stored; returns its pid. */
-async function agentStarted(id: string, gate: ReturnType<typeof gatedAgent>): Promise<number> {
-  const pid = await gate.pid();
+/** Wait until a job's agent waits at its gate, everything it printed stored; returns its processes' pids. */
+async function agentStarted(id: string, gate: ReturnType<typeof gatedAgent>): Promise<number[]> {
+  const pids = await gate.pids();
   await waitFor(async () => agentLines(await events(id)).includes("gate-waiting"), 30_000, `job ${id}'s agent at its gate`);
   expect(await getJob(id)).toMatchObject({ status: "running", stage: "agent" });
-  return pid;
+  return pids;
+}
+
+/** True when every one of `pids` is gone within `timeoutMs`. */
+async function allGoneWithin(pids: number[], timeoutMs: number): Promise<boolean> {
+  return (await Promise.all(pids.map((p) => goneWithin(p, timeoutMs)))).every(Boolean);
 }
 
 /** Make a waiting job look like one a runner took and whose workflow is `workflowId` (or none), updated `ageSeconds` ago. */
@@ -716,13 +729,13 @@ describe("coding-agent job properties (seed 001)", () => {
         // A stuck job (its last event older than stuck_after) fails too, and its agent is stopped.
         const gate = gatedAgent();
         const stuck = (await addJob(commandJob(gate.command, "stuck"))).id as string;
-        const pid = await agentStarted(stuck, gate);
+        const pids = await agentStarted(stuck, gate);
         await pool.query("update events set created_at = created_at - interval '25 minutes' where operation_id = $1", [stuck]);
         await pool.query("update jobs set updated_at = updated_at - interval '25 minutes' where id = $1", [stuck]);
         await sweep();
         expect(await getJob(stuck)).toMatchObject({ status: "failed", error: "stuck: no event for 25 min" });
         expect(await dbosStatus(`${stuck}:1`)).toBe("CANCELLED");
-        expect(await goneWithin(pid, 10_000)).toBe(true);
+        expect(await allGoneWithin(pids, 10_000)).toBe(true);
       } finally {
         setEngineDeps(saved);
       }
@@ -735,7 +748,7 @@ describe("coding-agent job properties (seed 001)", () => {
           try {
             await resume("backlog");
             const id = (await addJob(commandJob(gate.command, "maybe stuck"))).id as string;
-            const pid = await agentStarted(id, gate);
+            const pids = await agentStarted(id, gate);
             await pause("backlog");
             await pool.query("update events set created_at = created_at - make_interval(mins => $2) where operation_id = $1", [id, minutes]);
             await pool.query("update jobs set updated_at = updated_at - make_interval(mins => $2) where id = $1", [id, minutes]);
@@ -744,7 +757,7 @@ describe("coding-agent job properties (seed 001)", () => {
               expect(await getJob(id)).toMatchObject({ status: "queued", position: 1, attempts: 1, runnerId: null });
               expect((await lastStatusEvent(id)).payload).toEqual({ status: "queued", reason: `stuck: no event for ${minutes} min`, attempt: 1, front: true });
               expect(await dbosStatus(`${id}:1`)).toBe("CANCELLED");
-              expect(await goneWithin(pid, 10_000)).toBe(true);
+              expect(await allGoneWithin(pids, 10_000)).toBe(true);
               // The old attempt does nothing more to the job.
               const settled = (await events(id)).length;
               await new Promise((r) => setTimeout(r, 1000));

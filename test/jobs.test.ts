@@ -1,10 +1,7 @@
-import { promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGitHub } from "./helpers/fake-github.ts";
 import { ADD_MUL_PATCH, BROKEN_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
-import { goneWithin } from "./helpers/liveness.ts";
+import { goneWithin, pidsWith, uniqueSleep } from "./helpers/liveness.ts";
 import { jobToEnd as jobToEndOf, operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
@@ -110,13 +107,12 @@ describe("coding-agent jobs end to end", () => {
   });
 
   it("cancels a running job: the agent process is killed, the workspace cleaned, the job cancelled", async () => {
-    const pidFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-jobpid-")), "pid");
-    const created = await s.api("POST", "/jobs", { projectId, prompt: "Hang", executor: { type: "command", command: `sleep 300 & echo $! > ${pidFile}; wait` } });
-    await waitFor(async () => (await fs.readFile(pidFile, "utf8").catch(() => "")).trim().length > 0, 30_000, "the agent to start");
-    const pid = Number((await fs.readFile(pidFile, "utf8")).trim());
+    const marker = uniqueSleep();
+    const created = await s.api("POST", "/jobs", { projectId, prompt: "Hang", executor: { type: "command", command: `sleep ${marker} & wait` } });
+    const [pid] = await waitFor(async () => (await pidsWith(`sleep\0${marker}`)).length === 1 && pidsWith(`sleep\0${marker}`), 30_000, "the agent to start");
     const cancel = await s.api("POST", `/jobs/${created.body.id}/cancel`);
     expect(cancel.status).toBe(202);
-    expect(await goneWithin(pid, 5_000)).toBe(true);
+    expect(await goneWithin(pid!, 5_000)).toBe(true);
     const job = await jobToEnd(created.body.id);
     expect(job.status).toBe("cancelled");
     const ev = await events(job.id);

@@ -1,16 +1,13 @@
 import { existsSync, promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { goneWithin, isRunning } from "./helpers/liveness.ts";
+import { goneWithin, isRunning, pidsWith, uniqueSleep } from "./helpers/liveness.ts";
 import { runToEnd, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
-let scratch: string;
 
 beforeAll(async () => {
   s = await startTestShipyard();
-  scratch = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-runs-"));
 });
 afterAll(async () => {
   await s?.stop();
@@ -95,21 +92,20 @@ teardown:
   });
 
   it("retries a failing step with backoff until it succeeds", async () => {
-    const counter = path.join(scratch, "retry-count");
+    // The attempts share the run's workspace (the only place a sandboxed step can write that outlives it).
     const wf = `
 name: flaky
-inputs:
-  counter: { type: string, required: true }
 steps:
   - id: flaky
     retry: { max: 2, backoff: 100ms }
     run: |
-      echo x >> "\${{ inputs.counter }}"
-      test "$(wc -l < "\${{ inputs.counter }}")" -ge 3
+      echo x >> retry-count
+      test "$(wc -l < retry-count)" -ge 3
 `;
-    const run = await runToEnd(s, wf, { counter });
+    const run = await runToEnd(s, wf);
     expect(run.status).toBe("succeeded");
     expect(run.steps[0]).toMatchObject({ status: "succeeded", attempt: 3 });
+    const counter = path.join(s.dataDir, "runner", "workspaces", run.id, "retry-count");
     expect((await fs.readFile(counter, "utf8")).trim().split("\n")).toHaveLength(3);
   });
 
@@ -152,16 +148,13 @@ steps:
   });
 
   it("cancels a running run: kills the whole process tree, runs teardown, ends cancelled", async () => {
-    const pidFile = path.join(scratch, "child.pid");
+    const marker = uniqueSleep();
     const wf = `
 name: long
-inputs:
-  pidfile: { type: string, required: true }
 steps:
   - id: long
     run: |
-      sleep 300 &
-      echo $! > "\${{ inputs.pidfile }}"
+      sleep ${marker} &
       echo started
       wait
   - id: next
@@ -171,15 +164,14 @@ teardown:
   - id: cleanup
     run: echo torn down
 `;
-    const created = await s.api("POST", "/runs", { workflow: wf, inputs: { pidfile: pidFile } });
+    const created = await s.api("POST", "/runs", { workflow: wf });
     const id = created.body.id as string;
-    await waitFor(async () => existsSync(pidFile) && (await fs.readFile(pidFile, "utf8")).trim().length > 0, 20_000, "the step to start");
-    const pid = Number((await fs.readFile(pidFile, "utf8")).trim());
-    expect(await isRunning(pid)).toBe(true);
+    const [pid] = await waitFor(async () => (await pidsWith(`sleep\0${marker}`)).length === 1 && pidsWith(`sleep\0${marker}`), 20_000, "the step to start");
+    expect(await isRunning(pid!)).toBe(true);
     const cancel = await s.api("POST", `/runs/${id}/cancel`);
     expect(cancel.status).toBe(202);
     // Killed within 5 s of the cancel request.
-    expect(await goneWithin(pid, 5_000)).toBe(true);
+    expect(await goneWithin(pid!, 5_000)).toBe(true);
     const run = await waitFor(async () => {
       const r = await s.api("GET", `/runs/${id}`);
       return r.body.status === "cancelled" ? r.body : null;

@@ -46,8 +46,9 @@ export function registerJobCommands(program: Command): void {
     .option("--credentials-env <VAR>", "read the git token from this environment variable (kept encrypted)")
     .option("--github <owner/repo>", "open pull requests on this GitHub repository (default: derived from a github.com remote)")
     .option("--default-model <provider:model>", "the model of this project's builtin agent jobs that name none")
+    .option("--no-agent-network", "the agent stage's sandbox gets no network (the git stages always have it)")
     .option("--json", "print JSON")
-    .action(async (name: string, o: { repo: string; defaultBranch: string; verify: string[]; onVerifyFailure: string; maxAttempts: string; credentialsEnv?: string; github?: string; defaultModel?: string; json?: boolean }) => {
+    .action(async (name: string, o: { repo: string; defaultBranch: string; verify: string[]; onVerifyFailure: string; maxAttempts: string; credentialsEnv?: string; github?: string; defaultModel?: string; agentNetwork: boolean; json?: boolean }) => {
       const credentials = o.credentialsEnv ? process.env[o.credentialsEnv] : undefined;
       if (o.credentialsEnv && !credentials) throw new CliError(`environment variable ${o.credentialsEnv} is empty or not set`);
       const [owner, repo] = o.github?.split("/") ?? [];
@@ -62,6 +63,7 @@ export function registerJobCommands(program: Command): void {
         ...(credentials ? { credentials } : {}),
         ...(owner && repo ? { github: { owner, repo } } : {}),
         ...(o.defaultModel ? { defaultModel: o.defaultModel } : {}),
+        agentNetwork: o.agentNetwork,
       });
       if (o.json) printJson(project);
       else out(`project ${bold(project.name)} (${project.id})`);

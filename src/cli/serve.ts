@@ -3,7 +3,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
+import { guardProcess } from "../host/process-guard.ts";
 import { Runner } from "../runner/runner.ts";
+import { detectSandbox, SandboxUnavailableError, type SandboxPolicy } from "../runner/sandbox/policy.ts";
 import { startShipyard } from "../shipyard.ts";
 import { CliError } from "./client.ts";
 import { bold, dim } from "./render.ts";
@@ -24,17 +26,35 @@ function onShutdown(stop: () => Promise<void>): void {
   process.on("SIGTERM", handler);
 }
 
+/** The sandbox steps will run in, or null with `--no-sandbox` (said loudly); a CliError when there is none. */
+function sandboxFor(enabled: boolean, warn: (msg: string) => void): SandboxPolicy | null {
+  if (!enabled) {
+    warn("--no-sandbox: steps run unsandboxed, as this user, with its files, network and environment in reach");
+    return null;
+  }
+  try {
+    return detectSandbox();
+  } catch (err) {
+    if (err instanceof SandboxUnavailableError) throw new CliError(err.message, 1);
+    throw err;
+  }
+}
+
 /** Register `up` and `runner`. */
 export function registerServerCommands(program: Command): void {
   program
     .command("up")
     .description("start Shipyard: embedded PostgreSQL (unless DATABASE_URL), the API server, the workflow engine and a local runner")
     .option("--no-runner", "do not start the local runner")
-    .action(async (o: { runner: boolean }) => {
+    .option("--no-sandbox", "run the local runner's steps without the bubblewrap sandbox (not for untrusted workflows)")
+    .action(async (o: { runner: boolean; sandbox: boolean }) => {
       const config = loadConfig();
       const log = createLogger(config.logLevel);
+      guardProcess(log);
       const t0 = Date.now();
-      const shipyard = await startShipyard(config, log, { localRunner: o.runner }).catch((err: Error) => {
+      // Checked here too so that a machine without bubblewrap is told at once, not by a runner that keeps dying.
+      if (o.runner && o.sandbox) sandboxFor(true, () => undefined);
+      const shipyard = await startShipyard(config, log, { localRunner: o.runner, sandbox: o.sandbox }).catch((err: Error) => {
         throw new CliError(err.message, 1);
       });
       onShutdown(() => shipyard.stop());
@@ -61,14 +81,21 @@ export function registerServerCommands(program: Command): void {
     .option("--slots <n>", "steps run at once", "4")
     .option("--work-dir <dir>", "where run workspaces live", ".shipyard-runner")
     .option("--exit-with-parent", "stop when the process that started this runner exits (used by `shipyard up`)")
-    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string; exitWithParent?: boolean }) => {
+    .option("--no-sandbox", "run steps without the bubblewrap sandbox, as this user (not for untrusted workflows)")
+    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string; exitWithParent?: boolean; sandbox: boolean }) => {
       const server = o.server ?? process.env.SHIPYARD_URL;
       const token = o.token ?? process.env.SHIPYARD_TOKEN;
       if (!server || !token) throw new CliError("a runner needs --server URL and --token T (or SHIPYARD_URL and SHIPYARD_TOKEN)");
       const slots = Number(o.slots);
       if (!Number.isInteger(slots) || slots < 1 || slots > 256) throw new CliError(`--slots must be an integer from 1 to 256, got "${o.slots}"`);
       const log = createLogger(process.env.SHIPYARD_LOG_LEVEL ?? "info", "shipyard-runner");
+      guardProcess(log);
+      const sandbox = sandboxFor(o.sandbox, (msg) => {
+        process.stderr.write(`shipyard runner: warning: ${msg}\n`);
+        log.warn(msg);
+      });
       const runner = new Runner({
+        sandbox,
         serverUrl: server,
         token,
         name: o.name,

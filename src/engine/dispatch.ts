@@ -18,6 +18,10 @@ export interface TaskSpec {
   env: Record<string, string>;
   timeoutMs?: number;
   delayMs?: number;
+  /** The step's sandbox shares the host's network (it asked, or its workspace allows it by default). */
+  network?: boolean;
+  /** Host directories the sandbox also sees, at the same path: a job's local git remote. */
+  mounts?: { path: string; writable: boolean }[];
   /** The task may call this model through the server (an agent); never sent to the runner as such. */
   modelAccess?: ModelAccess;
   /** Env variable → workspace secret, resolved when the task is sent (a missing secret is left out). */

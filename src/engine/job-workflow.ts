@@ -4,7 +4,8 @@ import { appendEventsNow } from "../events/store.ts";
 import { patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
-import { getProject, noModelError, workspaceDefaultModel, type ProjectView } from "../jobs/projects.ts";
+import { getProject, noModelError, workspaceSettings, type ProjectView } from "../jobs/projects.ts";
+import { repoMounts } from "../git/local-repo.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
 import type { Executor } from "../jobs/schemas.ts";
 import { agentTask } from "./agent-task.ts";
@@ -17,11 +18,13 @@ import { JobCancelled, RunnerLost, runPinnedTask } from "./job-tasks.ts";
 class StageFailed extends Error {}
 
 /** What the job workflow needs of its job and project (the project's view, which never carries the secret). */
-type JobContext = Pick<ProjectView, "repo" | "defaultBranch" | "verify" | "onVerifyFailure" | "maxAttempts" | "github"> & {
+type JobContext = Pick<ProjectView, "repo" | "defaultBranch" | "verify" | "onVerifyFailure" | "maxAttempts" | "github" | "agentNetwork"> & {
   job: JobRecord;
   credentialsSecret: string | null;
   /** The project's default model, else the workspace's. */
   defaultModel: string | null;
+  /** The verify stage's sandbox has network (the workspace's default for steps). */
+  stepNetwork: boolean;
 };
 
 async function loadContext(jobId: string, attempt: number): Promise<JobContext | null> {
@@ -29,6 +32,7 @@ async function loadContext(jobId: string, attempt: number): Promise<JobContext |
   const job = await loadJob(pool, jobId);
   if (!job || job.status !== "running" || job.attempts !== attempt) return null;
   const p = await getProject(pool, job.workspace_id, job.project_id);
+  const settings = await workspaceSettings(pool, job.workspace_id);
   return {
     job,
     repo: p.repo,
@@ -38,7 +42,10 @@ async function loadContext(jobId: string, attempt: number): Promise<JobContext |
     maxAttempts: p.maxAttempts,
     github: p.github ?? parseGitHubRemote(p.repo),
     credentialsSecret: p.credentialsSecret,
-    defaultModel: p.defaultModel ?? (await workspaceDefaultModel(pool, job.workspace_id)),
+    defaultModel: p.defaultModel ?? settings.defaultModel,
+    // Checkpoints written before these existed lack them: the defaults are the projects' and workspaces'.
+    agentNetwork: p.agentNetwork,
+    stepNetwork: settings.stepNetwork,
   };
 }
 
@@ -130,15 +137,16 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     if (!hasCredentials) throw new StageFailed("the project's git credentials are missing from the workspace secrets");
     await stageEvent(ctx, "credentials", "succeeded");
 
-    const prepared = await run("prepare", { command: prepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, branch }) });
+    // The git stages reach the remote: network, and a local repository shown as a mount.
+    const prepared = await run("prepare", { command: prepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, branch }), network: true, mounts: repoMounts(ctx.repo, false) });
     if (prepared.status !== "succeeded") throw new StageFailed(`preparing the workspace failed:\n${await tail(jobId, "prepare", attempt)}`);
 
     stage = "agent";
     const agentTaskSpec = agentSpec(ctx.job.executor as Executor, ctx.job.prompt, ctx.defaultModel);
-    const agent = await run("agent", agentTaskSpec, agentTaskSpec.secretEnv ?? {});
+    const agent = await run("agent", { ...agentTaskSpec, network: ctx.agentNetwork !== false }, agentTaskSpec.secretEnv ?? {});
     if (agent.status !== "succeeded") throw new StageFailed(`the agent failed (${agent.error ?? "error"}):\n${await tail(jobId, "agent", attempt)}`);
 
-    const verified = await run("verify", { command: verifyScript(ctx.verify) }, {});
+    const verified = await run("verify", { command: verifyScript(ctx.verify), network: ctx.stepNetwork === true }, {});
     const verifyOutput = await tail(jobId, "verify", attempt);
     if (verified.status !== "succeeded") {
       if (ctx.onVerifyFailure === "rework" && attempt < ctx.maxAttempts) {
@@ -151,6 +159,8 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
 
     const pushed = await run("push", {
       command: commitAndPushScript({ branch, defaultBranch: ctx.defaultBranch }),
+      network: true,
+      mounts: repoMounts(ctx.repo, true),
       env: { SHIPYARD_COMMIT_MESSAGE: `${pullRequestTitle(ctx.job.prompt)}\n\nShipyard job ${jobId}` },
     });
     if (pushed.status !== "succeeded") throw new StageFailed(`commit and push failed:\n${await tail(jobId, "push", attempt)}`);

@@ -9,6 +9,10 @@ import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 import { KEYED_RUNS_QUEUE, RUNS_QUEUE } from "./queues.ts";
 import { allSteps } from "./run-state.ts";
 import { runWorkflow } from "./run-workflow.ts";
+import { withNetworkDefaults } from "./step-task.ts";
+import { workspaceSettings } from "../jobs/projects.ts";
+import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
+import type { SecretStore } from "../secrets/store.ts";
 
 /** A run as the API shows it. */
 export interface RunView {
@@ -38,16 +42,21 @@ export interface StepView {
   finishedAt: string | null;
 }
 
-/** Parse, validate and store a run, then enqueue its workflow. Throws 422 with every problem found. */
+/**
+ * Parse, validate and store a run, then enqueue its workflow. Throws 422 with every problem found, or when a
+ * model it will call has no API key (with `secrets`: checked against the workspace's secrets and the environment).
+ */
 export async function createRun(
   pool: Pool,
-  req: { workspaceId: string; source: string; inputs: Record<string, unknown>; rerunOf?: string; file?: string },
+  req: { workspaceId: string; source: string; inputs: Record<string, unknown>; rerunOf?: string; file?: string; secrets?: SecretStore },
 ): Promise<RunView> {
   const parsed = parseWorkflow(req.source, req.file ?? "workflow.yaml");
   if (!parsed.ok) {
     throw new ShipyardError("invalid_workflow", `the workflow has ${parsed.errors.length} problem(s)`, 422, parsed.errors);
   }
-  const def = parsed.workflow;
+  const settings = await workspaceSettings(pool, req.workspaceId);
+  if (req.secrets) await assertModelKeys(req.secrets, req.workspaceId, workflowModelUses(parsed.workflow, settings.defaultModel));
+  const def = withNetworkDefaults(parsed.workflow, settings.stepNetwork);
   let inputs: Record<string, string | number | boolean>;
   try {
     inputs = resolveInputs(def, req.inputs);
@@ -235,15 +244,15 @@ export async function cancelRun(pool: Pool, workspaceId: string, id: string): Pr
   return (await getRun(pool, workspaceId, id))!;
 }
 
-/** Start a new run of the same workflow text with the same inputs. */
-export async function rerun(pool: Pool, workspaceId: string, id: string): Promise<RunView> {
+/** Start a new run of the same workflow text with the same inputs (its models' keys checked again with `secrets`). */
+export async function rerun(pool: Pool, workspaceId: string, id: string, secrets?: SecretStore): Promise<RunView> {
   const res = await pool.query<{ source: string; inputs: Record<string, unknown> }>(
     "select source, inputs from runs where id = $1 and workspace_id = $2",
     [id, workspaceId],
   );
   const row = res.rows[0];
   if (!row) throw notFound("run", id);
-  return createRun(pool, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id });
+  return createRun(pool, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id, secrets });
 }
 
 /** The stored definition of a run (for tools that render it). */

@@ -1,6 +1,6 @@
 // What a workflow step's attempt asks of its executor, with every `${{ }}` in it evaluated: a shell task and an
 // agent task go to a runner, an llm task is run by the server.
-import { interpolate, type ExpressionContext, type StepDef } from "../workflows/index.ts";
+import { interpolate, type ExpressionContext, type StepDef, type WorkflowDef } from "../workflows/index.ts";
 import { agentStepTask } from "./agent-task.ts";
 import type { AnyTaskSpec } from "./dispatch.ts";
 import type { Queryable } from "../db/pool.ts";
@@ -34,9 +34,21 @@ export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel:
   const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)]));
   if (def.kind === "agent") {
     const agent = agentStepTask(def.agent, def.agent.executor === "builtin" ? model(def.agent.model) : def.agent.model, expand);
-    return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs };
+    return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs, network: def.network === true };
   }
-  return { command: expand(def.run), env, timeoutMs: def.timeoutMs };
+  return { command: expand(def.run), env, timeoutMs: def.timeoutMs, network: def.network === true };
+}
+
+/**
+ * The definition with every runner step's `network` decided, as the run is created: a step's own wins, then
+ * the workspace's default; Claude Code calls Anthropic itself, so its steps get network unless they say no.
+ */
+export function withNetworkDefaults(def: WorkflowDef, workspaceDefault: boolean): WorkflowDef {
+  const decide = (s: StepDef): StepDef => {
+    if (s.kind === "llm" || s.network !== undefined) return s;
+    return { ...s, network: s.kind === "agent" && s.agent.executor === "claude-code" ? true : workspaceDefault };
+  };
+  return { ...def, steps: def.steps.map(decide), teardown: def.teardown.map(decide) };
 }
 
 /** A run's outputs from its definition's expressions; one that cannot be evaluated is empty. */

@@ -17,6 +17,8 @@ export interface ProjectView {
   hasCredentials: boolean;
   /** The model of agent jobs that name none; null: the workspace's default. */
   defaultModel: string | null;
+  /** The agent stage's sandbox has network. */
+  agentNetwork: boolean;
   createdAt: string;
 }
 
@@ -32,6 +34,7 @@ interface ProjectRow {
   github: ProjectView["github"];
   credentials_secret: string | null;
   default_model: string | null;
+  agent_network: boolean;
   created_at: Date;
 }
 
@@ -46,6 +49,7 @@ const toView = (r: ProjectRow): ProjectView => ({
   github: r.github,
   hasCredentials: r.credentials_secret !== null,
   defaultModel: r.default_model,
+  agentNetwork: r.agent_network,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -55,9 +59,9 @@ export async function createProject(pool: Pool, secrets: SecretStore, workspaceI
   const secretName = input.credentials ? `git_token_${id}` : null;
   if (input.credentials && secretName) await secrets.put(workspaceId, secretName, input.credentials);
   const res = await pool.query<ProjectRow>(
-    `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (workspace_id, name) do nothing returning *`,
-    [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null],
+    `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (workspace_id, name) do nothing returning *`,
+    [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork],
   );
   const row = res.rows[0];
   if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);
@@ -78,15 +82,35 @@ export async function getProject(db: Queryable, workspaceId: string, id: string)
   return { ...toView(row), credentialsSecret: row.credentials_secret };
 }
 
-/** A workspace's default model (`provider:model`), or null. */
-export async function workspaceDefaultModel(db: Queryable, workspaceId: string): Promise<string | null> {
-  const res = await db.query<{ default_model: string | null }>("select default_model from workspaces where id = $1", [workspaceId]);
-  return res.rows[0]?.default_model ?? null;
+/** A workspace's own settings. */
+export interface WorkspaceSettings {
+  /** `provider:model` of llm/agent steps and agent jobs that name none, or null. */
+  defaultModel: string | null;
+  /** Steps that do not say `network:` get network in their sandbox. */
+  stepNetwork: boolean;
 }
 
-/** Set (null: remove) a workspace's default model. */
-export async function setWorkspaceDefaultModel(db: Queryable, workspaceId: string, model: string | null): Promise<void> {
-  await db.query("update workspaces set default_model = $2 where id = $1", [workspaceId, model]);
+/** A workspace's settings. */
+export async function workspaceSettings(db: Queryable, workspaceId: string): Promise<WorkspaceSettings> {
+  const res = await db.query<{ default_model: string | null; step_network: boolean }>("select default_model, step_network from workspaces where id = $1", [workspaceId]);
+  const row = res.rows[0];
+  return { defaultModel: row?.default_model ?? null, stepNetwork: row?.step_network ?? false };
+}
+
+/** A workspace's default model (`provider:model`), or null. */
+export async function workspaceDefaultModel(db: Queryable, workspaceId: string): Promise<string | null> {
+  return (await workspaceSettings(db, workspaceId)).defaultModel;
+}
+
+/** Change the given settings of a workspace (null defaultModel: remove it); returns them all. */
+export async function updateWorkspaceSettings(db: Queryable, workspaceId: string, change: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
+  const res = await db.query<{ default_model: string | null; step_network: boolean }>(
+    `update workspaces set default_model = case when $2 then $3 else default_model end, step_network = coalesce($4, step_network)
+     where id = $1 returning default_model, step_network`,
+    [workspaceId, change.defaultModel !== undefined, change.defaultModel ?? null, change.stepNetwork ?? null],
+  );
+  const row = res.rows[0];
+  return { defaultModel: row?.default_model ?? null, stepNetwork: row?.step_network ?? false };
 }
 
 /** The error of a model-backed step or job that names no model when no default is set either. */

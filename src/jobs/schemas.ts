@@ -83,6 +83,8 @@ export const ProjectInput = z
       .optional(),
     /** The model of this project's agent jobs that name none (before the workspace's default). */
     defaultModel: ModelSpec.optional(),
+    /** The agent stage's sandbox has network (Claude Code calls Anthropic); the git stages always do. */
+    agentNetwork: z.boolean().default(true),
   })
   .strict();
 export type ProjectInput = z.infer<typeof ProjectInput>;

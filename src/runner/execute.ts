@@ -1,10 +1,13 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { parseOutputFile } from "../workflows/index.ts";
 import type { TaskResult } from "../engine/messages.ts";
 import type { LogLine, TaskMessage } from "./protocol.ts";
+import { bwrapArgs, SANDBOX_HOME, SANDBOX_OUTPUT, SANDBOX_SERVER_SOCKET, SANDBOX_TASK_DIR } from "./sandbox/bwrap.ts";
+import { checkRepoMount } from "./sandbox/mounts.ts";
+import type { SandboxPolicy } from "./sandbox/policy.ts";
 
 /** Grace between SIGTERM and SIGKILL when a step is cancelled or times out. */
 const KILL_GRACE_MS = 2000;
@@ -20,6 +23,19 @@ export interface ExecuteOptions {
   /** Told the process group id as soon as the shell starts. */
   onSpawn?: (pid: number) => void;
   signal: AbortSignal;
+  /** Run the step in this bubblewrap sandbox (absent: directly, as the runner's user: `--no-sandbox`). */
+  sandbox?: StepSandbox;
+}
+
+/** What a runner shows every sandbox of its steps. */
+export interface StepSandbox {
+  policy: SandboxPolicy;
+  /** Host directories shown read-only (see runnerReadOnlyDirs). */
+  readOnly: string[];
+  /** The directory of the runner's server socket (agents' model calls), when it has one. */
+  serverSocketDir?: string;
+  /** The runner's work dir: no mount may overlap it. */
+  workDir: string;
 }
 
 /**
@@ -36,7 +52,11 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   // thread-pool round trip per call (about 1 ms per step in all, measured, more under load).
   mkdirSync(opts.workdir, { recursive: true });
   mkdirSync(opts.scratchDir, { recursive: true });
-  const outputFile = path.join(opts.scratchDir, `${task.taskId.replaceAll(/[^A-Za-z0-9_-]/g, "_")}.${task.dispatch}.out`);
+  const taskKey = `${task.taskId.replaceAll(/[^A-Za-z0-9_-]/g, "_")}.${task.dispatch}`;
+  // Sandboxed, the output file lives in a directory of the attempt's own, bound into the sandbox.
+  const taskDir = opts.sandbox ? path.join(opts.scratchDir, taskKey) : null;
+  const outputFile = taskDir ? path.join(taskDir, "output") : path.join(opts.scratchDir, `${taskKey}.out`);
+  if (taskDir) mkdirSync(taskDir, { recursive: true });
   writeFileSync(outputFile, "");
 
   const env: Record<string, string> = {
@@ -50,9 +70,19 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
     SHIPYARD_ATTEMPT: String(task.attempt),
     SHIPYARD_WORKSPACE: opts.workdir,
   };
-  const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", spec.command], {
-    cwd: opts.workdir,
+  const shell = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", spec.command];
+  let launch: { file: string; args: string[]; cwd: string; uid?: number; gid?: number };
+  try {
+    launch = opts.sandbox && taskDir ? sandboxLaunch(task, opts.sandbox, opts.workdir, taskDir, env, shell) : { file: "bash", args: shell.slice(1), cwd: opts.workdir };
+  } catch (err) {
+    rmSync(taskDir ?? outputFile, { recursive: true, force: true });
+    return { status: "failed", exitCode: null, outputs: {}, error: `cannot sandbox the step: ${(err as Error).message}`, durationMs: Date.now() - started };
+  }
+  const child = spawn(launch.file, launch.args, {
+    cwd: launch.cwd,
     env,
+    uid: launch.uid,
+    gid: launch.gid,
     detached: true, // its own process group, so cancel reaches every descendant
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -92,10 +122,38 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   } catch (err) {
     return { status: "failed", exitCode: exit.code, outputs: {}, error: `bad $SHIPYARD_OUTPUT: ${(err as Error).message}`, durationMs };
   } finally {
-    rmSync(outputFile, { force: true });
+    rmSync(taskDir ?? outputFile, { recursive: true, force: true });
   }
   if (exit.code === 0) return { status: "succeeded", exitCode: 0, outputs, durationMs };
   return { status: "failed", exitCode: exit.code, outputs, error: `exited with code ${exit.code}`, durationMs };
+}
+
+/**
+ * How to start a step in its sandbox: the workspace and task directory handed to the sandbox user, the
+ * environment pointed at the paths inside, and the bwrap command line. Throws when a mount is refused.
+ */
+function sandboxLaunch(task: TaskMessage, sb: StepSandbox, workdir: string, taskDir: string, env: Record<string, string>, shell: string[]) {
+  const { policy } = sb;
+  if (policy.switchesUser) {
+    // Only the top directories: what the sandbox creates inside them is its user's already.
+    if (statSync(workdir).uid !== policy.uid) chownSync(workdir, policy.uid, policy.gid);
+    chownSync(taskDir, policy.uid, policy.gid);
+    chownSync(path.join(taskDir, "output"), policy.uid, policy.gid);
+  }
+  const mounts = task.spec.mounts ?? [];
+  const readOnly = [...sb.readOnly, ...mounts.filter((m) => !m.writable).map((m) => checkRepoMount(m.path, sb.workDir))];
+  const writable = mounts.filter((m) => m.writable).map((m) => checkRepoMount(m.path, sb.workDir));
+  Object.assign(env, { HOME: SANDBOX_HOME, SHIPYARD_OUTPUT: SANDBOX_OUTPUT });
+  if (mounts.length > 0) {
+    // A mounted repository belongs to another user than the sandbox's, which git refuses unless told it is safe.
+    const gitconfig = path.join(taskDir, "gitconfig");
+    writeFileSync(gitconfig, [...readOnly.slice(sb.readOnly.length), ...writable].map((d) => `[safe]\n\tdirectory = ${d}\n`).join(""));
+    env.GIT_CONFIG_GLOBAL = `${SANDBOX_TASK_DIR}/gitconfig`;
+  }
+  if (sb.serverSocketDir) env.SHIPYARD_SERVER_SOCKET = SANDBOX_SERVER_SOCKET;
+  const args = bwrapArgs({ workspace: workdir, taskDir, serverSocketDir: sb.serverSocketDir, readOnly, writable, network: task.spec.network === true }, shell);
+  // bwrap itself starts in / (the sandbox user may not reach the runner's cwd); --chdir sets the step's.
+  return { file: policy.bwrap, args, cwd: "/", ...(policy.switchesUser ? { uid: policy.uid, gid: policy.gid } : {}) };
 }
 
 /** Read a file synchronously when it is small (the usual output file), else without blocking the loop. */

@@ -11,6 +11,10 @@ const TaskSpec = z.object({
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().optional(),
   delayMs: z.number().int().nonnegative().optional(),
+  /** Share the host's network with the sandbox (default: none). */
+  network: z.boolean().optional(),
+  /** Host directories the step's sandbox also sees, at the same path (a job's local git remote). */
+  mounts: z.array(z.object({ path: z.string(), writable: z.boolean() })).max(10).optional(),
 });
 
 export const TaskMessage = z.object({

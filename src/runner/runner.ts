@@ -1,10 +1,15 @@
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import type { Logger } from "../logger.ts";
 import type { TaskResult } from "../engine/messages.ts";
 import { SHIPYARD_HOME } from "../agents/entry-points.ts";
-import { executeTask } from "./execute.ts";
+import { executeTask, type StepSandbox } from "./execute.ts";
+import { grantTraverse } from "../host/traverse.ts";
+import { runnerReadOnlyDirs } from "./sandbox/mounts.ts";
+import type { SandboxPolicy } from "./sandbox/policy.ts";
+import { startServerSocket, type ServerSocket } from "./sandbox/server-socket.ts";
 import { LeftoverProcesses } from "./leftovers.ts";
 import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
 
@@ -18,6 +23,8 @@ export interface RunnerOptions {
   workDir: string;
   log: Logger;
   version?: string;
+  /** The sandbox steps run in; null: none (`--no-sandbox`, steps run as the runner's user). */
+  sandbox: SandboxPolicy | null;
 }
 
 interface Running {
@@ -46,6 +53,8 @@ export class Runner {
   private lastHeard = Date.now();
   private readonly leftovers: LeftoverProcesses;
   private welcomed: (() => void) | null = null;
+  private stepSandbox: StepSandbox | undefined;
+  private serverSocket: ServerSocket | null = null;
   runnerId: string | null = null;
 
   constructor(private readonly opts: RunnerOptions) {
@@ -55,11 +64,28 @@ export class Runner {
   /** Connect; resolves once the server has accepted this runner. */
   async start(): Promise<void> {
     await fs.mkdir(this.opts.workDir, { recursive: true });
+    if (this.opts.sandbox) await this.prepareSandbox(this.opts.sandbox);
     await this.leftovers.killAll();
     this.leftovers.guard();
     const ready = new Promise<void>((resolve) => (this.welcomed = resolve));
     this.connect();
     await ready;
+  }
+
+  /** Make the work dir reachable by the sandbox user and open the socket agents reach the server through. */
+  private async prepareSandbox(policy: SandboxPolicy): Promise<void> {
+    const { workDir, log } = this.opts;
+    if (policy.switchesUser) {
+      // Traverse only (o+x): the sandbox user can reach the workspace it is given, not list what lies beside it.
+      await grantTraverse(workDir, (dir) => log.debug({ dir }, "granting traverse permission (o+x) so sandboxed steps can reach their workspaces"));
+      await grantTraverse(SHIPYARD_HOME);
+    }
+    // A Unix socket path must fit in sun_path (108 bytes): a deep work dir gets one in the temp dir instead.
+    const near = path.join(workDir, "server-socket");
+    const socketDir = near.length <= 90 ? near : await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-sock-"));
+    this.serverSocket = await startServerSocket(socketDir, this.opts.serverUrl, log);
+    const readOnly = runnerReadOnlyDirs({ shipyardHome: SHIPYARD_HOME, workDir, pathVar: process.env.PATH ?? "", nodeBin: process.execPath, othersOnly: policy.switchesUser });
+    this.stepSandbox = { policy, readOnly, serverSocketDir: this.serverSocket.dir, workDir };
   }
 
   private connect(): void {
@@ -141,6 +167,7 @@ export class Runner {
       workdir: path.join(this.opts.workDir, "workspaces", task.runId),
       scratchDir: path.join(this.opts.workDir, "tmp"),
       signal: entry.abort.signal,
+      sandbox: this.stepSandbox,
       runnerEnv: { SHIPYARD_SERVER_URL: this.opts.serverUrl.replace(/\/$/, ""), SHIPYARD_HOME },
       onLines: (lines) => {
         entry.lines.push(...lines);
@@ -203,5 +230,6 @@ export class Runner {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.ws?.close(1001, "runner stopping");
     this.ws = null;
+    await this.serverSocket?.close();
   }
 }

@@ -35,6 +35,8 @@ export interface StepCommon {
   retry: { max: number; backoffMs: number };
   outputs?: string[];
   workingDirectory?: string;
+  /** The step's sandbox shares the host's network (default: the workspace's `stepNetwork` setting). */
+  network?: boolean;
 }
 
 export interface RunStepDef extends StepCommon {
@@ -156,6 +158,7 @@ export const stepShape = {
   outputs: z.array(identifier("output name")).optional(),
   workingDirectory: z.string().optional(),
   "working-directory": z.string().optional(),
+  network: z.boolean({ error: "must be true or false" }).optional(),
   run: z.string().optional(),
   llm: z.strictObject(llmShape).optional(),
   agent: z.strictObject(agentShape).optional(),
@@ -170,6 +173,9 @@ export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, c
     fail(ctx, "wrong_type", `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(", ")}; split it into two steps`);
   }
   if (step.agent !== undefined) checkAgent(step.agent, ctx);
+  if (step.network !== undefined && step.llm !== undefined) {
+    fail(ctx, "not_applicable", "network applies to steps a runner executes (run, agent); an llm step runs on the server", ["network"]);
+  }
   if (step.timeout !== undefined && parseDuration(step.timeout) === 0) {
     fail(ctx, "bad_duration", `timeout must be longer than zero; ${DURATION_HINT}`, ["timeout"]);
   }
@@ -239,6 +245,7 @@ export function normalizeStep(step: StepDocument): StepDef {
   if (step.outputs !== undefined) out.outputs = [...step.outputs];
   const workingDirectory = step.workingDirectory ?? step["working-directory"];
   if (workingDirectory !== undefined) out.workingDirectory = workingDirectory;
+  if (step.network !== undefined) out.network = step.network;
   return out;
 }
 

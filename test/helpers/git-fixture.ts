@@ -3,7 +3,8 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } }).trim();
+// The sandboxed stages write the remote as another user; the tests read it as theirs.
+const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "safe.directory=*", ...args], { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } }).trim();
 
 /**
  * A tiny shell project in a bare "remote" repository: `math.sh` defines add(), `test.sh` runs every
@@ -22,6 +23,11 @@ export async function makeFixtureRemote(opts: { mathSh?: string } = {}): Promise
   git(work, "add", "-A");
   git(work, "commit", "-q", "-m", "initial");
   execFileSync("git", ["clone", "-q", "--bare", work, remote]);
+  // Job stages run sandboxed as an unprivileged user (nobody, when the tests run as root): it must reach the
+  // remote and push to it, as it would a shared repository.
+  git(remote, "config", "core.sharedRepository", "0777");
+  execFileSync("chmod", ["-R", "a+rwX", remote]);
+  await fs.chmod(root, 0o755);
   return { remote, git: (...args: string[]) => git(remote, ...args) };
 }
 

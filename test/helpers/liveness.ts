@@ -17,3 +17,22 @@ export async function goneWithin(pid: number, timeoutMs: number): Promise<boolea
   }
   return true;
 }
+
+/**
+ * Host pids of the processes whose command line contains `marker`. Sandboxed steps live in PID namespaces of
+ * their own, so a pid a step prints means nothing here; a unique marker in its command line finds it.
+ */
+export async function pidsWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await fs.readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(marker) && (await isRunning(Number(entry)))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** A `sleep` argument no other process has: 299 seconds and a random fraction. */
+export function uniqueSleep(): string {
+  return `299.${Math.floor(Math.random() * 1e9)}`;
+}

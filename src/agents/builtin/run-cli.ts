@@ -6,6 +6,7 @@
 // resolves $SHIPYARD_MODEL itself.
 import { appendFileSync, readFileSync } from "node:fs";
 import { agentEventLine } from "../events.ts";
+import { serverAddressFrom } from "../server-call.ts";
 import { remoteModel, resolveModel } from "../llm/index.ts";
 import { formatOutputFile } from "../../workflows/outputs.ts";
 import { runBuiltinAgent, type AgentEvent } from "./agent.ts";
@@ -31,11 +32,12 @@ export async function runBuiltinCli(
     return 2;
   }
   const maxTurns = env.SHIPYARD_MAX_TURNS ? Number(env.SHIPYARD_MAX_TURNS) : undefined;
+  const server = serverAddressFrom(env);
   let model;
   try {
     model =
-      env.SHIPYARD_TASK_TOKEN && env.SHIPYARD_SERVER_URL
-        ? remoteModel({ serverUrl: env.SHIPYARD_SERVER_URL, token: env.SHIPYARD_TASK_TOKEN, label: spec })
+      env.SHIPYARD_TASK_TOKEN && server
+        ? remoteModel({ server, token: env.SHIPYARD_TASK_TOKEN, label: spec })
         : resolveModel(spec, { env, cassettesDir: env.SHIPYARD_CASSETTES || undefined });
   } catch (e) {
     err.write(`✗ ${(e as Error).message}\n`);

@@ -5,6 +5,7 @@ import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { AGENT_EVENT_MARKER, agentEventLine } from "../events.ts";
 import { mapClaudeLine, resultOutputs, type ClaudeEvent, type ClaudeResult } from "./stream.ts";
+import { postToServer, serverAddressFrom, type ServerAddress } from "../server-call.ts";
 
 /**
  * Read Claude Code's stream-json from `input` and print one marker per event and the plain lines; append the
@@ -44,13 +45,14 @@ export async function runClaudeMapper(
 
 /** Where the run's usage goes: the server's agent-usage endpoint, with the task's token. */
 export interface UsageReport {
-  serverUrl: string;
+  server: ServerAddress;
   token: string;
 }
 
 /** The report target the runner set up, if any. */
 export function usageReportFrom(env: NodeJS.ProcessEnv): UsageReport | undefined {
-  return env.SHIPYARD_SERVER_URL && env.SHIPYARD_TASK_TOKEN ? { serverUrl: env.SHIPYARD_SERVER_URL, token: env.SHIPYARD_TASK_TOKEN } : undefined;
+  const server = serverAddressFrom(env);
+  return server && env.SHIPYARD_TASK_TOKEN ? { server, token: env.SHIPYARD_TASK_TOKEN } : undefined;
 }
 
 /** Send the result's usage to the server's ledger; a failure is a warning line, not a failed agent run. */
@@ -60,12 +62,8 @@ async function reportUsage(report: UsageReport, model: string, r: ClaudeResult, 
   // Claude Code counts cache reads apart from input; the ledger's input includes them.
   const body = { model, inputTokens: (r.inputTokens ?? 0) + cached, outputTokens: r.outputTokens ?? 0, cachedTokens: cached, costUsd: r.costUsd };
   try {
-    const res = await fetch(`${report.serverUrl.replace(/\/$/, "")}/api/v1/agent-usage`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${report.token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) err.write(`! usage not recorded: the server answered ${res.status} ${(await res.text()).slice(0, 300)}\n`);
+    const res = await postToServer(report.server, "/api/v1/agent-usage", report.token, body);
+    if (res.status >= 300) err.write(`! usage not recorded: the server answered ${res.status} ${res.text.slice(0, 300)}\n`);
   } catch (e) {
     err.write(`! usage not recorded: ${(e as Error).message}\n`);
   }

@@ -1,5 +1,5 @@
 // The model layer: one entry point for resolving, replaying, metering and budgeting model calls.
-export { resolveModel, parseSpec, PROVIDERS, type ResolveOptions, type GetSecret, type Endpoint, type ParsedSpec } from "./resolve.ts";
+export { resolveModel, requiredKey, parseSpec, PROVIDERS, type ResolveOptions, type GetSecret, type Endpoint, type ParsedSpec } from "./resolve.ts";
 export { UnknownProviderError, MissingApiKeyError, CassetteMissError, BudgetExceededError, type BudgetKind } from "./errors.ts";
 export { fingerprint, normalizeRequest, type NormalizedRequest } from "./fingerprint.ts";
 export { cassettesDirFrom, cassettePath, cassetteNameFor, readCassette, type CassetteFile, type CassetteEntry, type CassetteResponse } from "./cassette.ts";

@@ -6,11 +6,12 @@ import { BudgetExceededError, type BudgetKind } from "./errors.ts";
 import { ShipyardError } from "../../domain/errors.ts";
 import type { CallOptions, ModelV3 } from "./spec.ts";
 import { partsOf, streamOf } from "./stream.ts";
+import { postToServer, type ServerAddress } from "../server-call.ts";
 
 /** Where the endpoint is and who is calling. */
 export interface RemoteModelOptions {
-  /** The server's base URL (the runner's `--server`). */
-  serverUrl: string;
+  /** The server (the runner's `--server`, or the socket the sandbox forwards through). */
+  server: ServerAddress;
   /** The task token ($SHIPYARD_TASK_TOKEN). */
   token: string;
   /** The spec the task was given, for error messages and the model id until the server names it. */
@@ -26,23 +27,23 @@ interface Problem {
 
 /** A model served by the Shipyard server for one task. */
 export function remoteModel(opts: RemoteModelOptions): ModelV3 {
-  const url = `${opts.serverUrl.replace(/\/$/, "")}/api/v1/model-calls`;
+  const where = opts.server.socket ?? opts.server.url;
   const generate = async (params: CallOptions) => {
     const { abortSignal, headers: _headers, ...rest } = params;
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(url, {
-        method: "POST",
-        headers: { authorization: `Bearer ${opts.token}`, "content-type": "application/json" },
-        body: JSON.stringify({ params: rest }),
-        signal: abortSignal,
-      });
+      res = await postToServer(opts.server, "/api/v1/model-calls", opts.token, { params: rest }, abortSignal);
     } catch (err) {
       if (abortSignal?.aborted) throw err;
-      throw new ShipyardError("llm_call_failed", `cannot reach the Shipyard server at ${url}: ${(err as Error).message}`, 502);
+      throw new ShipyardError("llm_call_failed", `cannot reach the Shipyard server at ${where}: ${(err as Error).message}`, 502);
     }
-    const body = (await res.json().catch(() => ({}))) as Problem & { modelId?: string; response?: CassetteResponse };
-    if (!res.ok || !body.response) throw toError(res.status, body, opts.label);
+    let body: Problem & { modelId?: string; response?: CassetteResponse } = {};
+    try {
+      body = JSON.parse(res.text) as typeof body;
+    } catch {
+      // not JSON: the status says what happened
+    }
+    if (res.status >= 300 || !body.response) throw toError(res.status, body, opts.label);
     return resultOf(body.response, body.modelId ?? opts.label);
   };
   return {

@@ -84,6 +84,25 @@ export function resolveModel(spec: string, opts: ResolveOptions = {}): ModelV3 {
   return recordingModel(model, { spec, dir, name });
 }
 
+/**
+ * The API key a spec needs before any call can work: its provider and the variable (or workspace secret) name,
+ * or null when it needs none (replay, ollama, an endpoint without a key). Throws what resolving would (an
+ * unknown provider, an endpoint without a base URL), so a run or job can be refused when it is submitted.
+ */
+export function requiredKey(spec: string, env: NodeJS.ProcessEnv = process.env, endpoints?: Record<string, Endpoint>): { provider: string; keyName: string } | null {
+  const p = parseSpec(spec);
+  if (p.provider === "anthropic") return { provider: "anthropic", keyName: "ANTHROPIC_API_KEY" };
+  if (p.provider === "openai") return { provider: "openai", keyName: "OPENAI_API_KEY" };
+  if (p.provider === "openai-compatible") {
+    const name = p.endpoint ?? "";
+    const prefix = envPrefix(name);
+    if (!endpoints?.[name]?.baseURL && !env[`${prefix}_BASE_URL`]) {
+      throw new UnknownProviderError(spec, `no base URL for endpoint ${JSON.stringify(name)}: set ${prefix}_BASE_URL or configure endpoints.${name}`);
+    }
+  }
+  return null;
+}
+
 function realModel(spec: string, p: ParsedSpec, env: NodeJS.ProcessEnv, opts: ResolveOptions): ModelV3 {
   switch (p.provider) {
     case "anthropic":
@@ -149,8 +168,13 @@ function withKey(
     specificationVersion: "v3",
     provider,
     modelId,
+    // The AI SDK may read this without awaiting it: a missing key must not become an unhandled rejection (it
+    // crashed the server); the call itself (doGenerate/doStream) reports it.
     get supportedUrls() {
-      return load().then((m) => m.supportedUrls);
+      return load().then(
+        (m) => m.supportedUrls,
+        () => ({}),
+      );
     },
     doGenerate: async (params) => (await load()).doGenerate(params),
     doStream: async (params) => (await load()).doStream(params),

@@ -5,6 +5,7 @@ import { notFound, ShipyardError } from "../../domain/errors.ts";
 import { kickDispatch } from "../../engine/job-dispatch.ts";
 import { RUN_TOPIC, type RunMessage } from "../../engine/messages.ts";
 import { finishJob } from "../../jobs/claim.ts";
+import { assertJobModelKeys } from "../../models/keys.ts";
 import { createJob, getJob, listJobs, moveJob, queuesView, setQueuePaused, type JobRecord } from "../../jobs/queue.ts";
 import { JobInput, JobMove, JobQueue, JobStatus } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
@@ -47,7 +48,9 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       responses: { 201: jsonContent(JobSchema, "The queued job"), ...errorResponses(400, 401, 413, 422) },
     }),
     async (c) => {
-      const job = await createJob(deps.pool, c.get("principal").workspaceId, c.req.valid("json"));
+      const input = c.req.valid("json");
+      await assertJobModelKeys(deps.pool, deps.secrets, c.get("principal").workspaceId, input);
+      const job = await createJob(deps.pool, c.get("principal").workspaceId, input);
       kick();
       return c.json(job, 201);
     },

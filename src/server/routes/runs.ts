@@ -18,7 +18,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const run = await createRun(deps.pool, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file });
+      const run = await createRun(deps.pool, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file, secrets: deps.secrets });
       return c.json(run, 201);
     },
   );
@@ -83,7 +83,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(await rerun(deps.pool, c.get("principal").workspaceId, id), 201);
+      return c.json(await rerun(deps.pool, c.get("principal").workspaceId, id, deps.secrets), 201);
     },
   );
 }

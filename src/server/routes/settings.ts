@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { parseSpec } from "../../agents/llm/index.ts";
-import { setWorkspaceDefaultModel, workspaceDefaultModel } from "../../jobs/projects.ts";
+import { updateWorkspaceSettings, workspaceSettings } from "../../jobs/projects.ts";
 import { ModelSpec } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
@@ -9,31 +9,34 @@ import { errorResponses, jsonContent } from "../schemas.ts";
 export const SettingsSchema = z
   .object({
     defaultModel: z.string().nullable().openapi({ description: "provider:model used by llm and agent steps and agent jobs that name none" }),
+    stepNetwork: z.boolean().openapi({ description: "steps that do not say `network:` get network in their sandbox (default false)" }),
   })
   .openapi("Settings");
 
-const SetSettingsSchema = z.object({ defaultModel: ModelSpec.nullable() }).strict().openapi("SetSettings");
+const SetSettingsSchema = z
+  .object({ defaultModel: ModelSpec.nullable().optional(), stepNetwork: z.boolean().optional() })
+  .strict()
+  .refine((s) => s.defaultModel !== undefined || s.stepNetwork !== undefined, "give defaultModel, stepNetwork or both")
+  .openapi("SetSettings");
 
-/** /settings: the workspace's own settings (its default model). */
+/** /settings: the workspace's own settings (its default model, whether steps get network by default). */
 export function settingsRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
   app.openapi(
     createRoute({ method: "get", path: "/settings", summary: "The workspace's settings", responses: { 200: jsonContent(SettingsSchema, "Settings"), ...errorResponses(401) } }),
-    async (c) => c.json({ defaultModel: await workspaceDefaultModel(deps.pool, c.get("principal").workspaceId) }, 200),
+    async (c) => c.json(await workspaceSettings(deps.pool, c.get("principal").workspaceId), 200),
   );
   app.openapi(
     createRoute({
       method: "put",
       path: "/settings",
-      summary: "Change the workspace's settings; `defaultModel: null` removes the default",
+      summary: "Change the workspace's settings (only those given); `defaultModel: null` removes the default",
       request: { body: { required: true, content: { "application/json": { schema: SetSettingsSchema } } } },
       responses: { 200: jsonContent(SettingsSchema, "Settings"), ...errorResponses(400, 401) },
     }),
     async (c) => {
-      const { defaultModel } = c.req.valid("json");
-      if (defaultModel !== null) parseSpec(defaultModel); // an unknown provider is a 400 naming the known ones
-      const workspaceId = c.get("principal").workspaceId;
-      await setWorkspaceDefaultModel(deps.pool, workspaceId, defaultModel);
-      return c.json({ defaultModel }, 200);
+      const change = c.req.valid("json");
+      if (change.defaultModel) parseSpec(change.defaultModel); // an unknown provider is a 400 naming the known ones
+      return c.json(await updateWorkspaceSettings(deps.pool, c.get("principal").workspaceId, change), 200);
     },
   );
 }
