@@ -5,6 +5,7 @@ import readline from "node:readline";
 import { parseOutputFile } from "../workflows/index.ts";
 import type { TaskResult } from "../engine/messages.ts";
 import type { LogLine, TaskMessage } from "./protocol.ts";
+import { resolveWorkingDirectory } from "./working-directory.ts";
 
 /** Grace between SIGTERM and SIGKILL when a step is cancelled or times out. */
 const KILL_GRACE_MS = 2000;
@@ -35,6 +36,12 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   // Synchronous on purpose: these are a few microseconds of local syscalls each, where the promise API costs a
   // thread-pool round trip per call (about 1 ms per step in all, measured, more under load).
   mkdirSync(opts.workdir, { recursive: true });
+  let cwd: string;
+  try {
+    cwd = resolveWorkingDirectory(opts.workdir, spec.workingDirectory);
+  } catch (err) {
+    return { status: "failed", exitCode: null, outputs: {}, error: (err as Error).message, durationMs: Date.now() - started };
+  }
   mkdirSync(opts.scratchDir, { recursive: true });
   const outputFile = path.join(opts.scratchDir, `${task.taskId.replaceAll(/[^A-Za-z0-9_-]/g, "_")}.${task.dispatch}.out`);
   writeFileSync(outputFile, "");
@@ -51,7 +58,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
     SHIPYARD_WORKSPACE: opts.workdir,
   };
   const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", spec.command], {
-    cwd: opts.workdir,
+    cwd,
     env,
     detached: true, // its own process group, so cancel reaches every descendant
     stdio: ["ignore", "pipe", "pipe"],

@@ -12,6 +12,7 @@ const TaskSpec = z.object({
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().optional(),
   delayMs: z.number().int().nonnegative().optional(),
+  workingDirectory: z.string().max(1000).optional(),
 });
 
 export const TaskMessage = z.object({
