@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { MAX_ALIAS_EXPANSION, MAX_DOCUMENT_DEPTH, MAX_WORKFLOW_CHARS } from "./document-limits.ts";
 import { parseExpression } from "./expression-parser.ts";
-import { parseWorkflow, WorkflowDocumentSchema, type WorkflowIssue } from "./index.ts";
+import { ExpressionError, interpolate, parseWorkflow, WorkflowDocumentSchema, type WorkflowIssue } from "./index.ts";
 
 /** Issues of text that must be invalid, as [code, path, line, column]. */
 function issuesOf(text: string): WorkflowIssue[] {
@@ -71,6 +71,15 @@ describe("expression depth", () => {
       expect(() => parseExpression(src)).toThrow(/nested more than 64 levels/);
     }
     expect(() => parseExpression(`${"(".repeat(60)}steps.a.outputs.x == 'y' || inputs.z${")".repeat(60)}`)).not.toThrow();
+  });
+});
+
+describe("expression values", () => {
+  it("refuses to interpolate a value with a NUL or an unpaired surrogate into a command, env or output", () => {
+    const ctx = { inputs: { j: '"a\\u0000b"', s: '"\\udc00"', ok: '"fine"' }, steps: {} };
+    expect(() => interpolate("echo ${{ fromJSON(inputs.j) }}", ctx)).toThrow(new ExpressionError("its value contains a NUL character (U+0000)", 9));
+    expect(() => interpolate("${{ fromJSON(inputs.s) }}", ctx)).toThrow(/unpaired surrogate/);
+    expect(interpolate("echo ${{ fromJSON(inputs.ok) }}", ctx)).toBe("echo fine");
   });
 });
 

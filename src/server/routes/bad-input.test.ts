@@ -51,6 +51,19 @@ describe("POST /runs with a workflow that abuses the language", () => {
   });
 });
 
+describe("POST /runs with inputs the workflow's expressions cannot use", () => {
+  it("answers a concurrency key that cannot be computed, or holds a NUL, with 422 invalid_inputs (it was a 500)", async () => {
+    const workflow = "name: keyed\ninputs:\n  j: { type: string }\nconcurrency: k-${{ fromJSON(inputs.j) }}\nsteps: [{ id: a, run: echo }]\n";
+    for (const j of ["not json", '"\\u0000"', '"\\ud800"']) {
+      const r = await t.api("POST", "/runs", { workflow, inputs: { j } });
+      expect(r.status, j).toBe(422);
+      expect(r.body.code).toBe("invalid_inputs");
+      expect(r.body.detail).toMatch(/^concurrency: /);
+    }
+    expect(await runs()).toBe(0);
+  });
+});
+
 describe("numbers and strings that reached PostgreSQL unchecked", () => {
   it("refuses a Last-Event-ID too large to be a sequence number (it reached PostgreSQL as 1e+23: 500)", async () => {
     await t.pool.query("insert into operations (id, workspace_id, kind, status, title) values ('op_seq', $1, 'run', 'succeeded', 't')", [t.workspaceId]);
