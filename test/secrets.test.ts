@@ -80,8 +80,9 @@ describe("secrets API", () => {
     expect((await s.api("DELETE", "/secrets/has-dash")).body).toMatchObject({ code: "invalid_secret" });
     const empty = await s.api("PUT", "/secrets/EMPTY_ONE", { value: "" });
     expect(empty.body).toMatchObject({ code: "invalid_secret", status: 400 });
+    // A NUL is refused at the API boundary, like anywhere else in a request.
     const nul = await s.api("PUT", "/secrets/NUL_ONE", { value: `${VALUE}\0` });
-    expect(nul.body).toMatchObject({ code: "invalid_secret", status: 400 });
+    expect(nul.body).toMatchObject({ code: "invalid_text", status: 400 });
     expect(JSON.stringify(nul.body)).not.toContain(VALUE);
     const huge = await s.api("PUT", "/secrets/HUGE_ONE", { value: "x".repeat(70_000) });
     expect(huge.body).toMatchObject({ code: "invalid_secret", status: 400 });

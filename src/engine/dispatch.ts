@@ -26,6 +26,8 @@ export interface TaskSpec {
   modelAccess?: ModelAccess;
   /** Env variable → workspace secret, resolved when the task is sent (a missing secret is left out). */
   secretEnv?: Record<string, string>;
+  /** Where the step runs, relative to the run's workspace; the runner refuses one that leads outside it. */
+  workingDirectory?: string;
 }
 
 /** Which model a task's agent may call through the server's model endpoint, and the step's own budget. */

@@ -4,7 +4,7 @@ import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { RunStatus, StepStatus } from "../domain/statuses.ts";
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
-import { InputError, interpolate, parseWorkflow, resolveInputs, type WorkflowDef } from "../workflows/index.ts";
+import { ExpressionError, InputError, interpolate, parseWorkflow, resolveInputs, type WorkflowDef } from "../workflows/index.ts";
 import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 import { KEYED_RUNS_QUEUE, RUNS_QUEUE } from "./queues.ts";
 import { allSteps } from "./run-state.ts";
@@ -64,7 +64,14 @@ export async function createRun(
     if (err instanceof InputError) throw new ShipyardError("invalid_inputs", err.message, 422, err.problems);
     throw err;
   }
-  const concurrencyKey = def.concurrency ? interpolate(def.concurrency, { inputs, steps: {} }) : null;
+  let concurrencyKey: string | null = null;
+  try {
+    if (def.concurrency) concurrencyKey = interpolate(def.concurrency, { inputs, steps: {} });
+  } catch (err) {
+    // The key is computed from the inputs (`fromJSON(inputs.x)` on text that is not JSON): their problem, not ours.
+    if (err instanceof ExpressionError) throw new ShipyardError("invalid_inputs", `concurrency: ${err.message}`, 422);
+    throw err;
+  }
   const id = newId("run");
   const steps = allSteps(def);
   const first: EventInput[] = [

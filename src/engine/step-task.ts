@@ -32,11 +32,12 @@ export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel:
     return { kind: "llm", model: model(def.llm.model), prompt: expand(def.llm.prompt), timeoutMs: def.timeoutMs, ...(def.llm.schema !== undefined ? { schema: def.llm.schema } : {}) };
   }
   const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)]));
+  const where = def.workingDirectory !== undefined ? { workingDirectory: def.workingDirectory } : {};
   if (def.kind === "agent") {
     const agent = agentStepTask(def.agent, def.agent.executor === "builtin" ? model(def.agent.model) : def.agent.model, expand);
-    return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs, network: def.network === true };
+    return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs, network: def.network === true, ...where };
   }
-  return { command: expand(def.run), env, timeoutMs: def.timeoutMs, network: def.network === true };
+  return { command: expand(def.run), env, timeoutMs: def.timeoutMs, network: def.network === true, ...where };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Pool, Queryable } from "../db/pool.ts";
+import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -53,19 +53,32 @@ const toView = (r: ProjectRow): ProjectView => ({
   createdAt: r.created_at.toISOString(),
 });
 
-/** Register a project; its credentials go to the secret store under `git_token_<project id>`. */
+/**
+ * Register a project; its credentials go to the secret store under `git_token_<project id>`, in the same
+ * transaction as the project, so a refused project (a name already taken) leaves no secret behind.
+ */
 export async function createProject(pool: Pool, secrets: SecretStore, workspaceId: string, input: ProjectInput): Promise<ProjectView> {
   const id = newId("prj");
   const secretName = input.credentials ? `git_token_${id}` : null;
-  if (input.credentials && secretName) await secrets.put(workspaceId, secretName, input.credentials);
-  const res = await pool.query<ProjectRow>(
-    `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (workspace_id, name) do nothing returning *`,
-    [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork],
-  );
-  const row = res.rows[0];
-  if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);
-  return toView(row);
+  return inTransaction(pool, async (client) => {
+    const res = await client.query<ProjectRow>(
+      `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (workspace_id, name) do nothing returning *`,
+      [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork],
+    );
+    const row = res.rows[0];
+    if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);
+    if (input.credentials && secretName) {
+      await secrets
+        .within(client)
+        .put(workspaceId, secretName, input.credentials)
+        .catch((err: unknown) => {
+          // The store's own checks (size, NUL) are the caller's mistake.
+          throw err instanceof TypeError ? new ShipyardError("invalid_request", `credentials: ${err.message}`, 400) : err;
+        });
+    }
+    return toView(row);
+  });
 }
 
 /** Projects of a workspace, by name. */

@@ -78,7 +78,7 @@ export const ProjectInput = z
     /** Git credentials (e.g. a token): kept encrypted, never returned. */
     credentials: jobText(10_000).optional(),
     github: z
-      .object({ owner: z.string().min(1), repo: z.string().min(1), apiUrl: z.string().url().optional() })
+      .object({ owner: z.string().min(1).max(100), repo: z.string().min(1).max(100), apiUrl: z.string().url().optional() })
       .strict()
       .optional(),
     /** The model of this project's agent jobs that name none (before the workspace's default). */

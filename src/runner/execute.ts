@@ -8,6 +8,7 @@ import type { LogLine, TaskMessage } from "./protocol.ts";
 import { bwrapArgs, SANDBOX_HOME, SANDBOX_OUTPUT, SANDBOX_SERVER_SOCKET, SANDBOX_TASK_DIR } from "./sandbox/bwrap.ts";
 import { checkRepoMount } from "./sandbox/mounts.ts";
 import type { SandboxPolicy } from "./sandbox/policy.ts";
+import { resolveWorkingDirectory } from "./working-directory.ts";
 
 /** Grace between SIGTERM and SIGKILL when a step is cancelled or times out. */
 const KILL_GRACE_MS = 2000;
@@ -51,6 +52,12 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   // Synchronous on purpose: these are a few microseconds of local syscalls each, where the promise API costs a
   // thread-pool round trip per call (about 1 ms per step in all, measured, more under load).
   mkdirSync(opts.workdir, { recursive: true });
+  let cwd: string;
+  try {
+    cwd = resolveWorkingDirectory(opts.workdir, spec.workingDirectory);
+  } catch (err) {
+    return { status: "failed", exitCode: null, outputs: {}, error: (err as Error).message, durationMs: Date.now() - started };
+  }
   mkdirSync(opts.scratchDir, { recursive: true });
   const taskKey = `${task.taskId.replaceAll(/[^A-Za-z0-9_-]/g, "_")}.${task.dispatch}`;
   // Sandboxed, the output file lives in a directory of the attempt's own, bound into the sandbox.
@@ -73,7 +80,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   const shell = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", spec.command];
   let launch: { file: string; args: string[]; cwd: string; uid?: number; gid?: number };
   try {
-    launch = opts.sandbox && taskDir ? sandboxLaunch(task, opts.sandbox, opts.workdir, taskDir, env, shell) : { file: "bash", args: shell.slice(1), cwd: opts.workdir };
+    launch = opts.sandbox && taskDir ? sandboxLaunch(task, opts.sandbox, opts.workdir, cwd, taskDir, env, shell) : { file: "bash", args: shell.slice(1), cwd };
   } catch (err) {
     rmSync(taskDir ?? outputFile, { recursive: true, force: true });
     return { status: "failed", exitCode: null, outputs: {}, error: `cannot sandbox the step: ${(err as Error).message}`, durationMs: Date.now() - started };
@@ -132,7 +139,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
  * How to start a step in its sandbox: the workspace and task directory handed to the sandbox user, the
  * environment pointed at the paths inside, and the bwrap command line. Throws when a mount is refused.
  */
-function sandboxLaunch(task: TaskMessage, sb: StepSandbox, workdir: string, taskDir: string, env: Record<string, string>, shell: string[]) {
+function sandboxLaunch(task: TaskMessage, sb: StepSandbox, workdir: string, cwd: string, taskDir: string, env: Record<string, string>, shell: string[]) {
   const { policy } = sb;
   if (policy.switchesUser) {
     // Only the top directories: what the sandbox creates inside them is its user's already.
@@ -151,7 +158,7 @@ function sandboxLaunch(task: TaskMessage, sb: StepSandbox, workdir: string, task
     env.GIT_CONFIG_GLOBAL = `${SANDBOX_TASK_DIR}/gitconfig`;
   }
   if (sb.serverSocketDir) env.SHIPYARD_SERVER_SOCKET = SANDBOX_SERVER_SOCKET;
-  const args = bwrapArgs({ workspace: workdir, taskDir, serverSocketDir: sb.serverSocketDir, readOnly, writable, network: task.spec.network === true }, shell);
+  const args = bwrapArgs({ workspace: workdir, taskDir, serverSocketDir: sb.serverSocketDir, readOnly, writable, network: task.spec.network === true, cwd }, shell);
   // bwrap itself starts in / (the sandbox user may not reach the runner's cwd); --chdir sets the step's.
   return { file: policy.bwrap, args, cwd: "/", ...(policy.switchesUser ? { uid: policy.uid, gid: policy.gid } : {}) };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textProblem } from "../domain/text.ts";
 import { TaskResult } from "../engine/messages.ts";
 
 /** The runner/server WebSocket protocol: JSON text frames, validated on both sides. */
@@ -11,6 +12,7 @@ const TaskSpec = z.object({
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().optional(),
   delayMs: z.number().int().nonnegative().optional(),
+  workingDirectory: z.string().max(1000).optional(),
   /** Share the host's network with the sandbox (default: none). */
   network: z.boolean().optional(),
   /** Host directories the step's sandbox also sees, at the same path (a job's local git remote). */
@@ -30,15 +32,18 @@ export type TaskMessage = z.infer<typeof TaskMessage>;
 export const LogLine = z.object({ stream: z.enum(["stdout", "stderr"]), line: z.string(), time: z.string() });
 export type LogLine = z.infer<typeof LogLine>;
 
+/** Text the server stores as sent (runner labels, version): no NUL, no unpaired surrogate. */
+const storable = (max: number) => z.string().max(max).refine((s) => textProblem(s) === null, "must be well-formed text without NUL characters");
+
 export const RunnerMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("hello"),
     protocol: z.number().int(),
     name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only"),
-    labels: z.array(z.string().max(100)).max(50),
+    labels: z.array(storable(100)).max(50),
     slots: z.number().int().min(1).max(256),
-    version: z.string().max(50),
-    running: z.array(z.object({ taskId: z.string(), dispatch: z.number().int() })),
+    version: storable(50),
+    running: z.array(z.object({ taskId: z.string().max(300), dispatch: z.number().int() })).max(1000),
   }),
   z.object({ type: z.literal("log"), taskId: z.string(), dispatch: z.number().int(), stepId: z.string(), attempt: z.number().int(), lines: z.array(LogLine).max(5000) }),
   z.object({ type: z.literal("result") }).merge(TaskResult),

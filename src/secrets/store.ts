@@ -62,6 +62,8 @@ export interface SecretStore {
   put(workspaceId: string, name: string, value: string): Promise<void>;
   delete(workspaceId: string, name: string): Promise<boolean>;
   listNames(workspaceId: string): Promise<string[]>;
+  /** The same store over another connection: a transaction's client, so a secret commits or rolls back with it. */
+  within(db: Queryable): SecretStore;
 }
 
 /** A SecretStore over `db` and `box`. */
@@ -71,5 +73,6 @@ export function createSecretStore(db: Queryable, box: SecretBox): SecretStore {
     put: (workspaceId, name, value) => putSecret(db, box, workspaceId, name, value),
     delete: (workspaceId, name) => deleteSecret(db, workspaceId, name),
     listNames: (workspaceId) => listSecretNames(db, workspaceId),
+    within: (other) => createSecretStore(other, box),
   };
 }

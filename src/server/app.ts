@@ -4,6 +4,7 @@ import { ShipyardError } from "../domain/errors.ts";
 import { requireAuth, type AppEnv } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
 import { errorHandler } from "./problem.ts";
+import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
@@ -75,6 +76,8 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
   // without a token (to a handler with no principal).
   api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));
+  // After the body limit (it reads the body) and before any route: NUL, unpaired surrogates, `__proto__` keys.
+  api.use("*", wellFormedInput());
   workspaceRoutes(deps, api);
   workflowRoutes(api);
   runRoutes(deps, api);

@@ -121,9 +121,41 @@ function describe(token: Token): string {
   return `"${String(token.value)}"`;
 }
 
+/**
+ * Deepest expression: parentheses, brackets, function calls, `!`, operators and property accesses all nest, and
+ * the parser and evaluator recurse once per level, so thousands of levels would overflow the stack.
+ */
+export const MAX_EXPRESSION_DEPTH = 64;
+
 class Parser {
   private pos = 0;
+  /** Levels of parentheses, brackets, arguments and `!` entered. */
+  private nesting = 0;
+  /** Height of each node built, so a long chain (`a || b || ...`, `a.b.c...`) is bounded like nesting. */
+  private readonly heights = new WeakMap<Expr, number>();
   constructor(private readonly tokens: Token[]) {}
+
+  /** Records `expr` as one level above its deepest child; throws past MAX_EXPRESSION_DEPTH. */
+  private node<T extends Expr>(expr: T, ...children: Expr[]): T {
+    const height = 1 + Math.max(0, ...children.map((c) => this.heights.get(c) ?? 1));
+    if (height > MAX_EXPRESSION_DEPTH) throw this.tooDeep(expr.offset);
+    this.heights.set(expr, height);
+    return expr;
+  }
+
+  /** Runs `parse` one nesting level down; throws past MAX_EXPRESSION_DEPTH. */
+  private nested<T>(offset: number, parse: () => T): T {
+    if (++this.nesting > MAX_EXPRESSION_DEPTH) throw this.tooDeep(offset);
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private tooDeep(offset: number): ExpressionError {
+    return new ExpressionError(`the expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (the limit); split it into steps or simplify it`, offset);
+  }
 
   private peek(): Token {
     return this.tokens[this.pos] ?? this.tokens[this.tokens.length - 1]!;
@@ -167,7 +199,7 @@ class Parser {
       this.next();
       if (this.peek().type === "eof") throw new ExpressionError(`expected a value after "${op}"`, token.offset);
       const right = this.binary(level + 1);
-      left = { kind: "binary", op, left, right, offset: token.offset };
+      left = this.node({ kind: "binary", op, left, right, offset: token.offset }, left, right);
     }
   }
 
@@ -175,7 +207,8 @@ class Parser {
     const token = this.peek();
     if (token.type === "punct" && token.value === "!") {
       this.next();
-      return { kind: "not", operand: this.unary(), offset: token.offset };
+      const operand = this.nested(token.offset, () => this.unary());
+      return this.node({ kind: "not", operand, offset: token.offset }, operand);
     }
     return this.postfix(this.primary());
   }
@@ -186,12 +219,12 @@ class Parser {
         const dot = this.next();
         const name = this.next();
         if (name.type !== "ident") throw new ExpressionError(`expected a property name after "." but found ${describe(name)}`, name.offset);
-        expr = { kind: "property", object: expr, name: name.value, offset: dot.offset };
+        expr = this.node({ kind: "property", object: expr, name: name.value, offset: dot.offset }, expr);
       } else if (this.isPunct("[")) {
         const open = this.next();
-        const index = this.binary(0);
+        const index = this.nested(open.offset, () => this.binary(0));
         this.expect("]", "to close the index");
-        expr = { kind: "index", object: expr, index, offset: open.offset };
+        expr = this.node({ kind: "index", object: expr, index, offset: open.offset }, expr, index);
       } else {
         return expr;
       }
@@ -208,7 +241,7 @@ class Parser {
         throw new ExpressionError("expected a value but the expression ended", token.offset);
       case "punct":
         if (token.value === "(") {
-          const inner = this.binary(0);
+          const inner = this.nested(token.offset, () => this.binary(0));
           this.expect(")", "to close the parenthesis");
           return inner;
         }
@@ -230,7 +263,7 @@ class Parser {
     this.next();
     const args: Expr[] = [];
     if (!this.isPunct(")")) {
-      do args.push(this.binary(0));
+      do args.push(this.nested(token.offset, () => this.binary(0)));
       while (this.isPunct(",") && this.next());
     }
     this.expect(")", `to close the arguments of ${name}()`);
@@ -239,7 +272,7 @@ class Parser {
       const want = min === max ? `${min}` : `at least ${min}`;
       throw new ExpressionError(`${name}() takes ${want} argument${min === 1 ? "" : "s"}, got ${args.length}`, token.offset);
     }
-    return { kind: "call", name, args, offset: token.offset };
+    return this.node({ kind: "call", name, args, offset: token.offset }, ...args);
   }
 }
 

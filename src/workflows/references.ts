@@ -88,7 +88,9 @@ class ReferenceChecker {
       for (const ref of collectReferences(parseExpression(expr))) this.reference(ref, base + ref.offset, path, scope);
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
-      this.issues.push(this.loc.issue(path, "bad_expression", `bad expression \`${expr}\`: ${error.message}`, base + error.offset));
+      // A pathological expression can be thousands of characters long: quote only its start.
+      const shown = expr.length > 80 ? `${expr.slice(0, 77)}...` : expr;
+      this.issues.push(this.loc.issue(path, "bad_expression", `bad expression \`${shown}\`: ${error.message}`, base + error.offset));
     }
   }
 

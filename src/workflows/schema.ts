@@ -3,12 +3,18 @@ import { z } from "zod";
 import { agentShape, checkAgent, type AgentCall } from "./agent-schema.ts";
 import { DURATION_HINT, parseDuration } from "./duration.ts";
 import { fail, MODEL_SPEC } from "./refine.ts";
+import { checkLlmStepFields, workingDirectorySchema } from "./step-fields.ts";
+import { PROTOTYPE_KEYS } from "../domain/text.ts";
 
 export { AGENT_EXECUTORS, type AgentCall } from "./agent-schema.ts";
 export { MODEL_SPEC } from "./refine.ts";
 
 /** Step ids, input names and output names: usable as `steps.<id>` in expressions without quoting. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Longest identifier: step ids become part of task ids and file names, which the kernel caps at 255 bytes. */
+export const MAX_IDENTIFIER_LENGTH = 64;
+/** Environment variable names a step may set. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export type InputType = "string" | "number" | "boolean";
 export type InputValue = string | number | boolean;
@@ -75,10 +81,22 @@ export interface WorkflowDef {
   outputs: Record<string, string>;
 }
 
+// A record key named `__proto__` would set the object's prototype instead of adding an entry (silently dropping
+// it), and `constructor`/`prototype` read inherited members in code that indexes by name: none is a name here.
 const identifier = (what: string) =>
-  z.string().regex(IDENTIFIER, {
-    error: (iss) => `${what} ${JSON.stringify(iss.input)} must start with a letter or _ and contain only letters, digits, _ and -`,
-  });
+  z
+    .string()
+    .max(MAX_IDENTIFIER_LENGTH, { error: `${what} must be at most ${MAX_IDENTIFIER_LENGTH} characters long`, abort: true })
+    .regex(IDENTIFIER, {
+      error: (iss) => `${what} ${JSON.stringify(iss.input)} must start with a letter or _ and contain only letters, digits, _ and -`,
+      abort: true,
+    })
+    .refine((name) => !PROTOTYPE_KEYS.has(name), { error: (iss) => `${what} ${JSON.stringify(iss.input)} is reserved; choose another name` });
+
+const envName = z
+  .string()
+  .max(128, { error: "env names must be at most 128 characters long", abort: true })
+  .regex(ENV_NAME, { error: (iss) => `env name ${JSON.stringify(iss.input)} must start with a letter or _ and contain only letters, digits and _` });
 
 const durationSchema = z
   .union([z.number(), z.string()], { error: `must be a duration; ${DURATION_HINT}` })
@@ -149,15 +167,15 @@ export const llmShape = {
 /** Fields of a step as written in YAML; the step-kind keys (`run`, `llm`, `agent`) are all optional here. */
 export const stepShape = {
   id: identifier("step id"),
-  name: z.string().optional(),
+  name: z.string().max(1000, { error: "must be at most 1000 characters long" }).optional(),
   needs: z.union([z.string(), z.array(z.string())], { error: "must be a step id or a list of step ids" }).optional(),
   if: z.union([z.string(), z.boolean()], { error: "must be an expression such as ${{ success() }}" }).optional(),
-  env: z.record(z.string(), scalarSchema).optional(),
+  env: z.record(envName, scalarSchema).optional(),
   timeout: durationSchema.optional(),
   retry: z.strictObject(retryShape).optional(),
   outputs: z.array(identifier("output name")).optional(),
-  workingDirectory: z.string().optional(),
-  "working-directory": z.string().optional(),
+  workingDirectory: workingDirectorySchema.optional(),
+  "working-directory": workingDirectorySchema.optional(),
   network: z.boolean({ error: "must be true or false" }).optional(),
   run: z.string().optional(),
   llm: z.strictObject(llmShape).optional(),
@@ -182,11 +200,12 @@ export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, c
   if (step.workingDirectory !== undefined && step["working-directory"] !== undefined) {
     fail(ctx, "duplicate_field", "give either workingDirectory or working-directory, not both", ["working-directory"]);
   }
+  if (step.llm !== undefined) checkLlmStepFields(step, ctx);
 });
 
 /** Top-level fields of a workflow document. */
 export const workflowShape = {
-  name: z.string().min(1, { error: "must not be empty" }),
+  name: z.string().min(1, { error: "must not be empty" }).max(200, { error: "must be at most 200 characters long" }),
   description: z.string().optional(),
   inputs: z.record(identifier("input name"), InputSpecSchema).optional(),
   concurrency: z.string().optional(),

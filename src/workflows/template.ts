@@ -1,4 +1,5 @@
 /** `${{ }}` templates inside YAML strings, and the `if:` rule that decides whether a step runs. */
+import { textProblem } from "../domain/text.ts";
 import {
   type ExpressionContext,
   ExpressionError,
@@ -52,14 +53,22 @@ export function findExpressions(text: string): FoundExpression[] {
   return found;
 }
 
-/** Replaces every `${{ expr }}` with its value: null → '', objects → JSON, everything else → String. */
+/**
+ * Replaces every `${{ expr }}` with its value: null → '', objects → JSON, everything else → String. A value
+ * with a NUL or an unpaired surrogate is an ExpressionError.
+ */
 export function interpolate(text: string, ctx: ExpressionContext): string {
   let out = "";
   let last = 0;
   for (const found of findExpressions(text)) {
     out += text.slice(last, found.offset);
     try {
-      out += stringify(evaluateExpression(parseExpression(found.expr), ctx));
+      const value = stringify(evaluateExpression(parseExpression(found.expr), ctx));
+      // What is interpolated becomes a command, an env value, a prompt or a stored output: text that cannot
+      // hold a NUL or an unpaired surrogate (fromJSON can make either from plain escapes).
+      const problem = textProblem(value);
+      if (problem) throw new ExpressionError(`its value ${problem}`, 0);
+      out += value;
     } catch (error) {
       if (error instanceof ExpressionError) throw new ExpressionError(error.message, found.exprOffset + error.offset);
       throw error;

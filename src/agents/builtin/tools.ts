@@ -118,10 +118,11 @@ export interface CommandResult {
   ok: boolean;
 }
 
-export function runCommand(ctx: ToolContext, args: { command: string }): Promise<CommandResult> {
+export async function runCommand(ctx: ToolContext, args: { command: string }): Promise<CommandResult> {
+  const cwd = await confine(ctx.workspace, ".");
   return new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", args.command], {
-      cwd: ctx.workspace,
+      cwd,
       env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? ctx.workspace },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true, // its own process group, so a timeout kills everything it started

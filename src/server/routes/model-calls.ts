@@ -7,6 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import type { CallOptions } from "../../agents/llm/spec.ts";
 import { ShipyardError } from "../../domain/errors.ts";
+import { textProblem } from "../../domain/text.ts";
 import { bearerToken } from "../auth.ts";
 import { proxyModelCall, recordAgentUsage, type ModelProxyDeps } from "../model-proxy.ts";
 import type { TaskTokens } from "../task-tokens.ts";
@@ -26,7 +27,8 @@ const ModelCallBody = z.object({
 
 const Tokens = z.number().int().nonnegative().max(1e12);
 const AgentUsageBody = z.strictObject({
-  model: z.string().min(1).max(200),
+  // Stored in the usage ledger, which cannot hold a NUL or an unpaired surrogate.
+  model: z.string().min(1).max(200).refine((m) => textProblem(m) === null, "must be well-formed text without NUL characters"),
   inputTokens: Tokens,
   outputTokens: Tokens,
   cachedTokens: Tokens.default(0),

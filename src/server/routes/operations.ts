@@ -75,7 +75,8 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
           since: z.coerce.number().int().min(0).optional().openapi({ description: "Replay events with seq > since" }),
           limit: z.coerce.number().int().min(1).max(5000).default(1000).openapi({ description: "JSON mode page size" }),
         }),
-        headers: z.object({ "last-event-id": z.string().regex(/^\d+$/).optional() }),
+        // At most 15 digits: a sequence number stays an exact JS number (a longer one reached PostgreSQL as "1e+23").
+        headers: z.object({ "last-event-id": z.string().regex(/^\d{1,15}$/, "a sequence number of at most 15 digits").optional() }),
       },
       responses: {
         200: {

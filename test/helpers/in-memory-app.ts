@@ -1,0 +1,62 @@
+// The HTTP app over a fresh migrated database, called in memory with `app.request()`: for route tests that need
+// no engine, runner or socket.
+import { randomBytes } from "node:crypto";
+import { freshDatabase } from "./database.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { createPool, type Pool } from "../../src/db/pool.ts";
+import { createLogger } from "../../src/logger.ts";
+import { SecretBox } from "../../src/secrets/box.ts";
+import { createSecretStore, type SecretStore } from "../../src/secrets/store.ts";
+import { createApp } from "../../src/server/app.ts";
+import { createWorkspace } from "../../src/server/auth.ts";
+import { Metrics } from "../../src/server/metrics.ts";
+import { TaskTokens } from "../../src/server/task-tokens.ts";
+
+export interface InMemoryApp {
+  pool: Pool;
+  secrets: SecretStore;
+  taskTokens: TaskTokens;
+  workspaceId: string;
+  token: string;
+  /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
+  api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** A request to any path of the app, as given. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Build the app on a fresh database with one workspace and its token. */
+export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
+  const pool = createPool(await freshDatabase(prefix), 4);
+  await migrate(pool);
+  const secretKey = randomBytes(32);
+  const secrets = createSecretStore(pool, new SecretBox(secretKey));
+  const taskTokens = new TaskTokens(secretKey);
+  const app = createApp({ pool, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, heartbeatMs: 15_000, isReady: () => true });
+  const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
+  const request = async (path: string, init?: RequestInit) => app.request(path, init);
+  return {
+    pool,
+    secrets,
+    taskTokens,
+    workspaceId: ws.id,
+    token: ws.token,
+    request,
+    async api(method, route, body, headers = {}) {
+      const res = await request(`/api/v1${route}`, {
+        method,
+        headers: { authorization: `Bearer ${ws.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+        ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    close: () => pool.end(),
+  };
+}
