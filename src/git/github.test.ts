@@ -99,6 +99,15 @@ describe("openPullRequest", () => {
     await expect(refused).rejects.toMatchObject({ code: "url_not_allowed", message: expect.stringMatching(/127\.0\.0\.1 is a loopback address/) });
     expect(gh.requests).toEqual([]);
   });
+
+  it("refuses at connect time a name that resolved to a public address at the check and to loopback after (DNS rebinding)", async () => {
+    let lookups = 0;
+    const rebinding = async () => [{ address: lookups++ === 0 ? "93.184.216.34" : "127.0.0.1", family: 4 }];
+    const outbound = createOutboundClient({ allowPrivate: false, allowedHttpHosts: ["rebind.example"], allowLocalRepos: true }, rebinding);
+    const refused = openPullRequest({ ...pr(), apiUrl: `http://rebind.example:${new URL(gh.url).port}`, outbound });
+    await expect(refused).rejects.toThrow(/^the GitHub API could not be reached: refused to connect to rebind\.example \(127\.0\.0\.1\): .*loopback/);
+    expect(gh.requests).toEqual([]);
+  });
 });
 
 describe("the fake GitHub", () => {

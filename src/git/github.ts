@@ -99,9 +99,9 @@ function withoutBody(err: unknown): Error {
     const hint = HINTS[status];
     return new GitHubRequestFailed(`the GitHub API answered ${status} ${STATUS_CODES[status] ?? ""}${hint ? `: ${hint}` : ""}`.trimEnd(), status);
   }
-  // No answer at all (DNS, a refused connection or address, a timeout): the reason is ours, not the remote's.
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  // No answer at all (DNS, a refused connection or address, a timeout): the reason is ours, not the remote's
+  // (Octokit puts the fetch failure's cause in its message).
+  const reason = err instanceof Error ? err.message : String(err);
   return new GitHubRequestFailed(`the GitHub API could not be reached: ${reason.slice(0, 300)}`);
 }
 
