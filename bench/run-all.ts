@@ -39,6 +39,19 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "sse-fanout",
+    figures: [
+      { label: "SSE followers of one run held (of 200)", value: (r) => r.held_200, unit: "streams" },
+      { label: "  with every event once, in order", value: (r) => r.complete_200, unit: "streams", target: { text: "200", met: (v) => v === 200 } },
+      { label: "  server RSS per follower", value: (r) => r.rssKbPerSub_200, unit: "KiB" },
+      { label: "  server heap per follower", value: (r) => r.heapKbPerSub_200, unit: "KiB" },
+      { label: "SSE followers of one run held (of 1000)", value: (r) => r.held_1000, unit: "streams" },
+      { label: "  with every event once, in order", value: (r) => r.complete_1000, unit: "streams", target: { text: "1000", met: (v) => v === 1000 } },
+      { label: "  server RSS per follower", value: (r) => r.rssKbPerSub_1000, unit: "KiB" },
+      { label: "  server heap per follower", value: (r) => r.heapKbPerSub_1000, unit: "KiB" },
+    ],
+  },
+  {
     name: "jobs",
     figures: [
       { label: "100 no-op jobs on 4 runners (1 job each at a time)", value: (r) => r.jobsPerMin, unit: "jobs/min" },

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import type { UrlPolicy } from "./net/url-policy.ts";
 
 /** Environment read once at boot; every setting is optional. */
 const EnvSchema = z.object({
@@ -16,7 +17,17 @@ const EnvSchema = z.object({
   SHIPYARD_ORPHAN_RECOVERY: z.enum(["requeue", "fail"]).default("requeue"),
   DATABASE_URL: z.string().url().optional(),
   SHIPYARD_CASSETTES: z.string().min(1).optional(),
+  SHIPYARD_ALLOW_PRIVATE_URLS: z.enum(["true", "false", "1", "0"]).default("false"),
+  SHIPYARD_ALLOWED_HTTP_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""))
+    .pipe(z.array(z.string().regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/, "each host is `host` or `host:port`, comma-separated"))),
+  SHIPYARD_ALLOW_LOCAL_REPOS: z.enum(["true", "false", "1", "0"]).default("true"),
+  SHIPYARD_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
 });
+
+const flag = (v: "true" | "false" | "1" | "0") => v === "true" || v === "1";
 
 export interface Config {
   dataDir: string;
@@ -32,6 +43,10 @@ export interface Config {
   jobs: { onePerWorkspace: boolean; stuckAfterMs: number; recovery: "requeue" | "fail" };
   /** Where `replay:` models (and recordings) find cassettes; undefined: the repository's `cassettes/`. */
   cassettesDir?: string;
+  /** What users may point the server and its runners at (see the README, "Outbound URLs"). */
+  urls: UrlPolicy;
+  /** The GitHub API for projects that name none (operator configuration, so not subject to `urls`). */
+  githubApiUrl: string;
 }
 
 /** Parse the process environment into a Config, with a readable error for bad values. */
@@ -58,5 +73,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       recovery: e.SHIPYARD_ORPHAN_RECOVERY,
     },
     cassettesDir: e.SHIPYARD_CASSETTES === undefined ? undefined : path.resolve(cwd, e.SHIPYARD_CASSETTES),
+    urls: {
+      allowPrivate: flag(e.SHIPYARD_ALLOW_PRIVATE_URLS),
+      allowedHttpHosts: e.SHIPYARD_ALLOWED_HTTP_HOSTS,
+      allowLocalRepos: flag(e.SHIPYARD_ALLOW_LOCAL_REPOS),
+    },
+    githubApiUrl: e.SHIPYARD_GITHUB_API_URL,
   };
 }

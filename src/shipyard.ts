@@ -24,6 +24,7 @@ import { Metrics } from "./server/metrics.ts";
 import { RunnerGateway } from "./server/runner-gateway.ts";
 import { TaskTokens } from "./server/task-tokens.ts";
 import { modelAccessEnv } from "./server/model-proxy.ts";
+import { createOutboundClient } from "./net/outbound-client.ts";
 
 export interface StartOptions {
   /** Spawn the local runner process (default true). */
@@ -96,11 +97,12 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     });
     await gateway.start();
 
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm });
+    const outbound = createOutboundClient(config.urls);
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl });
     cleanups.push(() => stopEngine());
     ready = true;
 
-    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
+    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     });

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeGitHub } from "./helpers/fake-github.ts";
+import { FAKE_GITHUB_ENV, startFakeGitHub } from "./helpers/fake-github.ts";
 import { ADD_MUL_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { BIN, killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
@@ -80,7 +80,7 @@ describe("jobs and a crashing server", () => {
     const fixture = await makeFixtureRemote();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-jobcrash-"));
     const ports = await reservePorts();
-    const first = await startUp(dataDir, ports);
+    const first = await startUp(dataDir, ports, FAKE_GITHUB_ENV);
     try {
       const call = (p: UpProcess, method: string, route: string, body?: unknown) =>
         fetch(`${p.url}/api/v1${route}`, {
@@ -100,7 +100,7 @@ describe("jobs and a crashing server", () => {
       await killGroup(first);
       hold = false;
 
-      const second = await startUp(dataDir, ports);
+      const second = await startUp(dataDir, ports, FAKE_GITHUB_ENV);
       try {
         const done = await waitFor(async () => {
           const j = await call(second, "GET", `/jobs/${job.id}`);

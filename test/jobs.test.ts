@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeGitHub } from "./helpers/fake-github.ts";
+import { FAKE_GITHUB_ENV, startFakeGitHub } from "./helpers/fake-github.ts";
 import { ADD_MUL_PATCH, BROKEN_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { goneWithin, pidsWith, uniqueSleep } from "./helpers/liveness.ts";
 import { jobToEnd as jobToEndOf, operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
@@ -9,7 +9,7 @@ let fixture: Awaited<ReturnType<typeof makeFixtureRemote>>;
 let projectId: string;
 
 beforeAll(async () => {
-  s = await startTestShipyard();
+  s = await startTestShipyard({ env: FAKE_GITHUB_ENV });
   fixture = await makeFixtureRemote();
   const created = await s.api("POST", "/projects", { name: "math", repo: fixture.remote, defaultBranch: "main", verify: ["bash test.sh"] });
   expect(created.status).toBe(201);
@@ -80,6 +80,31 @@ describe("coding-agent jobs end to end", () => {
     }
   });
 
+  it("a GitHub API that answers an error fails the job with its status, never with its response body", async () => {
+    const gh = await startFakeGitHub();
+    try {
+      // The fake answers 404 for paths it does not serve, with a body that links GitHub's documentation.
+      const p = await s.api("POST", "/projects", {
+        name: "math-gh-404",
+        repo: fixture.remote,
+        verify: ["bash test.sh"],
+        credentials: "ghp_supersecret404",
+        github: { owner: "acme", repo: "math", apiUrl: `${gh.url}/no-api-here` },
+      });
+      expect(p.status).toBe(201);
+      const created = await s.api("POST", "/jobs", { projectId: p.body.id, prompt: "Add mul()", executor: { type: "patch", diff: ADD_MUL_PATCH } });
+      const job = await jobToEnd(created.body.id);
+      expect(job).toMatchObject({ status: "failed", stage: "pull_request" });
+      expect(job.error).toBe("opening the pull request failed: the GitHub API answered 404 Not Found: no such repository, or the token cannot see it");
+      expect(gh.requests.length).toBeGreaterThan(0);
+      const everything = JSON.stringify([job, await events(job.id)]);
+      expect(everything).not.toContain("docs.github.com");
+      expect(everything).not.toContain("ghp_supersecret404");
+    } finally {
+      await gh.close();
+    }
+  });
+
   it("serves rework before backlog, by position, one job at a time on the runner; moves renumber without gaps", async () => {
     for (const q of ["backlog", "rework"]) expect((await s.api("POST", `/queues/${q}/pause`)).status).toBe(200);
     const add = async (name: string, queue: string) =>
@@ -125,7 +150,7 @@ describe("coding-agent jobs end to end", () => {
     expect((await s.api("POST", "/jobs", { projectId, prompt: "x", executor: { type: "shell" } })).status).toBe(400);
     expect((await s.api("POST", "/projects", { name: "math", repo: "/x" })).body.code).toBe("project_exists");
     const relative = await s.api("POST", "/projects", { name: "rel", repo: "some/relative/path" });
-    expect(relative.status).toBe(400);
+    expect(relative.status).toBe(422);
     expect(relative.body.detail).toMatch(/expected a URL, user@host:path or an absolute path/);
     const option = await s.api("POST", "/projects", { name: "opt", repo: "/x", defaultBranch: "--upload-pack=evil" });
     expect(option.status).toBe(400);

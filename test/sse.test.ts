@@ -119,6 +119,22 @@ describe("SSE event stream", () => {
     }
   });
 
+  it("gives 200 followers joining one stream while the run prints every event once, in order", async () => {
+    const id = await start(CHATTY);
+    // Joins spread over the run's output (10 ms apart, ~2 s), from the start or resuming from a random seq.
+    const readers = Array.from({ length: 200 }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * 10)).then(async () => {
+        const lastEventId = i % 4 === 3 ? String(Math.floor(Math.random() * 50)) : undefined;
+        return { from: Number(lastEventId ?? 0), read: await readSse(eventsUrl(id), { token: s.adminToken, lastEventId, guardMs: 60_000 }) };
+      }),
+    );
+    const done = await Promise.all(readers);
+    const last = (await allEvents(id)).at(-1).seq as number;
+    const incomplete = done.filter(({ from, read }) => JSON.stringify(seqs(read)) !== JSON.stringify(oneTo(last).slice(from)));
+    expect(incomplete.map(({ from, read }) => ({ from, got: read.events.length, first: seqs(read)[0] }))).toEqual([]);
+    expect(done.every(({ read }) => read.ended && read.events.at(-1)?.event === "complete")).toBe(true);
+  });
+
   it("sends heartbeat comments while a step is quiet", async () => {
     const id = await start("name: quiet\nsteps:\n  - id: nap\n    run: |\n      echo before\n      sleep 2\n      echo after\n");
     const r = await readSse(eventsUrl(id), { token: s.adminToken });

@@ -1,5 +1,6 @@
 import type { LlmMetrics } from "../agents/llm/index.ts";
 import type { Pool } from "../db/pool.ts";
+import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 
@@ -13,6 +14,10 @@ export interface EngineDeps {
   cassettesDir?: string;
   /** Counters the llm steps' usage is added to (the server's /metrics registry); undefined: none. */
   llmMetrics?: LlmMetrics;
+  /** The client for URLs users give (a project's GitHub API), under the operator's URL policy. */
+  outbound: OutboundClient;
+  /** SHIPYARD_GITHUB_API_URL: the GitHub API of projects that name none. */
+  githubApiUrl: string;
 }
 
 /** Job scheduling and recovery settings. */

@@ -1,6 +1,7 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { LlmMetrics } from "../agents/llm/index.ts";
 import type { Pool } from "../db/pool.ts";
+import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import { setEngineDeps, type JobSettings } from "./context.ts";
@@ -29,11 +30,15 @@ export interface EngineOptions {
   cassettesDir?: string;
   /** Counters the llm steps' usage is added to (the server's /metrics registry). */
   llmMetrics?: LlmMetrics;
+  /** The client for URLs users give, under the operator's URL policy. */
+  outbound: OutboundClient;
+  /** The GitHub API of projects that name none. */
+  githubApiUrl: string;
 }
 
 /** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
 export async function startEngine(o: EngineOptions): Promise<void> {
-  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics });
+  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl });
   const dbosLog = o.log.child({ component: "dbos" });
   DBOS.setConfig({
     name: "shipyard",

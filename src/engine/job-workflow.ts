@@ -7,6 +7,7 @@ import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
 import { getProject, noModelError, workspaceSettings, type ProjectView } from "../jobs/projects.ts";
 import { repoMounts } from "../git/local-repo.ts";
 import { loadJob, type JobRecord } from "../jobs/queue.ts";
+import { repoLocationProblem } from "../net/repo-location.ts";
 import type { Executor } from "../jobs/schemas.ts";
 import { agentTask } from "./agent-task.ts";
 import { engineDeps } from "./context.ts";
@@ -25,10 +26,12 @@ type JobContext = Pick<ProjectView, "repo" | "defaultBranch" | "verify" | "onVer
   defaultModel: string | null;
   /** The verify stage's sandbox has network (the workspace's default for steps). */
   stepNetwork: boolean;
+  /** Why the repository may not be used under the server's URL policy now (it may have changed since). */
+  repoProblem?: string | null;
 };
 
 async function loadContext(jobId: string, attempt: number): Promise<JobContext | null> {
-  const { pool } = engineDeps();
+  const { pool, outbound } = engineDeps();
   const job = await loadJob(pool, jobId);
   if (!job || job.status !== "running" || job.attempts !== attempt) return null;
   const p = await getProject(pool, job.workspace_id, job.project_id);
@@ -46,6 +49,7 @@ async function loadContext(jobId: string, attempt: number): Promise<JobContext |
     // Checkpoints written before these existed lack them: the defaults are the projects' and workspaces'.
     agentNetwork: p.agentNetwork,
     stepNetwork: settings.stepNetwork,
+    repoProblem: repoLocationProblem(p.repo, outbound.policy),
   };
 }
 
@@ -137,6 +141,8 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     if (!hasCredentials) throw new StageFailed("the project's git credentials are missing from the workspace secrets");
     await stageEvent(ctx, "credentials", "succeeded");
 
+    stage = "prepare";
+    if (ctx.repoProblem) throw new StageFailed(`the project's repository is not allowed: ${ctx.repoProblem}`);
     // The git stages reach the remote: network, and a local repository shown as a mount.
     const prepared = await run("prepare", { command: prepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, branch }), network: true, mounts: repoMounts(ctx.repo, false) });
     if (prepared.status !== "succeeded") throw new StageFailed(`preparing the workspace failed:\n${await tail(jobId, "prepare", attempt)}`);
@@ -172,7 +178,10 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
 
     stage = "pull_request";
     await stageEvent(ctx, "pull_request", "started");
-    const prUrl = await DBOS.runStep(() => pullRequest(ctx, branch, verifyOutput), { name: "pull-request" });
+    const prUrl = await DBOS.runStep(() => pullRequest(ctx, branch, verifyOutput), { name: "pull-request" }).catch((err: Error) => {
+      // Already without the remote's response body (openPullRequest keeps only the status and a reason).
+      throw new StageFailed(`opening the pull request failed: ${err.message}`);
+    });
     await stageEvent(ctx, "pull_request", "succeeded", { prUrl, branch, commit });
 
     await cleanup(job, ctx);
@@ -234,9 +243,12 @@ async function sendToRework(job: JobRecord, reason: string): Promise<void> {
 /** Open (or find) the pull request on GitHub; for other remotes the pushed branch is the result. */
 async function pullRequest(ctx: JobContext, branch: string, verifyOutput: string): Promise<string | null> {
   if (!ctx.github) return null;
-  const token = ctx.credentialsSecret ? await engineDeps().secrets.get(ctx.job.workspace_id, ctx.credentialsSecret) : null;
+  const { secrets, outbound, githubApiUrl } = engineDeps();
+  const token = ctx.credentialsSecret ? await secrets.get(ctx.job.workspace_id, ctx.credentialsSecret) : null;
   const pr = await openPullRequest({
-    apiUrl: ctx.github.apiUrl ?? process.env.SHIPYARD_GITHUB_API_URL ?? "https://api.github.com",
+    // A project's own apiUrl is checked (again: DNS and the policy may have changed since it was accepted).
+    apiUrl: ctx.github.apiUrl ?? githubApiUrl,
+    outbound: ctx.github.apiUrl ? outbound : null,
     token: token ?? "",
     owner: ctx.github.owner,
     repo: ctx.github.repo,

@@ -3,7 +3,11 @@ import type { Logger } from "../logger.ts";
 import type { Notifier } from "./notifier.ts";
 import { EVENTS_CHANNEL, readEvents, type StoredEvent } from "./store.ts";
 
+/** Receives events in order; the array may be shared with other subscribers and must not be changed. */
 type Listener = (events: StoredEvent[]) => void;
+
+/** Events read from the table at a time. */
+const BATCH = 500;
 
 interface Subscriber {
   cursor: number;
@@ -93,16 +97,27 @@ export class EventHub {
   private async drain(operationId: string, topic: Topic): Promise<void> {
     for (;;) {
       if (topic.subscribers.size === 0) return;
-      const from = Math.min(...[...topic.subscribers].map((s) => s.cursor));
-      const batch = await readEvents(this.pool, operationId, from, 500);
+      let from = Number.POSITIVE_INFINITY;
+      for (const s of topic.subscribers) from = Math.min(from, s.cursor);
+      const batch = await readEvents(this.pool, operationId, from, BATCH);
       if (batch.length === 0) return;
+      // A subscriber that joined during the read with a cursor below `from` is not served from this batch (it
+      // would skip the events in between): the next round reads again from its cursor.
+      let behindBatch = false;
+      // Subscribers at one cursor share one slice: a thousand followers of a run are mostly at the same place.
+      const slices = new Map<number, StoredEvent[]>();
       for (const sub of topic.subscribers) {
-        const mine = batch.filter((e) => e.seq > sub.cursor);
+        if (sub.cursor < from) {
+          behindBatch = true;
+          continue;
+        }
+        let mine = slices.get(sub.cursor);
+        if (!mine) slices.set(sub.cursor, (mine = batch.filter((e) => e.seq > sub.cursor)));
         if (mine.length === 0) continue;
         sub.cursor = mine[mine.length - 1]!.seq;
         sub.listener(mine);
       }
-      if (batch.length < 500) return;
+      if (batch.length < BATCH && !behindBatch) return;
     }
   }
 }

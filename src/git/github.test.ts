@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFakeGitHub, type FakeGitHub } from "../../test/helpers/fake-github.ts";
+import { FAKE_GITHUB_POLICY, startFakeGitHub, type FakeGitHub } from "../../test/helpers/fake-github.ts";
+import { createOutboundClient } from "../net/outbound-client.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "./github.ts";
 
 describe("parseGitHubRemote", () => {
@@ -38,17 +39,18 @@ describe("openPullRequest", () => {
   });
   afterEach(() => gh.close());
 
-  const open = (extra: { token?: string; head?: string } = {}) =>
-    openPullRequest({
-      apiUrl: gh.url,
-      token: extra.token ?? "t0ken",
-      owner: "acme",
-      repo: "widgets",
-      head: extra.head ?? "shipyard/job-1",
-      base: "main",
-      title: "Fix the parser",
-      body: "body text",
-    });
+  const pr = (extra: { token?: string; head?: string } = {}) => ({
+    apiUrl: gh.url,
+    outbound: createOutboundClient(FAKE_GITHUB_POLICY),
+    token: extra.token ?? "t0ken",
+    owner: "acme",
+    repo: "widgets",
+    head: extra.head ?? "shipyard/job-1",
+    base: "main",
+    title: "Fix the parser",
+    body: "body text",
+  });
+  const open = (extra: { token?: string; head?: string } = {}) => openPullRequest(pr(extra));
 
   it("creates the pull request once; a second call finds it", async () => {
     const first = await open();
@@ -79,9 +81,32 @@ describe("openPullRequest", () => {
     expect(await open()).toMatchObject({ number: 3, created: true });
   });
 
-  it("fails with GitHub's status on bad credentials", async () => {
-    await expect(open({ token: "wrong" })).rejects.toMatchObject({ status: 401 });
+  it("fails with GitHub's status on bad credentials, without GitHub's words", async () => {
+    const err = await open({ token: "wrong" }).catch((e: Error) => e);
+    expect(err).toMatchObject({ status: 401, message: "the GitHub API answered 401 Unauthorized: check the project's credentials" });
     expect(gh.pulls).toHaveLength(0);
+  });
+
+  it("never repeats a remote's response body in its error", async () => {
+    const err = await openPullRequest({ ...pr(), apiUrl: `${gh.url}/not-an-api` }).catch((e: Error) => e);
+    expect(err).toMatchObject({ status: 404, message: "the GitHub API answered 404 Not Found: no such repository, or the token cannot see it" });
+    // The fake's 404 body links GitHub's documentation; Octokit's own message would carry it.
+    expect(JSON.stringify(err)).not.toContain("docs.github.com");
+  });
+
+  it("under the default URL policy refuses the loopback fake before sending it anything", async () => {
+    const refused = openPullRequest({ ...pr(), outbound: createOutboundClient({ allowPrivate: false, allowedHttpHosts: ["127.0.0.1"], allowLocalRepos: true }) });
+    await expect(refused).rejects.toMatchObject({ code: "url_not_allowed", message: expect.stringMatching(/127\.0\.0\.1 is a loopback address/) });
+    expect(gh.requests).toEqual([]);
+  });
+
+  it("refuses at connect time a name that resolved to a public address at the check and to loopback after (DNS rebinding)", async () => {
+    let lookups = 0;
+    const rebinding = async () => [{ address: lookups++ === 0 ? "93.184.216.34" : "127.0.0.1", family: 4 }];
+    const outbound = createOutboundClient({ allowPrivate: false, allowedHttpHosts: ["rebind.example"], allowLocalRepos: true }, rebinding);
+    const refused = openPullRequest({ ...pr(), apiUrl: `http://rebind.example:${new URL(gh.url).port}`, outbound });
+    await expect(refused).rejects.toThrow(/^the GitHub API could not be reached: refused to connect to rebind\.example \(127\.0\.0\.1\): .*loopback/);
+    expect(gh.requests).toEqual([]);
   });
 });
 

@@ -1,6 +1,9 @@
 // The server side of a job's last stage: which GitHub repository a remote is, and opening its pull request
 // exactly once however many times the stage runs.
+import { STATUS_CODES } from "node:http";
 import { Octokit } from "@octokit/rest";
+import { ShipyardError } from "../domain/errors.ts";
+import type { OutboundClient } from "../net/outbound-client.ts";
 
 export interface GitHubRepo {
   owner: string;
@@ -48,6 +51,11 @@ export function parseGitHubRemote(url: string, extraHosts: readonly string[] = [
 export interface OpenPullRequest extends GitHubRepo {
   /** The REST API root: `https://api.github.com`, `https://HOST/api/v3` for Enterprise. */
   apiUrl: string;
+  /**
+   * For an apiUrl a user gave (a project's `github.apiUrl`): checked before the calls and at every connection.
+   * Null only for the operator's own SHIPYARD_GITHUB_API_URL.
+   */
+  outbound: OutboundClient | null;
   token: string;
   /** The branch with the changes, in `owner/repo` itself. */
   head: string;
@@ -65,8 +73,49 @@ export interface PullRequestRef {
   created: boolean;
 }
 
+/** GitHub's answer reduced to its status and a fixed reason: a remote's response body never reaches users. */
+export class GitHubRequestFailed extends Error {
+  constructor(
+    message: string,
+    /** GitHub's HTTP status; undefined when no answer came. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "GitHubRequestFailed";
+  }
+}
+
+const HINTS: Record<number, string> = {
+  401: "check the project's credentials",
+  403: "the token may lack access to the repository, or a rate limit was hit",
+  404: "no such repository, or the token cannot see it",
+  422: "GitHub refused the pull request (does the base branch exist?)",
+};
+
+function withoutBody(err: unknown): Error {
+  if (err instanceof ShipyardError) return err;
+  const status = statusOf(err);
+  if (status !== undefined && typeof err === "object" && err !== null && "response" in err && err.response) {
+    const hint = HINTS[status];
+    return new GitHubRequestFailed(`the GitHub API answered ${status} ${STATUS_CODES[status] ?? ""}${hint ? `: ${hint}` : ""}`.trimEnd(), status);
+  }
+  // No answer at all (DNS, a refused connection or address, a timeout): the reason is ours, not the remote's
+  // (Octokit puts the fetch failure's cause in its message).
+  const reason = err instanceof Error ? err.message : String(err);
+  return new GitHubRequestFailed(`the GitHub API could not be reached: ${reason.slice(0, 300)}`);
+}
+
 /** Return the open pull request for `head`, creating it only when there is none. */
 export async function openPullRequest(options: OpenPullRequest): Promise<PullRequestRef> {
+  if (options.outbound) await options.outbound.check(options.apiUrl, "github.apiUrl");
+  try {
+    return await findOrCreate(options);
+  } catch (err) {
+    throw withoutBody(err);
+  }
+}
+
+async function findOrCreate(options: OpenPullRequest): Promise<PullRequestRef> {
   const { owner, repo, head } = options;
   const octokit = new Octokit({
     auth: options.token,
@@ -75,6 +124,7 @@ export async function openPullRequest(options: OpenPullRequest): Promise<PullReq
     // Octokit logs every failed request to the console; failures reach the caller as errors instead, and the
     // 422 of a lost creation race is expected.
     log: { debug: noop, info: noop, warn: console.warn, error: noop },
+    request: options.outbound ? { fetch: options.outbound.fetch } : {},
   });
   const request = () => ({ signal: options.signal ?? AbortSignal.timeout(30_000) });
   const existing = async (): Promise<PullRequestRef | null> => {

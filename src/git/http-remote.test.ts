@@ -3,7 +3,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startFakeGitHub, type FakeGitHub } from "../../test/helpers/fake-github.ts";
+import { FAKE_GITHUB_POLICY, startFakeGitHub, type FakeGitHub } from "../../test/helpers/fake-github.ts";
+import { createOutboundClient } from "../net/outbound-client.ts";
 import { openPullRequest, parseGitHubRemote } from "./github.ts";
 import { commitAndPushScript, patchScript, prepareScript } from "./scripts.ts";
 import { addFileDiff, git, outputs, remoteRef, runScriptAsync, sandbox, tmpIsEmpty, type Sandbox } from "./test-repos.ts";
@@ -50,7 +51,7 @@ describe("a job's git stages over HTTP with a token", () => {
 
     const where = parseGitHubRemote(repoUrl, [new URL(gh.url).host]);
     expect(where).toEqual({ owner: "acme", repo: "widgets" });
-    const pr = { apiUrl: gh.url, token: TOKEN, ...where!, head: BRANCH, base: "main", title: "Say hello", body: "b" };
+    const pr = { apiUrl: gh.url, outbound: createOutboundClient(FAKE_GITHUB_POLICY), token: TOKEN, ...where!, head: BRANCH, base: "main", title: "Say hello", body: "b" };
     const first = await openPullRequest(pr);
     const second = await openPullRequest(pr);
     expect(first).toMatchObject({ number: 1, created: true });

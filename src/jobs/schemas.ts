@@ -1,7 +1,7 @@
 // zod as extended by @hono/zod-openapi: these schemas are also the HTTP API's, and must carry `.openapi()`
 // whichever module happens to load them first.
 import { z } from "@hono/zod-openapi";
-import { assertBranchName, assertRepoLocation } from "../git/shell.ts";
+import { assertBranchName } from "../git/shell.ts";
 
 /**
  * Text a job carries to the database and into its agent's environment: PostgreSQL refuses NUL (and an
@@ -70,7 +70,8 @@ export type Stage = (typeof STAGES)[number];
 export const ProjectInput = z
   .object({
     name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '.', '_' and '-'"),
-    repo: jobText(2000).superRefine(refineWith(assertRepoLocation)),
+    /** Which locations the server accepts is its URL policy's call (src/jobs/project-urls.ts): a 422, not a 400. */
+    repo: jobText(2000),
     defaultBranch: jobText(250).superRefine(refineWith((b) => assertBranchName(b, "default branch"))).default("main"),
     verify: z.array(jobText(2000)).max(50).default([]),
     onVerifyFailure: z.enum(["fail", "rework"]).default("fail"),

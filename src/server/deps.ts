@@ -1,4 +1,5 @@
 import type { Pool } from "../db/pool.ts";
+import type { OutboundClient } from "../net/outbound-client.ts";
 import type { EventHub } from "../events/hub.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
@@ -18,6 +19,8 @@ export interface ServerDeps {
   taskTokens?: TaskTokens;
   /** Cassettes for agents' `replay:` models; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
   cassettesDir?: string;
+  /** Checks the URLs users give (projects' repositories and GitHub API) against the operator's policy. */
+  outbound: OutboundClient;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
 }

@@ -4,6 +4,16 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { UrlPolicy } from "../../src/net/url-policy.ts";
+
+/**
+ * The fake listens on loopback over plain http, which Shipyard refuses to call by default: a test that points
+ * a server at it sets this in that server's environment, so that the default stays provably refusing.
+ */
+export const FAKE_GITHUB_ENV = { SHIPYARD_ALLOW_PRIVATE_URLS: "true", SHIPYARD_ALLOWED_HTTP_HOSTS: "127.0.0.1" };
+
+/** FAKE_GITHUB_ENV as a policy, for tests that call the GitHub client directly. */
+export const FAKE_GITHUB_POLICY: UrlPolicy = { allowPrivate: true, allowedHttpHosts: ["127.0.0.1"], allowLocalRepos: true };
 
 export interface FakeRequest {
   method: string;

@@ -11,6 +11,8 @@ import { createApp } from "../../src/server/app.ts";
 import { createWorkspace } from "../../src/server/auth.ts";
 import { Metrics } from "../../src/server/metrics.ts";
 import { TaskTokens } from "../../src/server/task-tokens.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createOutboundClient } from "../../src/net/outbound-client.ts";
 
 export interface InMemoryApp {
   pool: Pool;
@@ -32,7 +34,8 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
   const secretKey = randomBytes(32);
   const secrets = createSecretStore(pool, new SecretBox(secretKey));
   const taskTokens = new TaskTokens(secretKey);
-  const app = createApp({ pool, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, heartbeatMs: 15_000, isReady: () => true });
+  const outbound = createOutboundClient(loadConfig({}).urls);
+  const app = createApp({ pool, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { assertProjectUrls } from "../../jobs/project-urls.ts";
 import { createProject, getProject, listProjects } from "../../jobs/projects.ts";
 import { ProjectInput } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
@@ -30,9 +31,13 @@ export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void 
       path: "/projects",
       summary: "Register a project (credentials are stored encrypted and never returned)",
       request: { body: { required: true, content: { "application/json": { schema: ProjectInput } } } },
-      responses: { 201: jsonContent(ProjectSchema, "The project"), ...errorResponses(400, 401, 409) },
+      responses: { 201: jsonContent(ProjectSchema, "The project"), ...errorResponses(400, 401, 409, 422) },
     }),
-    async (c) => c.json(await createProject(deps.pool, deps.secrets, c.get("principal").workspaceId, c.req.valid("json")), 201),
+    async (c) => {
+      const input = c.req.valid("json");
+      await assertProjectUrls(input, deps.outbound);
+      return c.json(await createProject(deps.pool, deps.secrets, c.get("principal").workspaceId, input), 201);
+    },
   );
   app.openapi(
     createRoute({
