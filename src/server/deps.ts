@@ -3,6 +3,7 @@ import type { EventHub } from "../events/hub.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Revocations } from "./revocations.ts";
 import type { TaskTokens } from "./task-tokens.ts";
 
 /** What the HTTP app is built from. */
@@ -18,6 +19,8 @@ export interface ServerDeps {
   taskTokens?: TaskTokens;
   /** Cassettes for agents' `replay:` models; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
   cassettesDir?: string;
+  /** Closes SSE streams of revoked tokens; without it a stream outlives its token's revocation. */
+  revocations?: Revocations;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
 }

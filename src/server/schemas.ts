@@ -86,6 +86,7 @@ export const RunnerSchema = z
     slots: z.number().int(),
     status: z.enum(["online", "offline"]),
     shared: z.boolean(),
+    sandbox: z.enum(["bwrap", "none"]).openapi({ description: "`bwrap`: its steps run in a bubblewrap sandbox; `none`: unsandboxed" }),
     activeTasks: z.number().int(),
     connectedAt: z.string().nullable(),
     lastSeenAt: z.string().nullable(),
