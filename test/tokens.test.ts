@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../src/db/migrate.ts";
 import { createPool, type Pool } from "../src/db/pool.ts";
@@ -18,6 +20,7 @@ import { Metrics } from "../src/server/metrics.ts";
 import { ROUTE_POLICY } from "../src/server/policy.ts";
 import { Revocations } from "../src/server/revocations.ts";
 import { hashToken } from "../src/tokens/store.ts";
+import { runCli } from "./helpers/cli.ts";
 import { freshDatabase } from "./helpers/database.ts";
 
 const log = createLogger("warn");
@@ -231,5 +234,41 @@ describe("migration 007", () => {
     } finally {
       await old.end();
     }
+  });
+});
+
+describe("shipyard tokens", () => {
+  let server: ServerType | null = null;
+  afterAll(() => void server?.close());
+
+  it("create, list (--json) and revoke through the CLI", async () => {
+    const url = await new Promise<string>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`));
+    });
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.tmpdir(), SHIPYARD_URL: url, SHIPYARD_TOKEN: a.owner, NO_COLOR: "1" };
+    const help = await runCli(["tokens", "--help"], { env });
+    expect(help.stdout).toContain("create");
+    expect(help.stdout).toContain("viewer: read only");
+
+    const created = await runCli(["tokens", "create", "deploy-bot", "--role", "viewer", "--json"], { env });
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.stdout) as { id: string; token: string; role: string };
+    expect(token.role).toBe("viewer");
+    expect((await call("GET", "/runs", token.token)).status).toBe(200);
+    expect((await runCli(["tokens", "create", "x", "--role", "root"], { env })).code).not.toBe(0);
+
+    const listed = await runCli(["tokens", "list"], { env });
+    expect(listed.stdout).toMatch(/deploy-bot +viewer/);
+    expect(listed.stdout).not.toContain(token.token);
+    const json = JSON.parse((await runCli(["tokens", "list", "--json"], { env })).stdout) as { id: string }[];
+    expect(json.map((t) => t.id)).toContain(token.id);
+
+    const revoked = await runCli(["tokens", "revoke", token.id], { env });
+    expect(revoked.code).toBe(0);
+    expect((await call("GET", "/runs", token.token)).status).toBe(401);
+    // A viewer may not manage tokens: the CLI says which role is needed.
+    const asViewer = await runCli(["tokens", "list"], { env: { ...env, SHIPYARD_TOKEN: a.viewer } });
+    expect(asViewer.code).not.toBe(0);
+    expect(asViewer.stderr).toContain("needs the owner role");
   });
 });
