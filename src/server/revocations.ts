@@ -42,11 +42,6 @@ export class Revocations {
     };
   }
 
-  /** Sessions open with a token (for tests and metrics). */
-  count(tokenId: string): number {
-    return this.sessions.get(tokenId)?.size ?? 0;
-  }
-
   private closeAll(tokenId: string): void {
     const set = this.sessions.get(tokenId);
     if (!set) return;
