@@ -19,8 +19,9 @@ import { Notifier } from "./events/notifier.ts";
 import type { Logger } from "./logger.ts";
 import { RUNNER_PATH } from "./runner/protocol.ts";
 import { createApp } from "./server/app.ts";
-import { ensureAdminToken } from "./server/bootstrap.ts";
+import { ensureAdminToken, ensureRunnerToken, readAdminTokenFile, scrubTokens } from "./server/bootstrap.ts";
 import { Metrics } from "./server/metrics.ts";
+import { Revocations } from "./server/revocations.ts";
 import { RunnerGateway } from "./server/runner-gateway.ts";
 import { TaskTokens } from "./server/task-tokens.ts";
 import { modelAccessEnv } from "./server/model-proxy.ts";
@@ -54,6 +55,8 @@ const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin",
 export async function startShipyard(config: Config, log: Logger, opts: StartOptions = {}): Promise<Shipyard> {
   await fs.mkdir(config.dataDir, { recursive: true });
   await refuseIfRunning(config.dataDir);
+  // Every process started from here (the embedded PostgreSQL, the local runner) inherits process.env.
+  scrubTokens(process.env, [await readAdminTokenFile(config.dataDir)]);
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: Error) => log.warn({ err: err.message }, "shutdown step failed"));
@@ -72,11 +75,14 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const applied = await migrate(pool);
     if (applied.length > 0) log.info({ applied }, "migrations applied");
     const { token: adminToken, file: adminTokenFile } = await ensureAdminToken(pool, config.dataDir);
+    scrubTokens(process.env, [adminToken]);
 
     const notifier = new Notifier(databaseUrl, log);
     await notifier.start();
     cleanups.push(() => notifier.stop());
     const hub = new EventHub(pool, notifier, log);
+    const revocations = new Revocations(pool, log);
+    await revocations.start(notifier);
     const metrics = new Metrics(pool);
     let ready = false;
     const pingIntervalMs = opts.pingIntervalMs ?? config.pingIntervalMs;
@@ -91,6 +97,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       metrics,
       serverId: newId("srv"),
       pingIntervalMs,
+      revocations,
       resolveSecret: secrets.get,
       modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
       onRunnerAvailable: (id) => void kickDispatch([id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
@@ -102,7 +109,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     cleanups.push(() => stopEngine());
     ready = true;
 
-    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
+    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     });
@@ -120,7 +127,9 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
 
     let runner: ChildProcess | null = null;
     if (opts.localRunner !== false) {
-      runner = spawnLocalRunner(url, adminToken, config, log, opts.sandbox !== false);
+      // Its own shared-pool runner token: the admin token never leaves this process.
+      const { token: runnerToken } = await ensureRunnerToken(pool, config.dataDir);
+      runner = spawnLocalRunner(url, runnerToken, config, log, opts.sandbox !== false);
       const child = runner;
       cleanups.push(() => stopChild(child));
     }

@@ -9,6 +9,7 @@ interface Runner {
   slots: number;
   activeTasks: number;
   shared: boolean;
+  sandbox: "bwrap" | "none";
   labels: string[];
   lastSeenAt: string | null;
 }
@@ -38,8 +39,16 @@ export function registerAdminCommands(program: Command): void {
       if (runners.length === 0) return void process.stdout.write(dim("no runners: start one with `shipyard runner --server URL --token T`") + "\n");
       process.stdout.write(
         table([
-          ["NAME", "STATUS", "BUSY", "LABELS", "LAST SEEN"].map(dim),
-          ...runners.map((r) => [r.name, statusWord(r.status === "online" ? "succeeded" : "failed").replace(/succeeded|failed/, r.status), `${r.activeTasks}/${r.slots}`, r.labels.join(","), r.lastSeenAt ?? ""]),
+          ["NAME", "STATUS", "BUSY", "POOL", "SANDBOX", "LABELS", "LAST SEEN"].map(dim),
+          ...runners.map((r) => [
+            r.name,
+            statusWord(r.status === "online" ? "succeeded" : "failed").replace(/succeeded|failed/, r.status),
+            `${r.activeTasks}/${r.slots}`,
+            r.shared ? "shared" : "workspace",
+            r.sandbox,
+            r.labels.join(","),
+            r.lastSeenAt ?? "",
+          ]),
         ]) + "\n",
       );
     });

@@ -6,6 +6,7 @@ import { registerAdminCommands } from "./admin.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerUsageCommands } from "./usage.ts";
 import { registerSecretCommands } from "./secrets.ts";
+import { registerTokenCommands } from "./tokens.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -20,6 +21,7 @@ registerAdminCommands(program);
 registerJobCommands(program);
 registerUsageCommands(program);
 registerSecretCommands(program);
+registerTokenCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -75,7 +75,7 @@ export function registerServerCommands(program: Command): void {
     .command("runner")
     .description("run steps for a Shipyard server (from this or another machine)")
     .option("--server <url>", "server URL (default: SHIPYARD_URL)")
-    .option("--token <token>", "API token (default: SHIPYARD_TOKEN); an admin token makes a runner shared by all workspaces")
+    .option("--token <token>", "runner or owner token (default: SHIPYARD_TOKEN); a shared-pool runner token makes a runner serve every workspace")
     .option("--name <name>", "runner name, unique per workspace", os.hostname())
     .option("--labels <list>", "comma-separated labels", "")
     .option("--slots <n>", "steps run at once", "4")
@@ -86,6 +86,8 @@ export function registerServerCommands(program: Command): void {
       const server = o.server ?? process.env.SHIPYARD_URL;
       const token = o.token ?? process.env.SHIPYARD_TOKEN;
       if (!server || !token) throw new CliError("a runner needs --server URL and --token T (or SHIPYARD_URL and SHIPYARD_TOKEN)");
+      // Read once: nothing this runner starts (its watchdog, agents) needs to inherit it.
+      delete process.env.SHIPYARD_TOKEN;
       const slots = Number(o.slots);
       if (!Number.isInteger(slots) || slots < 1 || slots > 256) throw new CliError(`--slots must be an integer from 1 to 256, got "${o.slots}"`);
       const log = createLogger(process.env.SHIPYARD_LOG_LEVEL ?? "info", "shipyard-runner");
@@ -112,6 +114,12 @@ export function registerServerCommands(program: Command): void {
           if (process.ppid !== parent) void runner.stop().finally(() => process.exit(0));
         }, 500).unref();
       }
-      await runner.start();
+      // Refused for good (another protocol version, a revoked token): say why and exit non-zero instead of retrying for ever.
+      const refused = async (err: Error) => {
+        await runner.stop(); // its socket and timers would keep the process alive
+        throw new CliError(err.message, 1);
+      };
+      await runner.start().catch(refused);
+      await runner.done.catch(refused);
     });
 }

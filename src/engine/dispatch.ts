@@ -217,6 +217,39 @@ export async function assignedTasks(db: Queryable, runnerId: string): Promise<As
   }));
 }
 
+/** Who holds a task now: enough for the gateway to decide whether a runner's frame for it is genuine. */
+export interface TaskHolder {
+  operationId: string;
+  stepId: string;
+  attempt: number;
+  dispatch: number;
+  runnerId: string | null;
+  status: string;
+}
+
+/** The current holder of a task (null for an unknown task id). */
+export async function taskHolder(db: Queryable, id: string): Promise<TaskHolder | null> {
+  const res = await db.query<{ operation_id: string; step_id: string; attempt: number; dispatch: number; runner_id: string | null; status: string }>(
+    "select operation_id, step_id, attempt, dispatch, runner_id, status from tasks where id = $1",
+    [id],
+  );
+  const t = res.rows[0];
+  return t ? { operationId: t.operation_id, stepId: t.step_id, attempt: t.attempt, dispatch: t.dispatch, runnerId: t.runner_id, status: t.status } : null;
+}
+
+/**
+ * Record a runner's result for a task it holds: only that dispatch, still assigned, and to that very runner
+ * (a result for anyone else's task changes nothing). Returns the workflow to tell, or null when nothing matched.
+ */
+export async function reportTaskResult(db: Queryable, r: { taskId: string; dispatch: number; runnerId: string; result: unknown }): Promise<string | null> {
+  const res = await db.query<{ workflow_id: string }>(
+    `update tasks set status = 'reported', result = $4 where id = $1 and dispatch = $2 and runner_id = $3 and status = 'assigned'
+     returning workflow_id`,
+    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result)],
+  );
+  return res.rows[0]?.workflow_id ?? null;
+}
+
 /** Put a task whose runner vanished back in line (only if it is still that dispatch). */
 export async function requeueTask(client: PoolClient, id: string, dispatch: number): Promise<boolean> {
   const res = await client.query<{ workspace_id: string }>(

@@ -7,6 +7,32 @@ import { TaskResult } from "../engine/messages.ts";
 export const PROTOCOL_VERSION = 1;
 export const RUNNER_PATH = "/api/v1/runners/connect";
 
+/** Close code: the runner speaks another protocol version; reconnecting cannot help, so the runner exits. */
+export const CLOSE_PROTOCOL_MISMATCH = 4010;
+/** Close code: the token the runner connected with was revoked. */
+export const CLOSE_TOKEN_REVOKED = 4011;
+
+/** Whether a runner's steps run in a bubblewrap sandbox (`none`: unsandboxed, e.g. `--no-sandbox`). */
+export const Sandbox = z.enum(["bwrap", "none"]);
+export type Sandbox = z.infer<typeof Sandbox>;
+
+/**
+ * The protocol version of a hello frame that is not this one (null for any other frame), read before the
+ * frame is validated: a hello of another version may have another shape, and must still be told why it is refused.
+ */
+export function otherProtocol(frame: unknown): number | null {
+  if (typeof frame !== "object" || frame === null) return null;
+  const { type, protocol } = frame as { type?: unknown; protocol?: unknown };
+  return type === "hello" && protocol !== PROTOCOL_VERSION ? (typeof protocol === "number" ? protocol : NaN) : null;
+}
+
+/** What a runner of another protocol version is told (and prints before it exits). */
+export function protocolMismatchMessage(runnerProtocol: number): string {
+  const which = Number.isNaN(runnerProtocol) ? "no protocol version" : `runner protocol ${runnerProtocol}`;
+  const fix = runnerProtocol > PROTOCOL_VERSION ? "upgrade the server, or run the server's version on the runner" : "upgrade the runner";
+  return `this runner speaks ${which} but the server speaks runner protocol ${PROTOCOL_VERSION}: run the same Shipyard version on both (${fix})`;
+}
+
 const TaskSpec = z.object({
   command: z.string(),
   env: z.record(z.string(), z.string()),
@@ -44,6 +70,7 @@ export const RunnerMessage = z.discriminatedUnion("type", [
     slots: z.number().int().min(1).max(256),
     version: storable(50),
     running: z.array(z.object({ taskId: z.string().max(300), dispatch: z.number().int() })).max(1000),
+    sandbox: Sandbox.default("none"),
   }),
   z.object({ type: z.literal("log"), taskId: z.string(), dispatch: z.number().int(), stepId: z.string(), attempt: z.number().int(), lines: z.array(LogLine).max(5000) }),
   z.object({ type: z.literal("result") }).merge(TaskResult),

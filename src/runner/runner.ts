@@ -11,7 +11,16 @@ import { runnerReadOnlyDirs } from "./sandbox/mounts.ts";
 import type { SandboxPolicy } from "./sandbox/policy.ts";
 import { startServerSocket, type ServerSocket } from "./sandbox/server-socket.ts";
 import { LeftoverProcesses } from "./leftovers.ts";
-import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
+import {
+  CLOSE_PROTOCOL_MISMATCH,
+  CLOSE_TOKEN_REVOKED,
+  PROTOCOL_VERSION,
+  RUNNER_PATH,
+  ServerMessage,
+  type LogLine,
+  type RunnerMessage,
+  type TaskMessage,
+} from "./protocol.ts";
 
 export interface RunnerOptions {
   serverUrl: string;
@@ -25,6 +34,11 @@ export interface RunnerOptions {
   version?: string;
   /** The sandbox steps run in; null: none (`--no-sandbox`, steps run as the runner's user). */
   sandbox: SandboxPolicy | null;
+}
+
+/** The server refused this runner for good (another protocol version, a token it does not accept): reconnecting cannot help. */
+export class RunnerRefused extends Error {
+  override name = "RunnerRefused";
 }
 
 interface Running {
@@ -55,13 +69,19 @@ export class Runner {
   private welcomed: (() => void) | null = null;
   private stepSandbox: StepSandbox | undefined;
   private serverSocket: ServerSocket | null = null;
+  /** The server's explanation in an error frame, printed if it then closes the connection for good. */
+  private refusal: string | null = null;
+  private settle: { resolve: () => void; reject: (err: Error) => void } = { resolve: () => undefined, reject: () => undefined };
+  /** Resolves when the runner is stopped; rejects with RunnerRefused when the server refuses it for good. */
+  readonly done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
   runnerId: string | null = null;
 
   constructor(private readonly opts: RunnerOptions) {
     this.leftovers = new LeftoverProcesses(path.join(opts.workDir, "processes.json"), opts.log);
+    this.done.catch(() => undefined); // whoever awaits it handles the refusal; nobody awaiting it is no crash
   }
 
-  /** Connect; resolves once the server has accepted this runner. */
+  /** Connect; resolves once the server has accepted this runner, rejects with RunnerRefused if it refuses it. */
   async start(): Promise<void> {
     await fs.mkdir(this.opts.workDir, { recursive: true });
     if (this.opts.sandbox) await this.prepareSandbox(this.opts.sandbox);
@@ -69,7 +89,7 @@ export class Runner {
     this.leftovers.guard();
     const ready = new Promise<void>((resolve) => (this.welcomed = resolve));
     this.connect();
-    await ready;
+    await Promise.race([ready, this.done]);
   }
 
   /** Make the work dir reachable by the sandbox user and open the socket agents reach the server through. */
@@ -103,7 +123,15 @@ export class Runner {
         slots: this.opts.slots,
         version: this.opts.version ?? "0.1.0",
         running: [...this.running.values()].map((r) => ({ taskId: r.task.taskId, dispatch: r.task.dispatch })),
+        sandbox: this.opts.sandbox ? "bwrap" : "none",
       });
+    });
+    // A token the server does not take is not going to be taken on the next try either.
+    ws.on("unexpected-response", (req, res) => {
+      const status = res.statusCode ?? 0;
+      req.destroy();
+      if (status === 401) this.refuse("the server refused this runner's token (HTTP 401: unknown or revoked): start the runner with a valid runner token");
+      else if (status === 403) this.refuse("the server refused this runner's token (HTTP 403): its role may not connect as a runner; use a runner token (`shipyard tokens create NAME --role runner`)");
     });
     ws.on("pong", () => (this.lastHeard = Date.now()));
     ws.on("ping", () => (this.lastHeard = Date.now()));
@@ -115,6 +143,8 @@ export class Runner {
       if (this.ws === ws) this.ws = null;
       if (this.heartbeat) clearInterval(this.heartbeat);
       if (this.stopped) return;
+      if (code === CLOSE_PROTOCOL_MISMATCH) return this.refuse(this.refusal ?? `the server speaks another runner protocol than this runner (${PROTOCOL_VERSION})`);
+      if (code === CLOSE_TOKEN_REVOKED) return this.refuse("the token this runner connected with was revoked: start it with a new runner token");
       this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
       // Not unref'd: an idle runner has nothing else keeping it alive while it waits to reconnect.
       setTimeout(() => this.connect(), this.backoff);
@@ -152,6 +182,7 @@ export class Runner {
         this.running.get(parsed.taskId)?.abort.abort();
         return;
       case "error":
+        if (parsed.code === "protocol_mismatch") this.refusal = parsed.message;
         this.opts.log.error({ code: parsed.code }, parsed.message);
         return;
     }
@@ -215,6 +246,18 @@ export class Runner {
     }
   }
 
+  /** Stop for good: kill the running tasks and make `done` (and a pending `start`) reject with the reason. */
+  private refuse(message: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.opts.log.error(message);
+    for (const r of this.running.values()) r.abort.abort();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.ws?.terminate();
+    this.ws = null;
+    this.settle.reject(new RunnerRefused(message));
+  }
+
   /** Names and states of the tasks in progress (for tests and status output). */
   get activeTasks(): string[] {
     return [...this.running.keys()];
@@ -231,5 +274,6 @@ export class Runner {
     this.ws?.close(1001, "runner stopping");
     this.ws = null;
     await this.serverSocket?.close();
+    this.settle.resolve();
   }
 }

@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ShipyardError } from "../domain/errors.ts";
 import { requireAuth, type AppEnv } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
+import { authorize } from "./policy.ts";
 import { errorHandler } from "./problem.ts";
 import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
@@ -13,6 +14,7 @@ import { projectRoutes } from "./routes/projects.ts";
 import { runnerRoutes } from "./routes/runners.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { secretRoutes } from "./routes/secrets.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
@@ -78,6 +80,9 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));
   // After the body limit (it reads the body) and before any route: NUL, unpaired surrogates, `__proto__` keys.
   api.use("*", wellFormedInput());
+  // Roles are decided in one table (./policy.ts), never in the handlers.
+  const authorizeRoute = authorize(API_BASE);
+  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : authorizeRoute(c, next)));
   workspaceRoutes(deps, api);
   workflowRoutes(api);
   runRoutes(deps, api);
@@ -88,6 +93,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   usageRoutes(deps, api);
   settingsRoutes(deps, api);
   secretRoutes(deps, api);
+  tokenRoutes(deps, api);
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;
     modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);

@@ -1,39 +1,26 @@
-import { createHash, randomBytes } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { inTransaction, type Pool, type PoolClient, type Queryable } from "../db/pool.ts";
 import { ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
+import { insertToken, useToken, type Role } from "../tokens/store.ts";
 
-/** Who is calling: the workspace its token is scoped to. */
+export { generateToken, hashToken } from "../tokens/store.ts";
+
+/** Who is calling: the workspace its token is scoped to, and what the token may do there. */
 export interface Principal {
   workspaceId: string;
   tokenId: string;
   isAdmin: boolean;
+  role: Role;
+  /** A runner token of the shared pool (its runners serve every workspace). */
+  shared: boolean;
 }
 
 export type AppEnv = { Variables: { principal: Principal } };
 
-/** Tokens are 256 random bits, so a plain SHA-256 is a safe way to keep only their hash. */
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
-
-/** A new secret API token. */
-export function generateToken(): string {
-  return `shp_${randomBytes(32).toString("base64url")}`;
-}
-
-/** Store a new token for a workspace and return its secret (shown once, never stored). */
+/** Store a new owner token for a workspace (the admin's when `isAdmin`) and return its secret (shown once, never stored). */
 export async function issueToken(db: Queryable, workspaceId: string, name: string, isAdmin = false): Promise<string> {
-  const token = generateToken();
-  await db.query("insert into api_tokens (id, workspace_id, token_hash, name, is_admin) values ($1, $2, $3, $4, $5)", [
-    newId("tok"),
-    workspaceId,
-    hashToken(token),
-    name,
-    isAdmin,
-  ]);
-  return token;
+  return (await insertToken(db, { workspaceId, name, role: "owner", isAdmin })).token;
 }
 
 /** Create a workspace with its first token. */
@@ -47,14 +34,10 @@ export async function createWorkspace(pool: Pool, name: string): Promise<{ id: s
   });
 }
 
-/** The principal a bearer token stands for, or null when it is unknown. */
+/** The principal a bearer token stands for, or null when it is unknown or revoked. */
 export async function resolveToken(db: Queryable, token: string): Promise<Principal | null> {
-  const res = await db.query<{ id: string; workspace_id: string; is_admin: boolean }>(
-    "update api_tokens set last_used_at = now() where token_hash = $1 returning id, workspace_id, is_admin",
-    [hashToken(token)],
-  );
-  const row = res.rows[0];
-  return row ? { workspaceId: row.workspace_id, tokenId: row.id, isAdmin: row.is_admin } : null;
+  const t = await useToken(db, token);
+  return t ? { workspaceId: t.workspaceId, tokenId: t.id, isAdmin: t.isAdmin, role: t.role, shared: t.shared } : null;
 }
 
 /** Read `Authorization: Bearer <token>`. */

@@ -4,6 +4,7 @@ import type { EventHub } from "../events/hub.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Revocations } from "./revocations.ts";
 import type { TaskTokens } from "./task-tokens.ts";
 
 /** What the HTTP app is built from. */
@@ -21,6 +22,8 @@ export interface ServerDeps {
   cassettesDir?: string;
   /** Checks the URLs users give (projects' repositories and GitHub API) against the operator's policy. */
   outbound: OutboundClient;
+  /** Closes SSE streams of revoked tokens; without it a stream outlives its token's revocation. */
+  revocations?: Revocations;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
 }

@@ -7,6 +7,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly stepDuration: Histogram<"status">;
   readonly httpRequests: Counter<"method" | "status">;
+  /** Runner frames the gateway dropped (a task not assigned to that connection's runner, a stale dispatch, ...). */
+  readonly runnerFramesRejected: Counter<"reason">;
   /** The model layer's token and cost counters, bumped by the llm steps this server's engine runs. */
   readonly llm: LlmMetrics;
 
@@ -23,6 +25,12 @@ export class Metrics {
       name: "shipyard_http_requests_total",
       help: "HTTP requests served",
       labelNames: ["method", "status"],
+      registers: [this.registry],
+    });
+    this.runnerFramesRejected = new Counter({
+      name: "shipyard_runner_frames_rejected_total",
+      help: "Log and result frames from runners dropped because the task is not theirs at that dispatch",
+      labelNames: ["reason"],
       registers: [this.registry],
     });
     this.llm = llmMetrics(this.registry);

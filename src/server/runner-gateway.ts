@@ -4,16 +4,19 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
-import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
+import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL, reportTaskResult } from "../engine/dispatch.ts";
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
 import { appendEventsNow } from "../events/store.ts";
 import { lineEvent, withoutNul } from "./runner-lines.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
-import { RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
+import { CLOSE_PROTOCOL_MISMATCH, CLOSE_TOKEN_REVOKED, otherProtocol, protocolMismatchMessage, RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
 import { bearerToken, resolveToken, type Principal } from "./auth.ts";
 import type { Metrics } from "./metrics.ts";
+import { mayConnectAsRunner } from "./policy.ts";
+import type { Revocations } from "./revocations.ts";
+import { TaskOwnership, type OwnedTask, type RejectReason } from "./task-ownership.ts";
 
 interface Connection {
   ws: WebSocket;
@@ -25,6 +28,12 @@ interface Connection {
   pongTimer: NodeJS.Timeout | null;
   workspaceId: string | null;
   sent: Set<string>;
+  /** The tasks this runner may report on; frames for any other are dropped. */
+  owned: TaskOwnership;
+  /** A dropped frame is logged once per connection (then only counted). */
+  warnedRejected: boolean;
+  /** Forgets this connection in the revocation registry. */
+  untrack: () => void;
   /** Keeps a runner's log batches in order. */
   chain: Promise<unknown>;
 }
@@ -44,9 +53,11 @@ export interface GatewayOptions {
   modelAccessEnv?: (t: AssignedTask, access: ModelAccess) => Promise<Record<string, string>>;
   /** Told when a runner comes online (e.g. to hand it a job). */
   onRunnerAvailable?: (runnerId: string) => void;
+  /** Closes the connections of a token when it is revoked. */
+  revocations?: Revocations;
 }
 
-const operationOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
+const ownedTask = (t: AssignedTask): OwnedTask => ({ operationId: t.message.runId, stepId: t.message.stepId, attempt: t.message.attempt });
 
 /**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
@@ -84,12 +95,21 @@ export class RunnerGateway {
     return this.connections.size;
   }
 
-  /** Handle an HTTP upgrade on the runner path: 401 without a valid token. */
+  /** Handle an HTTP upgrade on the runner path: 401 without a valid token, 403 for a role that may not run steps. */
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const token = bearerToken(req.headers.authorization);
-    const principal = token ? await resolveToken(this.o.pool, token).catch(() => null) : null;
+    // A database that cannot answer is no verdict on the token: a 503 makes the runner retry, a 401 would make it give up.
+    const principal = token ? await resolveToken(this.o.pool, token).catch(() => undefined) : null;
+    if (principal === undefined) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\ncannot check the token now; retry\n");
+      return;
+    }
     if (!principal) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\nunknown or missing runner token\n");
+      socket.end("HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\nunknown, revoked or missing runner token\n");
+      return;
+    }
+    if (!mayConnectAsRunner(principal)) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\na ${principal.role} token may not connect as a runner: use a runner or owner token\n`);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal));
@@ -101,15 +121,18 @@ export class RunnerGateway {
     ws.on("message", (data) => {
       let msg: RunnerMessage;
       try {
-        msg = RunnerMessage.parse(JSON.parse(String(data)));
+        const frame: unknown = JSON.parse(String(data));
+        const other = otherProtocol(frame);
+        if (other !== null) return this.refuseProtocol(ws, other, helloTimer);
+        msg = RunnerMessage.parse(frame);
       } catch (err) {
         this.sendTo({ ws } as Connection, { type: "error", code: "bad_message", message: (err as Error).message.slice(0, 500) });
         return;
       }
       if (msg.type === "hello") {
         clearTimeout(helloTimer);
-        void this.register(ws, principal, msg).then(
-          (c) => (conn = c),
+        // The connection exists (for its frames, pongs and close) from the moment it is registered, before its welcome.
+        void this.register(ws, principal, msg, (c) => (conn = c)).catch(
           (err: Error) => {
             this.o.log.error({ err: err.message }, "runner registration failed");
             ws.close(1011, "registration failed");
@@ -117,7 +140,7 @@ export class RunnerGateway {
         );
         return;
       }
-      if (!conn) return;
+      if (!conn) return this.o.metrics.runnerFramesRejected.inc({ reason: "before_hello" });
       const c = conn;
       c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => this.o.log.error({ err: err.message }, "runner message failed"));
     });
@@ -130,6 +153,7 @@ export class RunnerGateway {
     });
     ws.on("close", () => {
       clearTimeout(helloTimer);
+      conn?.untrack();
       if (conn && this.connections.get(conn.runnerId) === conn) {
         this.connections.delete(conn.runnerId);
         // Offline at once (no new work); its tasks are declared lost by the sweeper after a grace period,
@@ -142,27 +166,48 @@ export class RunnerGateway {
     ws.on("error", () => undefined);
   }
 
-  private async register(ws: WebSocket, principal: Principal, hello: Extract<RunnerMessage, { type: "hello" }>): Promise<Connection> {
-    const workspaceId = principal.isAdmin ? null : principal.workspaceId;
+  /** Tell a runner of another protocol version why it is refused, and close with a code that stops its reconnecting. */
+  private refuseProtocol(ws: WebSocket, runnerProtocol: number, helloTimer: NodeJS.Timeout): void {
+    clearTimeout(helloTimer);
+    const message = protocolMismatchMessage(runnerProtocol);
+    this.o.log.warn({ runnerProtocol }, message);
+    this.sendTo({ ws }, { type: "error", code: "protocol_mismatch", message });
+    ws.close(CLOSE_PROTOCOL_MISMATCH, "protocol mismatch: see the error frame");
+  }
+
+  private async register(
+    ws: WebSocket,
+    principal: Principal,
+    hello: Extract<RunnerMessage, { type: "hello" }>,
+    onConnection: (c: Connection) => void,
+  ): Promise<void> {
+    // Runners of a workspace token serve only that workspace; the admin's and shared runner tokens' form the shared pool.
+    const workspaceId = principal.isAdmin || principal.shared ? null : principal.workspaceId;
     const row = await this.o.pool.query<{ id: string }>(
-      `insert into runners (id, workspace_id, name, labels, slots, status, server_id, version, connected_at, last_seen_at)
-       values ($1, $2, $3, $4, $5, 'online', $6, $7, now(), now())
+      `insert into runners (id, workspace_id, name, labels, slots, status, server_id, version, sandbox, connected_at, last_seen_at)
+       values ($1, $2, $3, $4, $5, 'online', $6, $7, $8, now(), now())
        on conflict (coalesce(workspace_id, ''), name) do update set labels = excluded.labels, slots = excluded.slots,
-         status = 'online', server_id = excluded.server_id, version = excluded.version, connected_at = now(), last_seen_at = now(),
-         missed_pings = 0
+         status = 'online', server_id = excluded.server_id, version = excluded.version, sandbox = excluded.sandbox,
+         connected_at = now(), last_seen_at = now(), missed_pings = 0
        returning id`,
-      [newId("rnr"), workspaceId, hello.name, JSON.stringify(hello.labels), hello.slots, this.o.serverId, hello.version],
+      [newId("rnr"), workspaceId, hello.name, JSON.stringify(hello.labels), hello.slots, this.o.serverId, hello.version, hello.sandbox],
     );
     const runnerId = row.rows[0]!.id;
     this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
-    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), chain: Promise.resolve() };
+    const owned = new TaskOwnership(this.o.pool, runnerId);
+    const untrack = this.o.revocations?.track(principal.tokenId, () => ws.close(CLOSE_TOKEN_REVOKED, "token revoked")) ?? (() => undefined);
+    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack, chain: Promise.resolve() };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
     this.connections.set(runnerId, conn);
+    onConnection(conn);
     // Tasks this runner held that it no longer has died with its previous incarnation.
     const held = await assignedTasks(this.o.pool, runnerId);
     for (const t of held) {
       const key = `${t.message.taskId}#${t.message.dispatch}`;
-      if (conn.sent.has(key)) continue;
+      if (conn.sent.has(key)) {
+        conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
+        continue;
+      }
       // Never re-send this dispatch: the workflow re-queues the task under a new one.
       conn.sent.add(key);
       await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${hello.name} restarted`);
@@ -172,11 +217,10 @@ export class RunnerGateway {
     // a job's next attempt would otherwise share the workspace with them.
     const current = new Set(held.map((t) => `${t.message.taskId}#${t.message.dispatch}`));
     for (const r of hello.running) if (!current.has(`${r.taskId}#${r.dispatch}`)) this.sendTo(conn, { type: "cancel", taskId: r.taskId });
-    this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null }, "runner online");
+    this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null, sandbox: hello.sandbox }, "runner online");
     await this.claim(runnerId);
     await this.deliver(runnerId);
     this.o.onRunnerAvailable?.(runnerId);
-    return conn;
   }
 
   /**
@@ -212,27 +256,40 @@ export class RunnerGateway {
 
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
+    if (msg.type !== "log" && msg.type !== "result") return;
+    // A frame counts only for a task assigned to this very runner at its current dispatch: a runner of one
+    // workspace must not write another's events or results, nor a stale dispatch its successor's.
+    const owned = await c.owned.check(msg.taskId, msg.dispatch);
+    if ("reason" in owned) return this.reject(c, owned.reason, msg.taskId, msg.dispatch);
     if (msg.type === "log") {
-      await appendEventsNow(this.o.pool, operationOf(msg.taskId), msg.lines.map((l) => lineEvent(msg.stepId, msg.attempt, l)));
+      const { operationId, stepId, attempt } = owned.task;
+      await appendEventsNow(this.o.pool, operationId, msg.lines.map((l) => lineEvent(stepId, attempt, l)));
       return;
     }
-    if (msg.type !== "result") return;
     const { type: _t, ...result } = withoutNul(msg);
     this.o.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
     // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
     // (and re-reads a 'reported' row itself if this process dies before the message is sent).
-    const reported = await this.o.pool.query<{ workflow_id: string }>(
-      "update tasks set status = 'reported', result = $3 where id = $1 and dispatch = $2 and status = 'assigned' returning workflow_id",
-      [msg.taskId, msg.dispatch, JSON.stringify(result)],
-    );
+    const workflowId = await reportTaskResult(this.o.pool, { taskId: msg.taskId, dispatch: msg.dispatch, runnerId: c.runnerId, result });
     c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
-    const workflowId = reported.rows[0]?.workflow_id;
+    c.owned.release(msg.taskId, msg.dispatch);
     if (workflowId) {
       const message: RunMessage = { type: "result", ...result };
       await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
     }
     // A slot is free: take waiting work, if any, without holding up this runner's next message.
     void this.claimIfWaiting(c);
+  }
+
+  /** Drop a frame: counted always, logged once per connection (a misbehaving runner sends thousands). */
+  private reject(c: Connection, reason: RejectReason, taskId: string, dispatch: number): void {
+    this.o.metrics.runnerFramesRejected.inc({ reason });
+    if (c.warnedRejected) return;
+    c.warnedRejected = true;
+    this.o.log.warn(
+      { runnerId: c.runnerId, name: c.name, taskId, dispatch, reason },
+      "dropped a runner frame for a task that is not this runner's at that dispatch (further ones on this connection are only counted)",
+    );
   }
 
   /** Claim only when tasks wait: the unlocked check spares a locking transaction after most results. */
@@ -267,6 +324,7 @@ export class RunnerGateway {
       const key = `${t.message.taskId}#${t.message.dispatch}`;
       if (conn.sent.has(key)) continue;
       conn.sent.add(key);
+      conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
       const { modelAccess, secretEnv: _names, ...spec } = t.message.spec;
       const env = { ...spec.env };
       for (const [name, secret] of Object.entries(t.secretEnv)) {

@@ -86,6 +86,7 @@ export const RunnerSchema = z
     slots: z.number().int(),
     status: z.enum(["online", "offline"]),
     shared: z.boolean(),
+    sandbox: z.enum(["bwrap", "none"]).openapi({ description: "`bwrap`: its steps run in a bubblewrap sandbox; `none`: unsandboxed" }),
     activeTasks: z.number().int(),
     connectedAt: z.string().nullable(),
     lastSeenAt: z.string().nullable(),
@@ -107,8 +108,11 @@ export const IdParam = z.object({ id: z.string().min(1).max(100).openapi({ param
 /** A JSON response entry for a route's `responses`. */
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
-/** Standard error responses for the OpenAPI document. */
+/** Standard error responses for the OpenAPI document; an authenticated route (401) may also refuse a role (403, see policy.ts). */
 export const errorResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 422)[]) =>
   Object.fromEntries(
-    statuses.map((s) => [s, { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } }]),
+    [...new Set(statuses.includes(401) ? [...statuses, 403] : statuses)].map((s) => [
+      s,
+      { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } },
+    ]),
   );

@@ -54,15 +54,20 @@ export async function spawnRunner(serverUrl: string, token: string, name: string
 
 /**
  * A runner speaking the protocol directly: it says hello, records the welcome and every ping, and answers a
- * ping only when `answer(n)` (n = 1, 2, … in arrival order) says so. It never runs tasks.
+ * ping only when `answer(n)` (n = 1, 2, … in arrival order) says so. It never runs tasks, but records the
+ * ones it is sent and can send any frame (e.g. a forged `log` or `result`).
  */
 export interface PeerRunner {
   runnerId: string;
   pingIntervalMs: number;
   /** Pings received so far. */
   pings: number;
+  /** `task` messages received so far. */
+  tasks: { taskId: string; dispatch: number; runId: string; stepId: string; attempt: number }[];
   /** Resolves when the server closes the connection. */
   closed: Promise<number>;
+  /** Send a frame as it is (no validation). */
+  send(frame: unknown): void;
   close(): void;
 }
 
@@ -71,10 +76,20 @@ export async function connectPeer(
   token: string,
   name: string,
   answer: (n: number) => boolean | Promise<boolean>,
+  /** Extra or overriding hello fields (e.g. `{ sandbox: "bwrap" }`). */
+  hello: Record<string, unknown> = {},
 ): Promise<PeerRunner> {
   const ws = new WebSocket(serverUrl.replace(/^http/, "ws") + RUNNER_PATH, { headers: { authorization: `Bearer ${token}` }, autoPong: false });
   const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
-  const peer: PeerRunner = { runnerId: "", pingIntervalMs: 0, pings: 0, closed, close: () => ws.close() };
+  const peer: PeerRunner = {
+    runnerId: "",
+    pingIntervalMs: 0,
+    pings: 0,
+    tasks: [],
+    closed,
+    send: (frame) => ws.send(JSON.stringify(frame)),
+    close: () => ws.close(),
+  };
   // Pings are answered in arrival order, each after the decision about the one before.
   let chain = Promise.resolve();
   ws.on("ping", (data) => {
@@ -86,10 +101,11 @@ export async function connectPeer(
   ws.on("error", () => undefined);
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () =>
-      ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, name, labels: [], slots: 1, version: "test", running: [] })),
+      ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, name, labels: [], slots: 1, version: "test", running: [], ...hello })),
     );
     ws.on("message", (data) => {
-      const msg = JSON.parse(String(data)) as { type: string; runnerId?: string; pingIntervalMs?: number };
+      const msg = JSON.parse(String(data)) as { type: string; runnerId?: string; pingIntervalMs?: number; task?: PeerRunner["tasks"][number] };
+      if (msg.type === "task" && msg.task) peer.tasks.push(msg.task);
       if (msg.type === "welcome") {
         peer.runnerId = msg.runnerId!;
         peer.pingIntervalMs = msg.pingIntervalMs!;

@@ -102,6 +102,7 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       }
       if (!deps.hub) throw new ShipyardError("unavailable", "live events are not available on this server", 503);
       const hub = deps.hub;
+      const principal = c.get("principal");
       const alreadyOver = FINAL.has(row.status) && since >= row.last_seq;
       return streamSSE(c, async (stream) => {
         if (alreadyOver) return;
@@ -112,9 +113,12 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
             if (finished) return;
             finished = true;
             unsubscribe();
+            untrack();
             clearInterval(heartbeat);
             void writing.then(() => resolve(), () => resolve());
           };
+          // Revoking the token ends the stream at once (in whichever server holds it).
+          const untrack = deps.revocations?.track(principal.tokenId, finish) ?? (() => undefined);
           const unsubscribe = hub.subscribe(id, since, (events: StoredEvent[]) => {
             for (const e of events) {
               if (finished) return;

@@ -20,6 +20,7 @@ export function runnerRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
         slots: number;
         status: "online" | "offline";
         workspace_id: string | null;
+        sandbox: "bwrap" | "none";
         active: number;
         connected_at: Date | null;
         last_seen_at: Date | null;
@@ -35,6 +36,7 @@ export function runnerRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
         slots: r.slots,
         status: r.status,
         shared: r.workspace_id === null,
+        sandbox: r.sandbox,
         activeTasks: r.active,
         connectedAt: r.connected_at?.toISOString() ?? null,
         lastSeenAt: r.last_seen_at?.toISOString() ?? null,

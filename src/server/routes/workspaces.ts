@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { ShipyardError } from "../../domain/errors.ts";
 import { createWorkspace, type AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, WorkspaceCreatedSchema, WorkspaceCreateSchema } from "../schemas.ts";
@@ -18,7 +17,6 @@ export function workspaceRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       },
     }),
     async (c) => {
-      if (!c.get("principal").isAdmin) throw new ShipyardError("forbidden", "only the admin token may create workspaces", 403);
       return c.json(await createWorkspace(deps.pool, c.req.valid("json").name), 201);
     },
   );
