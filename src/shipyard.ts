@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -24,6 +24,7 @@ import { Metrics } from "./server/metrics.ts";
 import { Revocations } from "./server/revocations.ts";
 import { RunnerGateway } from "./server/runner-gateway.ts";
 import { TaskTokens } from "./server/task-tokens.ts";
+import { LocalRunner } from "./server/local-runner.ts";
 import { modelAccessEnv } from "./server/model-proxy.ts";
 import { createOutboundClient } from "./net/outbound-client.ts";
 
@@ -42,7 +43,8 @@ export interface Shipyard {
   adminToken: string;
   adminTokenFile: string;
   databaseUrl: string;
-  runner: ChildProcess | null;
+  /** The local runner process as it is now (it is restarted when it dies). */
+  readonly runner: ChildProcess | null;
   stop(): Promise<void>;
 }
 
@@ -125,43 +127,36 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
     await fs.writeFile(path.join(config.dataDir, "server.json"), JSON.stringify({ url, pid: process.pid }, null, 2));
 
-    let runner: ChildProcess | null = null;
+    let local: LocalRunner | null = null;
     if (opts.localRunner !== false) {
-      // Its own shared-pool runner token: the admin token never leaves this process.
-      const { token: runnerToken } = await ensureRunnerToken(pool, config.dataDir);
-      runner = spawnLocalRunner(url, runnerToken, config, log, opts.sandbox !== false);
-      const child = runner;
-      cleanups.push(() => stopChild(child));
+      // Its own shared-pool runner token (the admin token never leaves this process), renewed when revoked.
+      const runner = new LocalRunner({
+        bin: BIN,
+        serverUrl: url,
+        dataDir: config.dataDir,
+        slots: config.runnerSlots,
+        sandbox: opts.sandbox !== false,
+        log,
+        token: async () => (await ensureRunnerToken(pool, config.dataDir)).token,
+      });
+      local = runner;
+      cleanups.push(() => runner.stop());
+      await runner.start();
     }
-    return { url, adminToken, adminTokenFile, databaseUrl, runner, stop };
+    return {
+      url,
+      adminToken,
+      adminTokenFile,
+      databaseUrl,
+      get runner() {
+        return local?.child ?? null;
+      },
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
-}
-
-function spawnLocalRunner(url: string, token: string, config: Config, log: Logger, sandbox: boolean): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN, "runner", "--server", url, "--name", "local", "--slots", String(config.runnerSlots), "--work-dir", path.join(config.dataDir, "runner"), "--exit-with-parent",
-      ...(sandbox ? [] : ["--no-sandbox"]),
-    ],
-    { env: { ...process.env, SHIPYARD_TOKEN: token }, stdio: ["ignore", "inherit", "inherit"] },
-  );
-  child.on("exit", (code, signal) => {
-    if (code !== 0 && signal !== "SIGTERM") log.warn({ code, signal }, "local runner exited");
-  });
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Two Shipyards on one data dir would fight over its PostgreSQL: refuse while the recorded one lives. */

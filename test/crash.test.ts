@@ -92,6 +92,10 @@ describe("crash recovery", () => {
     // The step that finished before the crash reported success exactly once.
     const oneDone = all.events.filter((e: any) => e.type === "step" && e.payload.stepId === "one" && e.payload.status === "succeeded");
     expect(oneDone).toHaveLength(1);
+    // The step the crash interrupted ran again as a new attempt, and its events say why.
+    expect(final.steps.find((x: any) => x.id === "two")).toMatchObject({ status: "succeeded", attempt: 2 });
+    const lost = all.events.find((e: any) => e.type === "step" && e.payload.stepId === "two" && e.payload.status === "lost");
+    expect(lost?.payload).toMatchObject({ attempt: 1, nextAttempt: 2, reason: expect.stringContaining("runner lost") });
 
     // Ctrl-C stops everything cleanly, the embedded PostgreSQL included.
     process.kill(-second.child.pid!, "SIGINT");

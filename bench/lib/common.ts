@@ -117,7 +117,7 @@ export async function startBenchShipyard(env: Record<string, string> = {}, opts:
     }
     return { status: res.status, body: parsed };
   };
-  const s: BenchShipyard = { ...shipyard, dataDir, api };
+  const s: BenchShipyard = Object.assign(shipyard, { dataDir, api });
   if (opts.localRunner !== false) {
     await waitUntil(async () => (await api("GET", "/runners")).body.runners.some((r: { status: string }) => r.status === "online"), 30_000, "the local runner");
   }

@@ -2,11 +2,15 @@ import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
-import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec, requeueTask, requestKill } from "./dispatch.ts";
+import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec } from "./dispatch.ts";
+import { stopRunTasks } from "./run-finish.ts";
 import type { RunMessage, TaskResult } from "./messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
 import { ShipyardError } from "../domain/errors.ts";
 import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
+
+/** Re-runs a step gets after lost runners even with no `retry` (its `retry.max` when that is more). */
+const LOST_RUNNER_RERUNS = 1;
 
 /** What one advance of a run decided. */
 export interface AdvanceOutcome {
@@ -28,9 +32,9 @@ export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<
     // A task result is settled (task marked done) in the same round trip as the lock.
     const run = await lockRun(client, runId, msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined);
     if (!run) throw new Error(`run ${runId} does not exist`);
-    if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") {
-      return { finished: true, status: run.status };
-    }
+    const finished = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
+    // A stale or duplicate report (an earlier advance took it from the table already) changes nothing.
+    if (finished || "unchanged" in run) return { finished, status: run.status };
     const a = new Advance(client, run);
     await a.apply(msg);
     await a.schedule();
@@ -63,21 +67,10 @@ class Advance {
         }
         return;
       case "result":
-        return this.applyResult(msg, this.run.settled);
-      case "lost": {
-        const step = this.stepOfTask(msg.taskId);
-        const still = await this.client.query("select 1 from tasks where id = $1 and dispatch = $2 and status = 'assigned'", [
-          msg.taskId,
-          msg.dispatch,
-        ]);
-        if (!step || still.rowCount === 0) return;
-        this.log(step.step_id, `runner lost (${msg.reason}); attempt ${step.attempt} queued again`);
-        this.setStatus(step, "queued", { reason: msg.reason });
-        await this.flush();
-        await requeueTask(this.client, msg.taskId, msg.dispatch);
-        this.stale.add(step);
-        return;
-      }
+        await this.applyResult(msg, this.run.settled);
+        return this.applyReported();
+      case "lost":
+        return this.applyLost(msg.taskId, msg.dispatch, msg.reason);
       case "cancel":
         return this.applyCancel();
       case "tick":
@@ -132,22 +125,50 @@ class Advance {
     this.setStatus(step, "failed", { error, exitCode: r.exitCode, durationMs: r.durationMs });
   }
 
+  /**
+   * A task whose runner went away runs again as a new attempt, so its two executions are told apart in the log
+   * and the step's history; the attempt counts against `retry`, but a step always gets one re-run after a lost
+   * runner (a restart of its machine is no failure of the step).
+   */
+  private async applyLost(taskId: string, dispatch: number, why: string): Promise<void> {
+    const step = this.stepOfTask(taskId);
+    const lost = await this.client.query<NonNullable<SettledTask>>(
+      `update tasks set status = 'done', result = $3, finished_at = now() where id = $1 and dispatch = $2 and status = 'assigned' returning attempt, spec`,
+      [taskId, dispatch, JSON.stringify({ status: "lost", reason: why })],
+    );
+    const task = lost.rows[0];
+    if (!step || !task) return; // a stale report: the task finished or was handed out again meanwhile
+    const def = this.defs.get(step.step_id)!;
+    const reason = `runner lost (${why})`;
+    if (this.run.cancelRequested) {
+      this.setStatus(step, "cancelled", { error: reason });
+      return;
+    }
+    if (task.attempt > Math.max(def.retry.max, LOST_RUNNER_RERUNS)) {
+      step.error = `${reason} during attempt ${task.attempt}; no retries left`;
+      this.setStatus(step, "failed", { error: step.error });
+      return;
+    }
+    const attempt = task.attempt + 1;
+    this.events.push({
+      type: "step",
+      payload: { stepId: step.step_id, status: "lost", attempt: task.attempt, reason, nextAttempt: attempt },
+      dedupeKey: `step:${step.step_id}:${task.attempt}:lost`,
+    });
+    this.log(step.step_id, `${reason}; running it again as attempt ${attempt}`);
+    step.attempt = attempt;
+    this.setStatus(step, "queued", { attempt, reason });
+    const { delayMs: _delay, ...spec } = task.spec;
+    await this.startTask(step, spec);
+  }
+
   private async applyCancel(): Promise<void> {
     this.run.cancelRequested = true;
-    const active = await this.client.query<{ id: string; status: string; runner_id: string | null; step_id: string }>(
-      "select id, status, runner_id, step_id from tasks where operation_id = $1 and status in ('queued', 'assigned')",
-      [this.run.id],
-    );
-    for (const t of active.rows) {
-      if (t.status === "assigned" && t.runner_id) {
-        await requestKill(this.client, t.runner_id, t.id);
-      } else {
-        // A server-run task (an llm step) is assigned to no runner: whichever server makes its call aborts it.
-        if (t.status === "assigned") await requestKill(this.client, null, t.id);
-        await this.client.query("update tasks set status = 'cancelled', finished_at = now() where id = $1", [t.id]);
-        const step = this.run.steps.get(t.step_id);
-        if (step) this.setStatus(step, "cancelled", { error: t.status === "assigned" ? "cancelled" : "cancelled before it started" });
-      }
+    // The same as at the request (which did it already unless the run was started meanwhile); rows and events
+    // are written there, so the steps here only learn their new status.
+    for (const stopped of await stopRunTasks(this.client, this.run.id)) {
+      const step = this.run.steps.get(stopped.step_id);
+      if (step) Object.assign(step, { status: "cancelled", error: stopped.error });
     }
     this.events.push({ type: "status", payload: { status: "cancelling" }, dedupeKey: "status:cancelling" });
   }
@@ -168,11 +189,21 @@ class Advance {
     for (const t of server.rows) this.serverTasks.push(t.id);
     for (const o of orphans.rows) await this.apply({ type: "lost", taskId: o.id, dispatch: o.dispatch, reason: "runner offline" });
     // A result the gateway recorded but whose message never arrived (a crash in between) is applied from the row.
-    const reported = await this.client.query<{ result: TaskResult }>(
-      "select result from tasks where operation_id = $1 and status = 'reported' and result is not null",
+    await this.applyReported();
+  }
+
+  /**
+   * Every task of the run a runner has reported whose message has not been taken yet: applied now, from the
+   * row, so a wide run takes its results in batches; their own messages then find them settled and cost
+   * almost nothing (see lockRun).
+   */
+  private async applyReported(): Promise<void> {
+    const reported = await this.client.query<{ result: TaskResult; attempt: number; spec: AnyTaskSpec }>(
+      `update tasks set status = 'done', finished_at = now() where operation_id = $1 and status = 'reported' and result is not null
+       returning result, attempt, spec`,
       [this.run.id],
     );
-    for (const r of reported.rows) await this.applyResult(r.result);
+    for (const r of reported.rows) await this.applyResult(r.result, { attempt: r.attempt, spec: r.spec });
   }
 
   /** Start or skip every step whose needs have finished; repeat while skips unblock more steps. */

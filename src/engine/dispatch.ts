@@ -250,19 +250,6 @@ export async function reportTaskResult(db: Queryable, r: { taskId: string; dispa
   return res.rows[0]?.workflow_id ?? null;
 }
 
-/** Put a task whose runner vanished back in line (only if it is still that dispatch). */
-export async function requeueTask(client: PoolClient, id: string, dispatch: number): Promise<boolean> {
-  const res = await client.query<{ workspace_id: string }>(
-    `update tasks set status = 'queued', runner_id = null where id = $1 and dispatch = $2 and status = 'assigned'
-     returning workspace_id`,
-    [id, dispatch],
-  );
-  const row = res.rows[0];
-  if (!row) return false;
-  await placeTask(client, id, row.workspace_id);
-  return true;
-}
-
 /** Ask the server holding a runner to kill a task's process tree (runnerId null: the server making a server-run task's model call aborts it). */
 export async function requestKill(client: PoolClient, runnerId: string | null, id: string): Promise<void> {
   await client.query("select pg_notify($1, $2)", [CANCEL_CHANNEL, JSON.stringify({ runnerId, taskId: id })]);

@@ -1,10 +1,11 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { inTransaction, type PoolClient } from "../db/pool.ts";
+import { inTransaction } from "../db/pool.ts";
 import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
 import type { JobRecord } from "../jobs/queue.ts";
 import { engineDeps } from "./context.ts";
-import { requestKill } from "./dispatch.ts";
+import { stopAttemptTasks } from "./job-tasks.ts";
 import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
+import { deadWorkflowReason } from "./run-finish.ts";
 
 interface Finding {
   id: string;
@@ -12,13 +13,15 @@ interface Finding {
   workflowId: string | null;
   reason: string;
   maxAttempts: number;
+  /** Fail it whatever the recovery setting: its workflow failed or DBOS gave up on it, so another attempt would too. */
+  fail?: boolean;
 }
 
 /** Running jobs whose workflow is gone, and running jobs silent for longer than `stuck_after`. */
 async function findOrphansAndStuck(): Promise<{ findings: Finding[]; idleRunners: string[] }> {
   const { pool, jobs } = engineDeps();
-  const orphans = await pool.query<{ id: string; attempts: number; workflow_id: string | null; wf_status: string | null; max_attempts: number }>(
-    `select j.id, j.attempts, j.workflow_id, w.status as wf_status, p.max_attempts from jobs j
+  const orphans = await pool.query<{ id: string; attempts: number; workflow_id: string | null; wf_status: string | null; wf_error: string | null; recoveries: number; max_attempts: number }>(
+    `select j.id, j.attempts, j.workflow_id, w.status as wf_status, w.error as wf_error, coalesce(w.recovery_attempts, 0)::int as recoveries, p.max_attempts from jobs j
      join projects p on p.id = j.project_id
      left join dbos.workflow_status w on w.workflow_uuid = j.workflow_id
      where j.status = 'running' and j.updated_at < now() - interval '5 seconds'
@@ -33,7 +36,11 @@ async function findOrphansAndStuck(): Promise<{ findings: Finding[]; idleRunners
     [jobs.stuckAfterMs],
   );
   const findings: Finding[] = [
-    ...orphans.rows.map((r) => ({ id: r.id, attempts: r.attempts, workflowId: r.workflow_id, maxAttempts: r.max_attempts, reason: `orphaned: its workflow is ${r.wf_status ?? "missing"}` })),
+    ...orphans.rows.map((r) =>
+      r.wf_status === "ERROR" || r.wf_status === "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
+        ? { id: r.id, attempts: r.attempts, workflowId: r.workflow_id, maxAttempts: r.max_attempts, fail: true, reason: deadWorkflowReason(r.wf_status, r.wf_error, r.recoveries) }
+        : { id: r.id, attempts: r.attempts, workflowId: r.workflow_id, maxAttempts: r.max_attempts, reason: `orphaned: its workflow is ${r.wf_status ?? "missing"}` },
+    ),
     ...stuck.rows
       .filter((r) => !orphans.rows.some((o) => o.id === r.id))
       .map((r) => ({ id: r.id, attempts: r.attempts, workflowId: r.workflow_id, maxAttempts: r.max_attempts, reason: `stuck: no event for ${Math.round(r.idle_s / 60)} min` })),
@@ -58,7 +65,7 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
       () =>
         inTransaction(engineDeps().pool, async (c) => {
           let recovered: boolean;
-          if (engineDeps().jobs.recovery === "requeue") {
+          if (engineDeps().jobs.recovery === "requeue" && !f.fail) {
             recovered = (await returnJobToQueue(c, f.id, f.attempts, f.reason, f.maxAttempts)) !== "stale";
           } else {
             const job = (
@@ -75,20 +82,6 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
   for (const id of idleRunners) {
     await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
   }
-}
-
-/**
- * The recovered attempt's workflow is gone or cancelled, so nobody waits for its tasks: the one still running
- * on a runner (a hung agent, typically) is killed, and one not yet handed out never will be. Otherwise the
- * next attempt would share the job's workspace directory with it.
- */
-async function stopAttemptTasks(c: PoolClient, jobId: string, attempt: number): Promise<void> {
-  const running = await c.query<{ id: string; runner_id: string }>(
-    "select id, runner_id from tasks where operation_id = $1 and attempt = $2 and status = 'assigned' and runner_id is not null",
-    [jobId, attempt],
-  );
-  for (const t of running.rows) await requestKill(c, t.runner_id, t.id);
-  await c.query("update tasks set status = 'done', finished_at = now() where operation_id = $1 and attempt = $2 and status = 'queued'", [jobId, attempt]);
 }
 
 export const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });

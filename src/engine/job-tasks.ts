@@ -1,5 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { inTransaction } from "../db/pool.ts";
+import { inTransaction, type PoolClient } from "../db/pool.ts";
 import { engineDeps } from "./context.ts";
 import { enqueueTask, requestKill, type TaskSpec } from "./dispatch.ts";
 import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
@@ -79,4 +79,18 @@ async function checkTask(runnerId: string, taskId: string): Promise<{ offline: b
   const row = res.rows[0];
   if (row?.status === "reported" && row.result) return { offline: false, result: row.result };
   return { offline: row?.runner !== "online", result: null };
+}
+
+/**
+ * An attempt nobody waits for any more (its workflow is gone, cancelled or dead): the task still running on a
+ * runner (a hung agent, typically) is killed and settled, so it holds no runner slot, and one not yet handed out
+ * never will be. Otherwise the next attempt would share the job's workspace directory with it.
+ */
+export async function stopAttemptTasks(c: PoolClient, jobId: string, attempt: number): Promise<void> {
+  const running = await c.query<{ id: string; runner_id: string | null }>(
+    "update tasks set status = 'cancelled', finished_at = now() where operation_id = $1 and attempt = $2 and status = 'assigned' returning id, runner_id",
+    [jobId, attempt],
+  );
+  for (const t of running.rows) await requestKill(c, t.runner_id, t.id);
+  await c.query("update tasks set status = 'done', finished_at = now() where operation_id = $1 and attempt = $2 and status in ('queued', 'reported')", [jobId, attempt]);
 }

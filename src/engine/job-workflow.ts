@@ -1,3 +1,4 @@
+import { MAX_RECOVERY_ATTEMPTS } from "./queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
 import { appendEventsNow } from "../events/store.ts";
@@ -265,4 +266,4 @@ async function pullRequest(ctx: JobContext, branch: string, verifyOutput: string
   return pr.url;
 }
 
-export const jobWorkflow = DBOS.registerWorkflow(jobWorkflowImpl, { name: "shipyard.job" });
+export const jobWorkflow = DBOS.registerWorkflow(jobWorkflowImpl, { name: "shipyard.job", maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });

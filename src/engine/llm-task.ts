@@ -1,3 +1,4 @@
+import { MAX_RECOVERY_ATTEMPTS } from "./queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
 import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/index.ts";
@@ -116,4 +117,4 @@ async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
   await DBOS.send(runId, msg, RUN_TOPIC, `result:${taskId}:${task.dispatch}`);
 }
 
-export const llmTaskWorkflow = DBOS.registerWorkflow(llmTaskImpl, { name: "shipyard.llm-task" });
+export const llmTaskWorkflow = DBOS.registerWorkflow(llmTaskImpl, { name: "shipyard.llm-task", maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });

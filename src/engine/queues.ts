@@ -22,3 +22,10 @@ export async function registerQueues(): Promise<void> {
     onConflict: "always_update",
   });
 }
+
+/**
+ * Recoveries of one workflow before DBOS gives up on it (its status becomes MAX_RECOVERY_ATTEMPTS_EXCEEDED and
+ * the sweeps end its operation, saying so): work that crashes its server every time it runs then fails once
+ * instead of taking the server down on every restart. Legitimate restarts during one run stay far below it.
+ */
+export const MAX_RECOVERY_ATTEMPTS = 10;

@@ -37,20 +37,21 @@ export type SettledTask = { attempt: number; spec: AnyTaskSpec } | null;
  * Load and lock a run with its steps (null when it does not exist), in one round trip: shipyard_lock_run
  * (migration 003) locks the operation row, then reads the steps with a snapshot taken after the lock. With
  * `settle`, a task report is also marked done in the same round trip (only while the run is not finished)
- * and `settled` tells what it found.
+ * and `settled` tells what it found. A finished run, or a report that settled nothing, comes back `unchanged`
+ * with its status only.
  */
 export async function lockRun(
   client: PoolClient,
   runId: string,
   settle?: { taskId: string; dispatch: number; result: unknown },
-): Promise<(LockedRun & { settled: SettledTask }) | null> {
+): Promise<(LockedRun & { settled: SettledTask }) | { id: string; status: RunStatus; unchanged: true } | null> {
   const res = await client.query<{
     r_workspace_id: string;
     r_status: RunStatus;
     r_definition: WorkflowDef;
     r_inputs: Record<string, string | number | boolean>;
     r_cancel_requested_at: Date | null;
-    r_steps: (Omit<StepRow, "started_at" | "finished_at"> & { started_at: string | null; finished_at: string | null })[];
+    r_steps: (Omit<StepRow, "started_at" | "finished_at"> & { started_at: string | null; finished_at: string | null })[] | null;
     r_task: SettledTask;
   }>("select * from shipyard_lock_run($1, $2, $3, $4)", [
     runId,
@@ -60,6 +61,8 @@ export async function lockRun(
   ]);
   const row = res.rows[0];
   if (!row) return null;
+  // A finished run, or a stale report (migration 009): nothing to act on, so nothing more was read.
+  if (row.r_steps === null) return { id: runId, status: row.r_status, unchanged: true };
   const date = (v: string | null) => (v === null ? null : new Date(v));
   return {
     id: runId,

@@ -1,3 +1,4 @@
+import { MAX_RECOVERY_ATTEMPTS } from "./queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
 import { engineDeps } from "./context.ts";
@@ -47,4 +48,4 @@ async function runWorkflowImpl(runId: string): Promise<AdvanceOutcome> {
   }
 }
 
-export const runWorkflow = DBOS.registerWorkflow(runWorkflowImpl, { name: "shipyard.run" });
+export const runWorkflow = DBOS.registerWorkflow(runWorkflowImpl, { name: "shipyard.run", maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });

@@ -9,6 +9,7 @@ import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 import { KEYED_RUNS_QUEUE, RUNS_QUEUE } from "./queues.ts";
 import { allSteps } from "./run-state.ts";
 import { runWorkflow } from "./run-workflow.ts";
+import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./run-finish.ts";
 import { withNetworkDefaults } from "./step-task.ts";
 import { workspaceSettings } from "../jobs/projects.ts";
 import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
@@ -218,7 +219,9 @@ export async function listRuns(
 
 /**
  * Cancel a run. A pending run is cancelled on the spot (its queued workflow will find it so and do nothing);
- * a running one gets a `cancel` message: the workflow kills its tasks, runs teardown and ends `cancelled`.
+ * a running one has its waiting steps cancelled and its running tasks killed at once, then gets a `cancel`
+ * message: the workflow runs teardown and ends `cancelled`. A run whose workflow is no longer running (DBOS
+ * gave up on it) is ended here, since nothing else would.
  */
 export async function cancelRun(pool: Pool, workspaceId: string, id: string): Promise<RunView> {
   const state = await inTransaction(pool, async (client) => {
@@ -239,14 +242,21 @@ export async function cancelRun(pool: Pool, workspaceId: string, id: string): Pr
         { type: "status", payload: { status: "cancelled" }, dedupeKey: "status:cancelled" },
         { type: "complete", payload: { status: "cancelled", outputs: {}, error: "cancelled before it started" }, dedupeKey: "complete" },
       ]);
+    } else {
+      await stopRunTasks(client, id);
     }
     return status;
   });
   if (state === "pending") {
     await DBOS.cancelWorkflow(id).catch(() => undefined);
   } else {
-    const msg: RunMessage = { type: "cancel" };
-    await DBOS.send(id, msg, RUN_TOPIC, `cancel:${id}`);
+    const workflow = await DBOS.getWorkflowStatus(id);
+    if (isDeadWorkflow(workflow?.status)) {
+      await inTransaction(pool, (client) => forceFinishRun(client, id, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`));
+    } else {
+      const msg: RunMessage = { type: "cancel" };
+      await DBOS.send(id, msg, RUN_TOPIC, `cancel:${id}`);
+    }
   }
   return (await getRun(pool, workspaceId, id))!;
 }

@@ -2,6 +2,8 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { engineDeps } from "./context.ts";
 import { RUN_TOPIC, type RunMessage } from "./messages.ts";
 import { startRunWorkflow } from "./runs.ts";
+import { DEAD_WORKFLOW_STATUSES, deadWorkflowReason, forceFinishRun } from "./run-finish.ts";
+import { inTransaction } from "../db/pool.ts";
 
 /** A runner silent for this long is offline. */
 export const RUNNER_SILENCE_MS = 30_000;
@@ -32,10 +34,22 @@ async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
          left join dbos.workflow_status w on w.workflow_uuid = r.id
          where o.status = 'pending' and w.workflow_uuid is null and o.created_at < now() - interval '10 seconds'`,
       );
-      return { lost: lost.rows, orphanRuns: orphanRuns.rows };
+      // Runs their workflow will never finish: DBOS gave up on it, or it ended without ending the run.
+      const deadRuns = await pool.query<{ id: string; wf_status: string; wf_error: string | null; attempts: number }>(
+        `select r.id, w.status as wf_status, w.error as wf_error, coalesce(w.recovery_attempts, 0)::int as attempts
+         from runs r join operations o on o.id = r.id join dbos.workflow_status w on w.workflow_uuid = r.id
+         where o.status in ('pending', 'running') and w.status = any($1::text[])`,
+        [DEAD_WORKFLOW_STATUSES],
+      );
+      return { lost: lost.rows, orphanRuns: orphanRuns.rows, deadRuns: deadRuns.rows };
     },
     { name: "find-lost-work" },
   );
+  for (const r of findings.deadRuns) {
+    const reason = deadWorkflowReason(r.wf_status, r.wf_error, r.attempts);
+    const ended = await DBOS.runStep(() => inTransaction(engineDeps().pool, (c) => forceFinishRun(c, r.id, "failed", reason)), { name: "end-dead-run" });
+    if (ended) engineDeps().log.warn({ runId: r.id, workflowStatus: r.wf_status, reason }, "ended a run its workflow will never finish");
+  }
   for (const t of findings.lost) {
     const msg: RunMessage = { type: "lost", taskId: t.id, dispatch: t.dispatch, reason: `runner ${t.name} offline` };
     await DBOS.send(t.workflow_id, msg, RUN_TOPIC, `lost:${t.id}:${t.dispatch}`);

@@ -45,7 +45,8 @@ export async function startTestShipyard(options: TestShipyardOptions = {}): Prom
     return { status: res.status, body: parsed, headers: res.headers };
   };
   if (opts.localRunner !== false) await waitFor(async () => (await api("GET", "/runners")).body.runners.some((r: { status: string }) => r.status === "online"));
-  return { ...shipyard, dataDir, api };
+  // Not a spread: `runner` is a getter (the local runner is restarted when it dies).
+  return Object.assign(shipyard, { dataDir, api });
 }
 
 /** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */

@@ -1,12 +1,8 @@
-import { DBOS } from "@dbos-inc/dbos-sdk";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { inTransaction } from "../../db/pool.ts";
-import { notFound, ShipyardError } from "../../domain/errors.ts";
 import { kickDispatch } from "../../engine/job-dispatch.ts";
-import { RUN_TOPIC, type RunMessage } from "../../engine/messages.ts";
-import { finishJob } from "../../jobs/claim.ts";
 import { assertJobModelKeys } from "../../models/keys.ts";
-import { createJob, getJob, listJobs, moveJob, queuesView, setQueuePaused, type JobRecord } from "../../jobs/queue.ts";
+import { cancelJob } from "../../engine/job-cancel.ts";
+import { createJob, getJob, listJobs, moveJob, queuesView, setQueuePaused } from "../../jobs/queue.ts";
 import { JobInput, JobMove, JobQueue, JobStatus } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
@@ -100,20 +96,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     async (c) => {
       const ws = c.get("principal").workspaceId;
       const id = c.req.valid("param").id;
-      const workflowId = await inTransaction(deps.pool, async (client) => {
-        const job = (await client.query<JobRecord>("select * from jobs where id = $1 and workspace_id = $2 for update", [id, ws])).rows[0];
-        if (!job) throw notFound("job", id);
-        if (job.status === "queued") {
-          await finishJob(client, job, "cancelled", "cancelled while queued");
-          return null;
-        }
-        if (job.status !== "running") throw new ShipyardError("job_finished", `job ${id} already ${job.status}; nothing to cancel`, 409);
-        return job.workflow_id;
-      });
-      if (workflowId) {
-        const msg: RunMessage = { type: "cancel" };
-        await DBOS.send(workflowId, msg, RUN_TOPIC, `cancel:${workflowId}`);
-      }
+      await cancelJob(deps.pool, ws, id);
       return c.json(await getJob(deps.pool, ws, id), 202);
     },
   );

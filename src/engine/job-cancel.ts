@@ -1,0 +1,39 @@
+import { DBOS } from "@dbos-inc/dbos-sdk";
+import { inTransaction, type Pool } from "../db/pool.ts";
+import { notFound, ShipyardError } from "../domain/errors.ts";
+import { finishJob } from "../jobs/claim.ts";
+import type { JobRecord } from "../jobs/queue.ts";
+import { stopAttemptTasks } from "./job-tasks.ts";
+import { RUN_TOPIC, type RunMessage } from "./messages.ts";
+import { isDeadWorkflow } from "./run-finish.ts";
+
+/**
+ * Cancel a job: a waiting one leaves its queue at once; a running one's workflow is told to kill its agent and
+ * clean its workspace. A running job whose workflow no longer runs (DBOS gave up on it) is ended here, its
+ * tasks stopped, since a message to that workflow would change nothing. 409 when it has already ended.
+ */
+export async function cancelJob(pool: Pool, workspaceId: string, id: string): Promise<void> {
+  const running = await inTransaction(pool, async (client) => {
+    const job = (await client.query<JobRecord>("select * from jobs where id = $1 and workspace_id = $2 for update", [id, workspaceId])).rows[0];
+    if (!job) throw notFound("job", id);
+    if (job.status === "queued") {
+      await finishJob(client, job, "cancelled", "cancelled while queued");
+      return null;
+    }
+    if (job.status !== "running") throw new ShipyardError("job_finished", `job ${id} already ${job.status}; nothing to cancel`, 409);
+    return { workflowId: job.workflow_id, attempt: job.attempts };
+  });
+  if (!running) return;
+  const workflow = running.workflowId ? await DBOS.getWorkflowStatus(running.workflowId) : null;
+  if (running.workflowId && !isDeadWorkflow(workflow?.status)) {
+    const msg: RunMessage = { type: "cancel" };
+    await DBOS.send(running.workflowId, msg, RUN_TOPIC, `cancel:${running.workflowId}`);
+    return;
+  }
+  await inTransaction(pool, async (client) => {
+    const job = (await client.query<JobRecord>("select * from jobs where id = $1 and status = 'running' and attempts = $2 for update", [id, running.attempt])).rows[0];
+    if (!job) return; // it ended meanwhile
+    await finishJob(client, job, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`);
+    await stopAttemptTasks(client, id, running.attempt);
+  });
+}

@@ -1,0 +1,104 @@
+// Ending a run whose workflow can no longer end it: DBOS gave up on it (it kept failing on recovery), it failed
+// with an error, or it vanished. Without this such a run stays `running` for ever, its tasks keep runner slots,
+// and a cancel (a message to a workflow nobody runs) changes nothing.
+import type { PoolClient } from "../db/pool.ts";
+import { appendEvents, type EventInput } from "../events/store.ts";
+import { requestKill } from "./dispatch.ts";
+
+/** DBOS workflow statuses in which the workflow will run no more (so it will never finish its run). */
+export const DEAD_WORKFLOW_STATUSES = ["ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "SUCCESS"] as const;
+
+/** True when a workflow with this DBOS status (null: none exists) will never advance its run again. */
+export function isDeadWorkflow(status: string | null | undefined): boolean {
+  return status === null || status === undefined || (DEAD_WORKFLOW_STATUSES as readonly string[]).includes(status);
+}
+
+/** Why a dead workflow's operation failed, in words for the user (DBOS stores errors as serialized JSON). */
+export function deadWorkflowReason(status: string, serializedError: string | null, recoveryAttempts: number): string {
+  if (status === "MAX_RECOVERY_ATTEMPTS_EXCEEDED") {
+    return `gave up after ${recoveryAttempts} recovery attempts: the server kept failing while running it (its log says why)`;
+  }
+  if (status === "ERROR") {
+    let message = serializedError ?? "unknown error";
+    try {
+      const parsed = JSON.parse(message) as { message?: unknown } | string;
+      message = typeof parsed === "string" ? parsed : typeof parsed.message === "string" ? parsed.message : message;
+    } catch {
+      // not JSON: keep the text as it is
+    }
+    return `its workflow failed: ${message.slice(0, 500)}`;
+  }
+  return `its workflow ended (${status}) without finishing it`;
+}
+
+/**
+ * End a run now as `status` with `error`: its queued tasks are cancelled, its running ones killed on their
+ * runners (or, for server-run ones, wherever their call is made) and settled, its unfinished steps take the
+ * run's status, and the run gets its final status and `complete` events. Teardown does not run: there is no
+ * workflow left to run it. Returns false (and changes nothing) when the run has already finished.
+ */
+export async function forceFinishRun(client: PoolClient, runId: string, status: "failed" | "cancelled", error: string): Promise<boolean> {
+  const op = await client.query<{ status: string }>("select status from operations where id = $1 for update", [runId]);
+  const current = op.rows[0]?.status;
+  if (!current || current === "succeeded" || current === "failed" || current === "cancelled") return false;
+  const tasks = await client.query<{ id: string; runner_id: string | null; status: string }>(
+    `with old as (select id, status from tasks where operation_id = $1 and status in ('queued', 'assigned', 'reported') for update)
+     update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id returning t.id, t.runner_id, old.status`,
+    [runId],
+  );
+  for (const t of tasks.rows) if (t.status === "assigned") await requestKill(client, t.runner_id, t.id);
+  const steps = await client.query<{ step_id: string; attempt: number }>(
+    `update run_steps set status = 'cancelled', error = coalesce(error, $2), finished_at = coalesce(finished_at, now())
+     where run_id = $1 and status not in ('succeeded', 'failed', 'skipped', 'cancelled') returning step_id, attempt`,
+    [runId, error],
+  );
+  await client.query("update runs set cancel_requested_at = coalesce(cancel_requested_at, now()) where id = $1 and $2 = 'cancelled'", [runId, status]);
+  await client.query("update operations set status = $2, error = $3, finished_at = now(), started_at = coalesce(started_at, now()) where id = $1", [runId, status, error]);
+  const events: EventInput[] = steps.rows.map((s) => ({
+    type: "step",
+    payload: { stepId: s.step_id, status: "cancelled", attempt: s.attempt, error },
+    dedupeKey: `step:${s.step_id}:${s.attempt}:cancelled`,
+  }));
+  events.push(
+    { type: "status", payload: { status, reason: error }, dedupeKey: `status:${status}` },
+    { type: "complete", payload: { status, outputs: {}, error }, dedupeKey: "complete" },
+  );
+  await appendEvents(client, runId, events);
+  return true;
+}
+
+/**
+ * At a cancel request: the run's main steps still waiting for a runner are cancelled on the spot, its running
+ * ones are told to die (on their runners, or wherever a server-run call is made) and settled as cancelled, so no
+ * queued step starts after the request and none holds it up, however wide the run and however many results its
+ * workflow has yet to take in. Teardown steps are left to run. Returns the steps it cancelled.
+ */
+export async function stopRunTasks(client: PoolClient, runId: string): Promise<{ step_id: string; error: string }[]> {
+  const stopped = await client.query<{ id: string; runner_id: string | null; was: string; step_id: string; attempt: number }>(
+    `with old as (
+       select t.id, t.status from tasks t join run_steps s on s.run_id = t.operation_id and s.step_id = t.step_id
+       where t.operation_id = $1 and t.status in ('queued', 'assigned') and s.phase = 'main' for update of t)
+     update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id
+     returning t.id, t.runner_id, old.status as was, t.step_id, t.attempt`,
+    [runId],
+  );
+  for (const t of stopped.rows) if (t.was === "assigned") await requestKill(client, t.runner_id, t.id);
+  const errors = new Map(stopped.rows.map((t) => [t.step_id, t.was === "assigned" ? "cancelled" : "cancelled before it started"]));
+  const steps = await client.query<{ step_id: string; attempt: number }>(
+    `update run_steps set status = 'cancelled', error = coalesce(error, (select e from unnest($2::text[], $3::text[]) as x(id, e) where x.id = step_id)),
+       finished_at = now()
+     where run_id = $1 and step_id = any($2::text[]) and status not in ('succeeded', 'failed', 'skipped', 'cancelled')
+     returning step_id, attempt`,
+    [runId, [...errors.keys()], [...errors.values()]],
+  );
+  await appendEvents(
+    client,
+    runId,
+    steps.rows.map((s) => ({
+      type: "step",
+      payload: { stepId: s.step_id, status: "cancelled", attempt: s.attempt, error: errors.get(s.step_id) },
+      dedupeKey: `step:${s.step_id}:${s.attempt}:cancelled`,
+    })),
+  );
+  return steps.rows.map((s) => ({ step_id: s.step_id, error: errors.get(s.step_id)! }));
+}
