@@ -193,15 +193,19 @@ export class Runner {
     return [...this.running.keys()];
   }
 
-  /** Kill running tasks and disconnect. */
+  /**
+   * Send what the steps printed, disconnect, then kill the running steps. Disconnecting first matters: a step
+   * killed because its runner stops was not cancelled by anyone, so no `cancelled` result may reach the
+   * server; it sees the runner leave and runs the step again elsewhere.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const r of this.running.values()) r.abort.abort();
-    const deadline = Date.now() + 5000;
-    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.flushLogs();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.ws?.close(1001, "runner stopping");
     this.ws = null;
+    for (const r of this.running.values()) r.abort.abort();
+    const deadline = Date.now() + 5000;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -20,4 +20,6 @@ export interface ServerDeps {
   cassettesDir?: string;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
+  /** Aborted when the server begins to stop: open event streams end so nothing holds the server open. */
+  closing?: AbortSignal;
 }

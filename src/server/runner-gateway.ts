@@ -46,6 +46,9 @@ export interface GatewayOptions {
   onRunnerAvailable?: (runnerId: string) => void;
 }
 
+/** How long runners get to answer the close frame when the server stops. */
+const CLOSE_GRACE_MS = 1000;
+
 const operationOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
 
 /**
@@ -57,6 +60,7 @@ export class RunnerGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly connections = new Map<string, Connection>();
   private pinger: NodeJS.Timeout | null = null;
+  private stopping = false;
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -86,6 +90,10 @@ export class RunnerGateway {
 
   /** Handle an HTTP upgrade on the runner path: 401 without a valid token. */
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (this.stopping) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\nserver stopping\n");
+      return;
+    }
     const token = bearerToken(req.headers.authorization);
     const principal = token ? await resolveToken(this.o.pool, token).catch(() => null) : null;
     if (!principal) {
@@ -289,11 +297,18 @@ export class RunnerGateway {
     if (conn && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
   }
 
-  /** Close every runner connection. */
+  /** Refuse new runners and close every connection: politely, then (past a short grace) by cutting the socket. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.pinger) clearInterval(this.pinger);
     for (const c of this.connections.values()) c.ws.close(1001, "server stopping");
     this.connections.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // A runner that does not answer the close frame (frozen, or gone without a FIN) would hold this for 30 s.
+    const grace = setTimeout(() => {
+      for (const ws of this.wss.clients) ws.terminate();
+    }, CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
   }
 }

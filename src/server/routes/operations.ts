@@ -102,6 +102,9 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       if (!deps.hub) throw new ShipyardError("unavailable", "live events are not available on this server", 503);
       const hub = deps.hub;
       const alreadyOver = FINAL.has(row.status) && since >= row.last_seq;
+      const closing = deps.closing;
+      // A stopping server may still get a request on a kept-alive connection: the client is to retry later.
+      if (closing?.aborted) throw new ShipyardError("unavailable", "the server is stopping", 503);
       return streamSSE(c, async (stream) => {
         if (alreadyOver) return;
         await new Promise<void>((resolve) => {
@@ -112,6 +115,7 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
             finished = true;
             unsubscribe();
             clearInterval(heartbeat);
+            closing?.removeEventListener("abort", finish);
             void writing.then(() => resolve(), () => resolve());
           };
           const unsubscribe = hub.subscribe(id, since, (events: StoredEvent[]) => {
@@ -125,6 +129,8 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
             writing = writing.then(() => stream.write(": heartbeat\n\n"));
           }, deps.heartbeatMs);
           stream.onAbort(finish);
+          // A stopping server ends the stream without `complete`: the client reconnects with Last-Event-ID.
+          closing?.addEventListener("abort", finish);
         });
       }) as never;
     },
