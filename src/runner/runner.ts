@@ -6,6 +6,7 @@ import type { TaskResult } from "../engine/messages.ts";
 import { SHIPYARD_HOME } from "../agents/entry-points.ts";
 import { executeTask } from "./execute.ts";
 import { LeftoverProcesses } from "./leftovers.ts";
+import { StderrTail } from "./stderr-tail.ts";
 import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
 
 export interface RunnerOptions {
@@ -137,12 +138,15 @@ export class Runner {
     current?.abort.abort();
     const entry: Running = { task, abort: new AbortController(), lines: [] };
     this.running.set(task.taskId, entry);
+    const stderrTail = new StderrTail();
     void executeTask(task, {
       workdir: path.join(this.opts.workDir, "workspaces", task.runId),
       scratchDir: path.join(this.opts.workDir, "tmp"),
       signal: entry.abort.signal,
       runnerEnv: { SHIPYARD_SERVER_URL: this.opts.serverUrl.replace(/\/$/, ""), SHIPYARD_HOME },
+      stderrTail,
       onLines: (lines) => {
+        stderrTail.add(lines);
         entry.lines.push(...lines);
         this.scheduleFlush();
       },
