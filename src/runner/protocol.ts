@@ -23,6 +23,9 @@ export const TaskMessage = z.object({
 });
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
+/** Most lines one log message may carry. */
+export const MAX_BATCH_LINES = 5000;
+
 export const LogLine = z.object({ stream: z.enum(["stdout", "stderr"]), line: z.string(), time: z.string() });
 export type LogLine = z.infer<typeof LogLine>;
 
@@ -35,14 +38,28 @@ export const RunnerMessage = z.discriminatedUnion("type", [
     slots: z.number().int().min(1).max(256),
     version: z.string().max(50),
     running: z.array(z.object({ taskId: z.string(), dispatch: z.number().int() })),
+    /** The runner sends log batches and results again until they are acknowledged (older runners do not). */
+    acks: z.boolean().optional(),
   }),
-  z.object({ type: z.literal("log"), taskId: z.string(), dispatch: z.number().int(), stepId: z.string(), attempt: z.number().int(), lines: z.array(LogLine).max(5000) }),
+  z.object({
+    type: z.literal("log"),
+    taskId: z.string(),
+    dispatch: z.number().int(),
+    stepId: z.string(),
+    attempt: z.number().int(),
+    lines: z.array(LogLine).max(MAX_BATCH_LINES),
+    /** Numbers the task dispatch's batches from 1: a batch that arrives again is stored once. */
+    batch: z.number().int().positive().optional(),
+  }),
   z.object({ type: z.literal("result") }).merge(TaskResult),
 ]);
 export type RunnerMessage = z.infer<typeof RunnerMessage>;
 
 export const ServerMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("welcome"), runnerId: z.string(), pingIntervalMs: z.number().int() }),
+  /** `acks`: this server acknowledges what it stored (when the runner's hello asked for it). */
+  z.object({ type: z.literal("welcome"), runnerId: z.string(), pingIntervalMs: z.number().int(), acks: z.boolean().optional() }),
+  /** Stored (committed): the log batch `batch` of the task dispatch, or its result when `batch` is absent. */
+  z.object({ type: z.literal("ack"), taskId: z.string(), dispatch: z.number().int(), batch: z.number().int().positive().optional() }),
   z.object({ type: z.literal("task"), task: TaskMessage }),
   z.object({ type: z.literal("cancel"), taskId: z.string() }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),

@@ -6,8 +6,9 @@ import type { TaskResult } from "../engine/messages.ts";
 import { SHIPYARD_HOME } from "../agents/entry-points.ts";
 import { executeTask } from "./execute.ts";
 import { LeftoverProcesses } from "./leftovers.ts";
+import { Outbox } from "./outbox.ts";
 import { StderrTail } from "./stderr-tail.ts";
-import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
+import { PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type RunnerMessage, type TaskMessage } from "./protocol.ts";
 
 export interface RunnerOptions {
   serverUrl: string;
@@ -24,22 +25,28 @@ export interface RunnerOptions {
 interface Running {
   task: TaskMessage;
   abort: AbortController;
-  lines: LogLine[];
 }
 
 const LOG_FLUSH_MS = 15;
 const MAX_BACKOFF_MS = 5000;
 const SILENCE_LIMIT_MS = 30_000;
+/** How often unacknowledged log batches and results are looked at for sending again. */
+const RESEND_CHECK_MS = 1000;
 
 /**
  * A runner: holds one WebSocket to a server, executes the tasks it is sent and reports logs and results.
- * It never touches the database; when the connection drops it keeps working, buffers results and
- * reconnects with backoff, telling the server which tasks it still has.
+ * It never touches the database; when the connection drops it keeps working, keeps what the server has not
+ * acknowledged (src/runner/outbox.ts) and reconnects with backoff, telling the server which tasks it still has.
  */
 export class Runner {
   private ws: WebSocket | null = null;
   private readonly running = new Map<string, Running>();
-  private readonly unsent: RunnerMessage[] = [];
+  private readonly outbox: Outbox;
+  private resender: NodeJS.Timeout | null = null;
+  /** The connection the server welcomed: nothing but hello goes out on one it has not. */
+  private welcomedWs: WebSocket | null = null;
+  /** The last connection was welcomed: its loss is worth a warning, the failed attempts after it are not. */
+  private wasConnected = false;
   private stopped = false;
   private backoff = 200;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -51,6 +58,7 @@ export class Runner {
 
   constructor(private readonly opts: RunnerOptions) {
     this.leftovers = new LeftoverProcesses(path.join(opts.workDir, "processes.json"), opts.log);
+    this.outbox = new Outbox({ send: (msg) => this.write(msg), log: opts.log });
   }
 
   /** Connect; resolves once the server has accepted this runner. */
@@ -59,6 +67,8 @@ export class Runner {
     await this.leftovers.killAll();
     this.leftovers.guard();
     const ready = new Promise<void>((resolve) => (this.welcomed = resolve));
+    this.resender = setInterval(() => this.outbox.resendStale(), RESEND_CHECK_MS);
+    this.resender.unref();
     this.connect();
     await ready;
   }
@@ -70,14 +80,16 @@ export class Runner {
     this.ws = ws;
     ws.on("open", () => {
       this.lastHeard = Date.now();
-      this.send({
+      this.write({
         type: "hello",
         protocol: PROTOCOL_VERSION,
         name: this.opts.name,
         labels: this.opts.labels,
         slots: this.opts.slots,
         version: this.opts.version ?? "0.1.0",
-        running: [...this.running.values()].map((r) => ({ taskId: r.task.taskId, dispatch: r.task.dispatch })),
+        // A finished task whose result the server has not acknowledged is still this runner's.
+        running: [...this.running.values()].map((r) => ({ taskId: r.task.taskId, dispatch: r.task.dispatch })).concat(this.outbox.unsettled()),
+        acks: true,
       });
     });
     ws.on("pong", () => (this.lastHeard = Date.now()));
@@ -90,7 +102,10 @@ export class Runner {
       if (this.ws === ws) this.ws = null;
       if (this.heartbeat) clearInterval(this.heartbeat);
       if (this.stopped) return;
-      this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
+      // Once per outage: while the server is away every attempt fails, with a backoff of up to 5 s.
+      if (this.wasConnected) this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
+      else this.opts.log.debug({ code, reason: String(reason) }, "runner reconnect failed");
+      this.wasConnected = false;
       // Not unref'd: an idle runner has nothing else keeping it alive while it waits to reconnect.
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
@@ -116,11 +131,16 @@ export class Runner {
       case "welcome":
         this.runnerId = parsed.runnerId;
         this.backoff = 200;
-        for (const m of this.unsent.splice(0)) this.send(m);
+        this.wasConnected = true;
+        this.welcomedWs = this.ws;
+        this.outbox.setAcks(parsed.acks === true);
+        this.outbox.resendAll();
         this.opts.log.info({ runnerId: parsed.runnerId, name: this.opts.name }, "runner connected");
         this.welcomed?.();
         this.welcomed = null;
         return;
+      case "ack":
+        return this.outbox.ack(parsed);
       case "task":
         return this.runTask(parsed.task);
       case "cancel":
@@ -136,7 +156,7 @@ export class Runner {
     const current = this.running.get(task.taskId);
     if (current && current.task.dispatch >= task.dispatch) return; // already running this dispatch
     current?.abort.abort();
-    const entry: Running = { task, abort: new AbortController(), lines: [] };
+    const entry: Running = { task, abort: new AbortController() };
     this.running.set(task.taskId, entry);
     const stderrTail = new StderrTail();
     void executeTask(task, {
@@ -147,7 +167,7 @@ export class Runner {
       stderrTail,
       onLines: (lines) => {
         stderrTail.add(lines);
-        entry.lines.push(...lines);
+        this.outbox.lines(task, lines);
         this.scheduleFlush();
       },
       onSpawn: (pid) => this.leftovers.add(task.taskId, pid),
@@ -160,10 +180,10 @@ export class Runner {
         durationMs: 0,
       }))
       .then((result) => {
-        this.flushLogs();
         if (this.running.get(task.taskId) === entry) this.running.delete(task.taskId);
         void this.leftovers.remove(task.taskId);
-        this.send({ type: "result", taskId: task.taskId, dispatch: task.dispatch, ...result }, true);
+        // A runner that is stopping reports nothing: its tasks were not cancelled by anyone (see stop()).
+        if (!this.stopped) this.outbox.result(task, result);
       });
   }
 
@@ -175,21 +195,15 @@ export class Runner {
   private flushLogs(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    for (const r of this.running.values()) {
-      if (r.lines.length === 0) continue;
-      const lines = r.lines.splice(0);
-      this.send({ type: "log", taskId: r.task.taskId, dispatch: r.task.dispatch, stepId: r.task.stepId, attempt: r.task.attempt, lines });
-    }
+    this.outbox.flush();
   }
 
-  /** Send now, or keep for after the reconnect when `mustArrive` (results must not be lost). */
-  private send(msg: RunnerMessage, mustArrive = false): void {
+  /** Write to the connection when it is open (and welcomed, for anything but hello); false when it is not. */
+  private write(msg: RunnerMessage): boolean {
     const ws = this.ws;
-    if (ws && ws.readyState === WebSocket.OPEN && (msg.type === "hello" || this.runnerId !== null)) {
-      ws.send(JSON.stringify(msg));
-    } else if (mustArrive) {
-      this.unsent.push(msg);
-    }
+    if (!ws || ws.readyState !== WebSocket.OPEN || (msg.type !== "hello" && this.welcomedWs !== ws)) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
   }
 
   /** Names and states of the tasks in progress (for tests and status output). */
@@ -206,6 +220,7 @@ export class Runner {
     this.stopped = true;
     this.flushLogs();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.resender) clearInterval(this.resender);
     this.ws?.close(1001, "runner stopping");
     this.ws = null;
     for (const r of this.running.values()) r.abort.abort();

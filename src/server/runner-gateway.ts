@@ -7,8 +7,8 @@ import { newId } from "../domain/ids.ts";
 import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
-import { appendEventsNow } from "../events/store.ts";
-import { lineEvent, withoutNul } from "./runner-lines.ts";
+import { RepeatFilter } from "../log-repeats.ts";
+import { storeLogFrame, storeResultFrame } from "./runner-frames.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
 import { RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
@@ -27,6 +27,8 @@ interface Connection {
   sent: Set<string>;
   /** Keeps a runner's log batches in order. */
   chain: Promise<unknown>;
+  /** The runner sends again what is not acknowledged, and expects acks. */
+  acks: boolean;
 }
 
 export interface GatewayOptions {
@@ -49,8 +51,6 @@ export interface GatewayOptions {
 /** How long runners get to answer the close frame when the server stops. */
 const CLOSE_GRACE_MS = 1000;
 
-const operationOf = (taskId: string) => taskId.slice(0, taskId.indexOf(":"));
-
 /**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
  * assigned to them (woken by NOTIFY from whichever process assigned the task), turns their log lines into
@@ -61,6 +61,7 @@ export class RunnerGateway {
   private readonly connections = new Map<string, Connection>();
   private pinger: NodeJS.Timeout | null = null;
   private stopping = false;
+  private readonly storeFailures = new RepeatFilter();
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -127,7 +128,11 @@ export class RunnerGateway {
       }
       if (!conn) return;
       const c = conn;
-      c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => this.o.log.error({ err: err.message }, "runner message failed"));
+      c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => {
+        // While the database is away every frame fails the same way, and runners send them again every few seconds.
+        const { pass, held } = this.storeFailures.check(err.message);
+        if (pass) this.o.log.error({ err: err.message, ...(held > 0 ? { repeated: held } : {}) }, "storing a runner's frame failed");
+      });
     });
     ws.on("pong", () => {
       if (!conn) return;
@@ -163,7 +168,7 @@ export class RunnerGateway {
     );
     const runnerId = row.rows[0]!.id;
     this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
-    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), chain: Promise.resolve() };
+    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), chain: Promise.resolve(), acks: hello.acks === true };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
     this.connections.set(runnerId, conn);
     // Tasks this runner held that it no longer has died with its previous incarnation.
@@ -175,7 +180,7 @@ export class RunnerGateway {
       conn.sent.add(key);
       await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${hello.name} restarted`);
     }
-    this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs });
+    this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs, ...(conn.acks ? { acks: true } : {}) });
     // Tasks it still runs that are no longer its (declared lost meanwhile and handed out again) must stop:
     // a job's next attempt would otherwise share the workspace with them.
     const current = new Set(held.map((t) => `${t.message.taskId}#${t.message.dispatch}`));
@@ -219,26 +224,18 @@ export class RunnerGateway {
   }
 
 
+  // A runner that asked for acks sends a log batch or result again until it is acknowledged, and an ack goes
+  // only once the write has committed: what fails to store (the database is away) simply comes again.
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type === "log") {
-      await appendEventsNow(this.o.pool, operationOf(msg.taskId), msg.lines.map((l) => lineEvent(msg.stepId, msg.attempt, l)));
+      await storeLogFrame(this.o.pool, msg);
+      if (c.acks && msg.batch !== undefined) this.sendTo(c, { type: "ack", taskId: msg.taskId, dispatch: msg.dispatch, batch: msg.batch });
       return;
     }
     if (msg.type !== "result") return;
-    const { type: _t, ...result } = withoutNul(msg);
-    this.o.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
-    // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
-    // (and re-reads a 'reported' row itself if this process dies before the message is sent).
-    const reported = await this.o.pool.query<{ workflow_id: string }>(
-      "update tasks set status = 'reported', result = $3 where id = $1 and dispatch = $2 and status = 'assigned' returning workflow_id",
-      [msg.taskId, msg.dispatch, JSON.stringify(result)],
-    );
+    await storeResultFrame(this.o.pool, this.o.metrics, msg);
     c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
-    const workflowId = reported.rows[0]?.workflow_id;
-    if (workflowId) {
-      const message: RunMessage = { type: "result", ...result };
-      await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
-    }
+    if (c.acks) this.sendTo(c, { type: "ack", taskId: msg.taskId, dispatch: msg.dispatch });
     // A slot is free: take waiting work, if any, without holding up this runner's next message.
     void this.claimIfWaiting(c);
   }
