@@ -58,7 +58,11 @@ export type RunnerMessage = z.infer<typeof RunnerMessage>;
 export const ServerMessage = z.discriminatedUnion("type", [
   /** `acks`: this server acknowledges what it stored (when the runner's hello asked for it). */
   z.object({ type: z.literal("welcome"), runnerId: z.string(), pingIntervalMs: z.number().int(), acks: z.boolean().optional() }),
-  /** Stored (committed): the log batch `batch` of the task dispatch, or its result when `batch` is absent. */
+  /**
+   * The runner may forget the log batch `batch` of the task dispatch (its result when `batch` is absent): it is
+   * stored and committed, or refused for good (a frame the server will never store must be acknowledged too,
+   * or the runner sends it again for as long as it runs).
+   */
   z.object({ type: z.literal("ack"), taskId: z.string(), dispatch: z.number().int(), batch: z.number().int().positive().optional() }),
   z.object({ type: z.literal("task"), task: TaskMessage }),
   z.object({ type: z.literal("cancel"), taskId: z.string() }),
