@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import { createSecretStore } from "./secrets/store.ts";
 import { EventHub } from "./events/hub.ts";
 import { Notifier } from "./events/notifier.ts";
 import type { Logger } from "./logger.ts";
+import { RepeatFilter } from "./log-repeats.ts";
 import { RUNNER_PATH } from "./runner/protocol.ts";
 import { createApp } from "./server/app.ts";
 import { ensureAdminToken, ensureRunnerToken, readAdminTokenFile, scrubTokens } from "./server/bootstrap.ts";
@@ -63,6 +65,14 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
   const stop = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: Error) => log.warn({ err: err.message }, "shutdown step failed"));
   };
+  // Last of all (and on any exit, a forced one too): a start right after this process is gone is not refused.
+  const serverFile = path.join(config.dataDir, "server.json");
+  const forget = () => forgetServerFile(serverFile);
+  process.once("exit", forget);
+  cleanups.push(async () => {
+    process.removeListener("exit", forget);
+    forget();
+  });
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -72,7 +82,11 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       databaseUrl = db.url;
       log.info({ port: db.port, ms: Date.now() - t0 }, "embedded PostgreSQL started");
     }
-    const pool = createPool(databaseUrl, 30, (err) => log.warn({ err: err.message }, "database connection error"));
+    const poolErrors = new RepeatFilter();
+    const pool = createPool(databaseUrl, 30, (err) => {
+      const { pass, held } = poolErrors.check(err.message);
+      if (pass) log.warn({ err: err.message, ...(held > 0 ? { repeated: held } : {}) }, "database connection error");
+    });
     cleanups.push(() => pool.end());
     const applied = await migrate(pool);
     if (applied.length > 0) log.info({ applied }, "migrations applied");
@@ -111,7 +125,10 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     cleanups.push(() => stopEngine());
     ready = true;
 
-    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized() });
+    // Streams and connections go first, while the engine and the database are still there: nothing is left
+    // holding the HTTP server open, and no runner reports into a half-stopped server.
+    const closing = new AbortController();
+    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized(), closing: closing.signal });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     });
@@ -119,30 +136,29 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       if (new URL(req.url ?? "/", "http://x").pathname === RUNNER_PATH) void gateway.handleUpgrade(req, socket, head);
       else socket.destroy();
     });
-    cleanups.push(async () => {
-      await gateway.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
-    await fs.writeFile(path.join(config.dataDir, "server.json"), JSON.stringify({ url, pid: process.pid }, null, 2));
+    // Its own shared-pool runner token (the admin token never leaves this process), renewed when revoked.
+    const local =
+      opts.localRunner === false
+        ? null
+        : new LocalRunner({
+            bin: BIN,
+            serverUrl: url,
+            dataDir: config.dataDir,
+            slots: config.runnerSlots,
+            sandbox: opts.sandbox !== false,
+            log,
+            token: async () => (await ensureRunnerToken(pool, config.dataDir)).token,
+          });
+    cleanups.push(async () => {
+      ready = false;
+      closing.abort();
+      await Promise.all([gateway.stop(), closeHttp(server as Server), local?.stop(3500)]);
+    });
+    await fs.writeFile(serverFile, JSON.stringify({ url, pid: process.pid }, null, 2));
 
-    let local: LocalRunner | null = null;
-    if (opts.localRunner !== false) {
-      // Its own shared-pool runner token (the admin token never leaves this process), renewed when revoked.
-      const runner = new LocalRunner({
-        bin: BIN,
-        serverUrl: url,
-        dataDir: config.dataDir,
-        slots: config.runnerSlots,
-        sandbox: opts.sandbox !== false,
-        log,
-        token: async () => (await ensureRunnerToken(pool, config.dataDir)).token,
-      });
-      local = runner;
-      cleanups.push(() => runner.stop());
-      await runner.start();
-    }
+    if (local) await local.start();
     return {
       url,
       adminToken,
@@ -156,6 +172,34 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** How long open requests get to finish once the server stops listening, before their sockets are closed. */
+const HTTP_GRACE_MS = 1500;
+
+/** Stop listening and end every connection: each as soon as it is idle, busy ones at the end of a short grace. */
+function closeHttp(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // close() ends only the connections idle at that moment; a response finishing later (an event stream
+    // that was just told to end) leaves its kept-alive connection open, so idle ones are swept until the end.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const grace = setTimeout(() => server.closeAllConnections(), HTTP_GRACE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(grace);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** Remove server.json when it is this process's. */
+function forgetServerFile(file: string): void {
+  try {
+    if ((JSON.parse(readFileSync(file, "utf8")) as { pid?: number }).pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    // not there, or not ours to remove
   }
 }
 

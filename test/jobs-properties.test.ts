@@ -9,6 +9,7 @@ import { engineDeps, setEngineDeps } from "../src/engine/context.ts";
 import { shellQuote } from "../src/git/shell.ts";
 import { finishJob } from "../src/jobs/claim.ts";
 import type { JobRecord } from "../src/jobs/queue.ts";
+import { StderrTail } from "../src/runner/stderr-tail.ts";
 import { ADD_MUL_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { goneWithin, pidsWith } from "./helpers/liveness.ts";
 import { connectPeer, spawnRunner, type RunnerProcess } from "./helpers/runners.ts";
@@ -407,7 +408,10 @@ describe("coding-agent job properties (seed 001)", () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 255 }), fc.array(lineArb, { minLength: 1, maxLength: 50 }), async (code, lines) => {
         const job = await addJob(commandJob(`${emit(lines, true)}; exit ${code}`));
         const done = await jobToEnd(job.id);
-        const error = `the agent failed (exited with code ${code}):\n${lines.slice(-40).map(stored).join("\n")}`;
+        // The agent's error quotes what it printed last on stderr (src/runner/stderr-tail.ts), then the log's tail.
+        const tail = new StderrTail();
+        tail.add(lines.map((l) => ({ stream: "stderr", line: stored(l), time: "" })));
+        const error = `the agent failed (${tail.explain(`exited with code ${code}`)}):\n${lines.slice(-40).map(stored).join("\n")}`;
         expect(done).toMatchObject({ status: "failed", commit: null, error });
         expect(await getOp(job.id)).toMatchObject({ status: "failed", error });
         const ev = await events(job.id);

@@ -84,7 +84,7 @@ teardown:
     const run = await runToEnd(s, wf);
     expect(run.status).toBe("failed");
     const byId = Object.fromEntries(run.steps.map((x: { id: string }) => [x.id, x]));
-    expect(byId.bad).toMatchObject({ status: "failed", exitCode: 3, error: "exited with code 3" });
+    expect(byId.bad).toMatchObject({ status: "failed", exitCode: 3, error: "exited with code 3: about to fail" });
     expect(byId.after.status).toBe("skipped");
     expect(byId.independent.status).toBe("succeeded");
     expect(byId.cleanup.status).toBe("succeeded");

@@ -70,12 +70,20 @@ export class ApiClient {
   }
 
   /**
-   * Follow an operation's events over SSE from `since`, reconnecting with Last-Event-ID when the stream
-   * drops, until the `complete` event (or `signal` aborts).
+   * Follow an operation's events over SSE from `since` until the `complete` event (or `signal` aborts). When
+   * the server goes away (stopped, restarting, unreachable) it says so once through `notice` and keeps
+   * trying; when the server is back it resumes with Last-Event-ID, so no event is lost or repeated.
    */
-  async follow(operationId: string, since: number, onEvent: (e: ApiEvent) => void, signal?: AbortSignal): Promise<void> {
+  async follow(
+    operationId: string,
+    since: number,
+    onEvent: (e: ApiEvent) => void,
+    signal?: AbortSignal,
+    notice: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
+  ): Promise<void> {
     let last = since;
     let done = false;
+    let away = false;
     for (let failures = 0; !done && !signal?.aborted; ) {
       try {
         const res = await fetch(`${this.url}/api/v1/operations/${operationId}/events`, {
@@ -84,6 +92,8 @@ export class ApiClient {
         });
         if (!res.ok || !res.body) throw new CliError(`cannot follow ${operationId}: HTTP ${res.status}`);
         failures = 0;
+        if (away) notice(`server is back; resuming after event ${last}`);
+        away = false;
         const parser = createParser({
           onEvent: (msg) => {
             const e = JSON.parse(msg.data) as ApiEvent;
@@ -100,12 +110,14 @@ export class ApiClient {
           // The stream ended without `complete`: either it was already over, or the server went away.
           const op = await this.request<{ status: string }>("GET", `/operations/${operationId}`).catch(() => null);
           if (op && ["succeeded", "failed", "cancelled"].includes(op.status) && last > 0) done = true;
+          else throw new Error("the event stream ended early");
         }
       } catch (err) {
         if (signal?.aborted) return;
         if (err instanceof CliError && !err.message.includes("HTTP 5")) throw err;
         failures += 1;
-        if (failures > 60) throw new CliError(`lost the event stream of ${operationId}: ${(err as Error).message}`);
+        if (!away) notice("server went away; waiting for it to come back…");
+        away = true;
         await new Promise((r) => setTimeout(r, Math.min(250 * failures, 2000)));
       }
     }

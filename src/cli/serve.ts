@@ -10,13 +10,31 @@ import { startShipyard } from "../shipyard.ts";
 import { CliError } from "./client.ts";
 import { bold, dim } from "./render.ts";
 
-/** Run `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+/** However stuck a step of the shutdown is, the process is gone this long after the signal. */
+const STOP_DEADLINE_MS = 5000;
+/**
+ * A signal this soon after the first is the same Ctrl-C arriving twice: the terminal sends it to the whole
+ * foreground group and `npm start` forwards its own copy to the process it runs.
+ */
+const SAME_SIGNAL_MS = 1000;
+
+/**
+ * Run `stop` once on SIGINT/SIGTERM and exit when it is done, or at the deadline (what `exit` hooks do then
+ * still happens: the embedded PostgreSQL is told to stop, server.json goes); a later second signal exits at once.
+ */
 function onShutdown(stop: () => Promise<void>): void {
-  let stopping = false;
+  let stoppingSince = 0;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stoppingSince > 0) {
+      if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
     process.stderr.write(dim(`\n${signal}: stopping…\n`));
+    setTimeout(() => {
+      process.stderr.write(`shipyard: still stopping after ${STOP_DEADLINE_MS} ms; exiting now\n`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     stop().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -80,9 +98,9 @@ export function registerServerCommands(program: Command): void {
     .option("--labels <list>", "comma-separated labels", "")
     .option("--slots <n>", "steps run at once", "4")
     .option("--work-dir <dir>", "where run workspaces live", ".shipyard-runner")
-    .option("--exit-with-parent", "stop when the process that started this runner exits (used by `shipyard up`)")
+    .option("--exit-with-parent [pid]", "stop when the process that started this runner (pid, when given) exits (used by `shipyard up`)")
     .option("--no-sandbox", "run steps without the bubblewrap sandbox, as this user (not for untrusted workflows)")
-    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string; exitWithParent?: boolean; sandbox: boolean }) => {
+    .action(async (o: { server?: string; token?: string; name: string; labels: string; slots: string; workDir: string; exitWithParent?: boolean | string; sandbox: boolean }) => {
       const server = o.server ?? process.env.SHIPYARD_URL;
       const token = o.token ?? process.env.SHIPYARD_TOKEN;
       if (!server || !token) throw new CliError("a runner needs --server URL and --token T (or SHIPYARD_URL and SHIPYARD_TOKEN)");
@@ -108,11 +126,15 @@ export function registerServerCommands(program: Command): void {
       });
       onShutdown(() => runner.stop());
       if (o.exitWithParent) {
-        // A server killed with -9 cannot stop its runner; the orphan notices its new parent and leaves.
-        const parent = process.ppid;
-        setInterval(() => {
-          if (process.ppid !== parent) void runner.stop().finally(() => process.exit(0));
-        }, 500).unref();
+        // A server killed with -9 cannot stop its runner; the orphan notices its new parent and leaves. The
+        // parent names itself: one killed while this process was still loading would otherwise go unnoticed.
+        const parent = typeof o.exitWithParent === "string" ? Number(o.exitWithParent) : process.ppid;
+        const watch = setInterval(() => {
+          if (process.ppid === parent) return;
+          clearInterval(watch);
+          void runner.stop().finally(() => process.exit(0));
+        }, 500);
+        watch.unref();
       }
       // Refused for good (another protocol version, a revoked token): say why and exit non-zero instead of retrying for ever.
       const refused = async (err: Error) => {

@@ -97,6 +97,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await cluster.initialise().catch(fail("initdb"));
   }
   await cluster.start().catch(fail("start"));
+  const postmaster = postmasterPid(dir);
   // If this process exits without stopping the cluster, ask the postmaster for a fast shutdown on the way out.
   const onExit = () => signalPostmaster(dir);
   process.once("exit", onExit);
@@ -109,6 +110,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     port,
     stop: async () => {
       process.removeListener("exit", onExit);
+      // A Ctrl-C in a terminal reaches PostgreSQL too and it may be gone already; cluster.stop() would then
+      // wait for ever for an exit it has missed.
+      if (postmaster !== null && !isAlive(postmaster)) return;
       await cluster.stop();
     },
   };
@@ -163,11 +167,21 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Synchronously send SIGINT (fast shutdown) to the postmaster recorded in `dir`, if any. */
-function signalPostmaster(dir: string): void {
+/** The pid recorded in `dir`'s postmaster.pid, if any. */
+function postmasterPid(dir: string): number | null {
   try {
     const pid = Number.parseInt(readFileSync(path.join(dir, "postmaster.pid"), "utf8").split("\n")[0] ?? "", 10);
-    if (Number.isInteger(pid) && pid > 0) process.kill(pid, "SIGINT");
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Synchronously send SIGINT (fast shutdown) to the postmaster recorded in `dir`, if any. */
+function signalPostmaster(dir: string): void {
+  const pid = postmasterPid(dir);
+  try {
+    if (pid !== null) process.kill(pid, "SIGINT");
   } catch {
     // no cluster running
   }

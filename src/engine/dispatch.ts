@@ -250,6 +250,15 @@ export async function reportTaskResult(db: Queryable, r: { taskId: string; dispa
   return res.rows[0]?.workflow_id ?? null;
 }
 
+/** The workflow of a task `runnerId` has already reported at that dispatch (a repeated result), or null. */
+export async function reportedWorkflow(db: Queryable, taskId: string, dispatch: number, runnerId: string): Promise<string | null> {
+  const res = await db.query<{ workflow_id: string }>(
+    "select workflow_id from tasks where id = $1 and dispatch = $2 and runner_id = $3 and status = 'reported'",
+    [taskId, dispatch, runnerId],
+  );
+  return res.rows[0]?.workflow_id ?? null;
+}
+
 /** Ask the server holding a runner to kill a task's process tree (runnerId null: the server making a server-run task's model call aborts it). */
 export async function requestKill(client: PoolClient, runnerId: string | null, id: string): Promise<void> {
   await client.query("select pg_notify($1, $2)", [CANCEL_CHANNEL, JSON.stringify({ runnerId, taskId: id })]);

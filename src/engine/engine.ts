@@ -4,6 +4,7 @@ import type { Pool } from "../db/pool.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
+import { dbosLogger } from "./dbos-log.ts";
 import { setEngineDeps, type JobSettings } from "./context.ts";
 import { registerJobQueues } from "./job-dispatch.ts";
 import { scheduleJobSweep } from "./job-sweep.ts";
@@ -46,12 +47,7 @@ export async function startEngine(o: EngineOptions): Promise<void> {
     executorID: o.executorId,
     applicationVersion: ENGINE_VERSION,
     schedulerPollingIntervalMs: 1000,
-    logger: {
-      info: (e: unknown) => dbosLog.debug(String(e)),
-      debug: (e: unknown) => dbosLog.trace(String(e)),
-      warn: (e: unknown) => dbosLog.warn(String(e)),
-      error: (e: unknown) => dbosLog.error(e instanceof Error ? e.message : String(e)),
-    },
+    logger: dbosLogger(dbosLog),
   });
   await DBOS.launch();
   await registerQueues();

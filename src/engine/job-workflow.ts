@@ -130,7 +130,8 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     stage = name;
     await stageEvent(ctx, name, "started");
     const result = await runPinnedTask(job, name, { ...spec, env: spec.env ?? {} }, env);
-    await stageEvent(ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode, ...agentUsage(name, result.outputs) });
+    const error = result.status !== "succeeded" && result.error ? { error: result.error } : {};
+    await stageEvent(ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode, ...error, ...agentUsage(name, result.outputs) });
     return result;
   };
   try {

@@ -12,6 +12,7 @@ export class Notifier {
   private readonly handlers = new Map<string, Set<Handler>>();
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private failedReconnects = 0;
   /** Called after a reconnect, when notifications may have been missed. */
   onReconnect: (() => void) | null = null;
 
@@ -27,10 +28,15 @@ export class Notifier {
       for (const h of this.handlers.get(msg.channel) ?? []) h(msg.payload ?? "");
     });
     client.on("error", (err) => {
-      this.log.warn({ err: err.message }, "notification connection lost; reconnecting");
+      if (!this.closed) this.log.warn({ err: err.message }, "notification connection lost; reconnecting");
       this.scheduleReconnect();
     });
     await client.connect();
+    if (this.closed) {
+      // Stopped while this (re)connect was on its way: an open client would keep the process alive.
+      await client.end().catch(() => undefined);
+      return;
+    }
     for (const channel of this.handlers.keys()) await client.query(`listen "${channel}"`);
     this.client = client;
   }
@@ -56,9 +62,14 @@ export class Notifier {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.start().then(
-        () => this.onReconnect?.(),
+        () => {
+          if (this.failedReconnects > 0) this.log.info({ attempts: this.failedReconnects + 1 }, "notification connection restored");
+          this.failedReconnects = 0;
+          this.onReconnect?.();
+        },
         (err: Error) => {
-          this.log.warn({ err: err.message }, "notification reconnect failed");
+          // Once per outage: the database may be away for minutes and this retries twice a second.
+          if (this.failedReconnects++ === 0 && !this.closed) this.log.warn({ err: err.message }, "notification reconnect failed; retrying until the database is back");
           this.scheduleReconnect();
         },
       );

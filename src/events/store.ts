@@ -82,6 +82,22 @@ export function appendEventsNow(pool: Pool, operationId: string, events: EventIn
   return appendEvents(pool, operationId, events);
 }
 
+/**
+ * Append one batch of log events that may arrive more than once (a runner sends a batch again until it is
+ * acknowledged): stored only when the operation does not have `batchKey` yet, in one round trip
+ * (`shipyard_append_log_batch`, migration 007). Resolves to the events stored (none for a repeat).
+ */
+export async function appendLogBatch(db: Queryable, operationId: string, batchKey: string, events: EventInput[]): Promise<StoredEvent[]> {
+  if (events.length === 0) return [];
+  const [op, types, payloads] = appendEventsParams(operationId, events);
+  const res = await db.query<EventRow>(
+    `select operation_id, seq, type, payload, created_at
+     from shipyard_append_log_batch($1, $2, $3::text[], $4::jsonb[])`,
+    [op, batchKey, types, payloads],
+  );
+  return res.rows.map(toEvent);
+}
+
 /** Events of an operation with seq > `since`, oldest first. */
 export async function readEvents(db: Queryable, operationId: string, since: number, limit = 1000): Promise<StoredEvent[]> {
   const res = await db.query<EventRow>(

@@ -9,6 +9,7 @@ import { bwrapArgs, SANDBOX_HOME, SANDBOX_OUTPUT, SANDBOX_SERVER_SOCKET, SANDBOX
 import { checkRepoMount } from "./sandbox/mounts.ts";
 import type { SandboxPolicy } from "./sandbox/policy.ts";
 import { resolveWorkingDirectory } from "./working-directory.ts";
+import type { StderrTail } from "./stderr-tail.ts";
 
 /** Grace between SIGTERM and SIGKILL when a step is cancelled or times out. */
 const KILL_GRACE_MS = 2000;
@@ -21,6 +22,8 @@ export interface ExecuteOptions {
   onLines: (lines: LogLine[]) => void;
   /** Variables the runner gives every step (the server's URL, its own installation); they win over the step's. */
   runnerEnv?: Record<string, string>;
+  /** Fed the step's lines by the caller: a failed step's error quotes its cause from there. */
+  stderrTail?: StderrTail;
   /** Told the process group id as soon as the shell starts. */
   onSpawn?: (pid: number) => void;
   signal: AbortSignal;
@@ -132,7 +135,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
     rmSync(taskDir ?? outputFile, { recursive: true, force: true });
   }
   if (exit.code === 0) return { status: "succeeded", exitCode: 0, outputs, durationMs };
-  return { status: "failed", exitCode: exit.code, outputs, error: `exited with code ${exit.code}`, durationMs };
+  return { status: "failed", exitCode: exit.code, outputs, error: opts.stderrTail?.explain(`exited with code ${exit.code}`) ?? `exited with code ${exit.code}`, durationMs };
 }
 
 /**

@@ -55,6 +55,9 @@ export const TaskMessage = z.object({
 });
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
+/** Most lines one log message may carry. */
+export const MAX_BATCH_LINES = 5000;
+
 export const LogLine = z.object({ stream: z.enum(["stdout", "stderr"]), line: z.string(), time: z.string() });
 export type LogLine = z.infer<typeof LogLine>;
 
@@ -71,14 +74,32 @@ export const RunnerMessage = z.discriminatedUnion("type", [
     version: storable(50),
     running: z.array(z.object({ taskId: z.string().max(300), dispatch: z.number().int() })).max(1000),
     sandbox: Sandbox.default("none"),
+    /** The runner sends log batches and results again until they are acknowledged (older runners do not). */
+    acks: z.boolean().optional(),
   }),
-  z.object({ type: z.literal("log"), taskId: z.string(), dispatch: z.number().int(), stepId: z.string(), attempt: z.number().int(), lines: z.array(LogLine).max(5000) }),
+  z.object({
+    type: z.literal("log"),
+    taskId: z.string(),
+    dispatch: z.number().int(),
+    stepId: z.string(),
+    attempt: z.number().int(),
+    lines: z.array(LogLine).max(MAX_BATCH_LINES),
+    /** Numbers the task dispatch's batches from 1: a batch that arrives again is stored once. */
+    batch: z.number().int().positive().optional(),
+  }),
   z.object({ type: z.literal("result") }).merge(TaskResult),
 ]);
 export type RunnerMessage = z.infer<typeof RunnerMessage>;
 
 export const ServerMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("welcome"), runnerId: z.string(), pingIntervalMs: z.number().int() }),
+  /** `acks`: this server acknowledges what it stored (when the runner's hello asked for it). */
+  z.object({ type: z.literal("welcome"), runnerId: z.string(), pingIntervalMs: z.number().int(), acks: z.boolean().optional() }),
+  /**
+   * The runner may forget the log batch `batch` of the task dispatch (its result when `batch` is absent): it is
+   * stored and committed, or refused for good (a frame the server will never store must be acknowledged too,
+   * or the runner sends it again for as long as it runs).
+   */
+  z.object({ type: z.literal("ack"), taskId: z.string(), dispatch: z.number().int(), batch: z.number().int().positive().optional() }),
   z.object({ type: z.literal("task"), task: TaskMessage }),
   z.object({ type: z.literal("cancel"), taskId: z.string() }),
   z.object({ type: z.literal("error"), code: z.string(), message: z.string() }),

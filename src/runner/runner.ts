@@ -11,16 +11,9 @@ import { runnerReadOnlyDirs } from "./sandbox/mounts.ts";
 import type { SandboxPolicy } from "./sandbox/policy.ts";
 import { startServerSocket, type ServerSocket } from "./sandbox/server-socket.ts";
 import { LeftoverProcesses } from "./leftovers.ts";
-import {
-  CLOSE_PROTOCOL_MISMATCH,
-  CLOSE_TOKEN_REVOKED,
-  PROTOCOL_VERSION,
-  RUNNER_PATH,
-  ServerMessage,
-  type LogLine,
-  type RunnerMessage,
-  type TaskMessage,
-} from "./protocol.ts";
+import { Outbox } from "./outbox.ts";
+import { StderrTail } from "./stderr-tail.ts";
+import { CLOSE_PROTOCOL_MISMATCH, CLOSE_TOKEN_REVOKED, PROTOCOL_VERSION, RUNNER_PATH, ServerMessage, type RunnerMessage, type TaskMessage } from "./protocol.ts";
 
 export interface RunnerOptions {
   serverUrl: string;
@@ -44,22 +37,28 @@ export class RunnerRefused extends Error {
 interface Running {
   task: TaskMessage;
   abort: AbortController;
-  lines: LogLine[];
 }
 
 const LOG_FLUSH_MS = 15;
 const MAX_BACKOFF_MS = 5000;
 const SILENCE_LIMIT_MS = 30_000;
+/** How often unacknowledged log batches and results are looked at for sending again. */
+const RESEND_CHECK_MS = 1000;
 
 /**
  * A runner: holds one WebSocket to a server, executes the tasks it is sent and reports logs and results.
- * It never touches the database; when the connection drops it keeps working, buffers results and
- * reconnects with backoff, telling the server which tasks it still has.
+ * It never touches the database; when the connection drops it keeps working, keeps what the server has not
+ * acknowledged (src/runner/outbox.ts) and reconnects with backoff, telling the server which tasks it still has.
  */
 export class Runner {
   private ws: WebSocket | null = null;
   private readonly running = new Map<string, Running>();
-  private readonly unsent: RunnerMessage[] = [];
+  private readonly outbox: Outbox;
+  private resender: NodeJS.Timeout | null = null;
+  /** The connection the server welcomed: nothing but hello goes out on one it has not. */
+  private welcomedWs: WebSocket | null = null;
+  /** The last connection was welcomed: its loss is worth a warning, the failed attempts after it are not. */
+  private wasConnected = false;
   private stopped = false;
   private backoff = 200;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -79,6 +78,7 @@ export class Runner {
   constructor(private readonly opts: RunnerOptions) {
     this.leftovers = new LeftoverProcesses(path.join(opts.workDir, "processes.json"), opts.log);
     this.done.catch(() => undefined); // whoever awaits it handles the refusal; nobody awaiting it is no crash
+    this.outbox = new Outbox({ send: (msg) => this.write(msg), log: opts.log });
   }
 
   /** Connect; resolves once the server has accepted this runner, rejects with RunnerRefused if it refuses it. */
@@ -88,6 +88,8 @@ export class Runner {
     await this.leftovers.killAll();
     this.leftovers.guard();
     const ready = new Promise<void>((resolve) => (this.welcomed = resolve));
+    this.resender = setInterval(() => this.outbox.resendStale(), RESEND_CHECK_MS);
+    this.resender.unref();
     this.connect();
     await Promise.race([ready, this.done]);
   }
@@ -115,15 +117,17 @@ export class Runner {
     this.ws = ws;
     ws.on("open", () => {
       this.lastHeard = Date.now();
-      this.send({
+      this.write({
         type: "hello",
         protocol: PROTOCOL_VERSION,
         name: this.opts.name,
         labels: this.opts.labels,
         slots: this.opts.slots,
         version: this.opts.version ?? "0.1.0",
-        running: [...this.running.values()].map((r) => ({ taskId: r.task.taskId, dispatch: r.task.dispatch })),
+        // A finished task whose result the server has not acknowledged is still this runner's.
+        running: [...this.running.values()].map((r) => ({ taskId: r.task.taskId, dispatch: r.task.dispatch })).concat(this.outbox.unsettled()),
         sandbox: this.opts.sandbox ? "bwrap" : "none",
+        acks: true,
       });
     });
     // A token the server does not take is not going to be taken on the next try either.
@@ -145,7 +149,10 @@ export class Runner {
       if (this.stopped) return;
       if (code === CLOSE_PROTOCOL_MISMATCH) return this.refuse(this.refusal ?? `the server speaks another runner protocol than this runner (${PROTOCOL_VERSION})`);
       if (code === CLOSE_TOKEN_REVOKED) return this.refuse("the token this runner connected with was revoked: start it with a new runner token");
-      this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
+      // Once per outage: while the server is away every attempt fails, with a backoff of up to 5 s.
+      if (this.wasConnected) this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
+      else this.opts.log.debug({ code, reason: String(reason) }, "runner reconnect failed");
+      this.wasConnected = false;
       // Not unref'd: an idle runner has nothing else keeping it alive while it waits to reconnect.
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
@@ -171,11 +178,16 @@ export class Runner {
       case "welcome":
         this.runnerId = parsed.runnerId;
         this.backoff = 200;
-        for (const m of this.unsent.splice(0)) this.send(m);
+        this.wasConnected = true;
+        this.welcomedWs = this.ws;
+        this.outbox.setAcks(parsed.acks === true);
+        this.outbox.resendAll();
         this.opts.log.info({ runnerId: parsed.runnerId, name: this.opts.name }, "runner connected");
         this.welcomed?.();
         this.welcomed = null;
         return;
+      case "ack":
+        return this.outbox.ack(parsed);
       case "task":
         return this.runTask(parsed.task);
       case "cancel":
@@ -192,16 +204,19 @@ export class Runner {
     const current = this.running.get(task.taskId);
     if (current && current.task.dispatch >= task.dispatch) return; // already running this dispatch
     current?.abort.abort();
-    const entry: Running = { task, abort: new AbortController(), lines: [] };
+    const entry: Running = { task, abort: new AbortController() };
     this.running.set(task.taskId, entry);
+    const stderrTail = new StderrTail();
     void executeTask(task, {
       workdir: path.join(this.opts.workDir, "workspaces", task.runId),
       scratchDir: path.join(this.opts.workDir, "tmp"),
       signal: entry.abort.signal,
       sandbox: this.stepSandbox,
       runnerEnv: { SHIPYARD_SERVER_URL: this.opts.serverUrl.replace(/\/$/, ""), SHIPYARD_HOME },
+      stderrTail,
       onLines: (lines) => {
-        entry.lines.push(...lines);
+        stderrTail.add(lines);
+        this.outbox.lines(task, lines);
         this.scheduleFlush();
       },
       onSpawn: (pid) => this.leftovers.add(task.taskId, pid),
@@ -214,10 +229,10 @@ export class Runner {
         durationMs: 0,
       }))
       .then((result) => {
-        this.flushLogs();
         if (this.running.get(task.taskId) === entry) this.running.delete(task.taskId);
         void this.leftovers.remove(task.taskId);
-        this.send({ type: "result", taskId: task.taskId, dispatch: task.dispatch, ...result }, true);
+        // A runner that is stopping reports nothing: its tasks were not cancelled by anyone (see stop()).
+        if (!this.stopped) this.outbox.result(task, result);
       });
   }
 
@@ -229,21 +244,15 @@ export class Runner {
   private flushLogs(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    for (const r of this.running.values()) {
-      if (r.lines.length === 0) continue;
-      const lines = r.lines.splice(0);
-      this.send({ type: "log", taskId: r.task.taskId, dispatch: r.task.dispatch, stepId: r.task.stepId, attempt: r.task.attempt, lines });
-    }
+    this.outbox.flush();
   }
 
-  /** Send now, or keep for after the reconnect when `mustArrive` (results must not be lost). */
-  private send(msg: RunnerMessage, mustArrive = false): void {
+  /** Write to the connection when it is open (and welcomed, for anything but hello); false when it is not. */
+  private write(msg: RunnerMessage): boolean {
     const ws = this.ws;
-    if (ws && ws.readyState === WebSocket.OPEN && (msg.type === "hello" || this.runnerId !== null)) {
-      ws.send(JSON.stringify(msg));
-    } else if (mustArrive) {
-      this.unsent.push(msg);
-    }
+    if (!ws || ws.readyState !== WebSocket.OPEN || (msg.type !== "hello" && this.welcomedWs !== ws)) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
   }
 
   /** Stop for good: kill the running tasks and make `done` (and a pending `start`) reject with the reason. */
@@ -263,16 +272,21 @@ export class Runner {
     return [...this.running.keys()];
   }
 
-  /** Kill running tasks and disconnect. */
+  /**
+   * Send what the steps printed, disconnect, then kill the running steps. Disconnecting first matters: a step
+   * killed because its runner stops was not cancelled by anyone, so no `cancelled` result may reach the
+   * server; it sees the runner leave and runs the step again elsewhere.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.flushLogs();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.resender) clearInterval(this.resender);
+    this.ws?.close(1001, "runner stopping");
+    this.ws = null;
     for (const r of this.running.values()) r.abort.abort();
     const deadline = Date.now() + 5000;
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    this.flushLogs();
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.ws?.close(1001, "runner stopping");
-    this.ws = null;
     await this.serverSocket?.close();
     this.settle.resolve();
   }

@@ -26,4 +26,6 @@ export interface ServerDeps {
   revocations?: Revocations;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
+  /** Aborted when the server begins to stop: open event streams end so nothing holds the server open. */
+  closing?: AbortSignal;
 }

@@ -49,7 +49,8 @@ export class LocalRunner {
       process.execPath,
       [
         this.o.bin, "runner", "--server", this.o.serverUrl, "--name", "local", "--slots", String(this.o.slots),
-        "--work-dir", path.join(this.o.dataDir, "runner"), "--exit-with-parent", ...(this.o.sandbox ? [] : ["--no-sandbox"]),
+        "--work-dir", path.join(this.o.dataDir, "runner"), "--exit-with-parent", String(process.pid),
+        ...(this.o.sandbox ? [] : ["--no-sandbox"]),
       ],
       { env: { ...(this.o.env ?? process.env), SHIPYARD_TOKEN: token }, stdio: ["ignore", "inherit", "inherit"] },
     );

@@ -4,11 +4,11 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
-import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL, reportTaskResult } from "../engine/dispatch.ts";
+import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
-import { appendEventsNow } from "../events/store.ts";
-import { lineEvent, withoutNul } from "./runner-lines.ts";
+import { RepeatFilter } from "../log-repeats.ts";
+import { storeLogFrame, storeResultFrame } from "./runner-frames.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
 import { CLOSE_PROTOCOL_MISMATCH, CLOSE_TOKEN_REVOKED, otherProtocol, protocolMismatchMessage, RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
@@ -36,6 +36,8 @@ interface Connection {
   untrack: () => void;
   /** Keeps a runner's log batches in order. */
   chain: Promise<unknown>;
+  /** The runner sends again what is not acknowledged, and expects acks. */
+  acks: boolean;
 }
 
 export interface GatewayOptions {
@@ -58,6 +60,8 @@ export interface GatewayOptions {
 }
 
 const ownedTask = (t: AssignedTask): OwnedTask => ({ operationId: t.message.runId, stepId: t.message.stepId, attempt: t.message.attempt });
+/** How long runners get to answer the close frame when the server stops. */
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
@@ -68,6 +72,8 @@ export class RunnerGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly connections = new Map<string, Connection>();
   private pinger: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly storeFailures = new RepeatFilter();
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -97,6 +103,10 @@ export class RunnerGateway {
 
   /** Handle an HTTP upgrade on the runner path: 401 without a valid token, 403 for a role that may not run steps. */
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (this.stopping) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\nserver stopping\n");
+      return;
+    }
     const token = bearerToken(req.headers.authorization);
     // A database that cannot answer is no verdict on the token: a 503 makes the runner retry, a 401 would make it give up.
     const principal = token ? await resolveToken(this.o.pool, token).catch(() => undefined) : null;
@@ -142,7 +152,11 @@ export class RunnerGateway {
       }
       if (!conn) return this.o.metrics.runnerFramesRejected.inc({ reason: "before_hello" });
       const c = conn;
-      c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => this.o.log.error({ err: err.message }, "runner message failed"));
+      c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => {
+        // While the database is away every frame fails the same way, and runners send them again every few seconds.
+        const { pass, held } = this.storeFailures.check(err.message);
+        if (pass) this.o.log.error({ err: err.message, ...(held > 0 ? { repeated: held } : {}) }, "storing a runner's frame failed");
+      });
     });
     ws.on("pong", () => {
       if (!conn) return;
@@ -196,7 +210,10 @@ export class RunnerGateway {
     this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
     const owned = new TaskOwnership(this.o.pool, runnerId);
     const untrack = this.o.revocations?.track(principal.tokenId, () => ws.close(CLOSE_TOKEN_REVOKED, "token revoked")) ?? (() => undefined);
-    const conn: Connection = { ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack, chain: Promise.resolve() };
+    const conn: Connection = {
+      ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack,
+      chain: Promise.resolve(), acks: hello.acks === true,
+    };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
     this.connections.set(runnerId, conn);
     onConnection(conn);
@@ -212,7 +229,7 @@ export class RunnerGateway {
       conn.sent.add(key);
       await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${hello.name} restarted`);
     }
-    this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs });
+    this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs, ...(conn.acks ? { acks: true } : {}) });
     // Tasks it still runs that are no longer its (declared lost meanwhile and handed out again) must stop:
     // a job's next attempt would otherwise share the workspace with them.
     const current = new Set(held.map((t) => `${t.message.taskId}#${t.message.dispatch}`));
@@ -255,30 +272,37 @@ export class RunnerGateway {
   }
 
 
+  // A runner that asked for acks sends a log batch or result again until it is acknowledged, and an ack goes
+  // only once the write has committed: what fails to store (the database is away) simply comes again.
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
     // A frame counts only for a task assigned to this very runner at its current dispatch: a runner of one
     // workspace must not write another's events or results, nor a stale dispatch its successor's.
     const owned = await c.owned.check(msg.taskId, msg.dispatch);
-    if ("reason" in owned) return this.reject(c, owned.reason, msg.taskId, msg.dispatch);
+    if ("reason" in owned) {
+      this.reject(c, owned.reason, msg.taskId, msg.dispatch);
+      // Acknowledged all the same: sending it again could never make it count (and a repeat of a result
+      // already recorded is simply that).
+      return this.ack(c, msg);
+    }
     if (msg.type === "log") {
-      const { operationId, stepId, attempt } = owned.task;
-      await appendEventsNow(this.o.pool, operationId, msg.lines.map((l) => lineEvent(stepId, attempt, l)));
+      await storeLogFrame(this.o.pool, owned.task, msg);
+      this.ack(c, msg);
       return;
     }
-    const { type: _t, ...result } = withoutNul(msg);
-    this.o.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
-    // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
-    // (and re-reads a 'reported' row itself if this process dies before the message is sent).
-    const workflowId = await reportTaskResult(this.o.pool, { taskId: msg.taskId, dispatch: msg.dispatch, runnerId: c.runnerId, result });
+    await storeResultFrame(this.o.pool, this.o.metrics, c.runnerId, msg);
     c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
     c.owned.release(msg.taskId, msg.dispatch);
-    if (workflowId) {
-      const message: RunMessage = { type: "result", ...result };
-      await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
-    }
+    this.ack(c, msg);
     // A slot is free: take waiting work, if any, without holding up this runner's next message.
     void this.claimIfWaiting(c);
+  }
+
+  /** Tell a runner that asked for acknowledgements that a frame is settled (a log batch by its number). */
+  private ack(c: Connection, msg: Extract<RunnerMessage, { type: "log" | "result" }>): void {
+    if (!c.acks) return;
+    if (msg.type === "result") this.sendTo(c, { type: "ack", taskId: msg.taskId, dispatch: msg.dispatch });
+    else if (msg.batch !== undefined) this.sendTo(c, { type: "ack", taskId: msg.taskId, dispatch: msg.dispatch, batch: msg.batch });
   }
 
   /** Drop a frame: counted always, logged once per connection (a misbehaving runner sends thousands). */
@@ -347,11 +371,18 @@ export class RunnerGateway {
     if (conn && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
   }
 
-  /** Close every runner connection. */
+  /** Refuse new runners and close every connection: politely, then (past a short grace) by cutting the socket. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.pinger) clearInterval(this.pinger);
     for (const c of this.connections.values()) c.ws.close(1001, "server stopping");
     this.connections.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // A runner that does not answer the close frame (frozen, or gone without a FIN) would hold this for 30 s.
+    const grace = setTimeout(() => {
+      for (const ws of this.wss.clients) ws.terminate();
+    }, CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
   }
 }

@@ -104,6 +104,9 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       const hub = deps.hub;
       const principal = c.get("principal");
       const alreadyOver = FINAL.has(row.status) && since >= row.last_seq;
+      const closing = deps.closing;
+      // A stopping server may still get a request on a kept-alive connection: the client is to retry later.
+      if (closing?.aborted) throw new ShipyardError("unavailable", "the server is stopping", 503);
       return streamSSE(c, async (stream) => {
         if (alreadyOver) return;
         await new Promise<void>((resolve) => {
@@ -115,6 +118,7 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
             unsubscribe();
             untrack();
             clearInterval(heartbeat);
+            closing?.removeEventListener("abort", finish);
             void writing.then(() => resolve(), () => resolve());
           };
           // Revoking the token ends the stream at once (in whichever server holds it).
@@ -130,6 +134,8 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
             writing = writing.then(() => stream.write(": heartbeat\n\n"));
           }, deps.heartbeatMs);
           stream.onAbort(finish);
+          // A stopping server ends the stream without `complete`: the client reconnects with Last-Event-ID.
+          closing?.addEventListener("abort", finish);
         });
       }) as never;
     },
