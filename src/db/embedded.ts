@@ -97,10 +97,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await cluster.initialise().catch(fail("initdb"));
   }
   await cluster.start().catch(fail("start"));
-  const postmaster = postmasterPid(dir);
+  let postmaster = postmasterPid(dir);
   // If this process exits without stopping the cluster, ask the postmaster for a fast shutdown on the way out.
   const onExit = () => signalPostmaster(dir);
   process.once("exit", onExit);
+  const supervisor = superviseCluster({
+    alive: () => postmaster === null || isAlive(postmaster),
+    restart: async () => {
+      await stopStalePostmaster(dir, opts.log);
+      await cluster.start();
+      postmaster = postmasterPid(dir);
+    },
+    log: opts.log,
+  });
 
   const database = opts.database ?? "shipyard";
   await ensureDatabase(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, database);
@@ -109,11 +118,46 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}${viaSocket}`,
     port,
     stop: async () => {
+      supervisor.stop();
       process.removeListener("exit", onExit);
       // A Ctrl-C in a terminal reaches PostgreSQL too and it may be gone already; cluster.stop() would then
       // wait for ever for an exit it has missed.
       if (postmaster !== null && !isAlive(postmaster)) return;
       await cluster.stop();
+    },
+  };
+}
+
+/**
+ * Watch the postmaster and start the cluster again when it dies (killed, out of memory) while Shipyard runs:
+ * its pool, DBOS and the notifier reconnect by themselves once it answers again. A start that fails (its old
+ * backends still hold shared memory for a moment) is tried again, each pause longer than the last.
+ */
+function superviseCluster(o: { alive: () => boolean; restart: () => Promise<void>; log: Logger }): { stop(): void } {
+  let stopped = false;
+  let restarting = false;
+  const timer = setInterval(() => {
+    if (stopped || restarting || o.alive()) return;
+    restarting = true;
+    o.log.error("embedded PostgreSQL died; starting it again");
+    void (async () => {
+      for (let attempt = 1, pause = 250; !stopped; attempt++, pause = Math.min(pause * 2, 5000)) {
+        try {
+          await o.restart();
+          o.log.warn({ attempt }, "embedded PostgreSQL is back");
+          return;
+        } catch (err) {
+          o.log.warn({ err: (err as Error).message, attempt, retryInMs: pause }, "restarting embedded PostgreSQL failed");
+          await sleep(pause);
+        }
+      }
+    })().finally(() => (restarting = false));
+  }, 500);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
     },
   };
 }

@@ -52,9 +52,9 @@ export class EventHub {
       else if (behind(topic)) this.pump(op);
     });
     // Notifications sent while the LISTEN connection was down are lost: re-read every watched operation.
-    notifier.onReconnect = () => {
+    notifier.onReconnect(() => {
       for (const op of this.topics.keys()) this.pump(op);
-    };
+    });
   }
 
   /** Deliver every event after `since`, then each new one, until the returned function is called. */

@@ -13,13 +13,17 @@ export class Notifier {
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private failedReconnects = 0;
-  /** Called after a reconnect, when notifications may have been missed. */
-  onReconnect: (() => void) | null = null;
+  private readonly reconnectHandlers = new Set<() => void>();
 
   constructor(
     private readonly url: string,
     private readonly log: Logger,
   ) {}
+
+  /** Call `handler` after every reconnect: notifications sent while the connection was down are lost. */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.add(handler);
+  }
 
   /** Open the connection and LISTEN on every channel registered so far. */
   async start(): Promise<void> {
@@ -65,7 +69,7 @@ export class Notifier {
         () => {
           if (this.failedReconnects > 0) this.log.info({ attempts: this.failedReconnects + 1 }, "notification connection restored");
           this.failedReconnects = 0;
-          this.onReconnect?.();
+          for (const h of this.reconnectHandlers) h();
         },
         (err: Error) => {
           // Once per outage: the database may be away for minutes and this retries twice a second.

@@ -136,6 +136,9 @@ export class Runner {
       req.destroy();
       if (status === 401) this.refuse("the server refused this runner's token (HTTP 401: unknown or revoked): start the runner with a valid runner token");
       else if (status === 403) this.refuse("the server refused this runner's token (HTTP 403): its role may not connect as a runner; use a runner token (`shipyard tokens create NAME --role runner`)");
+      // Anything else (503 while its database is away) may pass: without this the socket would stay
+      // half-open, never closing, and the runner would never try again.
+      else ws.terminate();
     });
     ws.on("pong", () => (this.lastHeard = Date.now()));
     ws.on("ping", () => (this.lastHeard = Date.now()));

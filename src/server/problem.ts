@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../logger.ts";
 import { ShipyardError } from "../domain/errors.ts";
+import { isDatabaseUnavailable } from "../db/pool.ts";
 
 /** RFC 9457 problem details with Shipyard's stable `code`. */
 export interface Problem {
@@ -35,6 +36,11 @@ export function errorHandler(log: Logger) {
       const code =
         err.status === 400 ? "invalid_request" : err.status === 413 ? "payload_too_large" : err.status === 415 ? "unsupported_media_type" : "bad_request";
       return problemResponse(c, new ShipyardError(code, err.message || code.replaceAll("_", " "), err.status));
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Retrying helps: the database (embedded and supervised, or external) is expected back shortly.
+      c.header("retry-after", "5");
+      return problemResponse(c, new ShipyardError("database_unavailable", "the database is unavailable right now; retry shortly", 503));
     }
     log.error({ err: err.message, stack: err.stack, path: c.req.path }, "unhandled error");
     return problemResponse(c, new ShipyardError("internal", "internal error; see the server log", 500));

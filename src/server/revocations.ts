@@ -19,6 +19,20 @@ export class Revocations {
   /** Listen for revocations. */
   async start(notifier: Notifier): Promise<void> {
     await notifier.on(TOKEN_REVOKED_CHANNEL, (tokenId) => this.closeAll(tokenId));
+    // A revocation announced while the LISTEN connection was down was not heard: ask about every token held.
+    notifier.onReconnect(() => {
+      for (const tokenId of this.sessions.keys()) this.recheck(tokenId);
+    });
+  }
+
+  /** Close the token's sessions if it has been revoked meanwhile. */
+  private recheck(tokenId: string): void {
+    void isRevoked(this.db, tokenId).then(
+      (revoked) => {
+        if (revoked) this.closeAll(tokenId);
+      },
+      (err: Error) => this.log.warn({ err: err.message, tokenId }, "could not re-check a token"),
+    );
   }
 
   /**
@@ -30,12 +44,7 @@ export class Revocations {
     const set = this.sessions.get(tokenId) ?? new Set();
     set.add(close);
     this.sessions.set(tokenId, set);
-    void isRevoked(this.db, tokenId).then(
-      (revoked) => {
-        if (revoked && set.has(close)) this.closeAll(tokenId);
-      },
-      (err: Error) => this.log.warn({ err: err.message, tokenId }, "could not re-check a token after opening a session"),
-    );
+    this.recheck(tokenId);
     return () => {
       set.delete(close);
       if (set.size === 0 && this.sessions.get(tokenId) === set) this.sessions.delete(tokenId);

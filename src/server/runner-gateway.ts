@@ -90,10 +90,24 @@ export class RunnerGateway {
       if (runnerId === null) abortServerTask(taskId);
       else this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
     });
+    // Dispatch and queue notifications sent while the LISTEN connection was down (a database restart) were
+    // lost: catch up at once, and at every ping as a safety net.
+    this.o.notifier.onReconnect(() => {
+      for (const c of this.connections.values()) void this.catchUp(c);
+    });
     this.pinger = setInterval(() => {
-      for (const c of this.connections.values()) void this.ping(c);
+      for (const c of this.connections.values()) {
+        void this.ping(c);
+        void this.catchUp(c);
+      }
     }, this.o.pingIntervalMs);
     this.pinger.unref();
+  }
+
+  /** Claim waiting work for a runner and send it what is assigned to it but not yet sent. */
+  private async catchUp(c: Connection): Promise<void> {
+    await this.claimIfWaiting(c);
+    await this.deliver(c.runnerId).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId: c.runnerId }, "delivering assigned tasks failed"));
   }
 
   /** Number of runners connected to this server. */
