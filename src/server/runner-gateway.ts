@@ -4,11 +4,12 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
-import { assignedTasks, type AssignedTask, type ModelAccess, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
+import { assignedTasks, type AssignedTask, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../engine/dispatch.ts";
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
 import { RepeatFilter } from "../log-repeats.ts";
 import { storeLogFrame, storeResultFrame } from "./runner-frames.ts";
+import { deliverableTask, type DeliveryOptions } from "./task-delivery.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
 import { CLOSE_PROTOCOL_MISMATCH, CLOSE_TOKEN_REVOKED, otherProtocol, protocolMismatchMessage, RunnerMessage, type ServerMessage } from "../runner/protocol.ts";
@@ -40,7 +41,7 @@ interface Connection {
   acks: boolean;
 }
 
-export interface GatewayOptions {
+export interface GatewayOptions extends DeliveryOptions {
   pool: Pool;
   notifier: Notifier;
   log: Logger;
@@ -49,10 +50,6 @@ export interface GatewayOptions {
   pingIntervalMs: number;
   /** Consecutive unanswered pings after which a runner is offline. */
   maxMissedPings?: number;
-  /** Decrypts a workspace secret for a task's env (null when it does not exist). */
-  resolveSecret?: (workspaceId: string, name: string) => Promise<string | null>;
-  /** The environment of a task whose agent may call models through the server (its token, its budget). */
-  modelAccessEnv?: (t: AssignedTask, access: ModelAccess) => Promise<Record<string, string>>;
   /** Told when a runner comes online (e.g. to hand it a job). */
   onRunnerAvailable?: (runnerId: string) => void;
   /** Closes the connections of a token when it is revoked. */
@@ -363,21 +360,7 @@ export class RunnerGateway {
       if (conn.sent.has(key)) continue;
       conn.sent.add(key);
       conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
-      const { modelAccess, secretEnv: _names, ...spec } = t.message.spec;
-      const env = { ...spec.env };
-      for (const [name, secret] of Object.entries(t.secretEnv)) {
-        const value = await this.o.resolveSecret?.(t.workspaceId, secret);
-        if (value !== null && value !== undefined) env[name] = value;
-      }
-      if (modelAccess && this.o.modelAccessEnv) {
-        // Without its token the agent fails with a clear error; the task is still sent so its result comes back.
-        const extra = await this.o.modelAccessEnv(t, modelAccess).catch((err: Error) => {
-          this.o.log.warn({ err: err.message, taskId: t.message.taskId }, "could not prepare the task's model access");
-          return {};
-        });
-        Object.assign(env, extra);
-      }
-      this.sendTo(conn, { type: "task", task: { ...t.message, spec: { ...spec, env } } });
+      this.sendTo(conn, { type: "task", task: await deliverableTask(t, this.o) });
     }
   }
 
