@@ -77,6 +77,15 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     figures: [{ label: "agent step: ms per tool call via runner + server model endpoint", value: (r) => r.msPerToolCall, unit: "ms" }],
   },
   {
+    name: "wide-cancel",
+    figures: [
+      { label: "cancel of 500 parallel steps → cancelled", value: (r) => r.endMs_500, unit: "ms", target: { text: "≤ 5000 ms", met: (v) => v <= 5000 } },
+      { label: "  main steps handed out after it took effect", value: (r) => r.assignedAfterCancel_500, unit: "steps", target: { text: "0", met: (v) => v === 0 } },
+      { label: "cancel of 3000 parallel steps → cancelled", value: (r) => r.endMs_3000, unit: "ms", target: { text: "≤ 5000 ms", met: (v) => v <= 5000 } },
+      { label: "  main steps handed out after it took effect", value: (r) => r.assignedAfterCancel_3000, unit: "steps", target: { text: "0", met: (v) => v === 0 } },
+    ],
+  },
+  {
     name: "startup",
     figures: [
       { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },

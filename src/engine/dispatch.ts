@@ -176,8 +176,11 @@ export async function claimQueuedTasks(client: PoolClient, runnerId: string): Pr
   if (!r || r.status !== "online" || r.free <= 0) return 0;
   const claimed = await client.query<TaskRow>(
     `with picked as (
-       select id from tasks where status = 'queued' and ($2::text is null or workspace_id = $2)
+       select id from tasks t where status = 'queued' and ($2::text is null or workspace_id = $2)
          and (pinned_runner_id is null or pinned_runner_id = $1)
+         -- a cancelled run's main steps never start (its teardown does)
+         and not exists (select 1 from runs r join run_steps s on s.run_id = r.id and s.step_id = t.step_id
+                         where r.id = t.operation_id and r.cancel_requested_at is not null and s.phase = 'main')
        order by created_at limit $3 for update skip locked)
      update tasks t set status = 'assigned', runner_id = $1, dispatch = t.dispatch + 1, assigned_at = now()
      from picked where t.id = picked.id returning t.*`,
@@ -190,7 +193,7 @@ export async function claimQueuedTasks(client: PoolClient, runnerId: string): Pr
 async function markStepRunning(client: PoolClient, task: TaskRow, runnerName: string): Promise<void> {
   await client.query(
     `update run_steps set status = 'running', runner_id = $3, started_at = coalesce(started_at, now())
-     where run_id = $1 and step_id = $2`,
+     where run_id = $1 and step_id = $2 and status not in ('succeeded', 'failed', 'skipped', 'cancelled')`,
     [task.operation_id, task.step_id, task.runner_id],
   );
   await appendEvents(client, task.operation_id, [

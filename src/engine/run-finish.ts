@@ -35,14 +35,15 @@ export function deadWorkflowReason(status: string, serializedError: string | nul
  * End a run now as `status` with `error`: its queued tasks are cancelled, its running ones killed on their
  * runners (or, for server-run ones, wherever their call is made) and settled, its unfinished steps take the
  * run's status, and the run gets its final status and `complete` events. Teardown does not run: there is no
- * workflow left to run it. Returns false (and changes nothing) when the run has already finished.
+ * workflow left to run it. Returns false (and changes nothing) when the run has already finished. A task a
+ * runner is claiming at this very moment is skipped (see stopRunTasks).
  */
 export async function forceFinishRun(client: PoolClient, runId: string, status: "failed" | "cancelled", error: string): Promise<boolean> {
   const op = await client.query<{ status: string }>("select status from operations where id = $1 for update", [runId]);
   const current = op.rows[0]?.status;
   if (!current || current === "succeeded" || current === "failed" || current === "cancelled") return false;
   const tasks = await client.query<{ id: string; runner_id: string | null; status: string }>(
-    `with old as (select id, status from tasks where operation_id = $1 and status in ('queued', 'assigned', 'reported') for update)
+    `with old as (select id, status from tasks where operation_id = $1 and status in ('queued', 'assigned', 'reported') for update skip locked)
      update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id returning t.id, t.runner_id, old.status`,
     [runId],
   );
@@ -72,12 +73,16 @@ export async function forceFinishRun(client: PoolClient, runId: string, status: 
  * ones are told to die (on their runners, or wherever a server-run call is made) and settled as cancelled, so no
  * queued step starts after the request and none holds it up, however wide the run and however many results its
  * workflow has yet to take in. Teardown steps are left to run. Returns the steps it cancelled.
+ *
+ * Tasks a runner is claiming at this very moment are skipped, not waited for: the claim holds them and then
+ * waits for the operation row this transaction holds, so waiting would deadlock. Such a task is stopped by the
+ * workflow's own handling of the cancel, which comes next.
  */
 export async function stopRunTasks(client: PoolClient, runId: string): Promise<{ step_id: string; error: string }[]> {
   const stopped = await client.query<{ id: string; runner_id: string | null; was: string; step_id: string; attempt: number }>(
     `with old as (
        select t.id, t.status from tasks t join run_steps s on s.run_id = t.operation_id and s.step_id = t.step_id
-       where t.operation_id = $1 and t.status in ('queued', 'assigned') and s.phase = 'main' for update of t)
+       where t.operation_id = $1 and t.status in ('queued', 'assigned') and s.phase = 'main' for update of t skip locked)
      update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id
      returning t.id, t.runner_id, old.status as was, t.step_id, t.attempt`,
     [runId],

@@ -224,6 +224,7 @@ export async function listRuns(
  * gave up on it) is ended here, since nothing else would.
  */
 export async function cancelRun(pool: Pool, workspaceId: string, id: string): Promise<RunView> {
+  // First, in a transaction of its own, the request itself: once it commits, no runner claims a task of this run.
   const state = await inTransaction(pool, async (client) => {
     const res = await client.query<{ status: RunStatus }>(
       "select o.status from operations o join runs r on r.id = o.id where o.id = $1 and r.workspace_id = $2 for update of o",
@@ -242,21 +243,23 @@ export async function cancelRun(pool: Pool, workspaceId: string, id: string): Pr
         { type: "status", payload: { status: "cancelled" }, dedupeKey: "status:cancelled" },
         { type: "complete", payload: { status: "cancelled", outputs: {}, error: "cancelled before it started" }, dedupeKey: "complete" },
       ]);
-    } else {
-      await stopRunTasks(client, id);
     }
     return status;
   });
   if (state === "pending") {
     await DBOS.cancelWorkflow(id).catch(() => undefined);
+    return (await getRun(pool, workspaceId, id))!;
+  }
+  await inTransaction(pool, async (client) => {
+    await client.query("select 1 from operations where id = $1 for update", [id]);
+    await stopRunTasks(client, id);
+  });
+  const workflow = await DBOS.getWorkflowStatus(id);
+  if (isDeadWorkflow(workflow?.status)) {
+    await inTransaction(pool, (client) => forceFinishRun(client, id, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`));
   } else {
-    const workflow = await DBOS.getWorkflowStatus(id);
-    if (isDeadWorkflow(workflow?.status)) {
-      await inTransaction(pool, (client) => forceFinishRun(client, id, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`));
-    } else {
-      const msg: RunMessage = { type: "cancel" };
-      await DBOS.send(id, msg, RUN_TOPIC, `cancel:${id}`);
-    }
+    const msg: RunMessage = { type: "cancel" };
+    await DBOS.send(id, msg, RUN_TOPIC, `cancel:${id}`);
   }
   return (await getRun(pool, workspaceId, id))!;
 }
