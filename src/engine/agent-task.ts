@@ -31,7 +31,7 @@ export function agentTask(executor: AgentExecutor, prompt: string): TaskSpec {
       // Claude Code calls Anthropic itself; its token lets the mapper report the run's usage, and its budget
       // becomes the cap the server passes when the task is sent (SHIPYARD_BUDGET_USD).
       modelAccess: { model: `anthropic:${model ?? "claude-code"}`, ...budget(budgetUsd) },
-      // The workspace's key, when it has one (else the login of the runner's user).
+      // The workspace's key, when it has one (else, unsandboxed only, the login of the runner's user).
       secretEnv: { ANTHROPIC_API_KEY: "ANTHROPIC_API_KEY" },
     };
   }
