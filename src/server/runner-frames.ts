@@ -4,9 +4,10 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Pool } from "../db/pool.ts";
 import { reportedWorkflow, reportTaskResult } from "../engine/dispatch.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
-import type { OwnedTask } from "./task-ownership.ts";
+import type { OwnedTask, RejectReason, TaskOwnership } from "./task-ownership.ts";
 import { appendEventsNow, appendLogBatch } from "../events/store.ts";
-import type { RunnerMessage } from "../runner/protocol.ts";
+import type { Logger } from "../logger.ts";
+import type { RunnerMessage, ServerMessage } from "../runner/protocol.ts";
 import type { Metrics } from "./metrics.ts";
 import { lineEvent, withoutNul } from "./runner-lines.ts";
 
@@ -34,4 +35,72 @@ export async function storeResultFrame(pool: Pool, metrics: Metrics, runnerId: s
   if (!workflowId) return;
   const message: RunMessage = { type: "result", ...result };
   await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
+}
+
+/** What handling a runner's frames needs. */
+export interface FrameHandling {
+  pool: Pool;
+  metrics: Metrics;
+  log: Logger;
+  /** Send a message back on the frame's connection. */
+  send: (msg: ServerMessage) => void;
+}
+
+/** The part of a runner connection frame handling reads and keeps up to date. */
+export interface FrameConnection {
+  runnerId: string;
+  name: string;
+  /** The runner sends again what is not acknowledged, and expects acks. */
+  acks: boolean;
+  /** The tasks this runner may report on. */
+  owned: TaskOwnership;
+  /** A dropped frame is logged once per connection (then only counted). */
+  warnedRejected: boolean;
+  /** Dispatches sent on this connection. */
+  sent: Set<string>;
+}
+
+/**
+ * Store a runner's log or result frame, only when it reports on a task assigned to that very runner at its
+ * current dispatch (a runner of one workspace must not write another's events or results, nor a stale dispatch
+ * its successor's), and acknowledge it once the write committed: what fails to store (the database is away)
+ * simply comes again. True when a result freed one of the runner's slots.
+ */
+export async function handleRunnerFrame(h: FrameHandling, c: FrameConnection, msg: Extract<RunnerMessage, { type: "log" | "result" }>): Promise<boolean> {
+  const owned = await c.owned.check(msg.taskId, msg.dispatch);
+  if ("reason" in owned) {
+    reject(h, c, owned.reason, msg);
+    // Acknowledged all the same: sending it again could never make it count (and a repeat of a result
+    // already recorded is simply that).
+    ack(h, c, msg);
+    return false;
+  }
+  if (msg.type === "log") {
+    await storeLogFrame(h.pool, owned.task, msg);
+    ack(h, c, msg);
+    return false;
+  }
+  await storeResultFrame(h.pool, h.metrics, c.runnerId, msg);
+  c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
+  c.owned.release(msg.taskId, msg.dispatch);
+  ack(h, c, msg);
+  return true;
+}
+
+/** Tell a runner that asked for acknowledgements that a frame is settled (a log batch by its number). */
+function ack(h: FrameHandling, c: FrameConnection, msg: Extract<RunnerMessage, { type: "log" | "result" }>): void {
+  if (!c.acks) return;
+  if (msg.type === "result") h.send({ type: "ack", taskId: msg.taskId, dispatch: msg.dispatch });
+  else if (msg.batch !== undefined) h.send({ type: "ack", taskId: msg.taskId, dispatch: msg.dispatch, batch: msg.batch });
+}
+
+/** Drop a frame: counted always, logged once per connection (a misbehaving runner sends thousands). */
+function reject(h: FrameHandling, c: FrameConnection, reason: RejectReason, msg: { taskId: string; dispatch: number }): void {
+  h.metrics.runnerFramesRejected.inc({ reason });
+  if (c.warnedRejected) return;
+  c.warnedRejected = true;
+  h.log.warn(
+    { runnerId: c.runnerId, name: c.name, taskId: msg.taskId, dispatch: msg.dispatch, reason },
+    "dropped a runner frame for a task that is not this runner's at that dispatch (further ones on this connection are only counted)",
+  );
 }

@@ -8,7 +8,7 @@ import { assignedTasks, type AssignedTask, CANCEL_CHANNEL, claimQueuedTasks, DIS
 import { abortServerTask } from "../engine/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
 import { RepeatFilter } from "../log-repeats.ts";
-import { storeLogFrame, storeResultFrame } from "./runner-frames.ts";
+import { handleRunnerFrame } from "./runner-frames.ts";
 import { deliverableTask, type DeliveryOptions } from "./task-delivery.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
@@ -17,7 +17,7 @@ import { bearerToken, resolveToken, type Principal } from "./auth.ts";
 import type { Metrics } from "./metrics.ts";
 import { mayConnectAsRunner } from "./policy.ts";
 import type { Revocations } from "./revocations.ts";
-import { TaskOwnership, type OwnedTask, type RejectReason } from "./task-ownership.ts";
+import { TaskOwnership, type OwnedTask } from "./task-ownership.ts";
 
 interface Connection {
   ws: WebSocket;
@@ -282,49 +282,12 @@ export class RunnerGateway {
     }
   }
 
-
-  // A runner that asked for acks sends a log batch or result again until it is acknowledged, and an ack goes
-  // only once the write has committed: what fails to store (the database is away) simply comes again.
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
-    // A frame counts only for a task assigned to this very runner at its current dispatch: a runner of one
-    // workspace must not write another's events or results, nor a stale dispatch its successor's.
-    const owned = await c.owned.check(msg.taskId, msg.dispatch);
-    if ("reason" in owned) {
-      this.reject(c, owned.reason, msg.taskId, msg.dispatch);
-      // Acknowledged all the same: sending it again could never make it count (and a repeat of a result
-      // already recorded is simply that).
-      return this.ack(c, msg);
+    // A slot is free after a result: take waiting work, if any, without holding up this runner's next message.
+    if (await handleRunnerFrame({ pool: this.o.pool, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
+      void this.claimIfWaiting(c);
     }
-    if (msg.type === "log") {
-      await storeLogFrame(this.o.pool, owned.task, msg);
-      this.ack(c, msg);
-      return;
-    }
-    await storeResultFrame(this.o.pool, this.o.metrics, c.runnerId, msg);
-    c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
-    c.owned.release(msg.taskId, msg.dispatch);
-    this.ack(c, msg);
-    // A slot is free: take waiting work, if any, without holding up this runner's next message.
-    void this.claimIfWaiting(c);
-  }
-
-  /** Tell a runner that asked for acknowledgements that a frame is settled (a log batch by its number). */
-  private ack(c: Connection, msg: Extract<RunnerMessage, { type: "log" | "result" }>): void {
-    if (!c.acks) return;
-    if (msg.type === "result") this.sendTo(c, { type: "ack", taskId: msg.taskId, dispatch: msg.dispatch });
-    else if (msg.batch !== undefined) this.sendTo(c, { type: "ack", taskId: msg.taskId, dispatch: msg.dispatch, batch: msg.batch });
-  }
-
-  /** Drop a frame: counted always, logged once per connection (a misbehaving runner sends thousands). */
-  private reject(c: Connection, reason: RejectReason, taskId: string, dispatch: number): void {
-    this.o.metrics.runnerFramesRejected.inc({ reason });
-    if (c.warnedRejected) return;
-    c.warnedRejected = true;
-    this.o.log.warn(
-      { runnerId: c.runnerId, name: c.name, taskId, dispatch, reason },
-      "dropped a runner frame for a task that is not this runner's at that dispatch (further ones on this connection are only counted)",
-    );
   }
 
   /** Claim only when tasks wait: the unlocked check spares a locking transaction after most results. */
