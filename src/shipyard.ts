@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { promises as fs, readFileSync, rmSync } from "node:fs";
+import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -128,6 +129,8 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     // Streams and connections go first, while the engine and the database are still there: nothing is left
     // holding the HTTP server open, and no runner reports into a half-stopped server.
     const closing = new AbortController();
+    // Every open event stream listens for it: thousands at once are expected, not a leak.
+    setMaxListeners(0, closing.signal);
     const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized(), closing: closing.signal });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -111,6 +111,7 @@ describe("the step sandbox", () => {
 });
 
 describe("a runner without bubblewrap", () => {
+  let reported: string | undefined;
   const runnerProcess = (args: string[]) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, "runner", "--server", s.url, "--token", s.adminToken, "--name", "nobwrap", "--work-dir", path.join(s.dataDir, "nobwrap"), ...args], {
@@ -121,7 +122,10 @@ describe("a runner without bubblewrap", () => {
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill("SIGTERM"), 20_000);
       if (args.includes("--no-sandbox")) {
-        void waitFor(async () => (await s.api("GET", "/runners")).body.runners.find((r: any) => r.name === "nobwrap" && r.status === "online"), 20_000).then(() => child.kill("SIGTERM"));
+        void waitFor(async () => (await s.api("GET", "/runners")).body.runners.find((r: any) => r.name === "nobwrap" && r.status === "online"), 20_000).then((r) => {
+          reported = r.sandbox;
+          child.kill("SIGTERM");
+        });
       }
       child.once("exit", (code) => {
         clearTimeout(timer);
@@ -137,5 +141,7 @@ describe("a runner without bubblewrap", () => {
     expect(refused.stderr).toContain("--no-sandbox");
     const unsandboxed = await runnerProcess(["--no-sandbox"]);
     expect(unsandboxed.stderr).toContain("warning: --no-sandbox: steps run unsandboxed");
+    // ...and tells the server, which shows it.
+    expect(reported).toBe("none");
   });
 });
