@@ -129,13 +129,18 @@ main("step-overhead", async () => {
   await ensureDatabase(adminUrl.toString(), dbName);
   const bareUrl = new URL(s.databaseUrl);
   bareUrl.pathname = `/${dbName}`;
-  const bare = lastJsonLine(
-    await runTsChild(path.join(ROOT, "bench", "lib", "bare-dbos.ts"), [], {
-      BENCH_DBOS_URL: bareUrl.toString(),
-      BENCH_STEPS: String(STEPS),
-      BENCH_RUNS: String(RUNS),
-    }),
-  );
+  const floor = async (kind: "noop" | "bash" | "bwrap") =>
+    lastJsonLine(
+      await runTsChild(path.join(ROOT, "bench", "lib", "bare-dbos.ts"), [], {
+        BENCH_DBOS_URL: bareUrl.toString(),
+        BENCH_STEPS: String(STEPS),
+        BENCH_RUNS: String(RUNS),
+        BENCH_STEP_KIND: kind,
+      }),
+    );
+  const bare = await floor("noop");
+  const bash = await floor("bash");
+  const bwrap = await floor("bwrap");
 
   const totals = samples.map((x) => x.totalMs);
   const msPerStep = median(totals) / STEPS;
@@ -155,7 +160,11 @@ main("step-overhead", async () => {
       `bare DBOS: ${STEPS} no-op steps in one workflow, same PostgreSQL, own process and database`,
       `  run totals ms:           ${fmt(bare.totalsMs as number[])}`,
       `  ms per step (median):    ${round(bareMsPerStep, 2)}   (empty workflow ${bare.emptyWorkflowMs} ms; marginal per step ${bare.marginalMsPerStep} ms)`,
-      `ratio Shipyard / bare DBOS: ${round(ratio, 1)}x   (target ≤ 3x)`,
+      `ratio Shipyard / bare DBOS: ${round(ratio, 1)}x`,
+      `bare DBOS, each step spawning \`bash -c true\` (the floor of a shell step): ${bash.msPerStep} ms per step; ` +
+        `Shipyard / that floor: ${round(msPerStep / Number(bash.msPerStep), 2)}x (target ≤ 2x)`,
+      `bare DBOS, each step spawning it in the step sandbox (bwrap, as the runner does): ${bwrap.msPerStep} ms per step; ` +
+        `Shipyard / that floor: ${round(msPerStep / Number(bwrap.msPerStep), 2)}x`,
       `where a Shipyard step's time goes (medians over all steps of all runs):`,
       `  step cycle (running event → succeeded event, server clock): ${round(cycle, 1)} ms`,
       `    runner-side execution (mkdir, spawn bash, exit, outputs): ${round(runner, 1)} ms`,
@@ -175,6 +184,10 @@ main("step-overhead", async () => {
       bareDbosMsPerStep: round(bareMsPerStep, 2),
       bareDbosEmptyWorkflowMs: bare.emptyWorkflowMs,
       ratio: round(ratio, 2),
+      bashFloorMsPerStep: bash.msPerStep,
+      ratioToBashFloor: round(msPerStep / Number(bash.msPerStep), 2),
+      bwrapFloorMsPerStep: bwrap.msPerStep,
+      ratioToBwrapFloor: round(msPerStep / Number(bwrap.msPerStep), 2),
       stepCycleMs: round(cycle, 2),
       runnerExecMs: round(runner, 2),
       orchestrationMs: round(cycle - runner, 2),

@@ -3,6 +3,7 @@
 // singleton) with its own embedded PostgreSQL:
 //   tsx bench/throughput.ts                 both slot counts, summary and JSON line
 //   tsx bench/throughput.ts --slots 32      one measurement (prints only its JSON line)
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   countStatements,
@@ -13,6 +14,7 @@ import {
   median,
   percentile,
   report,
+  ROOT,
   round,
   runTsChild,
   sleep,
@@ -121,7 +123,15 @@ if (slotsArg >= 0) {
     for (const slots of SLOT_COUNTS) {
       results.push(lastJsonLine(await runTsChild(fileURLToPath(import.meta.url), ["--slots", String(slots)])));
     }
-    const lines = [`${RUNS} one-step runs (run: "true") POSTed at once, after ${WARMUP_RUNS} warm-up runs; target ≥ 100 runs/s`];
+    // The floor: bare DBOS workflows of one step spawning bash (and the same in the step sandbox), on a queue.
+    const floors: Record<string, any> = {};
+    for (const kind of ["bash", "bwrap"]) {
+      floors[kind] = lastJsonLine(await runTsChild(path.join(ROOT, "bench", "lib", "floor-queue.ts"), [], { BENCH_RUNS: String(RUNS), BENCH_STEP_KIND: kind }));
+    }
+    const lines = [
+      `${RUNS} one-step runs (run: "true") POSTed at once, after ${WARMUP_RUNS} warm-up runs; target ≥ 0.5x the floor`,
+      `floor: ${RUNS} one-step DBOS workflows through a queue, each step spawning bash: ${floors.bash.runsPerSec}/s; in the step sandbox: ${floors.bwrap.runsPerSec}/s`,
+    ];
     for (const r of results) {
       lines.push(
         `slots ${String(r.slots).padStart(2)}: ${r.runsPerSec} runs/s  (all ${RUNS} succeeded after ${r.totalMs} ms as seen by polling GET /runs every ${POLL_MS} ms` +
@@ -131,11 +141,13 @@ if (slotsArg >= 0) {
         `          ${r.cpu}`,
         `          CPU per run: server+client ${r.cpuMsPerRun.node} ms, runner+bash ${r.cpuMsPerRun.runner} ms, PostgreSQL ${r.cpuMsPerRun.postgres} ms; ` +
           `SQL statements sent by the server process per run: ${r.sqlPerRun} (not counting this bench's polls and the idle background of ${r.idleSqlPerSec}/s)`,
+        `          Shipyard / floor: ${round(r.runsPerSec / floors.bash.runsPerSec, 2)}x (sandboxed floor: ${round(r.runsPerSec / floors.bwrap.runsPerSec, 2)}x)`,
       );
     }
-    const figures: Record<string, unknown> = { runs: RUNS };
+    const figures: Record<string, unknown> = { runs: RUNS, floorRunsPerSec: floors.bash.runsPerSec, sandboxedFloorRunsPerSec: floors.bwrap.runsPerSec };
     for (const r of results) {
       figures[`runsPerSec_slots${r.slots}`] = r.runsPerSec;
+      figures[`ratioToFloor_slots${r.slots}`] = round(r.runsPerSec / floors.bash.runsPerSec, 2);
       figures[`totalMs_slots${r.slots}`] = r.totalMs;
       figures[`submitMs_slots${r.slots}`] = r.submitMs;
       figures[`latencyP99Ms_slots${r.slots}`] = r.latencyP99Ms;
