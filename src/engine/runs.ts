@@ -6,7 +6,7 @@ import type { RunStatus, StepStatus } from "../domain/statuses.ts";
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import { ExpressionError, InputError, interpolate, parseWorkflow, resolveInputs, type WorkflowDef } from "../workflows/index.ts";
 import { RUN_TOPIC, type RunMessage } from "./messages.ts";
-import { KEYED_RUNS_QUEUE, RUNS_QUEUE } from "./queues.ts";
+import { KEYED_RUNS_QUEUE } from "./queues.ts";
 import { allSteps } from "./run-state.ts";
 import { runWorkflow } from "./run-workflow.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./run-finish.ts";
@@ -125,10 +125,17 @@ export async function createRun(
 
 /** Enqueue the run's DBOS workflow; the run id is the workflow id, so a second call is a no-op. */
 export async function startRunWorkflow(workspaceId: string, runId: string, concurrencyKey: string | null): Promise<void> {
+  if (!concurrencyKey) {
+    // Started here and now: a queue would make every run wait for its next poll (DBOS does not wake a queue
+    // when its own process enqueues). The workflow's status row is written before it starts, so a crash
+    // still recovers it. Runs with a concurrency key need the partitioned queue's one-at-a-time rule.
+    await DBOS.startWorkflow(runWorkflow, { workflowID: runId })(runId);
+    return;
+  }
   await DBOS.startWorkflow(runWorkflow, {
     workflowID: runId,
-    queueName: concurrencyKey ? KEYED_RUNS_QUEUE : RUNS_QUEUE,
-    enqueueOptions: concurrencyKey ? { queuePartitionKey: `${workspaceId}:${concurrencyKey}` } : undefined,
+    queueName: KEYED_RUNS_QUEUE,
+    enqueueOptions: { queuePartitionKey: `${workspaceId}:${concurrencyKey}` },
   })(runId);
 }
 
