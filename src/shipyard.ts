@@ -13,7 +13,7 @@ import { migrate } from "./db/migrate.ts";
 import { createPool } from "./db/pool.ts";
 import { newId } from "./domain/ids.ts";
 import { startEngine, stopEngine } from "./engine/engine.ts";
-import { kickDispatch } from "./engine/job-dispatch.ts";
+import { kickDispatch } from "./jobs/dispatch.ts";
 import { loadOrCreateKey, SecretBox } from "./secrets/box.ts";
 import { createSecretStore } from "./secrets/store.ts";
 import { EventHub } from "./events/hub.ts";

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
-import type { RunView } from "../engine/runs.ts";
+import type { RunView } from "../runs/service.ts";
 import { parseWorkflow, formatIssue } from "../workflows/index.ts";
 import { ApiClient, CliError, type ApiEvent } from "./client.ts";
 import { client, out, printJson } from "./io.ts";

@@ -6,12 +6,12 @@ import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import { dbosLogger } from "./dbos-log.ts";
 import { setEngineDeps, type JobSettings } from "./context.ts";
-import { registerJobQueues } from "./job-dispatch.ts";
-import { scheduleJobSweep } from "./job-sweep.ts";
+import { scheduleJobSweep } from "../jobs/sweep.ts";
 import { registerQueues } from "./queues.ts";
-import "./llm-task.ts";
-import "./run-workflow.ts";
-import { scheduleSweeper } from "./sweeper.ts";
+import "../jobs/workflow.ts";
+import "../models/llm-task.ts";
+import "../runs/workflow.ts";
+import { scheduleSweeper } from "../runs/sweeper.ts";
 
 /**
  * Pinned rather than DBOS's default code hash: recovery after an upgrade must still find pending runs.
@@ -51,7 +51,6 @@ export async function startEngine(o: EngineOptions): Promise<void> {
   });
   await DBOS.launch();
   await registerQueues();
-  await registerJobQueues();
   await scheduleSweeper();
   await scheduleJobSweep();
 }

@@ -12,6 +12,14 @@ export const KEYED_RUNS_QUEUE = "shipyard-runs-keyed";
 // per run (not per step). Under load a poll picks up every waiting run at once, so throughput does not depend on it.
 const POLL_MS = 50;
 
+/** Job workflows: one at a time per runner (partitioned by runner id). */
+export const JOBS_QUEUE = "shipyard-jobs";
+/** Dispatchers: one at a time per runner, so claims for a runner never race. */
+export const JOB_DISPATCH_QUEUE = "shipyard-job-dispatch";
+
+// The default dispatch poll is 1 s; jobs are long, but a short poll keeps the gap between jobs small.
+const JOB_POLL_MS = 50;
+
 /** Register Shipyard's DBOS queues (after DBOS.launch). */
 export async function registerQueues(): Promise<void> {
   await DBOS.registerQueue(RUNS_QUEUE, { workerConcurrency: 500, minPollingIntervalMs: POLL_MS, onConflict: "always_update" });
@@ -21,6 +29,8 @@ export async function registerQueues(): Promise<void> {
     minPollingIntervalMs: POLL_MS,
     onConflict: "always_update",
   });
+  await DBOS.registerQueue(JOBS_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
+  await DBOS.registerQueue(JOB_DISPATCH_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
 }
 
 /**

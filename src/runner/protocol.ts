@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { textProblem } from "../domain/text.ts";
-import { TaskResult } from "../engine/messages.ts";
+import { TaskResult } from "../tasks/messages.ts";
 
 /** The runner/server WebSocket protocol: JSON text frames, validated on both sides. */
 

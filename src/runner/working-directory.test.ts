@@ -2,7 +2,7 @@ import { existsSync, promises as fs, realpathSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { stepTaskSpec } from "../engine/step-task.ts";
+import { stepTaskSpec } from "../runs/step-task.ts";
 import { parseWorkflow } from "../workflows/index.ts";
 import { executeTask } from "./execute.ts";
 import { TaskMessage } from "./protocol.ts";

@@ -2,8 +2,8 @@
 // the server acknowledges it) changes nothing the second time.
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Pool } from "../db/pool.ts";
-import { reportedWorkflow, reportTaskResult } from "../engine/dispatch.ts";
-import { RUN_TOPIC, type RunMessage } from "../engine/messages.ts";
+import { reportedWorkflow, reportTaskResult } from "../tasks/dispatch.ts";
+import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import type { OwnedTask, RejectReason, TaskOwnership } from "./task-ownership.ts";
 import { appendEventsNow, appendLogBatch } from "../events/store.ts";
 import type { Logger } from "../logger.ts";

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { kickDispatch } from "../../engine/job-dispatch.ts";
+import { kickDispatch } from "../../jobs/dispatch.ts";
 import { assertJobModelKeys } from "../../models/keys.ts";
-import { cancelJob } from "../../engine/job-cancel.ts";
+import { cancelJob } from "../../jobs/cancel.ts";
 import { createJob, getJob, listJobs, moveJob, queuesView, setQueuePaused } from "../../jobs/queue.ts";
 import { JobInput, JobMove, JobQueue, JobStatus } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { notFound } from "../../domain/errors.ts";
-import { cancelRun, createRun, getRun, listRuns, rerun } from "../../engine/runs.ts";
+import { cancelRun, createRun, getRun, listRuns, rerun } from "../../runs/service.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { CreateRunSchema, errorResponses, IdParam, jsonContent, RunSchema, RunStatusSchema, RunSummarySchema } from "../schemas.ts";

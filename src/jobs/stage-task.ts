@@ -1,8 +1,8 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction, type PoolClient } from "../db/pool.ts";
-import { engineDeps } from "./context.ts";
-import { enqueueTask, requestKill, type TaskSpec } from "./dispatch.ts";
-import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
+import { engineDeps } from "../engine/context.ts";
+import { enqueueTask, requestKill, type TaskSpec } from "../tasks/dispatch.ts";
+import { RUN_TOPIC, type RunMessage, type TaskResult } from "../tasks/messages.ts";
 
 /** The job's runner went away mid-task: the job goes back to its queue. */
 export class RunnerLost extends Error {}

@@ -2,12 +2,13 @@ import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
-import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec } from "./dispatch.ts";
-import { stopRunTasks } from "./run-finish.ts";
-import type { RunMessage, TaskResult } from "./messages.ts";
+import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec } from "../tasks/dispatch.ts";
+import { stopRunTasks } from "./finish.ts";
+import { stepIdOfTask } from "../tasks/task-id.ts";
+import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
 import { ShipyardError } from "../domain/errors.ts";
-import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./run-state.ts";
+import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
 
 /** Re-runs a step gets after lost runners even with no `retry` (its `retry.max` when that is more). */
 const LOST_RUNNER_RERUNS = 1;
@@ -79,8 +80,7 @@ class Advance {
   }
 
   private stepOfTask(id: string): StepRow | undefined {
-    const stepId = id.slice(this.run.id.length + 1, id.lastIndexOf(":"));
-    return this.run.steps.get(stepId);
+    return this.run.steps.get(stepIdOfTask(this.run.id, id));
   }
 
   /** Apply a task result; `settled` is the task as lockRun already settled it (undefined: settle it here). */

@@ -1,8 +1,8 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { engineDeps } from "./context.ts";
-import { RUN_TOPIC, type RunMessage } from "./messages.ts";
-import { startRunWorkflow } from "./runs.ts";
-import { DEAD_WORKFLOW_STATUSES, deadWorkflowReason, forceFinishRun } from "./run-finish.ts";
+import { engineDeps } from "../engine/context.ts";
+import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import { startRunWorkflow } from "./service.ts";
+import { DEAD_WORKFLOW_STATUSES, deadWorkflowReason, forceFinishRun } from "./finish.ts";
 import { inTransaction } from "../db/pool.ts";
 
 /** A runner silent for this long is offline. */

@@ -1,9 +1,9 @@
-import { MAX_RECOVERY_ATTEMPTS } from "./queues.ts";
+import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
-import { engineDeps } from "./context.ts";
-import { llmTaskWorkflow } from "./llm-task.ts";
-import { RUN_TOPIC, type RunMessage } from "./messages.ts";
+import { engineDeps } from "../engine/context.ts";
+import { llmTaskWorkflow } from "../models/llm-task.ts";
+import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 
 /** How long a run waits for a message before re-checking its tasks for runners that disappeared. */
 const WATCHDOG_SECONDS = 30;

@@ -1,8 +1,8 @@
 // What a workflow step's attempt asks of its executor, with every `${{ }}` in it evaluated: a shell task and an
 // agent task go to a runner, an llm task is run by the server.
 import { interpolate, type ExpressionContext, type StepDef, type WorkflowDef } from "../workflows/index.ts";
-import { agentStepTask } from "./agent-task.ts";
-import type { AnyTaskSpec } from "./dispatch.ts";
+import { agentStepTask } from "../models/agent-task.ts";
+import type { AnyTaskSpec } from "../tasks/dispatch.ts";
 import type { Queryable } from "../db/pool.ts";
 import { noModelError, workspaceDefaultModel } from "../jobs/projects.ts";
 

@@ -3,7 +3,7 @@
 // and a cancel (a message to a workflow nobody runs) changes nothing.
 import type { PoolClient } from "../db/pool.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
-import { requestKill } from "./dispatch.ts";
+import { requestKill } from "../tasks/dispatch.ts";
 
 /** DBOS workflow statuses in which the workflow will run no more (so it will never finish its run). */
 export const DEAD_WORKFLOW_STATUSES = ["ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "SUCCESS"] as const;

@@ -1,5 +1,6 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
 import { appendEvents } from "../events/store.ts";
+import { taskId } from "./task-id.ts";
 
 /**
  * Hands shell steps to runners. Runners are remote processes connected to some server, so a DBOS queue
@@ -83,11 +84,6 @@ export interface AssignedTask {
   workflowId: string;
   workspaceId: string;
   secretEnv: Record<string, string>;
-}
-
-/** Task ids are derived, so a re-executed workflow step finds the task it already created. */
-export function taskId(runId: string, stepId: string, attempt: number): string {
-  return `${runId}:${stepId}:${attempt}`;
 }
 
 /** Create a task (idempotent) and give it to a runner with a free slot when one is online. */

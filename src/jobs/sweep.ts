@@ -1,11 +1,11 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
-import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
-import type { JobRecord } from "../jobs/queue.ts";
-import { engineDeps } from "./context.ts";
-import { stopAttemptTasks } from "./job-tasks.ts";
-import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
-import { deadWorkflowReason } from "./run-finish.ts";
+import { finishJob, returnJobToQueue } from "./claim.ts";
+import type { JobRecord } from "./queue.ts";
+import { engineDeps } from "../engine/context.ts";
+import { stopAttemptTasks } from "./stage-task.ts";
+import { startDispatcher } from "./workflow.ts";
+import { deadWorkflowReason } from "../runs/finish.ts";
 
 interface Finding {
   id: string;
@@ -79,9 +79,7 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
       { name: `recover:${f.id}` },
     );
   }
-  for (const id of idleRunners) {
-    await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
-  }
+  for (const id of idleRunners) await startDispatcher(id);
 }
 
 export const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });

@@ -1,20 +1,19 @@
-import { MAX_RECOVERY_ATTEMPTS } from "./queues.ts";
+import { JOB_DISPATCH_QUEUE, JOBS_QUEUE, MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
 import { appendEventsNow } from "../events/store.ts";
 import { patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
-import { finishJob, returnJobToQueue } from "../jobs/claim.ts";
-import { getProject, noModelError, workspaceSettings, type ProjectView } from "../jobs/projects.ts";
+import { claimNextJob, finishJob, returnJobToQueue } from "./claim.ts";
+import { getProject, noModelError, workspaceSettings, type ProjectView } from "./projects.ts";
 import { repoMounts } from "../git/local-repo.ts";
-import { loadJob, type JobRecord } from "../jobs/queue.ts";
+import { loadJob, type JobRecord } from "./queue.ts";
 import { repoLocationProblem } from "../net/repo-location.ts";
-import type { Executor } from "../jobs/schemas.ts";
-import { agentTask } from "./agent-task.ts";
-import { engineDeps } from "./context.ts";
-import type { TaskSpec } from "./dispatch.ts";
-import { dispatchWorkflow, JOB_DISPATCH_QUEUE } from "./job-dispatch.ts";
-import { JobCancelled, RunnerLost, runPinnedTask } from "./job-tasks.ts";
+import type { Executor } from "./schemas.ts";
+import { agentTask } from "../models/agent-task.ts";
+import { engineDeps } from "../engine/context.ts";
+import type { TaskSpec } from "../tasks/dispatch.ts";
+import { JobCancelled, RunnerLost, runPinnedTask } from "./stage-task.ts";
 
 /** A stage that failed for a reason the user should read (verification output, a script error). */
 class StageFailed extends Error {}
@@ -109,9 +108,7 @@ async function jobWorkflowImpl(jobId: string, attempt: number, runnerId: string)
   const outcome = await runJob(jobId, attempt, runnerId);
   // The runner is free again; a job put back in line may go to any runner.
   const runners = outcome === "queued" ? await DBOS.runStep(() => onlineRunners(), { name: "runners" }) : [runnerId];
-  for (const id of runners) {
-    await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: id } })(id);
-  }
+  for (const id of runners) await startDispatcher(id);
   return outcome;
 }
 
@@ -268,3 +265,26 @@ async function pullRequest(ctx: JobContext, branch: string, verifyOutput: string
 }
 
 export const jobWorkflow = DBOS.registerWorkflow(jobWorkflowImpl, { name: "shipyard.job", maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
+
+// The dispatcher lives beside the job workflow because each starts the other: a dispatcher starts the job it
+// claimed, a finished job starts a dispatcher for the runner it freed.
+
+/** Claim the next job for a runner that is free and start its workflow on the runner's partition. */
+async function dispatchImpl(runnerId: string): Promise<string | null> {
+  const { pool, jobs } = engineDeps();
+  const job = await DBOS.runStep(() => inTransaction(pool, (c) => claimNextJob(c, runnerId, jobs.onePerWorkspace)), { name: "claim" });
+  if (!job) return null;
+  await DBOS.startWorkflow(jobWorkflow, {
+    workflowID: job.workflow_id!,
+    queueName: JOBS_QUEUE,
+    enqueueOptions: { queuePartitionKey: runnerId },
+  })(job.id, job.attempts, runnerId);
+  return job.id;
+}
+
+const dispatchWorkflow = DBOS.registerWorkflow(dispatchImpl, { name: "shipyard.job-dispatch" });
+
+/** Offer a runner the next job: a dispatcher on the runner's partition (one at a time, so claims never race). */
+export async function startDispatcher(runnerId: string): Promise<void> {
+  await DBOS.startWorkflow(dispatchWorkflow, { queueName: JOB_DISPATCH_QUEUE, enqueueOptions: { queuePartitionKey: runnerId } })(runnerId);
+}

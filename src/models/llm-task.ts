@@ -1,11 +1,11 @@
-import { MAX_RECOVERY_ATTEMPTS } from "./queues.ts";
+import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
 import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/index.ts";
 import { appendEventsNow } from "../events/store.ts";
-import { engineDeps } from "./context.ts";
-import type { LlmTaskSpec } from "./dispatch.ts";
-import { RUN_TOPIC, type RunMessage, type TaskResult } from "./messages.ts";
+import { engineDeps } from "../engine/context.ts";
+import type { LlmTaskSpec } from "../tasks/dispatch.ts";
+import { RUN_TOPIC, type RunMessage, type TaskResult } from "../tasks/messages.ts";
 
 /** The server-run task as the child workflow reads it. */
 interface LlmTaskRow {

@@ -1,11 +1,11 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
-import { finishJob } from "../jobs/claim.ts";
-import type { JobRecord } from "../jobs/queue.ts";
-import { stopAttemptTasks } from "./job-tasks.ts";
-import { RUN_TOPIC, type RunMessage } from "./messages.ts";
-import { isDeadWorkflow } from "./run-finish.ts";
+import { finishJob } from "./claim.ts";
+import type { JobRecord } from "./queue.ts";
+import { stopAttemptTasks } from "./stage-task.ts";
+import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import { isDeadWorkflow } from "../runs/finish.ts";
 
 /**
  * Cancel a job: a waiting one leaves its queue at once; a running one's workflow is told to kill its agent and

@@ -1,7 +1,7 @@
 import type { PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
-import type { AnyTaskSpec } from "./dispatch.ts";
+import type { AnyTaskSpec } from "../tasks/dispatch.ts";
 import type { ExpressionContext, StepDef, WorkflowDef } from "../workflows/index.ts";
 
 /** One step of a run as stored in run_steps. */
