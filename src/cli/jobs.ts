@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
-import type { ProjectView } from "../jobs/projects.ts";
+import type { ProjectView } from "../projects/store.ts";
 import type { JobView } from "../jobs/queue.ts";
 import { CliError, type ApiClient, type ApiEvent } from "./client.ts";
 import { client, out, printJson } from "./io.ts";

@@ -1,4 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import type { Queryable } from "../db/pool.ts";
 
 /** Runs without a concurrency key. */
 export const RUNS_QUEUE = "shipyard-runs";
@@ -39,3 +40,11 @@ export async function registerQueues(): Promise<void> {
  * instead of taking the server down on every restart. Legitimate restarts during one run stay far below it.
  */
 export const MAX_RECOVERY_ATTEMPTS = 10;
+
+/** Workflows waiting in each DBOS queue (read from DBOS's own table). */
+export async function enqueuedWorkflows(db: Queryable): Promise<{ queue_name: string; n: number }[]> {
+  const runs = await db.query<{ queue_name: string; n: number }>(
+    "select queue_name, count(*)::int as n from dbos.workflow_status where status = 'ENQUEUED' and queue_name is not null group by queue_name",
+  );
+  return runs.rows;
+}

@@ -107,3 +107,14 @@ export async function readEvents(db: Queryable, operationId: string, since: numb
   );
   return res.rows.map(toEvent);
 }
+
+/** The last `limit` log lines of one step attempt of an operation, oldest first. */
+export async function lastLogLines(db: Queryable, operationId: string, stepId: string, attempt: number, limit: number): Promise<string[]> {
+  const res = await db.query<{ line: string }>(
+    `select payload->>'line' as line from events
+     where operation_id = $1 and type = 'log' and payload->>'stepId' = $2 and (payload->>'attempt')::int = $3
+     order by seq desc limit $4`,
+    [operationId, stepId, attempt, limit],
+  );
+  return res.rows.map((r) => r.line).reverse();
+}

@@ -2,7 +2,7 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { finishJob } from "./claim.ts";
-import type { JobRecord } from "./queue.ts";
+import { lockJob, lockRunningAttempt } from "./store.ts";
 import { stopAttemptTasks } from "./stage-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import { isDeadWorkflow } from "../runs/finish.ts";
@@ -14,7 +14,7 @@ import { isDeadWorkflow } from "../runs/finish.ts";
  */
 export async function cancelJob(pool: Pool, workspaceId: string, id: string): Promise<void> {
   const running = await inTransaction(pool, async (client) => {
-    const job = (await client.query<JobRecord>("select * from jobs where id = $1 and workspace_id = $2 for update", [id, workspaceId])).rows[0];
+    const job = await lockJob(client, id, workspaceId);
     if (!job) throw notFound("job", id);
     if (job.status === "queued") {
       await finishJob(client, job, "cancelled", "cancelled while queued");
@@ -31,7 +31,7 @@ export async function cancelJob(pool: Pool, workspaceId: string, id: string): Pr
     return;
   }
   await inTransaction(pool, async (client) => {
-    const job = (await client.query<JobRecord>("select * from jobs where id = $1 and status = 'running' and attempts = $2 for update", [id, running.attempt])).rows[0];
+    const job = await lockRunningAttempt(client, id, running.attempt);
     if (!job) return; // it ended meanwhile
     await finishJob(client, job, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`);
     await stopAttemptTasks(client, id, running.attempt);

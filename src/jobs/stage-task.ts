@@ -1,7 +1,9 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction, type PoolClient } from "../db/pool.ts";
 import { engineDeps } from "../engine/context.ts";
-import { enqueueTask, requestKill, type TaskSpec } from "../tasks/dispatch.ts";
+import { enqueueTask, requestKill } from "../tasks/dispatch.ts";
+import type { TaskSpec } from "../tasks/spec.ts";
+import { markTaskDone, stopAttemptTaskRows, taskWithRunnerStatus } from "../tasks/store.ts";
 import { RUN_TOPIC, type RunMessage, type TaskResult } from "../tasks/messages.ts";
 
 /** The job's runner went away mid-task: the job goes back to its queue. */
@@ -60,10 +62,7 @@ export async function runPinnedTask(
     if (msg.type === "lost") throw new RunnerLost(msg.reason);
     if (msg.type !== "result") continue;
     await DBOS.runStep(
-      () =>
-        engineDeps()
-          .pool.query("update tasks set status = 'done', finished_at = now() where id = $1 and dispatch = $2", [msg.taskId, msg.dispatch])
-          .then(() => undefined),
+      () => markTaskDone(engineDeps().pool, msg.taskId, msg.dispatch),
       { name: `settle:${stage}` },
     );
     if (cancelled || msg.status === "cancelled") throw new JobCancelled("cancelled");
@@ -72,11 +71,7 @@ export async function runPinnedTask(
 }
 
 async function checkTask(runnerId: string, taskId: string): Promise<{ offline: boolean; result: TaskResult | null }> {
-  const res = await engineDeps().pool.query<{ runner: string | null; status: string; result: TaskResult | null }>(
-    "select (select status from runners where id = $1) as runner, status, result from tasks where id = $2",
-    [runnerId, taskId],
-  );
-  const row = res.rows[0];
+  const row = await taskWithRunnerStatus(engineDeps().pool, runnerId, taskId);
   if (row?.status === "reported" && row.result) return { offline: false, result: row.result };
   return { offline: row?.runner !== "online", result: null };
 }
@@ -87,10 +82,5 @@ async function checkTask(runnerId: string, taskId: string): Promise<{ offline: b
  * never will be. Otherwise the next attempt would share the job's workspace directory with it.
  */
 export async function stopAttemptTasks(c: PoolClient, jobId: string, attempt: number): Promise<void> {
-  const running = await c.query<{ id: string; runner_id: string | null }>(
-    "update tasks set status = 'cancelled', finished_at = now() where operation_id = $1 and attempt = $2 and status = 'assigned' returning id, runner_id",
-    [jobId, attempt],
-  );
-  for (const t of running.rows) await requestKill(c, t.runner_id, t.id);
-  await c.query("update tasks set status = 'done', finished_at = now() where operation_id = $1 and attempt = $2 and status in ('queued', 'reported')", [jobId, attempt]);
+  for (const t of await stopAttemptTaskRows(c, jobId, attempt)) await requestKill(c, t.runner_id, t.id);
 }

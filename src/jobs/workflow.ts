@@ -1,18 +1,22 @@
 import { JOB_DISPATCH_QUEUE, JOBS_QUEUE, MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
-import { appendEventsNow } from "../events/store.ts";
+import { appendEventsNow, lastLogLines } from "../events/store.ts";
+import { markOperationPending } from "../operations/store.ts";
+import { onlineRunnerIds } from "../tasks/runner-store.ts";
 import { patchScript, prepareScript, verifyScript, commitAndPushScript, cleanupScript } from "../git/scripts.ts";
 import { openPullRequest, parseGitHubRemote, pullRequestBody, pullRequestTitle } from "../git/github.ts";
 import { claimNextJob, finishJob, returnJobToQueue } from "./claim.ts";
-import { getProject, noModelError, workspaceSettings, type ProjectView } from "./projects.ts";
+import { noModelError } from "../models/default-model.ts";
+import { getProject, type ProjectView } from "../projects/store.ts";
+import { workspaceSettings } from "../workspaces/store.ts";
 import { repoMounts } from "../git/local-repo.ts";
-import { loadJob, type JobRecord } from "./queue.ts";
+import { loadJob, lockJobAttempt, recordFailedStage, recordPullRequest, recordPush, requeueForRework, startStage, type JobRecord } from "./store.ts";
 import { repoLocationProblem } from "../net/repo-location.ts";
 import type { Executor } from "./schemas.ts";
 import { agentTask } from "../models/agent-task.ts";
 import { engineDeps } from "../engine/context.ts";
-import type { TaskSpec } from "../tasks/dispatch.ts";
+import type { TaskSpec } from "../tasks/spec.ts";
 import { JobCancelled, RunnerLost, runPinnedTask } from "./stage-task.ts";
 
 /** A stage that failed for a reason the user should read (verification output, a script error). */
@@ -58,7 +62,7 @@ function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeed
   return DBOS.runStep(
     async () => {
       const { pool } = engineDeps();
-      if (status === "started") await pool.query("update jobs set stage = $2, updated_at = now() where id = $1", [ctx.job.id, stage]);
+      if (status === "started") await startStage(pool, ctx.job.id, stage);
       await appendEventsNow(pool, ctx.job.id, [
         { type: "stage", payload: { stage, status, attempt: ctx.job.attempts, ...detail }, dedupeKey: `stage:${ctx.job.attempts}:${stage}:${status}` },
       ]);
@@ -90,13 +94,7 @@ function agentUsage(stage: string, outputs: Record<string, string> | undefined):
 
 /** The last lines a stage printed (for the verification result in errors and the PR body). */
 async function outputTail(jobId: string, stage: string, attempt: number, lines = 40): Promise<string> {
-  const res = await engineDeps().pool.query<{ line: string }>(
-    `select payload->>'line' as line from events
-     where operation_id = $1 and type = 'log' and payload->>'stepId' = $2 and (payload->>'attempt')::int = $3
-     order by seq desc limit $4`,
-    [jobId, stage, attempt, lines],
-  );
-  return res.rows.map((r) => r.line).reverse().join("\n");
+  return (await lastLogLines(engineDeps().pool, jobId, stage, attempt, lines)).join("\n");
 }
 
 /**
@@ -113,7 +111,7 @@ async function jobWorkflowImpl(jobId: string, attempt: number, runnerId: string)
 }
 
 async function onlineRunners(): Promise<string[]> {
-  return (await engineDeps().pool.query<{ id: string }>("select id from runners where status = 'online'")).rows.map((r) => r.id);
+  return onlineRunnerIds(engineDeps().pool);
 }
 
 async function runJob(jobId: string, attempt: number, runnerId: string): Promise<string> {
@@ -171,7 +169,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     if (pushed.status !== "succeeded") throw new StageFailed(`commit and push failed:\n${await tail(jobId, "push", attempt)}`);
     const commit = pushed.outputs.commit ?? null;
     await DBOS.runStep(
-      () => engineDeps().pool.query("update jobs set branch = $2, commit_sha = $3 where id = $1", [jobId, branch, commit]).then(() => undefined),
+      () => recordPush(engineDeps().pool, jobId, branch, commit),
       { name: "record-branch" },
     );
 
@@ -217,22 +215,17 @@ async function cleanup(job: { id: string; attempt: number; runnerId: string; wor
 /** Settle this attempt (not a newer one); a failed job keeps the stage it failed in, not `cleanup`. */
 async function finish(jobId: string, attempt: number, status: "succeeded" | "failed" | "cancelled", error: string | null, stage?: string): Promise<void> {
   await inTransaction(engineDeps().pool, async (c) => {
-    const job = (await c.query<JobRecord>("select * from jobs where id = $1 and attempts = $2 for update", [jobId, attempt])).rows[0];
+    const job = await lockJobAttempt(c, jobId, attempt);
     if (!job || job.status !== "running") return;
-    if (stage && status !== "succeeded") await c.query("update jobs set stage = $2 where id = $1", [jobId, stage]);
+    if (stage && status !== "succeeded") await recordFailedStage(c, jobId, stage);
     await finishJob(c, job, status, error);
   });
 }
 
 async function sendToRework(job: JobRecord, reason: string): Promise<void> {
   await inTransaction(engineDeps().pool, async (c) => {
-    await c.query(
-      `update jobs set status = 'queued', queue = 'rework', runner_id = null, stage = null, workflow_id = null, error = $2,
-         position = (select coalesce(max(position), 0) + 1 from jobs where workspace_id = $3 and queue = 'rework' and status = 'queued'),
-         updated_at = now() where id = $1 and status = 'running'`,
-      [job.id, reason, job.workspace_id],
-    );
-    await c.query("update operations set status = 'pending' where id = $1", [job.id]);
+    await requeueForRework(c, job, reason);
+    await markOperationPending(c, job.id);
   });
   await appendEventsNow(engineDeps().pool, job.id, [
     { type: "status", payload: { status: "queued", queue: "rework", reason: reason.split("\n")[0] }, dedupeKey: `status:rework:${job.attempts}` },
@@ -260,7 +253,7 @@ async function pullRequest(ctx: JobContext, branch: string, verifyOutput: string
       verification: { commands: ctx.verify, passed: true, outputTail: verifyOutput },
     }),
   });
-  await engineDeps().pool.query("update jobs set pr_url = $2 where id = $1", [ctx.job.id, pr.url]);
+  await recordPullRequest(engineDeps().pool, ctx.job.id, pr.url);
   return pr.url;
 }
 

@@ -4,7 +4,7 @@
 import { BUILTIN_ENTRY, CLAUDE_MAPPER_ENTRY } from "../agents/entry-points.ts";
 import { builtinAgentScript, claudeCodeAgentScript, commandAgentScript } from "../git/scripts.ts";
 import type { AgentCall } from "../workflows/index.ts";
-import type { TaskSpec } from "../tasks/dispatch.ts";
+import type { TaskSpec } from "../tasks/spec.ts";
 
 /** The agent executors (the jobs' `patch` executor is not an agent and is handled by the job workflow). */
 export type AgentExecutor =

@@ -4,7 +4,8 @@
 import { requiredKey } from "../agents/llm/index.ts";
 import { ShipyardError } from "../domain/errors.ts";
 import type { Queryable } from "../db/pool.ts";
-import { getProject, workspaceSettings } from "../jobs/projects.ts";
+import { getProject } from "../projects/store.ts";
+import { workspaceSettings } from "../workspaces/store.ts";
 import type { JobInput } from "../jobs/schemas.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { StepDef, WorkflowDef } from "../workflows/index.ts";

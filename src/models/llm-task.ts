@@ -4,20 +4,9 @@ import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
 import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/index.ts";
 import { appendEventsNow } from "../events/store.ts";
 import { engineDeps } from "../engine/context.ts";
-import type { LlmTaskSpec } from "../tasks/dispatch.ts";
+import { loadServerTask, type ServerTaskRow } from "../tasks/store.ts";
 import { RUN_TOPIC, type RunMessage, type TaskResult } from "../tasks/messages.ts";
 
-/** The server-run task as the child workflow reads it. */
-interface LlmTaskRow {
-  operation_id: string;
-  /** Absent in checkpoints written before it was selected. */
-  step_id?: string;
-  attempt?: number;
-  workspace_id: string;
-  dispatch: number;
-  status: string;
-  spec: LlmTaskSpec;
-}
 
 /** Model calls in flight in this process, by task id, so a cancel can abort them (see abortServerTask). */
 const inFlight = new Map<string, AbortController>();
@@ -40,7 +29,7 @@ export function outputsOf(value: unknown): Record<string, string> {
  * cassette miss, a budget, a bad answer, the step's timeout) becomes a failed result with the error's message.
  * Usage is recorded by the metering middleware, against the run and its workspace.
  */
-async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promise<TaskResult> {
+async function callModel(runId: string, taskId: string, task: ServerTaskRow): Promise<TaskResult> {
   const { pool, log, secrets, cassettesDir, llmMetrics } = engineDeps();
   const { spec } = task;
   const started = performance.now();
@@ -100,13 +89,7 @@ async function callModel(runId: string, taskId: string, task: LlmTaskRow): Promi
  */
 async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
   const task = await DBOS.runStep(
-    async () => {
-      const res = await engineDeps().pool.query<LlmTaskRow>(
-        "select operation_id, step_id, attempt, workspace_id, dispatch, status, spec from tasks where id = $1",
-        [taskId],
-      );
-      return res.rows[0] ?? null;
-    },
+    () => loadServerTask(engineDeps().pool, taskId),
     { name: "llm:load" },
   );
   // Cancelled (or already settled) before it ran: nobody waits for a result.

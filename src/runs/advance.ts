@@ -1,14 +1,18 @@
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
+import { markOperationRunning } from "../operations/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
-import { type AnyTaskSpec, createServerTask, enqueueTask, isServerSpec } from "../tasks/dispatch.ts";
+import { createServerTask, enqueueTask } from "../tasks/dispatch.ts";
+import { isServerSpec, type AnyTaskSpec } from "../tasks/spec.ts";
+import { hasActiveTasks, orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks } from "../tasks/store.ts";
 import { stopRunTasks } from "./finish.ts";
 import { stepIdOfTask } from "../tasks/task-id.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
 import { ShipyardError } from "../domain/errors.ts";
-import { contextFor, flushRun, lockRun, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
+import { contextFor, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
+import { finishRun, flushRun, lockRun, stepStatuses } from "./store.ts";
 
 /** Re-runs a step gets after lost runners even with no `retry` (its `retry.max` when that is more). */
 const LOST_RUNNER_RERUNS = 1;
@@ -62,7 +66,7 @@ class Advance {
     switch (msg.type) {
       case "start":
         if (this.run.status === "pending") {
-          await this.client.query("update operations set status = 'running', started_at = now() where id = $1", [this.run.id]);
+          await markOperationRunning(this.client, this.run.id);
           this.run.status = "running";
           this.events.push({ type: "status", payload: { status: "running" }, dedupeKey: "status:running" });
         }
@@ -85,16 +89,7 @@ class Advance {
 
   /** Apply a task result; `settled` is the task as lockRun already settled it (undefined: settle it here). */
   private async applyResult(r: TaskResult, settled?: SettledTask): Promise<void> {
-    const task =
-      settled !== undefined
-        ? settled
-        : ((
-            await this.client.query<NonNullable<SettledTask>>(
-              `update tasks set status = 'done', result = $3, finished_at = now()
-               where id = $1 and dispatch = $2 and status in ('assigned', 'reported') returning attempt, spec`,
-              [r.taskId, r.dispatch, JSON.stringify(r)],
-            )
-          ).rows[0] ?? null);
+    const task = settled !== undefined ? settled : await settleTask(this.client, r.taskId, r.dispatch, r);
     const step = this.stepOfTask(r.taskId);
     if (!task || !step) return; // a stale or duplicate report
     const def = this.defs.get(step.step_id)!;
@@ -132,11 +127,7 @@ class Advance {
    */
   private async applyLost(taskId: string, dispatch: number, why: string): Promise<void> {
     const step = this.stepOfTask(taskId);
-    const lost = await this.client.query<NonNullable<SettledTask>>(
-      `update tasks set status = 'done', result = $3, finished_at = now() where id = $1 and dispatch = $2 and status = 'assigned' returning attempt, spec`,
-      [taskId, dispatch, JSON.stringify({ status: "lost", reason: why })],
-    );
-    const task = lost.rows[0];
+    const task = await settleLostTask(this.client, taskId, dispatch, { status: "lost", reason: why });
     if (!step || !task) return; // a stale report: the task finished or was handed out again meanwhile
     const def = this.defs.get(step.step_id)!;
     const reason = `runner lost (${why})`;
@@ -175,19 +166,10 @@ class Advance {
 
   /** Tasks held by runners that went offline are queued again (a safety net beside the runner sweeper). */
   private async recoverOrphanedTasks(): Promise<void> {
-    const orphans = await this.client.query<{ id: string; dispatch: number }>(
-      `select t.id, t.dispatch from tasks t left join runners r on r.id = t.runner_id
-       where t.operation_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')
-         and t.spec->>'kind' is distinct from 'llm'`,
-      [this.run.id],
-    );
+    const orphans = await orphanedTasks(this.client, this.run.id);
     // Server-run tasks have no runner to lose; their child workflows are (re)started, which is idempotent.
-    const server = await this.client.query<{ id: string }>(
-      "select id from tasks where operation_id = $1 and status = 'assigned' and spec->>'kind' = 'llm'",
-      [this.run.id],
-    );
-    for (const t of server.rows) this.serverTasks.push(t.id);
-    for (const o of orphans.rows) await this.apply({ type: "lost", taskId: o.id, dispatch: o.dispatch, reason: "runner offline" });
+    this.serverTasks.push(...(await runningServerTasks(this.client, this.run.id)));
+    for (const o of orphans) await this.apply({ type: "lost", taskId: o.id, dispatch: o.dispatch, reason: "runner offline" });
     // A result the gateway recorded but whose message never arrived (a crash in between) is applied from the row.
     await this.applyReported();
   }
@@ -198,12 +180,7 @@ class Advance {
    * almost nothing (see lockRun).
    */
   private async applyReported(): Promise<void> {
-    const reported = await this.client.query<{ result: TaskResult; attempt: number; spec: AnyTaskSpec }>(
-      `update tasks set status = 'done', finished_at = now() where operation_id = $1 and status = 'reported' and result is not null
-       returning result, attempt, spec`,
-      [this.run.id],
-    );
-    for (const r of reported.rows) await this.applyResult(r.result, { attempt: r.attempt, spec: r.spec });
+    for (const r of await takeReportedTasks(this.client, this.run.id)) await this.applyResult(r.result, { attempt: r.attempt, spec: r.spec });
   }
 
   /** Start or skip every step whose needs have finished; repeat while skips unblock more steps. */
@@ -277,11 +254,7 @@ class Advance {
     if (this.stale.size === 0) return;
     const steps = [...this.stale];
     this.stale.clear();
-    const res = await this.client.query<{ step_id: string; status: StepStatus }>(
-      "select step_id, status from run_steps where run_id = $1 and step_id = any($2::text[])",
-      [this.run.id, steps.map((s) => s.step_id)],
-    );
-    const status = new Map(res.rows.map((r) => [r.step_id, r.status]));
+    const status = await stepStatuses(this.client, this.run.id, steps.map((s) => s.step_id));
     for (const s of steps) s.status = status.get(s.step_id) ?? s.status;
   }
 
@@ -313,10 +286,7 @@ class Advance {
   async finishIfDone(): Promise<AdvanceOutcome> {
     const all = [...this.run.steps.values()];
     if (!all.every((s) => isFinishedStep(s.status))) return { finished: false, status: this.run.status };
-    const active = await this.client.query("select 1 from tasks where operation_id = $1 and status in ('queued', 'assigned') limit 1", [
-      this.run.id,
-    ]);
-    if ((active.rowCount ?? 0) > 0) return { finished: false, status: this.run.status };
+    if (await hasActiveTasks(this.client, this.run.id)) return { finished: false, status: this.run.status };
     await this.refreshStale();
     const failed = all.filter((s) => s.status === "failed");
     const status: RunStatus = this.run.cancelRequested ? "cancelled" : failed.length > 0 ? "failed" : "succeeded";
@@ -324,11 +294,7 @@ class Advance {
     const outputs = runOutputs(this.run.definition.outputs, ctx);
     const error =
       status === "cancelled" ? "cancelled" : failed.map((s) => `step ${s.step_id} failed: ${s.error ?? "error"}`).join("; ") || null;
-    await this.client.query(
-      `with settled as (update runs set outputs = $2 where id = $1)
-       update operations set status = $3, error = $4, finished_at = now() where id = $1`,
-      [this.run.id, JSON.stringify(outputs), status, status === "succeeded" ? null : error],
-    );
+    await finishRun(this.client, this.run.id, outputs, status, status === "succeeded" ? null : error);
     await appendEvents(this.client, this.run.id, [
       { type: "status", payload: { status }, dedupeKey: `status:${status}` },
       { type: "complete", payload: { status, outputs, error: status === "succeeded" ? null : error }, dedupeKey: "complete" },

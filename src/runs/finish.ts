@@ -3,7 +3,10 @@
 // and a cancel (a message to a workflow nobody runs) changes nothing.
 import type { PoolClient } from "../db/pool.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
+import { endOperation, lockOperation } from "../operations/store.ts";
 import { requestKill } from "../tasks/dispatch.ts";
+import { cancelActiveMainTasks, cancelOperationTasks } from "../tasks/store.ts";
+import { cancelSteps, cancelUnfinishedSteps, requestRunCancel } from "./store.ts";
 
 /** DBOS workflow statuses in which the workflow will run no more (so it will never finish its run). */
 export const DEAD_WORKFLOW_STATUSES = ["ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED", "SUCCESS"] as const;
@@ -39,23 +42,13 @@ export function deadWorkflowReason(status: string, serializedError: string | nul
  * runner is claiming at this very moment is skipped (see stopRunTasks).
  */
 export async function forceFinishRun(client: PoolClient, runId: string, status: "failed" | "cancelled", error: string): Promise<boolean> {
-  const op = await client.query<{ status: string }>("select status from operations where id = $1 for update", [runId]);
-  const current = op.rows[0]?.status;
+  const current = await lockOperation(client, runId);
   if (!current || current === "succeeded" || current === "failed" || current === "cancelled") return false;
-  const tasks = await client.query<{ id: string; runner_id: string | null; status: string }>(
-    `with old as (select id, status from tasks where operation_id = $1 and status in ('queued', 'assigned', 'reported') for update skip locked)
-     update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id returning t.id, t.runner_id, old.status`,
-    [runId],
-  );
-  for (const t of tasks.rows) if (t.status === "assigned") await requestKill(client, t.runner_id, t.id);
-  const steps = await client.query<{ step_id: string; attempt: number }>(
-    `update run_steps set status = 'cancelled', error = coalesce(error, $2), finished_at = coalesce(finished_at, now())
-     where run_id = $1 and status not in ('succeeded', 'failed', 'skipped', 'cancelled') returning step_id, attempt`,
-    [runId, error],
-  );
-  await client.query("update runs set cancel_requested_at = coalesce(cancel_requested_at, now()) where id = $1 and $2 = 'cancelled'", [runId, status]);
-  await client.query("update operations set status = $2, error = $3, finished_at = now(), started_at = coalesce(started_at, now()) where id = $1", [runId, status, error]);
-  const events: EventInput[] = steps.rows.map((s) => ({
+  for (const t of await cancelOperationTasks(client, runId)) if (t.status === "assigned") await requestKill(client, t.runner_id, t.id);
+  const steps = await cancelUnfinishedSteps(client, runId, error);
+  if (status === "cancelled") await requestRunCancel(client, runId);
+  await endOperation(client, runId, status, error);
+  const events: EventInput[] = steps.map((s) => ({
     type: "step",
     payload: { stepId: s.step_id, status: "cancelled", attempt: s.attempt, error },
     dedupeKey: `step:${s.step_id}:${s.attempt}:cancelled`,
@@ -79,31 +72,18 @@ export async function forceFinishRun(client: PoolClient, runId: string, status: 
  * workflow's own handling of the cancel, which comes next.
  */
 export async function stopRunTasks(client: PoolClient, runId: string): Promise<{ step_id: string; error: string }[]> {
-  const stopped = await client.query<{ id: string; runner_id: string | null; was: string; step_id: string; attempt: number }>(
-    `with old as (
-       select t.id, t.status from tasks t join run_steps s on s.run_id = t.operation_id and s.step_id = t.step_id
-       where t.operation_id = $1 and t.status in ('queued', 'assigned') and s.phase = 'main' for update of t skip locked)
-     update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id
-     returning t.id, t.runner_id, old.status as was, t.step_id, t.attempt`,
-    [runId],
-  );
-  for (const t of stopped.rows) if (t.was === "assigned") await requestKill(client, t.runner_id, t.id);
-  const errors = new Map(stopped.rows.map((t) => [t.step_id, t.was === "assigned" ? "cancelled" : "cancelled before it started"]));
-  const steps = await client.query<{ step_id: string; attempt: number }>(
-    `update run_steps set status = 'cancelled', error = coalesce(error, (select e from unnest($2::text[], $3::text[]) as x(id, e) where x.id = step_id)),
-       finished_at = now()
-     where run_id = $1 and step_id = any($2::text[]) and status not in ('succeeded', 'failed', 'skipped', 'cancelled')
-     returning step_id, attempt`,
-    [runId, [...errors.keys()], [...errors.values()]],
-  );
+  const stopped = await cancelActiveMainTasks(client, runId);
+  for (const t of stopped) if (t.was === "assigned") await requestKill(client, t.runner_id, t.id);
+  const errors = new Map(stopped.map((t) => [t.step_id, t.was === "assigned" ? "cancelled" : "cancelled before it started"]));
+  const steps = await cancelSteps(client, runId, errors);
   await appendEvents(
     client,
     runId,
-    steps.rows.map((s) => ({
+    steps.map((s) => ({
       type: "step",
       payload: { stepId: s.step_id, status: "cancelled", attempt: s.attempt, error: errors.get(s.step_id) },
       dedupeKey: `step:${s.step_id}:${s.attempt}:cancelled`,
     })),
   );
-  return steps.rows.map((s) => ({ step_id: s.step_id, error: errors.get(s.step_id)! }));
+  return steps.map((s) => ({ step_id: s.step_id, error: errors.get(s.step_id)! }));
 }

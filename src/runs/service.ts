@@ -3,15 +3,17 @@ import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { RunStatus, StepStatus } from "../domain/statuses.ts";
-import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
-import { ExpressionError, InputError, interpolate, parseWorkflow, resolveInputs, type WorkflowDef } from "../workflows/index.ts";
+import { appendEvents, type EventInput } from "../events/store.ts";
+import { finishOperation, lockOperation } from "../operations/store.ts";
+import { ExpressionError, InputError, interpolate, parseWorkflow, resolveInputs } from "../workflows/index.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import { KEYED_RUNS_QUEUE } from "../engine/queues.ts";
 import { allSteps } from "./state.ts";
 import { runWorkflow } from "./workflow.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
 import { withNetworkDefaults } from "./step-task.ts";
-import { workspaceSettings } from "../jobs/projects.ts";
+import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runSource, runStepRows, type RunRow } from "./store.ts";
+import { workspaceSettings } from "../workspaces/store.ts";
 import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
 import type { SecretStore } from "../secrets/store.ts";
 
@@ -79,22 +81,17 @@ export async function createRun(
     { type: "status", payload: { status: "pending", workflow: def.name, steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })) }, dedupeKey: "status:pending" },
   ];
   // One statement (shipyard_create_run, migration 003): the operation, run, steps and first event, atomically.
-  const created = await pool.query<{ created_at: Date }>(
-    "select shipyard_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[]) as created_at",
-    [
-      id,
-      req.workspaceId,
-      def.name,
-      req.source,
-      JSON.stringify(def),
-      JSON.stringify(inputs),
-      concurrencyKey,
-      req.rerunOf ?? null,
-      steps.map((s) => s.step.id),
-      steps.map((s) => s.phase),
-      ...appendEventsParams(id, first).slice(1),
-    ],
-  );
+  const createdAt = await insertRun(pool, {
+    id,
+    workspaceId: req.workspaceId,
+    def,
+    source: req.source,
+    inputs,
+    concurrencyKey,
+    rerunOf: req.rerunOf ?? null,
+    steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })),
+    events: first,
+  });
   await startRunWorkflow(req.workspaceId, id, concurrencyKey);
   // The run as created (the API documents the answer as the pending run): no need to read it back.
   return {
@@ -106,7 +103,7 @@ export async function createRun(
     error: null,
     concurrencyKey,
     rerunOf: req.rerunOf ?? null,
-    createdAt: created.rows[0]!.created_at.toISOString(),
+    createdAt: createdAt.toISOString(),
     startedAt: null,
     finishedAt: null,
     steps: steps.map((s) => ({
@@ -139,47 +136,16 @@ export async function startRunWorkflow(workspaceId: string, runId: string, concu
   })(runId);
 }
 
-interface RunRow {
-  id: string;
-  workflow_name: string;
-  status: RunStatus;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, string> | null;
-  error: string | null;
-  concurrency_key: string | null;
-  rerun_of: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const RUN_COLUMNS = `r.id, r.workflow_name, o.status, r.inputs, r.outputs, o.error, r.concurrency_key, r.rerun_of,
-  o.created_at, o.started_at, o.finished_at`;
-
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A run with its steps, or null when it is not in this workspace. */
 export async function getRun(db: Queryable, workspaceId: string, id: string): Promise<RunView | null> {
-  const res = await db.query<RunRow>(
-    `select ${RUN_COLUMNS} from runs r join operations o on o.id = r.id where r.id = $1 and r.workspace_id = $2`,
-    [id, workspaceId],
-  );
-  const row = res.rows[0];
+  const row = await getRunRow(db, workspaceId, id);
   if (!row) return null;
-  const steps = await db.query<{
-    step_id: string;
-    phase: "main" | "teardown";
-    status: StepStatus;
-    attempt: number;
-    outputs: Record<string, string>;
-    exit_code: number | null;
-    error: string | null;
-    started_at: Date | null;
-    finished_at: Date | null;
-  }>("select * from run_steps where run_id = $1 order by position", [id]);
+  const steps = await runStepRows(db, id);
   return {
     ...toView(row),
-    steps: steps.rows.map((s) => ({
+    steps: steps.map((s) => ({
       id: s.step_id,
       phase: s.phase,
       status: s.status,
@@ -215,13 +181,7 @@ export async function listRuns(
   workspaceId: string,
   opts: { status?: RunStatus; limit: number; before?: string },
 ): Promise<Omit<RunView, "steps">[]> {
-  const res = await db.query<RunRow>(
-    `select ${RUN_COLUMNS} from runs r join operations o on o.id = r.id
-     where r.workspace_id = $1 and ($2::text is null or o.status = $2) and ($3::text is null or r.id < $3)
-     order by r.id desc limit $4`,
-    [workspaceId, opts.status ?? null, opts.before ?? null, opts.limit],
-  );
-  return res.rows.map(toView);
+  return (await listRunRows(db, workspaceId, opts)).map(toView);
 }
 
 /**
@@ -233,19 +193,15 @@ export async function listRuns(
 export async function cancelRun(pool: Pool, workspaceId: string, id: string): Promise<RunView> {
   // First, in a transaction of its own, the request itself: once it commits, no runner claims a task of this run.
   const state = await inTransaction(pool, async (client) => {
-    const res = await client.query<{ status: RunStatus }>(
-      "select o.status from operations o join runs r on r.id = o.id where o.id = $1 and r.workspace_id = $2 for update of o",
-      [id, workspaceId],
-    );
-    const status = res.rows[0]?.status;
+    const status = await lockRunOfWorkspace(client, workspaceId, id);
     if (!status) throw notFound("run", id);
     if (status === "succeeded" || status === "failed" || status === "cancelled") {
       throw new ShipyardError("run_finished", `run ${id} already ${status}; nothing to cancel`, 409);
     }
-    await client.query("update runs set cancel_requested_at = coalesce(cancel_requested_at, now()) where id = $1", [id]);
+    await requestRunCancel(client, id);
     if (status === "pending") {
-      await client.query("update operations set status = 'cancelled', error = 'cancelled', finished_at = now() where id = $1", [id]);
-      await client.query("update run_steps set status = 'cancelled' where run_id = $1", [id]);
+      await finishOperation(client, id, "cancelled", "cancelled");
+      await cancelAllSteps(client, id);
       await appendEvents(client, id, [
         { type: "status", payload: { status: "cancelled" }, dedupeKey: "status:cancelled" },
         { type: "complete", payload: { status: "cancelled", outputs: {}, error: "cancelled before it started" }, dedupeKey: "complete" },
@@ -258,7 +214,7 @@ export async function cancelRun(pool: Pool, workspaceId: string, id: string): Pr
     return (await getRun(pool, workspaceId, id))!;
   }
   await inTransaction(pool, async (client) => {
-    await client.query("select 1 from operations where id = $1 for update", [id]);
+    await lockOperation(client, id);
     await stopRunTasks(client, id);
   });
   const workflow = await DBOS.getWorkflowStatus(id);
@@ -273,17 +229,7 @@ export async function cancelRun(pool: Pool, workspaceId: string, id: string): Pr
 
 /** Start a new run of the same workflow text with the same inputs (its models' keys checked again with `secrets`). */
 export async function rerun(pool: Pool, workspaceId: string, id: string, secrets?: SecretStore): Promise<RunView> {
-  const res = await pool.query<{ source: string; inputs: Record<string, unknown> }>(
-    "select source, inputs from runs where id = $1 and workspace_id = $2",
-    [id, workspaceId],
-  );
-  const row = res.rows[0];
+  const row = await runSource(pool, workspaceId, id);
   if (!row) throw notFound("run", id);
   return createRun(pool, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id, secrets });
-}
-
-/** The stored definition of a run (for tools that render it). */
-export async function runDefinition(db: Queryable, id: string): Promise<WorkflowDef | null> {
-  const res = await db.query<{ definition: WorkflowDef }>("select definition from runs where id = $1", [id]);
-  return res.rows[0]?.definition ?? null;
 }

@@ -2,9 +2,10 @@
 // agent task go to a runner, an llm task is run by the server.
 import { interpolate, type ExpressionContext, type StepDef, type WorkflowDef } from "../workflows/index.ts";
 import { agentStepTask } from "../models/agent-task.ts";
-import type { AnyTaskSpec } from "../tasks/dispatch.ts";
+import type { AnyTaskSpec } from "../tasks/spec.ts";
 import type { Queryable } from "../db/pool.ts";
-import { noModelError, workspaceDefaultModel } from "../jobs/projects.ts";
+import { noModelError } from "../models/default-model.ts";
+import { workspaceDefaultModel } from "../workspaces/store.ts";
 
 /** The task spec of a step in `ctx`, with the workspace's default model for a model-backed step that names none. */
 export async function resolveStepTask(db: Queryable, workspaceId: string, def: StepDef, ctx: ExpressionContext): Promise<AnyTaskSpec> {

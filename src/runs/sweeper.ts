@@ -4,6 +4,9 @@ import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import { startRunWorkflow } from "./service.ts";
 import { DEAD_WORKFLOW_STATUSES, deadWorkflowReason, forceFinishRun } from "./finish.ts";
 import { inTransaction } from "../db/pool.ts";
+import { markSilentRunnersOffline } from "../tasks/runner-store.ts";
+import { tasksOfLostRunners } from "../tasks/store.ts";
+import { runsWithWorkflowIn, unstartedRuns } from "./store.ts";
 
 /** A runner silent for this long is offline. */
 export const RUNNER_SILENCE_MS = 30_000;
@@ -19,29 +22,12 @@ async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
   const findings = await DBOS.runStep(
     async () => {
       const { pool } = engineDeps();
-      await pool.query(
-        `update runners set status = 'offline'
-         where status = 'online' and last_seen_at < now() - make_interval(secs => $1::float / 1000)`,
-        [RUNNER_SILENCE_MS],
-      );
-      const lost = await pool.query<{ id: string; dispatch: number; workflow_id: string; name: string }>(
-        `select t.id, t.dispatch, t.workflow_id, r.name from tasks t join runners r on r.id = t.runner_id
-         where t.status = 'assigned' and r.status = 'offline' and r.last_seen_at < now() - make_interval(secs => $1::float / 1000)`,
-        [LOST_GRACE_MS],
-      );
-      const orphanRuns = await pool.query<{ id: string; workspace_id: string; concurrency_key: string | null }>(
-        `select r.id, r.workspace_id, r.concurrency_key from runs r join operations o on o.id = r.id
-         left join dbos.workflow_status w on w.workflow_uuid = r.id
-         where o.status = 'pending' and w.workflow_uuid is null and o.created_at < now() - interval '10 seconds'`,
-      );
+      await markSilentRunnersOffline(pool, RUNNER_SILENCE_MS);
+      const lost = await tasksOfLostRunners(pool, LOST_GRACE_MS);
+      const orphanRuns = await unstartedRuns(pool);
       // Runs their workflow will never finish: DBOS gave up on it, or it ended without ending the run.
-      const deadRuns = await pool.query<{ id: string; wf_status: string; wf_error: string | null; attempts: number }>(
-        `select r.id, w.status as wf_status, w.error as wf_error, coalesce(w.recovery_attempts, 0)::int as attempts
-         from runs r join operations o on o.id = r.id join dbos.workflow_status w on w.workflow_uuid = r.id
-         where o.status in ('pending', 'running') and w.status = any($1::text[])`,
-        [DEAD_WORKFLOW_STATUSES],
-      );
-      return { lost: lost.rows, orphanRuns: orphanRuns.rows, deadRuns: deadRuns.rows };
+      const deadRuns = await runsWithWorkflowIn(pool, DEAD_WORKFLOW_STATUSES);
+      return { lost, orphanRuns, deadRuns };
     },
     { name: "find-lost-work" },
   );

@@ -3,6 +3,7 @@ import { inTransaction, type Pool, type PoolClient, type Queryable } from "../db
 import { ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { insertToken, useToken, type Role } from "../tokens/store.ts";
+import { insertWorkspace } from "../workspaces/store.ts";
 
 export { generateToken, hashToken } from "../tokens/store.ts";
 
@@ -27,8 +28,7 @@ export async function issueToken(db: Queryable, workspaceId: string, name: strin
 export async function createWorkspace(pool: Pool, name: string): Promise<{ id: string; name: string; token: string }> {
   return inTransaction(pool, async (client: PoolClient) => {
     const id = newId("ws");
-    const inserted = await client.query("insert into workspaces (id, name) values ($1, $2) on conflict (name) do nothing", [id, name]);
-    if (inserted.rowCount === 0) throw new ShipyardError("workspace_exists", `a workspace named "${name}" already exists`, 409);
+    if (!(await insertWorkspace(client, id, name))) throw new ShipyardError("workspace_exists", `a workspace named "${name}" already exists`, 409);
     const token = await issueToken(client, id, `${name} first token`);
     return { id, name, token };
   });

@@ -3,6 +3,7 @@ import path from "node:path";
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
 import { findLiveToken, insertToken, type TokenIdentity } from "../tokens/store.ts";
+import { ensureWorkspace } from "../workspaces/store.ts";
 
 export const DEFAULT_WORKSPACE = "default";
 
@@ -47,9 +48,7 @@ async function ensureTokenFile(
       const known = await findLiveToken(client, existing);
       if (known && fits(known)) return { token: existing, file };
     }
-    await client.query("insert into workspaces (id, name) values ($1, $2) on conflict (name) do nothing", [newId("ws"), DEFAULT_WORKSPACE]);
-    const ws = await client.query<{ id: string }>("select id from workspaces where name = $1", [DEFAULT_WORKSPACE]);
-    const { token } = await issue(client, ws.rows[0]!.id);
+    const { token } = await issue(client, await ensureWorkspace(client, newId("ws"), DEFAULT_WORKSPACE));
     await fs.writeFile(file, token + "\n", { mode: 0o600 });
     await fs.chmod(file, 0o600);
     return { token, file };

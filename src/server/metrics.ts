@@ -1,5 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { llmMetrics, type LlmMetrics } from "../agents/llm/index.ts";
+import { enqueuedWorkflows } from "../engine/queues.ts";
+import { countRunsByStatus } from "../operations/store.ts";
+import { countRunnersByStatus } from "../tasks/runner-store.ts";
+import { countQueuedTasks } from "../tasks/store.ts";
 import type { Queryable } from "../db/pool.ts";
 
 /** Prometheus metrics; gauges are read from the database at scrape time, so every server reports the same truth. */
@@ -42,10 +46,7 @@ export class Metrics {
       async collect() {
         this.reset();
         for (const s of ["pending", "running", "succeeded", "failed", "cancelled"]) this.set({ status: s }, 0);
-        const res = await db.query<{ status: string; n: number }>(
-          "select status, count(*)::int as n from operations where kind = 'workflow' group by status",
-        );
-        for (const r of res.rows) this.set({ status: r.status }, r.n);
+        for (const r of await countRunsByStatus(db)) this.set({ status: r.status }, r.n);
       },
     });
     new Gauge({
@@ -55,12 +56,8 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const runs = await db.query<{ queue_name: string; n: number }>(
-          "select queue_name, count(*)::int as n from dbos.workflow_status where status = 'ENQUEUED' and queue_name is not null group by queue_name",
-        ).catch(() => ({ rows: [] as { queue_name: string; n: number }[] }));
-        for (const r of runs.rows) this.set({ queue: r.queue_name }, r.n);
-        const tasks = await db.query<{ n: number }>("select count(*)::int as n from tasks where status = 'queued'");
-        this.set({ queue: "runner-tasks" }, tasks.rows[0]?.n ?? 0);
+        for (const r of await enqueuedWorkflows(db).catch(() => [])) this.set({ queue: r.queue_name }, r.n);
+        this.set({ queue: "runner-tasks" }, await countQueuedTasks(db));
       },
     });
     new Gauge({
@@ -72,8 +69,7 @@ export class Metrics {
         this.reset();
         this.set({ status: "online" }, 0);
         this.set({ status: "offline" }, 0);
-        const res = await db.query<{ status: string; n: number }>("select status, count(*)::int as n from runners group by status");
-        for (const r of res.rows) this.set({ status: r.status }, r.n);
+        for (const r of await countRunnersByStatus(db)) this.set({ status: r.status }, r.n);
       },
     });
   }

@@ -7,7 +7,8 @@ import { responseOf, type CassetteResponse } from "../agents/llm/cassette.ts";
 import type { CallOptions } from "../agents/llm/spec.ts";
 import type { Pool } from "../db/pool.ts";
 import { ShipyardError } from "../domain/errors.ts";
-import type { AssignedTask, ModelAccess, TaskSpec } from "../tasks/dispatch.ts";
+import type { AssignedTask, ModelAccess } from "../tasks/spec.ts";
+import { taskWithProject, type TaskWithProject } from "../tasks/store.ts";
 import { appendBudgetEvent, appendUsageEvent, type CallingTask } from "../models/model-events.ts";
 import type { Logger } from "../logger.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -28,25 +29,9 @@ export interface ProxiedAnswer {
   response: CassetteResponse;
 }
 
-interface TaskRow {
-  operation_id: string;
-  step_id: string;
-  attempt: number;
-  dispatch: number;
-  status: string;
-  workspace_id: string;
-  spec: TaskSpec;
-  project_id: string | null;
-}
-
 /** The running task a token was minted for, with the model it was given; 409/403 otherwise. */
-async function callingTask(deps: ModelProxyDeps, claims: TaskTokenClaims): Promise<{ row: TaskRow; access: ModelAccess; task: CallingTask }> {
-  const { rows } = await deps.pool.query<TaskRow>(
-    `select t.operation_id, t.step_id, t.attempt, t.dispatch, t.status, t.workspace_id, t.spec, j.project_id
-     from tasks t left join jobs j on j.id = t.operation_id where t.id = $1`,
-    [claims.taskId],
-  );
-  const row = rows[0];
+async function callingTask(deps: ModelProxyDeps, claims: TaskTokenClaims): Promise<{ row: TaskWithProject; access: ModelAccess; task: CallingTask }> {
+  const row = await taskWithProject(deps.pool, claims.taskId);
   if (!row || row.dispatch !== claims.dispatch || row.status !== "assigned") {
     throw new ShipyardError("task_not_running", `task ${claims.taskId} is not running (finished, cancelled or handed out again)`, 409);
   }

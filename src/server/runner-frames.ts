@@ -2,7 +2,7 @@
 // the server acknowledges it) changes nothing the second time.
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Pool } from "../db/pool.ts";
-import { reportedWorkflow, reportTaskResult } from "../tasks/dispatch.ts";
+import { reportedWorkflow, reportTaskResult } from "../tasks/store.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import type { OwnedTask, RejectReason, TaskOwnership } from "./task-ownership.ts";
 import { appendEventsNow, appendLogBatch } from "../events/store.ts";

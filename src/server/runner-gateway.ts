@@ -4,7 +4,10 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
-import { assignedTasks, type AssignedTask, CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
+import { CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
+import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner, touchRunner } from "../tasks/runner-store.ts";
+import type { AssignedTask } from "../tasks/spec.ts";
+import { assignedTasks, hasClaimableTask } from "../tasks/store.ts";
 import { abortServerTask } from "../models/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import { RepeatFilter } from "../log-repeats.ts";
@@ -174,7 +177,7 @@ export class RunnerGateway {
       conn.missed = 0;
       if (conn.pongTimer) clearTimeout(conn.pongTimer);
       conn.pongTimer = null;
-      void this.o.pool.query("update runners set last_seen_at = now(), missed_pings = 0 where id = $1", [conn.runnerId]).catch(() => undefined);
+      void touchRunner(this.o.pool, conn.runnerId).catch(() => undefined);
     });
     ws.on("close", () => {
       clearTimeout(helloTimer);
@@ -183,9 +186,7 @@ export class RunnerGateway {
         this.connections.delete(conn.runnerId);
         // Offline at once (no new work); its tasks are declared lost by the sweeper after a grace period,
         // unless it reconnects first and reports them still running.
-        void this.o.pool
-          .query("update runners set status = 'offline', last_seen_at = now() where id = $1 and server_id = $2", [conn.runnerId, this.o.serverId])
-          .catch(() => undefined);
+        void disconnectRunner(this.o.pool, conn.runnerId, this.o.serverId).catch(() => undefined);
       }
     });
     ws.on("error", () => undefined);
@@ -208,16 +209,16 @@ export class RunnerGateway {
   ): Promise<void> {
     // Runners of a workspace token serve only that workspace; the admin's and shared runner tokens' form the shared pool.
     const workspaceId = principal.isAdmin || principal.shared ? null : principal.workspaceId;
-    const row = await this.o.pool.query<{ id: string }>(
-      `insert into runners (id, workspace_id, name, labels, slots, status, server_id, version, sandbox, connected_at, last_seen_at)
-       values ($1, $2, $3, $4, $5, 'online', $6, $7, $8, now(), now())
-       on conflict (coalesce(workspace_id, ''), name) do update set labels = excluded.labels, slots = excluded.slots,
-         status = 'online', server_id = excluded.server_id, version = excluded.version, sandbox = excluded.sandbox,
-         connected_at = now(), last_seen_at = now(), missed_pings = 0
-       returning id`,
-      [newId("rnr"), workspaceId, hello.name, JSON.stringify(hello.labels), hello.slots, this.o.serverId, hello.version, hello.sandbox],
-    );
-    const runnerId = row.rows[0]!.id;
+    const runnerId = await registerRunner(this.o.pool, {
+      id: newId("rnr"),
+      workspaceId,
+      name: hello.name,
+      labels: hello.labels,
+      slots: hello.slots,
+      serverId: this.o.serverId,
+      version: hello.version,
+      sandbox: hello.sandbox,
+    });
     this.connections.get(runnerId)?.ws.close(4001, "replaced by a newer connection");
     const owned = new TaskOwnership(this.o.pool, runnerId);
     const untrack = this.o.revocations?.track(principal.tokenId, () => ws.close(CLOSE_TOKEN_REVOKED, "token revoked")) ?? (() => undefined);
@@ -270,13 +271,13 @@ export class RunnerGateway {
     if (this.connections.get(c.runnerId) !== c) return;
     c.missed += 1;
     if (c.missed < (this.o.maxMissedPings ?? 3)) {
-      await this.o.pool.query("update runners set missed_pings = $2 where id = $1", [c.runnerId, c.missed]);
+      await recordMissedPings(this.o.pool, c.runnerId, c.missed);
       return;
     }
     this.o.log.warn({ runnerId: c.runnerId, name: c.name, missed: c.missed }, "runner missed its pings; marking it offline");
     this.connections.delete(c.runnerId);
     c.ws.terminate();
-    await this.o.pool.query("update runners set status = 'offline', missed_pings = $2 where id = $1", [c.runnerId, c.missed]);
+    await markRunnerOffline(this.o.pool, c.runnerId, c.missed);
     for (const t of await assignedTasks(this.o.pool, c.runnerId)) {
       await this.reportLost(t.workflowId, t.message.taskId, t.message.dispatch, `runner ${c.name} missed ${c.missed} pings`);
     }
@@ -292,14 +293,7 @@ export class RunnerGateway {
 
   /** Claim only when tasks wait: the unlocked check spares a locking transaction after most results. */
   private async claimIfWaiting(c: Connection): Promise<void> {
-    const waiting = await this.o.pool
-      .query(
-        `select 1 from tasks where status = 'queued' and ($1::text is null or workspace_id = $1)
-           and (pinned_runner_id is null or pinned_runner_id = $2) limit 1`,
-        [c.workspaceId, c.runnerId],
-      )
-      .catch(() => ({ rowCount: 1 }));
-    if ((waiting.rowCount ?? 0) > 0) await this.claim(c.runnerId);
+    if (await hasClaimableTask(this.o.pool, c.workspaceId, c.runnerId).catch(() => true)) await this.claim(c.runnerId);
   }
 
   /** Tell the waiting workflow that a task's runner is gone (idempotent per dispatch). */

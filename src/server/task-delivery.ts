@@ -1,6 +1,6 @@
 // What a runner is sent for a task: its spec with the environment only the server can give it, the
 // workspace secrets it names and, for an agent, its task token and what is left of its budget.
-import type { AssignedTask, ModelAccess } from "../tasks/dispatch.ts";
+import type { AssignedTask, ModelAccess } from "../tasks/spec.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskMessage } from "../runner/protocol.ts";
 

@@ -1,5 +1,5 @@
 import type { Queryable } from "../db/pool.ts";
-import { taskHolder } from "../tasks/dispatch.ts";
+import { taskHolder } from "../tasks/store.ts";
 
 /** A task (at one dispatch) that the database says belongs to a connection's runner. */
 export interface OwnedTask {

@@ -54,6 +54,11 @@ async function storedLimit(db: Queryable, workspaceId: string | null, kind: Budg
   return rows[0] ? Number(rows[0].limit_usd) : null;
 }
 
+/** A workspace's daily limit in USD, or null when it has none. */
+export function workspaceDailyLimit(db: Queryable, workspaceId: string): Promise<number | null> {
+  return storedLimit(db, workspaceId, "workspace_daily", null);
+}
+
 /** Start of the UTC day of `now`. */
 export function utcDayStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));

@@ -1,12 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
-import { notFound, ShipyardError } from "../../domain/errors.ts";
-import { readEvents, type StoredEvent } from "../../events/store.ts";
+import { ShipyardError } from "../../domain/errors.ts";
+import type { StoredEvent } from "../../events/store.ts";
+import { eventsAfter, getOperation, isOverAfter } from "../../operations/service.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
-
-const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 const OperationSchema = z
   .object({
@@ -32,36 +31,7 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       request: { params: IdParam },
       responses: { 200: { description: "The operation", content: { "application/json": { schema: OperationSchema } } }, ...errorResponses(401, 404) },
     }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const res = await deps.pool.query<{
-        id: string;
-        kind: string;
-        status: string;
-        title: string;
-        error: string | null;
-        last_seq: number;
-        created_at: Date;
-        started_at: Date | null;
-        finished_at: Date | null;
-      }>("select * from operations where id = $1 and workspace_id = $2", [id, c.get("principal").workspaceId]);
-      const op = res.rows[0];
-      if (!op) throw notFound("operation", id);
-      return c.json(
-        {
-          id: op.id,
-          kind: op.kind,
-          status: op.status,
-          title: op.title,
-          error: op.error,
-          lastSeq: op.last_seq,
-          createdAt: op.created_at.toISOString(),
-          startedAt: op.started_at?.toISOString() ?? null,
-          finishedAt: op.finished_at?.toISOString() ?? null,
-        },
-        200,
-      );
-    },
+    async (c) => c.json(await getOperation(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 200),
   );
 
   app.openapi(
@@ -91,19 +61,13 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       const query = c.req.valid("query");
       const header = c.req.valid("header")["last-event-id"];
       const since = header !== undefined ? Number(header) : (query.since ?? 0);
-      const op = await deps.pool.query<{ status: string; last_seq: number }>(
-        "select status, last_seq from operations where id = $1 and workspace_id = $2",
-        [id, c.get("principal").workspaceId],
-      );
-      const row = op.rows[0];
-      if (!row) throw notFound("operation", id);
+      const alreadyOver = await isOverAfter(deps.pool, c.get("principal").workspaceId, id, since);
       if ((c.req.header("accept") ?? "").includes("application/json")) {
-        return c.json({ events: await readEvents(deps.pool, id, since, query.limit) }, 200);
+        return c.json({ events: await eventsAfter(deps.pool, id, since, query.limit) }, 200);
       }
       if (!deps.hub) throw new ShipyardError("unavailable", "live events are not available on this server", 503);
       const hub = deps.hub;
       const principal = c.get("principal");
-      const alreadyOver = FINAL.has(row.status) && since >= row.last_seq;
       const closing = deps.closing;
       // A stopping server may still get a request on a kept-alive connection: the client is to retry later.
       if (closing?.aborted) throw new ShipyardError("unavailable", "the server is stopping", 503);

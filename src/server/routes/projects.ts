@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { assertProjectUrls } from "../../jobs/project-urls.ts";
-import { createProject, getProject, listProjects } from "../../jobs/projects.ts";
+import { assertProjectUrls } from "../../projects/urls.ts";
+import { createProject, getProject, listProjects } from "../../projects/store.ts";
 import { ProjectInput } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { parseSpec } from "../../agents/llm/index.ts";
-import { updateWorkspaceSettings, workspaceSettings } from "../../jobs/projects.ts";
+import { updateWorkspaceSettings, workspaceSettings } from "../../workspaces/store.ts";
 import { ModelSpec } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";

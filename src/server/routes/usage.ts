@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { clearBudget, setBudget, spent, usageSummary } from "../../agents/llm/index.ts";
-import { notFound, ShipyardError } from "../../domain/errors.ts";
+import { usageSummary } from "../../agents/llm/index.ts";
+import { ShipyardError } from "../../domain/errors.ts";
+import { setOperationBudget, setWorkspaceBudget, workspaceBudgets } from "../../models/budgets.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
@@ -91,7 +92,7 @@ export function usageRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       summary: "The workspace's daily model budget and today's spend",
       responses: { 200: jsonContent(BudgetsSchema, "Budgets"), ...errorResponses(401) },
     }),
-    async (c) => c.json(await readBudgets(deps, c.get("principal").workspaceId), 200),
+    async (c) => c.json(await workspaceBudgets(deps.pool, c.get("principal").workspaceId), 200),
   );
 
   app.openapi(
@@ -102,13 +103,7 @@ export function usageRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       request: { body: { required: true, content: { "application/json": { schema: SetBudgetsSchema } } } },
       responses: { 200: jsonContent(BudgetsSchema, "Budgets"), ...errorResponses(400, 401) },
     }),
-    async (c) => {
-      const workspaceId = c.get("principal").workspaceId;
-      const { workspaceDailyUsd } = c.req.valid("json");
-      if (workspaceDailyUsd === null) await clearBudget(deps.pool, { workspaceId });
-      else await setBudget(deps.pool, { workspaceId, limitUsd: workspaceDailyUsd });
-      return c.json(await readBudgets(deps, workspaceId), 200);
-    },
+    async (c) => c.json(await setWorkspaceBudget(deps.pool, c.get("principal").workspaceId, c.req.valid("json").workspaceDailyUsd), 200),
   );
   operationBudgetRoute(deps, app);
 }
@@ -123,25 +118,6 @@ function operationBudgetRoute(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void 
       request: { params: IdParam, body: { required: true, content: { "application/json": { schema: SetOperationBudgetSchema } } } },
       responses: { 200: jsonContent(OperationBudgetSchema, "The operation's budget"), ...errorResponses(400, 401, 404) },
     }),
-    async (c) => {
-      const workspaceId = c.get("principal").workspaceId;
-      const operationId = c.req.valid("param").id;
-      const exists = await deps.pool.query("select 1 from operations where id = $1 and workspace_id = $2", [operationId, workspaceId]);
-      if (exists.rowCount === 0) throw notFound("operation", operationId);
-      const { limitUsd } = c.req.valid("json");
-      if (limitUsd === null) await clearBudget(deps.pool, { workspaceId, operationId });
-      else await setBudget(deps.pool, { workspaceId, operationId, limitUsd });
-      const s = await spent(deps.pool, workspaceId, operationId);
-      return c.json({ operationId, limitUsd, spentUsd: s.operationUsd }, 200);
-    },
+    async (c) => c.json(await setOperationBudget(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id, c.req.valid("json").limitUsd), 200),
   );
-}
-
-async function readBudgets(deps: ServerDeps, workspaceId: string): Promise<z.infer<typeof BudgetsSchema>> {
-  const { rows } = await deps.pool.query<{ limit_usd: string }>(
-    "select limit_usd::text from budgets where workspace_id = $1 and kind = 'workspace_daily'",
-    [workspaceId],
-  );
-  const s = await spent(deps.pool, workspaceId, null);
-  return { workspaceDailyUsd: rows[0] ? Number(rows[0].limit_usd) : null, spentTodayUsd: s.workspaceDayUsd };
 }

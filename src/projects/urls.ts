@@ -1,7 +1,7 @@
 import { ShipyardError } from "../domain/errors.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import { repoLocationProblem } from "../net/repo-location.ts";
-import type { ProjectInput } from "./schemas.ts";
+import type { ProjectInput } from "../jobs/schemas.ts";
 
 /**
  * Throw 422 unless the server's URL policy allows the project's repository (`repo_not_allowed`) and GitHub API

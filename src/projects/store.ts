@@ -2,7 +2,7 @@ import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { SecretStore } from "../secrets/store.ts";
-import type { ProjectInput } from "./schemas.ts";
+import type { ProjectInput } from "../jobs/schemas.ts";
 
 /** A project as the API shows it: credentials are reported as present or not, never returned. */
 export interface ProjectView {
@@ -87,50 +87,16 @@ export async function listProjects(db: Queryable, workspaceId: string): Promise<
   return res.rows.map(toView);
 }
 
+/** True when the project exists in the workspace. */
+export async function projectExists(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
+  const project = await db.query("select 1 from projects where id = $1 and workspace_id = $2", [id, workspaceId]);
+  return (project.rowCount ?? 0) > 0;
+}
+
 /** One project of a workspace (404 otherwise). */
 export async function getProject(db: Queryable, workspaceId: string, id: string): Promise<ProjectView & { credentialsSecret: string | null }> {
   const res = await db.query<ProjectRow>("select * from projects where id = $1 and workspace_id = $2", [id, workspaceId]);
   const row = res.rows[0];
   if (!row) throw notFound("project", id);
   return { ...toView(row), credentialsSecret: row.credentials_secret };
-}
-
-/** A workspace's own settings. */
-export interface WorkspaceSettings {
-  /** `provider:model` of llm/agent steps and agent jobs that name none, or null. */
-  defaultModel: string | null;
-  /** Steps that do not say `network:` get network in their sandbox. */
-  stepNetwork: boolean;
-}
-
-/** A workspace's settings. */
-export async function workspaceSettings(db: Queryable, workspaceId: string): Promise<WorkspaceSettings> {
-  const res = await db.query<{ default_model: string | null; step_network: boolean }>("select default_model, step_network from workspaces where id = $1", [workspaceId]);
-  const row = res.rows[0];
-  return { defaultModel: row?.default_model ?? null, stepNetwork: row?.step_network ?? false };
-}
-
-/** A workspace's default model (`provider:model`), or null. */
-export async function workspaceDefaultModel(db: Queryable, workspaceId: string): Promise<string | null> {
-  return (await workspaceSettings(db, workspaceId)).defaultModel;
-}
-
-/** Change the given settings of a workspace (null defaultModel: remove it); returns them all. */
-export async function updateWorkspaceSettings(db: Queryable, workspaceId: string, change: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
-  const res = await db.query<{ default_model: string | null; step_network: boolean }>(
-    `update workspaces set default_model = case when $2 then $3 else default_model end, step_network = coalesce($4, step_network)
-     where id = $1 returning default_model, step_network`,
-    [workspaceId, change.defaultModel !== undefined, change.defaultModel ?? null, change.stepNetwork ?? null],
-  );
-  const row = res.rows[0];
-  return { defaultModel: row?.default_model ?? null, stepNetwork: row?.step_network ?? false };
-}
-
-/** The error of a model-backed step or job that names no model when no default is set either. */
-export function noModelError(what: string): ShipyardError {
-  return new ShipyardError(
-    "no_model",
-    `${what} names no model and there is no default: give it a model (provider:model) or set the workspace's default (shipyard default-model SPEC)`,
-    400,
-  );
 }

@@ -1,0 +1,49 @@
+// Operations of any kind as the API shows them: their row and their event log.
+import type { Queryable } from "../db/pool.ts";
+import { notFound } from "../domain/errors.ts";
+import { readEvents, type StoredEvent } from "../events/store.ts";
+import { getOperationRow, operationProgress } from "./store.ts";
+
+/** An operation as the API shows it. */
+export interface OperationView {
+  id: string;
+  kind: string;
+  status: string;
+  title: string;
+  error: string | null;
+  lastSeq: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/** An operation of the workspace (404 otherwise). */
+export async function getOperation(db: Queryable, workspaceId: string, id: string): Promise<OperationView> {
+  const op = await getOperationRow(db, workspaceId, id);
+  if (!op) throw notFound("operation", id);
+  return {
+    id: op.id,
+    kind: op.kind,
+    status: op.status,
+    title: op.title,
+    error: op.error,
+    lastSeq: op.last_seq,
+    createdAt: op.created_at.toISOString(),
+    startedAt: op.started_at?.toISOString() ?? null,
+    finishedAt: op.finished_at?.toISOString() ?? null,
+  };
+}
+
+/** Whether an operation of the workspace has nothing after `since` to tell any more (404 when it is not there). */
+export async function isOverAfter(db: Queryable, workspaceId: string, id: string, since: number): Promise<boolean> {
+  const row = await operationProgress(db, workspaceId, id);
+  if (!row) throw notFound("operation", id);
+  return FINAL.has(row.status) && since >= row.last_seq;
+}
+
+/** A page of an operation's events after `since` (the caller checked the operation is the workspace's). */
+export function eventsAfter(db: Queryable, id: string, since: number, limit: number): Promise<StoredEvent[]> {
+  return readEvents(db, id, since, limit);
+}

@@ -1,0 +1,71 @@
+// What a task is: the spec a runner (or the server) executes, and a task as handed to a runner.
+
+/** What a runner needs to execute one attempt of a step. */
+export interface TaskSpec {
+  command: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  delayMs?: number;
+  /** The step's sandbox shares the host's network (it asked, or its workspace allows it by default). */
+  network?: boolean;
+  /** Host directories the sandbox also sees, at the same path: a job's local git remote. */
+  mounts?: { path: string; writable: boolean }[];
+  /** The task may call this model through the server (an agent); never sent to the runner as such. */
+  modelAccess?: ModelAccess;
+  /** Env variable → workspace secret, resolved when the task is sent (a missing secret is left out). */
+  secretEnv?: Record<string, string>;
+  /** Where the step runs, relative to the run's workspace; the runner refuses one that leads outside it. */
+  workingDirectory?: string;
+}
+
+/** Which model a task's agent may call through the server's model endpoint, and the step's own budget. */
+export interface ModelAccess {
+  model: string;
+  budgetUsd?: number;
+}
+
+/** What the server needs to run one attempt of an `llm` step itself (the prompt is already interpolated). */
+export interface LlmTaskSpec {
+  kind: "llm";
+  model: string;
+  prompt: string;
+  schema?: Record<string, unknown>;
+  timeoutMs?: number;
+  delayMs?: number;
+}
+
+/** Any task's spec: a runner's shell step, or a step the server runs itself. */
+export type AnyTaskSpec = TaskSpec | LlmTaskSpec;
+
+/** True for specs the server executes: such tasks are never placed on a runner. */
+export function isServerSpec(spec: AnyTaskSpec): spec is LlmTaskSpec {
+  return (spec as { kind?: unknown }).kind === "llm";
+}
+
+/** A task as sent to a runner. */
+export interface TaskMessage {
+  taskId: string;
+  dispatch: number;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  spec: TaskSpec;
+}
+
+/** A task assigned to a runner: the message for it plus what only the server needs. */
+export interface AssignedTask {
+  message: TaskMessage;
+  workflowId: string;
+  workspaceId: string;
+  secretEnv: Record<string, string>;
+}
+
+/** Who holds a task now: enough for the gateway to decide whether a runner's frame for it is genuine. */
+export interface TaskHolder {
+  operationId: string;
+  stepId: string;
+  attempt: number;
+  dispatch: number;
+  runnerId: string | null;
+  status: string;
+}

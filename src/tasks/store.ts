@@ -1,0 +1,292 @@
+// The `tasks` table: every statement that reads or writes it. A task is one attempt of a step (of a run or a
+// job stage) at one dispatch; its status goes queued → assigned → reported → done, or cancelled.
+import type { Queryable } from "../db/pool.ts";
+import type { AnyTaskSpec, AssignedTask, LlmTaskSpec, TaskHolder, TaskSpec } from "./spec.ts";
+import type { TaskResult } from "./messages.ts";
+
+/** A task row as stored. */
+export interface TaskRow {
+  id: string;
+  operation_id: string;
+  step_id: string;
+  attempt: number;
+  dispatch: number;
+  spec: TaskSpec;
+  runner_id: string | null;
+  workspace_id: string;
+  workflow_id: string;
+  secret_env: Record<string, string>;
+}
+
+/** A settled report: the task's attempt and spec. */
+export interface SettledAttempt {
+  attempt: number;
+  spec: AnyTaskSpec;
+}
+
+/** Insert a queued task (idempotent); true when it was created now. */
+export async function insertQueuedTask(
+  db: Queryable,
+  t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; workflowId: string; spec: TaskSpec; pinnedRunnerId: string | null; secretEnv: Record<string, string> },
+): Promise<boolean> {
+  const created = await db.query(
+    `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, pinned_runner_id, secret_env)
+     values ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9) on conflict (id) do nothing`,
+    [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
+  );
+  return created.rowCount !== 0;
+}
+
+/** Insert a task the server runs itself, already `assigned` as dispatch 1 to no runner (idempotent); true when created now. */
+export async function insertServerTask(
+  db: Queryable,
+  t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; spec: LlmTaskSpec },
+): Promise<boolean> {
+  const created = await db.query(
+    `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, dispatch, assigned_at)
+     values ($1, $2, $3, $4, $5, $2, $6, 'assigned', 1, now()) on conflict (id) do nothing`,
+    [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, JSON.stringify(t.spec)],
+  );
+  return created.rowCount !== 0;
+}
+
+/** Assign a queued task to a runner as its next dispatch; null when it is no longer queued. */
+export async function assignTask(db: Queryable, id: string, runnerId: string): Promise<TaskRow | null> {
+  const assigned = await db.query<TaskRow>(
+    `update tasks set status = 'assigned', runner_id = $2, dispatch = dispatch + 1, assigned_at = now()
+     where id = $1 and status = 'queued' returning *`,
+    [id, runnerId],
+  );
+  return assigned.rows[0] ?? null;
+}
+
+/** Assign to a runner up to `limit` of the queued tasks it may serve, oldest first (a cancelled run's main steps never). */
+export async function claimQueued(db: Queryable, runnerId: string, workspaceId: string | null, limit: number): Promise<TaskRow[]> {
+  const claimed = await db.query<TaskRow>(
+    `with picked as (
+       select id from tasks t where status = 'queued' and ($2::text is null or workspace_id = $2)
+         and (pinned_runner_id is null or pinned_runner_id = $1)
+         -- a cancelled run's main steps never start (its teardown does)
+         and not exists (select 1 from runs r join run_steps s on s.run_id = r.id and s.step_id = t.step_id
+                         where r.id = t.operation_id and r.cancel_requested_at is not null and s.phase = 'main')
+       order by created_at limit $3 for update skip locked)
+     update tasks t set status = 'assigned', runner_id = $1, dispatch = t.dispatch + 1, assigned_at = now()
+     from picked where t.id = picked.id returning t.*`,
+    [runnerId, workspaceId, limit],
+  );
+  return claimed.rows;
+}
+
+/** True when a task waits that this runner (of `workspaceId`, null: the shared pool) could claim; unlocked. */
+export async function hasClaimableTask(db: Queryable, workspaceId: string | null, runnerId: string): Promise<boolean> {
+  const waiting = await db.query(
+    `select 1 from tasks where status = 'queued' and ($1::text is null or workspace_id = $1)
+       and (pinned_runner_id is null or pinned_runner_id = $2) limit 1`,
+    [workspaceId, runnerId],
+  );
+  return (waiting.rowCount ?? 0) > 0;
+}
+
+/** Tasks assigned to a runner. */
+export async function assignedTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
+  const res = await db.query<TaskRow>("select * from tasks where runner_id = $1 and status = 'assigned' order by assigned_at", [runnerId]);
+  return res.rows.map((t) => ({
+    message: { taskId: t.id, dispatch: t.dispatch, runId: t.operation_id, stepId: t.step_id, attempt: t.attempt, spec: t.spec },
+    workflowId: t.workflow_id,
+    workspaceId: t.workspace_id,
+    secretEnv: t.secret_env,
+  }));
+}
+
+/** The current holder of a task (null for an unknown task id). */
+export async function taskHolder(db: Queryable, id: string): Promise<TaskHolder | null> {
+  const res = await db.query<{ operation_id: string; step_id: string; attempt: number; dispatch: number; runner_id: string | null; status: string }>(
+    "select operation_id, step_id, attempt, dispatch, runner_id, status from tasks where id = $1",
+    [id],
+  );
+  const t = res.rows[0];
+  return t ? { operationId: t.operation_id, stepId: t.step_id, attempt: t.attempt, dispatch: t.dispatch, runnerId: t.runner_id, status: t.status } : null;
+}
+
+/**
+ * Record a runner's result for a task it holds: only that dispatch, still assigned, and to that very runner
+ * (a result for anyone else's task changes nothing). Returns the workflow to tell, or null when nothing matched.
+ */
+export async function reportTaskResult(db: Queryable, r: { taskId: string; dispatch: number; runnerId: string; result: unknown }): Promise<string | null> {
+  const res = await db.query<{ workflow_id: string }>(
+    `update tasks set status = 'reported', result = $4 where id = $1 and dispatch = $2 and runner_id = $3 and status = 'assigned'
+     returning workflow_id`,
+    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result)],
+  );
+  return res.rows[0]?.workflow_id ?? null;
+}
+
+/** The workflow of a task `runnerId` has already reported at that dispatch (a repeated result), or null. */
+export async function reportedWorkflow(db: Queryable, taskId: string, dispatch: number, runnerId: string): Promise<string | null> {
+  const res = await db.query<{ workflow_id: string }>(
+    "select workflow_id from tasks where id = $1 and dispatch = $2 and runner_id = $3 and status = 'reported'",
+    [taskId, dispatch, runnerId],
+  );
+  return res.rows[0]?.workflow_id ?? null;
+}
+
+/** Mark a task's result at that dispatch done (from assigned or reported); null for a stale or repeated report. */
+export async function settleTask(db: Queryable, id: string, dispatch: number, result: unknown): Promise<SettledAttempt | null> {
+  const res = await db.query<SettledAttempt>(
+    `update tasks set status = 'done', result = $3, finished_at = now()
+     where id = $1 and dispatch = $2 and status in ('assigned', 'reported') returning attempt, spec`,
+    [id, dispatch, JSON.stringify(result)],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Mark a task whose runner went away done, with `result`; null when it finished or was handed out again meanwhile. */
+export async function settleLostTask(db: Queryable, id: string, dispatch: number, result: unknown): Promise<SettledAttempt | null> {
+  const res = await db.query<SettledAttempt>(
+    `update tasks set status = 'done', result = $3, finished_at = now() where id = $1 and dispatch = $2 and status = 'assigned' returning attempt, spec`,
+    [id, dispatch, JSON.stringify(result)],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Take (mark done) every reported task of an operation whose result is stored; returns them. */
+export async function takeReportedTasks(db: Queryable, operationId: string): Promise<(SettledAttempt & { result: TaskResult })[]> {
+  const res = await db.query<SettledAttempt & { result: TaskResult }>(
+    `update tasks set status = 'done', finished_at = now() where operation_id = $1 and status = 'reported' and result is not null
+     returning result, attempt, spec`,
+    [operationId],
+  );
+  return res.rows;
+}
+
+/** Runner tasks of an operation held by runners that are gone or offline. */
+export async function orphanedTasks(db: Queryable, operationId: string): Promise<{ id: string; dispatch: number }[]> {
+  const res = await db.query<{ id: string; dispatch: number }>(
+    `select t.id, t.dispatch from tasks t left join runners r on r.id = t.runner_id
+     where t.operation_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')
+       and t.spec->>'kind' is distinct from 'llm'`,
+    [operationId],
+  );
+  return res.rows;
+}
+
+/** Ids of an operation's server-run tasks that are running. */
+export async function runningServerTasks(db: Queryable, operationId: string): Promise<string[]> {
+  const res = await db.query<{ id: string }>("select id from tasks where operation_id = $1 and status = 'assigned' and spec->>'kind' = 'llm'", [operationId]);
+  return res.rows.map((r) => r.id);
+}
+
+/** True when an operation still has a task queued or assigned. */
+export async function hasActiveTasks(db: Queryable, operationId: string): Promise<boolean> {
+  const active = await db.query("select 1 from tasks where operation_id = $1 and status in ('queued', 'assigned') limit 1", [operationId]);
+  return (active.rowCount ?? 0) > 0;
+}
+
+/**
+ * Cancel a run's queued and assigned main-step tasks, skipping rows a claim holds (waiting on them would
+ * deadlock with the claim); returns them with the status each had.
+ */
+export async function cancelActiveMainTasks(
+  db: Queryable,
+  runId: string,
+): Promise<{ id: string; runner_id: string | null; was: string; step_id: string; attempt: number }[]> {
+  const stopped = await db.query<{ id: string; runner_id: string | null; was: string; step_id: string; attempt: number }>(
+    `with old as (
+       select t.id, t.status from tasks t join run_steps s on s.run_id = t.operation_id and s.step_id = t.step_id
+       where t.operation_id = $1 and t.status in ('queued', 'assigned') and s.phase = 'main' for update of t skip locked)
+     update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id
+     returning t.id, t.runner_id, old.status as was, t.step_id, t.attempt`,
+    [runId],
+  );
+  return stopped.rows;
+}
+
+/** Cancel every unfinished task of an operation (skipping rows a claim holds); returns them with the status each had. */
+export async function cancelOperationTasks(db: Queryable, operationId: string): Promise<{ id: string; runner_id: string | null; status: string }[]> {
+  const tasks = await db.query<{ id: string; runner_id: string | null; status: string }>(
+    `with old as (select id, status from tasks where operation_id = $1 and status in ('queued', 'assigned', 'reported') for update skip locked)
+     update tasks t set status = 'cancelled', finished_at = now() from old where t.id = old.id returning t.id, t.runner_id, old.status`,
+    [operationId],
+  );
+  return tasks.rows;
+}
+
+/** Cancel the running tasks of one attempt of a job (returned, to be killed) and settle its waiting ones. */
+export async function stopAttemptTaskRows(db: Queryable, jobId: string, attempt: number): Promise<{ id: string; runner_id: string | null }[]> {
+  const running = await db.query<{ id: string; runner_id: string | null }>(
+    "update tasks set status = 'cancelled', finished_at = now() where operation_id = $1 and attempt = $2 and status = 'assigned' returning id, runner_id",
+    [jobId, attempt],
+  );
+  await db.query("update tasks set status = 'done', finished_at = now() where operation_id = $1 and attempt = $2 and status in ('queued', 'reported')", [jobId, attempt]);
+  return running.rows;
+}
+
+/** Mark a task done at that dispatch (a job stage took its result). */
+export async function markTaskDone(db: Queryable, id: string, dispatch: number): Promise<void> {
+  await db.query("update tasks set status = 'done', finished_at = now() where id = $1 and dispatch = $2", [id, dispatch]);
+}
+
+/** A task's status and stored result, with the status of the runner `runnerId`. */
+export async function taskWithRunnerStatus(db: Queryable, runnerId: string, id: string): Promise<{ runner: string | null; status: string; result: TaskResult | null } | null> {
+  const res = await db.query<{ runner: string | null; status: string; result: TaskResult | null }>(
+    "select (select status from runners where id = $1) as runner, status, result from tasks where id = $2",
+    [runnerId, id],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** A server-run task as its child workflow reads it. */
+export interface ServerTaskRow {
+  operation_id: string;
+  /** Absent in checkpoints written before it was selected. */
+  step_id?: string;
+  attempt?: number;
+  workspace_id: string;
+  dispatch: number;
+  status: string;
+  spec: LlmTaskSpec;
+}
+
+/** A server-run task, or null. */
+export async function loadServerTask(db: Queryable, id: string): Promise<ServerTaskRow | null> {
+  const res = await db.query<ServerTaskRow>("select operation_id, step_id, attempt, workspace_id, dispatch, status, spec from tasks where id = $1", [id]);
+  return res.rows[0] ?? null;
+}
+
+/** A task with the project of its job (null for a run's task), as the model endpoint checks it. */
+export interface TaskWithProject {
+  operation_id: string;
+  step_id: string;
+  attempt: number;
+  dispatch: number;
+  status: string;
+  workspace_id: string;
+  spec: TaskSpec;
+  project_id: string | null;
+}
+
+/** A task with the project of its job, or null. */
+export async function taskWithProject(db: Queryable, id: string): Promise<TaskWithProject | null> {
+  const { rows } = await db.query<TaskWithProject>(
+    `select t.operation_id, t.step_id, t.attempt, t.dispatch, t.status, t.workspace_id, t.spec, j.project_id
+     from tasks t left join jobs j on j.id = t.operation_id where t.id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** Tasks still assigned to runners offline for longer than `graceMs`. */
+export async function tasksOfLostRunners(db: Queryable, graceMs: number): Promise<{ id: string; dispatch: number; workflow_id: string; name: string }[]> {
+  const lost = await db.query<{ id: string; dispatch: number; workflow_id: string; name: string }>(
+    `select t.id, t.dispatch, t.workflow_id, r.name from tasks t join runners r on r.id = t.runner_id
+     where t.status = 'assigned' and r.status = 'offline' and r.last_seen_at < now() - make_interval(secs => $1::float / 1000)`,
+    [graceMs],
+  );
+  return lost.rows;
+}
+
+/** Number of tasks waiting for a runner. */
+export async function countQueuedTasks(db: Queryable): Promise<number> {
+  const tasks = await db.query<{ n: number }>("select count(*)::int as n from tasks where status = 'queued'");
+  return tasks.rows[0]?.n ?? 0;
+}
