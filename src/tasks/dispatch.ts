@@ -1,9 +1,9 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
 import { appendEvents } from "../events/store.ts";
 import { markServerStepStarted, markStepRunning as markRunStepRunning } from "../runs/store.ts";
-import { lockLeastBusyRunner, lockRunnerSlots } from "./runner-store.ts";
+import { lockRunnerSlots } from "./runner-store.ts";
 import type { LlmTaskSpec, TaskSpec } from "./spec.ts";
-import { assignTask, claimQueued, insertQueuedTask, insertServerTask, type TaskRow } from "./store.ts";
+import { claimQueued, insertAndPlaceTask, insertServerTask, type TaskRow } from "./store.ts";
 import { taskId } from "./task-id.ts";
 
 /**
@@ -13,7 +13,9 @@ import { taskId } from "./task-id.ts";
  * Waiting for the result, retrying and timing out are the run workflow's job (DBOS), not this module's.
  */
 
+/** Also hard-coded in shipyard_enqueue_task (migration 012). */
 export const DISPATCH_CHANNEL = "shipyard_dispatch";
+/** Also hard-coded in shipyard_enqueue_task (migration 012). */
 export const QUEUED_CHANNEL = "shipyard_queued";
 export const CANCEL_CHANNEL = "shipyard_cancel";
 
@@ -33,7 +35,8 @@ export async function enqueueTask(
   },
 ): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
-  const created = await insertQueuedTask(client, {
+  // One round trip: insert, place on a runner, mark the step running, its event, the NOTIFY (migration 012).
+  await insertAndPlaceTask(client, {
     id,
     operationId: t.runId,
     stepId: t.stepId,
@@ -44,13 +47,12 @@ export async function enqueueTask(
     pinnedRunnerId: t.pinnedRunnerId ?? null,
     secretEnv: t.secretEnv ?? t.spec.secretEnv ?? {},
   });
-  if (created) await placeTask(client, id, t.workspaceId);
   return id;
 }
 
 /**
  * Create a task the server executes itself (idempotent). It is `assigned` at once, as dispatch 1, to no
- * runner: placeTask and claimQueuedTasks only take `queued` tasks and runners only see tasks with their own
+ * runner: placement and claims only take `queued` tasks and runners only see tasks with their own
  * runner_id, so no runner ever gets it; its result comes back as the same `result` message a runner's would.
  */
 export async function createServerTask(
@@ -61,17 +63,6 @@ export async function createServerTask(
   const created = await insertServerTask(client, { id, operationId: t.runId, stepId: t.stepId, attempt: t.attempt, workspaceId: t.workspaceId, spec: t.spec });
   if (created) await markServerStepStarted(client, t.runId, t.stepId);
   return id;
-}
-
-/** Assign a queued task to the least busy online runner of its workspace, or announce it as waiting. */
-export async function placeTask(client: PoolClient, id: string, workspaceId: string): Promise<void> {
-  const r = await lockLeastBusyRunner(client, workspaceId, id);
-  if (!r) {
-    await client.query("select pg_notify($1, $2)", [QUEUED_CHANNEL, workspaceId]);
-    return;
-  }
-  const row = await assignTask(client, id, r.id);
-  if (row) await markStepRunning(client, row, r.name);
 }
 
 /** Claim up to the runner's free slots from the queued tasks it may serve, oldest first. */

@@ -62,23 +62,6 @@ export async function markSilentRunnersOffline(db: Queryable, silenceMs: number)
   );
 }
 
-/**
- * Lock the least busy online runner of a workspace (or the shared pool) with a free slot that may take task
- * `taskId` (its pinned runner, if any), skipping runners another transaction holds; null when there is none.
- */
-export async function lockLeastBusyRunner(db: Queryable, workspaceId: string, taskId: string): Promise<{ id: string; name: string } | null> {
-  const runner = await db.query<{ id: string; name: string }>(
-    `select r.id, r.name from runners r
-     where r.status = 'online' and (r.workspace_id is null or r.workspace_id = $1)
-       and coalesce((select pinned_runner_id from tasks where id = $2), r.id) = r.id
-       and r.slots > (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned')
-     order by (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned'), r.connected_at
-     limit 1 for update of r skip locked`,
-    [workspaceId, taskId],
-  );
-  return runner.rows[0] ?? null;
-}
-
 /** Lock a runner with its free slots (claims for one runner are serialised by this lock); null when unknown. */
 export async function lockRunnerSlots(db: Queryable, id: string): Promise<{ name: string; workspace_id: string | null; free: number; status: string } | null> {
   const runner = await db.query<{ name: string; workspace_id: string | null; free: number; status: string }>(

@@ -24,17 +24,29 @@ export interface SettledAttempt {
   spec: AnyTaskSpec;
 }
 
-/** Insert a queued task (idempotent); true when it was created now. */
-export async function insertQueuedTask(
+/**
+ * Insert a queued task (idempotent) and, when created now, assign it to the least busy online runner that may
+ * take it, marking its run step running with its event and NOTIFYing that runner's server (or that a task of the
+ * workspace waits): one round trip, shipyard_enqueue_task (migration 012). Returns whether it was created and
+ * the runner's name when it was placed.
+ */
+export async function insertAndPlaceTask(
   db: Queryable,
   t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; workflowId: string; spec: TaskSpec; pinnedRunnerId: string | null; secretEnv: Record<string, string> },
-): Promise<boolean> {
-  const created = await db.query(
-    `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, pinned_runner_id, secret_env)
-     values ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9) on conflict (id) do nothing`,
-    [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
-  );
-  return created.rowCount !== 0;
+): Promise<{ created: boolean; runner: string | null }> {
+  const res = await db.query<{ r_created: boolean; r_runner: string | null }>("select * from shipyard_enqueue_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
+    t.id,
+    t.operationId,
+    t.stepId,
+    t.attempt,
+    t.workspaceId,
+    t.workflowId,
+    JSON.stringify(t.spec),
+    t.pinnedRunnerId,
+    JSON.stringify(t.secretEnv),
+  ]);
+  const row = res.rows[0];
+  return { created: row?.r_created ?? false, runner: row?.r_runner ?? null };
 }
 
 /** Insert a task the server runs itself, already `assigned` as dispatch 1 to no runner (idempotent); true when created now. */
@@ -48,16 +60,6 @@ export async function insertServerTask(
     [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, JSON.stringify(t.spec)],
   );
   return created.rowCount !== 0;
-}
-
-/** Assign a queued task to a runner as its next dispatch; null when it is no longer queued. */
-export async function assignTask(db: Queryable, id: string, runnerId: string): Promise<TaskRow | null> {
-  const assigned = await db.query<TaskRow>(
-    `update tasks set status = 'assigned', runner_id = $2, dispatch = dispatch + 1, assigned_at = now()
-     where id = $1 and status = 'queued' returning *`,
-    [id, runnerId],
-  );
-  return assigned.rows[0] ?? null;
 }
 
 /** Assign to a runner up to `limit` of the queued tasks it may serve, oldest first (a cancelled run's main steps never). */
