@@ -6,12 +6,13 @@ import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import { dbosLogger } from "./dbos-log.ts";
 import { setEngineDeps, type JobSettings } from "./context.ts";
-import { scheduleJobSweep } from "../jobs/sweep.ts";
+import { RUNNER_SWEEP } from "../tasks/sweep.ts";
+import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
+// DBOS workflows are registered as their modules load, before DBOS.launch; the registry reaches them all, these say so.
 import "../jobs/workflow.ts";
 import "../models/llm-task.ts";
 import "../runs/workflow.ts";
-import { scheduleSweeper } from "../runs/sweeper.ts";
 
 /**
  * Pinned rather than DBOS's default code hash: recovery after an upgrade must still find pending runs.
@@ -37,7 +38,7 @@ export interface EngineOptions {
   githubApiUrl: string;
 }
 
-/** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
+/** Launch DBOS on Shipyard's database: recover pending runs, serve the queues, schedule the runner sweep and each kind's sweep. */
 export async function startEngine(o: EngineOptions): Promise<void> {
   setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl });
   const dbosLog = o.log.child({ component: "dbos" });
@@ -51,8 +52,7 @@ export async function startEngine(o: EngineOptions): Promise<void> {
   });
   await DBOS.launch();
   await registerQueues();
-  await scheduleSweeper();
-  await scheduleJobSweep();
+  await DBOS.applySchedules([RUNNER_SWEEP, ...Object.values(KINDS).map((k) => k.sweep)]);
 }
 
 /** Stop DBOS (in-flight workflows stay pending and are recovered by the next start). */

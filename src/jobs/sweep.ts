@@ -62,9 +62,7 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
   for (const id of idleRunners) await startDispatcher(id);
 }
 
-export const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });
+const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });
 
-/** Install the job sweep schedule. */
-export async function scheduleJobSweep(): Promise<void> {
-  await DBOS.applySchedules([{ scheduleName: "shipyard-job-sweep", workflowFn: jobSweepWorkflow, schedule: "*/10 * * * * *" }]);
-}
+/** The job sweep's schedule (every 10 s). */
+export const JOB_SWEEP = { scheduleName: "shipyard-job-sweep", workflowFn: jobSweepWorkflow, schedule: "*/10 * * * * *" };

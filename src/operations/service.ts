@@ -1,6 +1,7 @@
 // Operations of any kind as the API shows them: their row and their event log.
-import type { Queryable } from "../db/pool.ts";
+import type { Pool, Queryable } from "../db/pool.ts";
 import { notFound } from "../domain/errors.ts";
+import { KINDS } from "../engine/kinds.ts";
 import { readEvents, type StoredEvent } from "../events/store.ts";
 import { getOperationRow, operationProgress } from "./store.ts";
 
@@ -15,14 +16,17 @@ export interface OperationView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The kind's own view (a run, a job), from the kind registry. */
+  detail: unknown;
 }
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
-/** An operation of the workspace (404 otherwise). */
+/** An operation of the workspace with its kind's own view (404 otherwise). */
 export async function getOperation(db: Queryable, workspaceId: string, id: string): Promise<OperationView> {
   const op = await getOperationRow(db, workspaceId, id);
   if (!op) throw notFound("operation", id);
+  const detail = await KINDS[op.kind].view(db, workspaceId, id);
   return {
     id: op.id,
     kind: op.kind,
@@ -33,7 +37,16 @@ export async function getOperation(db: Queryable, workspaceId: string, id: strin
     createdAt: op.created_at.toISOString(),
     startedAt: op.started_at?.toISOString() ?? null,
     finishedAt: op.finished_at?.toISOString() ?? null,
+    detail,
   };
+}
+
+/** Cancel an operation of any kind, as its kind cancels (404 outside the workspace, 409 when finished). */
+export async function cancelOperation(pool: Pool, workspaceId: string, id: string): Promise<OperationView> {
+  const op = await getOperationRow(pool, workspaceId, id);
+  if (!op) throw notFound("operation", id);
+  await KINDS[op.kind].cancel(pool, workspaceId, id);
+  return getOperation(pool, workspaceId, id);
 }
 
 /** Whether an operation of the workspace has nothing after `since` to tell any more (404 when it is not there). */

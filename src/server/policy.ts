@@ -33,6 +33,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   // Running and cancelling work.
   "POST /runs": "member",
   "POST /runs/{id}/cancel": "member",
+  "POST /operations/{id}/cancel": "member",
   "POST /runs/{id}/rerun": "member",
   "POST /jobs": "member",
   "PATCH /jobs/{id}": "member",

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { kickDispatch } from "../../jobs/dispatch.ts";
 import { assertJobModelKeys } from "../../models/keys.ts";
-import { cancelJob } from "../../jobs/cancel.ts";
+import { KINDS } from "../../engine/kinds.ts";
 import { createJob, getJob, listJobs, moveJob, queuesView, setQueuePaused } from "../../jobs/queue.ts";
 import { JobInput, JobMove, JobQueue, JobStatus } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
@@ -93,12 +93,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       request: { params: IdParam },
       responses: { 202: jsonContent(JobSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
     }),
-    async (c) => {
-      const ws = c.get("principal").workspaceId;
-      const id = c.req.valid("param").id;
-      await cancelJob(deps.pool, ws, id);
-      return c.json(await getJob(deps.pool, ws, id), 202);
-    },
+    async (c) => c.json(await KINDS.job.cancel(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 202),
   );
 
   app.openapi(

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { ShipyardError } from "../../domain/errors.ts";
 import type { StoredEvent } from "../../events/store.ts";
-import { eventsAfter, getOperation, isOverAfter } from "../../operations/service.ts";
+import { cancelOperation, eventsAfter, getOperation, isOverAfter } from "../../operations/service.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
@@ -18,6 +18,7 @@ const OperationSchema = z
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
+    detail: z.unknown().openapi({ description: "The kind's own view: a Run for kind `workflow`, a Job for kind `job`" }),
   })
   .openapi("Operation");
 
@@ -32,6 +33,17 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       responses: { 200: { description: "The operation", content: { "application/json": { schema: OperationSchema } } }, ...errorResponses(401, 404) },
     }),
     async (c) => c.json(await getOperation(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/operations/{id}/cancel",
+      summary: "Cancel an operation of any kind, as /runs/{id}/cancel or /jobs/{id}/cancel would",
+      request: { params: IdParam },
+      responses: { 202: { description: "Cancellation accepted", content: { "application/json": { schema: OperationSchema } } }, ...errorResponses(401, 404, 409) },
+    }),
+    async (c) => c.json(await cancelOperation(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 202),
   );
 
   app.openapi(

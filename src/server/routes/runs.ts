@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { notFound } from "../../domain/errors.ts";
-import { cancelRun, createRun, getRun, listRuns, rerun } from "../../runs/service.ts";
+import { KINDS } from "../../engine/kinds.ts";
+import { createRun, getRun, listRuns, rerun } from "../../runs/service.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { CreateRunSchema, errorResponses, IdParam, jsonContent, RunSchema, RunStatusSchema, RunSummarySchema } from "../schemas.ts";
@@ -69,7 +70,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(await cancelRun(deps.pool, c.get("principal").workspaceId, id), 202);
+      return c.json(await KINDS.workflow.cancel(deps.pool, c.get("principal").workspaceId, id), 202);
     },
   );
 

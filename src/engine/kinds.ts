@@ -1,0 +1,38 @@
+// The operation-kind registry: each kind of operation declares in one place the DBOS workflow that executes
+// it, how it is cancelled, the events it logs, how the API shows it and the sweep that recovers its stalled
+// operations. GET /operations/{id}, POST /operations/{id}/cancel and the engine's schedules go through it, so
+// a new kind is a folder with its `kind.ts` and one line below.
+import type { ScheduledWorkflowFn } from "@dbos-inc/dbos-sdk";
+import type { Pool, Queryable } from "../db/pool.ts";
+import type { OperationKind } from "../domain/operation-kinds.ts";
+import type { EventType } from "../events/store.ts";
+import { jobKind } from "../jobs/kind.ts";
+import { runKind } from "../runs/kind.ts";
+
+/** A DBOS schedule: a scheduled workflow and its crontab (seconds first). */
+export interface SweepSchedule {
+  scheduleName: string;
+  workflowFn: ScheduledWorkflowFn;
+  schedule: string;
+}
+
+/** What a kind of operation plugs into the core. */
+export interface OperationKindSpec<View = unknown> {
+  kind: OperationKind;
+  /** The name of the DBOS workflow that executes one operation of this kind. */
+  workflow: string;
+  /** The event types its operations log. */
+  events: readonly EventType[];
+  /** The kind's own view of one of its operations (404 when it is not in the workspace). */
+  view(db: Queryable, workspaceId: string, id: string): Promise<View>;
+  /** Cancel one of its operations (404 when not in the workspace, 409 when finished); the view after it. */
+  cancel(pool: Pool, workspaceId: string, id: string): Promise<View>;
+  /** The scheduled sweep that recovers its orphaned, stuck or dead operations. */
+  sweep: SweepSchedule;
+}
+
+/** Every kind, by the name stored in `operations.kind`. */
+export const KINDS = {
+  workflow: runKind,
+  job: jobKind,
+} as const satisfies { readonly [K in OperationKind]: OperationKindSpec };
