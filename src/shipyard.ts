@@ -30,6 +30,7 @@ import { TaskTokens } from "./server/task-tokens.ts";
 import { LocalRunner } from "./server/local-runner.ts";
 import { modelAccessEnv } from "./server/model-proxy.ts";
 import { createOutboundClient } from "./net/outbound-client.ts";
+import { startTracing } from "./tracing/tracing.ts";
 
 export interface StartOptions {
   /** Spawn the local runner process (default true). */
@@ -122,7 +123,10 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     await gateway.start();
 
     const outbound = createOutboundClient(config.urls);
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl });
+    // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
+    const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
+    if (tracing) cleanups.push(() => tracing.stop());
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null });
     cleanups.push(() => stopEngine());
     ready = true;
 

@@ -35,6 +35,8 @@ export interface EngineOptions {
   outbound: OutboundClient;
   /** The GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** DBOS draws workflow and step spans (on the tracer provider registered before this starts). */
+  tracing?: boolean;
 }
 
 /** Launch DBOS on Shipyard's database: recover pending runs, serve the run queues, schedule the sweeper. */
@@ -48,6 +50,8 @@ export async function startEngine(o: EngineOptions): Promise<void> {
     applicationVersion: ENGINE_VERSION,
     schedulerPollingIntervalMs: 1000,
     logger: dbosLogger(dbosLog),
+    tracingEnabled: o.tracing === true,
+    otelAttributeFormat: "semconv",
   });
   await DBOS.launch();
   await registerQueues();
