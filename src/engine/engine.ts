@@ -1,5 +1,6 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { LlmMetrics } from "../agents/llm/index.ts";
+import { LOCKS, withAdvisoryLock } from "../db/advisory-lock.ts";
 import type { Pool } from "../db/pool.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -53,7 +54,7 @@ export async function startEngine(o: EngineOptions): Promise<void> {
     tracingEnabled: o.tracing === true,
     otelAttributeFormat: "semconv",
   });
-  await DBOS.launch();
+  await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
   await registerQueues();
   await registerJobQueues();
   await scheduleSweeper();
