@@ -1,5 +1,5 @@
-// An OTLP/HTTP trace receiver on loopback that takes the JSON encoding (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)
-// and keeps every span it is sent, flattened with its resource's attributes.
+// An OTLP/HTTP trace receiver on loopback: it decodes the JSON encoding (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)
+// into spans, flattened with their resource's attributes, and keeps protobuf bodies as they came.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -24,8 +24,8 @@ export interface OtlpReceiver {
   /** The base URL, for OTEL_EXPORTER_OTLP_ENDPOINT. */
   url: string;
   spans: ReceivedSpan[];
-  /** Request paths and content types, in arrival order. */
-  requests: { path: string; contentType: string | undefined }[];
+  /** Every request, in arrival order (protobuf bodies are kept, not decoded). */
+  requests: { path: string; contentType: string | undefined; body: Buffer }[];
   close(): Promise<void>;
 }
 
@@ -45,9 +45,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      requests.push({ path: req.url ?? "/", contentType: req.headers["content-type"] });
+      requests.push({ path: req.url ?? "/", contentType: req.headers["content-type"], body: Buffer.concat(chunks) });
       if (req.url !== "/v1/traces" || req.headers["content-type"] !== "application/json") {
-        res.writeHead(415).end();
+        res.writeHead(req.headers["content-type"] === "application/x-protobuf" ? 200 : 415).end();
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { resourceSpans?: any[] };
