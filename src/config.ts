@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import type { UrlPolicy } from "./net/url-policy.ts";
+import { TRACING_ENV, tracingFrom, type TracingSettings } from "./tracing/settings.ts";
 
 /** Environment read once at boot; every setting is optional. */
 const EnvSchema = z.object({
@@ -25,6 +26,12 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/, "each host is `host` or `host:port`, comma-separated"))),
   SHIPYARD_ALLOW_LOCAL_REPOS: z.enum(["true", "false", "1", "0"]).default("true"),
   SHIPYARD_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  SHIPYARD_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  SHIPYARD_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(150).default(20_000),
+  ...TRACING_ENV,
+}).refine((e) => e.SHIPYARD_WORKER_DEAD_AFTER_MS >= 3 * e.SHIPYARD_WORKER_HEARTBEAT_MS, {
+  message: "must be at least 3 heartbeats (SHIPYARD_WORKER_HEARTBEAT_MS)",
+  path: ["SHIPYARD_WORKER_DEAD_AFTER_MS"],
 });
 
 const flag = (v: "true" | "false" | "1" | "0") => v === "true" || v === "1";
@@ -47,6 +54,10 @@ export interface Config {
   urls: UrlPolicy;
   /** The GitHub API for projects that name none (operator configuration, so not subject to `urls`). */
   githubApiUrl: string;
+  /** This process's heartbeat, and how long a silent worker has before its pending workflows are recovered. */
+  workers: { heartbeatMs: number; deadAfterMs: number };
+  /** Spans to an OTLP/HTTP endpoint (the standard OTEL_* variables); null when none is set. */
+  tracing: TracingSettings | null;
 }
 
 /** Parse the process environment into a Config, with a readable error for bad values. */
@@ -79,5 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allowLocalRepos: flag(e.SHIPYARD_ALLOW_LOCAL_REPOS),
     },
     githubApiUrl: e.SHIPYARD_GITHUB_API_URL,
+    workers: { heartbeatMs: e.SHIPYARD_WORKER_HEARTBEAT_MS, deadAfterMs: e.SHIPYARD_WORKER_DEAD_AFTER_MS },
+    tracing: tracingFrom(e),
   };
 }

@@ -30,6 +30,9 @@ import { TaskTokens } from "./server/task-tokens.ts";
 import { LocalRunner } from "./server/local-runner.ts";
 import { modelAccessEnv } from "./server/model-proxy.ts";
 import { createOutboundClient } from "./net/outbound-client.ts";
+import { startTracing } from "./tracing/tracing.ts";
+import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
+import { WorkerLiveness } from "./workers/liveness.ts";
 
 export interface StartOptions {
   /** Spawn the local runner process (default true). */
@@ -38,6 +41,8 @@ export interface StartOptions {
   sandbox?: boolean;
   pingIntervalMs?: number;
   heartbeatMs?: number;
+  /** After this process stopped because another worker took its workflows over (the CLI exits non-zero). */
+  onFenced?: (reason: string) => void;
 }
 
 /** A started Shipyard: where it listens and how to stop it. */
@@ -122,7 +127,22 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     await gateway.start();
 
     const outbound = createOutboundClient(config.urls);
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl });
+    // Before the engine: DBOS recovers this executor id's own workflows at launch, and the id's lock (held for
+    // this process's life) keeps another worker from recovering them at the same time.
+    const liveness = new WorkerLiveness({
+      databaseUrl,
+      executorId: config.executorId,
+      log,
+      recover: recoverExecutorWorkflows,
+      ...config.workers,
+      onFenced: (reason) => void stop().finally(() => opts.onFenced?.(reason)),
+    });
+    await liveness.start();
+    cleanups.push(() => liveness.stop());
+    // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
+    const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
+    if (tracing) cleanups.push(() => tracing.stop());
+    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null });
     cleanups.push(() => stopEngine());
     ready = true;
 

@@ -72,7 +72,11 @@ export function registerServerCommands(program: Command): void {
       const t0 = Date.now();
       // Checked here too so that a machine without bubblewrap is told at once, not by a runner that keeps dying.
       if (o.runner && o.sandbox) sandboxFor(true, () => undefined);
-      const shipyard = await startShipyard(config, log, { localRunner: o.runner, sandbox: o.sandbox }).catch((err: Error) => {
+      const fenced = (reason: string) => {
+        process.stderr.write(`shipyard: stopped: ${reason}; another worker has this one's workflows\n`);
+        process.exit(1);
+      };
+      const shipyard = await startShipyard(config, log, { localRunner: o.runner, sandbox: o.sandbox, onFenced: fenced }).catch((err: Error) => {
         throw new CliError(err.message, 1);
       });
       onShutdown(() => shipyard.stop());

@@ -1,5 +1,6 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { LlmMetrics } from "../agents/llm/index.ts";
+import { LOCKS, withAdvisoryLock } from "../db/advisory-lock.ts";
 import type { Pool } from "../db/pool.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -36,6 +37,8 @@ export interface EngineOptions {
   outbound: OutboundClient;
   /** The GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** DBOS draws workflow and step spans (on the tracer provider registered before this starts). */
+  tracing?: boolean;
 }
 
 /** Launch DBOS on Shipyard's database: recover pending runs, serve the queues, schedule the runner sweep and each kind's sweep. */
@@ -49,8 +52,10 @@ export async function startEngine(o: EngineOptions): Promise<void> {
     applicationVersion: ENGINE_VERSION,
     schedulerPollingIntervalMs: 1000,
     logger: dbosLogger(dbosLog),
+    tracingEnabled: o.tracing === true,
+    otelAttributeFormat: "semconv",
   });
-  await DBOS.launch();
+  await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
   await registerQueues();
   await DBOS.applySchedules([RUNNER_SWEEP, ...Object.values(KINDS).map((k) => k.sweep)]);
 }
