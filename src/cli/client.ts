@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import type { StoredEvent } from "../events/catalogue.ts";
 import { createParser } from "eventsource-parser";
 
 /** An error the CLI prints as one line (no stack) before exiting with `exitCode`. */
@@ -13,13 +14,8 @@ export class CliError extends Error {
 }
 
 /** An event as the API sends it. */
-export interface ApiEvent {
-  operationId: string;
-  seq: number;
-  type: string;
-  payload: Record<string, unknown>;
-  time: string;
-}
+/** An event as the API serves it: the event catalogue's (src/events/catalogue.ts). */
+export type ApiEvent = StoredEvent;
 
 /** Where the server is: SHIPYARD_URL and SHIPYARD_TOKEN, else the local data dir's server.json and admin token. */
 export async function findServer(env = process.env): Promise<{ url: string; token: string }> {

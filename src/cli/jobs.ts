@@ -26,7 +26,7 @@ async function followJob(api: ApiClient, id: string, json: boolean): Promise<str
   await api.follow(id, 0, (e: ApiEvent) => {
     const line = json ? JSON.stringify(e) : renderEvent(e);
     if (line) out(line);
-    if (e.type === "complete") status = String(e.payload.status);
+    if (e.type === "complete") status = e.payload.status;
   });
   return status;
 }

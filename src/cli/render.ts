@@ -1,3 +1,4 @@
+import { kindOfId } from "../domain/operation-kinds.ts";
 import type { ApiEvent } from "./client.ts";
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -26,52 +27,54 @@ export function statusWord(status: string): string {
   return dim(status);
 }
 
-/** One human line per event (null for events not worth a line). */
+/** One human line per event (null for events not worth a line, or of a type this CLI does not know). */
 export function renderEvent(e: ApiEvent): string | null {
-  const p = e.payload;
   switch (e.type) {
-    case "log":
-      return `  ${dim(String(p.stepId).padEnd(12))} ${p.stream === "stderr" ? red("│") : dim("│")} ${String(p.line)}`;
+    case "log": {
+      const p = e.payload;
+      return `  ${dim(p.stepId.padEnd(12))} ${p.stream === "stderr" ? red("│") : dim("│")} ${p.line}`;
+    }
     case "step": {
-      const status = String(p.status);
-      const bits = [`${STEP_MARK[status] ?? "·"} ${bold(String(p.stepId))} ${statusWord(status)}`];
-      if (typeof p.attempt === "number" && p.attempt > 1) bits.push(dim(`attempt ${p.attempt}`));
-      if (typeof p.durationMs === "number") bits.push(dim(`${(p.durationMs / 1000).toFixed(2)}s`));
-      if (p.error) bits.push(red(String(p.error)));
-      if (p.reason && status === "skipped") bits.push(dim(String(p.reason)));
-      if (status === "retrying") bits.push(dim(`next attempt in ${Number(p.delayMs ?? 0) / 1000}s`));
+      const p = e.payload;
+      const bits = [`${STEP_MARK[p.status] ?? "·"} ${bold(p.stepId)} ${statusWord(p.status)}`];
+      if (p.attempt > 1) bits.push(dim(`attempt ${p.attempt}`));
+      if (p.durationMs !== undefined) bits.push(dim(`${(p.durationMs / 1000).toFixed(2)}s`));
+      if (p.error) bits.push(red(p.error));
+      if (p.reason && p.status === "skipped") bits.push(dim(p.reason));
+      if (p.status === "retrying") bits.push(dim(`next attempt in ${(p.delayMs ?? 0) / 1000}s`));
       return bits.join("  ");
     }
     case "stage": {
-      const status = String(p.status);
-      const mark = status === "succeeded" ? green("✓") : status === "failed" ? red("✗") : yellow("▸");
-      return `${mark} ${bold(String(p.stage))} ${statusWord(status === "started" ? "running" : status)}${p.error ? `  ${red(String(p.error))}` : ""}${p.prUrl ? `  ${String(p.prUrl)}` : ""}`;
+      const p = e.payload;
+      const mark = p.status === "succeeded" ? green("✓") : p.status === "failed" ? red("✗") : yellow("▸");
+      return `${mark} ${bold(p.stage)} ${statusWord(p.status === "started" ? "running" : p.status)}${p.error ? `  ${red(p.error)}` : ""}${p.prUrl ? `  ${p.prUrl}` : ""}`;
     }
     case "status":
-      return p.status === "pending" ? null : dim(`run ${String(p.status)}`);
+      return e.payload.status === "pending" ? null : dim(`run ${e.payload.status}`);
     case "complete": {
-      const outputs = (p.outputs ?? {}) as Record<string, string>;
-      const what = e.operationId.startsWith("job_") ? "job" : "run";
-      const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} ${what} ${statusWord(String(p.status))}${p.error ? `: ${String(p.error)}` : ""}`];
-      if (p.prUrl) lines.push(`  ${bold("pull request")} ${String(p.prUrl)}`);
-      else if (p.branch && p.status === "succeeded") lines.push(`  ${bold("branch")} ${String(p.branch)} ${dim(String(p.commit ?? ""))}`);
-      for (const [k, v] of Object.entries(outputs)) lines.push(`  ${bold(k)} = ${v}`);
+      const p = e.payload;
+      const what = kindOfId(e.operationId) === "job" ? "job" : "run";
+      const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} ${what} ${statusWord(p.status)}${p.error ? `: ${p.error}` : ""}`];
+      if (p.prUrl) lines.push(`  ${bold("pull request")} ${p.prUrl}`);
+      else if (p.branch && p.status === "succeeded") lines.push(`  ${bold("branch")} ${p.branch} ${dim(p.commit ?? "")}`);
+      for (const [k, v] of Object.entries(p.outputs ?? {})) lines.push(`  ${bold(k)} = ${v}`);
       return lines.join("\n");
     }
     case "tool_call":
+    case "agent_message":
+      return `  ${dim(e.payload.stepId.padEnd(12))} ${dim("│")} ${e.type === "agent_message" ? bold(e.payload.line) : e.payload.line}`;
     case "tool_result":
-    case "agent_message": {
-      const failed = e.type === "tool_result" && p.ok === false;
-      return `  ${dim(String(p.stepId).padEnd(12))} ${failed ? red("│") : dim("│")} ${e.type === "agent_message" ? bold(String(p.line)) : String(p.line)}`;
-    }
+      return `  ${dim(e.payload.stepId.padEnd(12))} ${e.payload.ok ? dim("│") : red("│")} ${e.payload.line}`;
     case "usage": {
-      const cost = p.priced === false ? "unpriced" : `$${Number(p.costUsd ?? 0).toFixed(6)}`;
-      return `  ${dim(String(p.stepId).padEnd(12))} ${dim(`$ ${String(p.provider)}:${String(p.model)} ${Number(p.inputTokens)} in / ${Number(p.outputTokens)} out tokens, ${cost}`)}`;
+      const p = e.payload;
+      const cost = p.priced === false ? "unpriced" : `$${p.costUsd.toFixed(6)}`;
+      return `  ${dim((p.stepId ?? "").padEnd(12))} ${dim(`$ ${p.provider}:${p.model} ${p.inputTokens} in / ${p.outputTokens} out tokens, ${cost}`)}`;
     }
     case "budget_exceeded": {
+      const p = e.payload;
       const what = p.budget === "step" ? "step budget" : p.budget === "operation" ? "operation budget" : "workspace daily budget";
-      const usd = (v: unknown) => `$${Number(v ?? 0).toFixed(6)}`;
-      return `${red("$")} ${bold(String(p.stepId ?? ""))} ${red(`${what} exceeded`)}  ${dim(`spent ${usd(p.spentUsd)} + estimated ${usd(p.estimatedCostUsd)} > limit ${usd(p.limitUsd)}`)}`;
+      const usd = (v: number) => `$${v.toFixed(6)}`;
+      return `${red("$")} ${bold(p.stepId ?? "")} ${red(`${what} exceeded`)}  ${dim(`spent ${usd(p.spentUsd)} + estimated ${usd(p.estimatedCostUsd)} > limit ${usd(p.limitUsd)}`)}`;
     }
     default:
       return null;

@@ -40,7 +40,7 @@ async function followRun(api: ApiClient, id: string, json: boolean): Promise<str
         const line = renderEvent(e);
         if (line) out(line);
       }
-      if (e.type === "complete") status = String(e.payload.status);
+      if (e.type === "complete") status = e.payload.status;
     },
     controller.signal,
   );

@@ -5,7 +5,7 @@
 import type { ScheduledWorkflowFn } from "@dbos-inc/dbos-sdk";
 import type { Pool, Queryable } from "../db/pool.ts";
 import type { OperationKind } from "../domain/operation-kinds.ts";
-import type { EventType } from "../events/store.ts";
+import type { EventType } from "../events/catalogue.ts";
 import { jobKind } from "../jobs/kind.ts";
 import { runKind } from "../runs/kind.ts";
 

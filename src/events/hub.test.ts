@@ -70,7 +70,7 @@ describe("event hub", () => {
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
         for (let i = 0; i < appendsPerWriter; i++) {
-          const stored = await appendEventsNow(pool, op, Array.from({ length: 1 + ((i + w) % 3) }, (_, k) => ({ type: "log" as const, payload: { w, i, k } })));
+          const stored = await appendEventsNow(pool, op, Array.from({ length: 1 + ((i + w) % 3) }, (_, k) => ({ type: "log" as const, payload: { stepId: "s", stream: "stdout" as const, line: `${w}:${i}:${k}` } })));
           last = Math.max(last, stored.at(-1)!.seq);
           joined.push(join(op, 0), join(op, i % 2 === 0 ? last : 0));
         }
@@ -93,7 +93,7 @@ describe("event hub", () => {
             // Joins are not awaited: they land while the NOTIFY of the previous append is being read.
             for (const j of joins.filter((x) => x.after === k)) joined.push(join(op, Math.max(0, total - j.back)));
             const burst = joins[k % joins.length]!.burst;
-            total = (await appendEventsNow(pool, op, Array.from({ length: burst }, () => ({ type: "log" as const, payload: { k } })))).at(-1)!.seq;
+            total = (await appendEventsNow(pool, op, Array.from({ length: burst }, () => ({ type: "log" as const, payload: { stepId: "s", stream: "stdout" as const, line: String(k) } })))).at(-1)!.seq;
           }
           await expectAllDelivered(joined, total);
         },

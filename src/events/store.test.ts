@@ -35,14 +35,15 @@ describe("event store", () => {
         const op = await newOperation();
         await Promise.all(
           batches.map((size, writer) =>
-            appendEventsNow(pool, op, Array.from({ length: size }, (_, i) => ({ type: "log" as const, payload: { writer, i } }))),
+            appendEventsNow(pool, op, Array.from({ length: size }, (_, i) => ({ type: "log" as const, payload: { stepId: "s", stream: "stdout" as const, line: `${writer}:${i}` } }))),
           ),
         );
         const events = await readEvents(pool, op, 0, 10_000);
         const total = batches.reduce((a, b) => a + b, 0);
         expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
         batches.forEach((size, writer) => {
-          const mine = events.filter((e) => e.payload.writer === writer).map((e) => e.payload.i);
+          const lines = events.flatMap((e) => (e.type === "log" ? [e.payload.line.split(":").map(Number)] : []));
+          const mine = lines.filter(([w]) => w === writer).map(([, i]) => i);
           expect(mine).toEqual(Array.from({ length: size }, (_, i) => i));
         });
       }),
@@ -55,7 +56,7 @@ describe("event store", () => {
     await appendEventsNow(pool, op, [{ type: "status", payload: { status: "running" }, dedupeKey: "status:running" }]);
     const again = await appendEventsNow(pool, op, [
       { type: "status", payload: { status: "running" }, dedupeKey: "status:running" },
-      { type: "log", payload: { line: "x" } },
+      { type: "log", payload: { stepId: "s", stream: "stdout", line: "x" } },
     ]);
     expect(again.map((e) => e.seq)).toEqual([2]);
     expect((await readEvents(pool, op, 0)).map((e) => [e.seq, e.type])).toEqual([
@@ -65,12 +66,12 @@ describe("event store", () => {
   });
 
   it("refuses to append to an operation that does not exist", async () => {
-    await expect(appendEventsNow(pool, "op_missing", [{ type: "log", payload: {} }])).rejects.toThrow(/does not exist/);
+    await expect(appendEventsNow(pool, "op_missing", [{ type: "log", payload: { stepId: "s", stream: "stdout", line: "x" } }])).rejects.toThrow(/does not exist/);
   });
 
   it("hub delivers the replay and then live events exactly once, in order, to each subscriber", async () => {
     const op = await newOperation();
-    await appendEventsNow(pool, op, [1, 2, 3].map((i) => ({ type: "log" as const, payload: { i } })));
+    await appendEventsNow(pool, op, [1, 2, 3].map((i) => ({ type: "log" as const, payload: { stepId: "s", stream: "stdout" as const, line: String(i) } })));
     const notifier = new Notifier(url, createLogger("silent"));
     await notifier.start();
     const hub = new EventHub(pool, notifier, createLogger("silent"));
@@ -78,7 +79,7 @@ describe("event store", () => {
     const fromTwo: StoredEvent[] = [];
     const un1 = hub.subscribe(op, 0, (e) => fromStart.push(...e));
     const un2 = hub.subscribe(op, 2, (e) => fromTwo.push(...e));
-    for (let i = 4; i <= 10; i++) await appendEventsNow(pool, op, [{ type: "log", payload: { i } }]);
+    for (let i = 4; i <= 10; i++) await appendEventsNow(pool, op, [{ type: "log", payload: { stepId: "s", stream: "stdout", line: String(i) } }]);
     const deadline = Date.now() + 5000;
     while ((fromStart.length < 10 || fromTwo.length < 8) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     un1();

@@ -1,41 +1,10 @@
-import { z } from "zod";
 import type { Pool, Queryable } from "../db/pool.ts";
+import type { EventInput, EventType, StoredEvent } from "./catalogue.ts";
 
 /** Also hard-coded in shipyard_append_events (src/db/migrations/003_fast_paths.sql). */
 export const EVENTS_CHANNEL = "shipyard_events";
 
-export const EventType = z.enum([
-  "status",
-  "step",
-  "stage",
-  "log",
-  "output",
-  "complete",
-  "error",
-  "budget_exceeded",
-  "usage",
-  "tool_call",
-  "tool_result",
-  "agent_message",
-]);
-export type EventType = z.infer<typeof EventType>;
-
-/** An event as produced: appended to an operation's log. */
-export interface EventInput {
-  type: EventType;
-  payload: Record<string, unknown>;
-  /** Makes the append idempotent: a second event with the same key on the same operation is dropped. */
-  dedupeKey?: string;
-}
-
-/** An event as stored: numbered per operation, gap-free from 1. */
-export interface StoredEvent {
-  operationId: string;
-  seq: number;
-  type: EventType;
-  payload: Record<string, unknown>;
-  time: string;
-}
+export type { EventInput, EventType, StoredEvent } from "./catalogue.ts";
 
 interface EventRow {
   operation_id: string;
@@ -45,13 +14,9 @@ interface EventRow {
   created_at: Date;
 }
 
-const toEvent = (r: EventRow): StoredEvent => ({
-  operationId: r.operation_id,
-  seq: r.seq,
-  type: r.type,
-  payload: r.payload,
-  time: r.created_at.toISOString(),
-});
+// Rows are written only through the typed appends below, so a row's payload is its type's.
+const toEvent = (r: EventRow): StoredEvent =>
+  ({ operationId: r.operation_id, seq: r.seq, type: r.type, payload: r.payload, time: r.created_at.toISOString() }) as StoredEvent;
 
 /**
  * Append events inside the caller's transaction, in one round trip (`shipyard_append_events`, migration

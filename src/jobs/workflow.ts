@@ -1,6 +1,7 @@
 import { JOB_DISPATCH_QUEUE, JOBS_QUEUE, MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
+import type { EventPayload } from "../events/catalogue.ts";
 import { appendEventsNow, lastLogLines } from "../events/store.ts";
 import { markOperationPending } from "../operations/store.ts";
 import { onlineRunnerIds } from "../tasks/runner-store.ts";
@@ -58,7 +59,9 @@ async function loadContext(jobId: string, attempt: number): Promise<JobContext |
 }
 
 /** Record a stage change on the job row and as a `stage` event (idempotent per attempt). */
-function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeeded" | "failed", detail: Record<string, unknown> = {}) {
+type StageDetail = Omit<EventPayload<"stage">, "stage" | "status" | "attempt">;
+
+function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeeded" | "failed", detail: StageDetail = {}) {
   return DBOS.runStep(
     async () => {
       const { pool } = engineDeps();
@@ -82,9 +85,9 @@ function agentSpec(executor: Executor, prompt: string, defaultModel: string | nu
 }
 
 /** Usage and cost an agent reported in its outputs (the claude-code mapper writes them), for the stage event. */
-function agentUsage(stage: string, outputs: Record<string, string> | undefined): Record<string, number> {
+function agentUsage(stage: string, outputs: Record<string, string> | undefined): Pick<StageDetail, "inputTokens" | "outputTokens" | "costUsd"> {
   if (stage !== "agent" || !outputs) return {};
-  const usage: Record<string, number> = {};
+  const usage: Pick<StageDetail, "inputTokens" | "outputTokens" | "costUsd"> = {};
   for (const [key, name] of [["usage_input_tokens", "inputTokens"], ["usage_output_tokens", "outputTokens"], ["cost_usd", "costUsd"]] as const) {
     const v = Number(outputs[key]);
     if (outputs[key] !== undefined && Number.isFinite(v)) usage[name] = v;

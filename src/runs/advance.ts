@@ -1,5 +1,6 @@
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
+import type { EventPayload } from "../events/catalogue.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { markOperationRunning } from "../operations/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
@@ -258,7 +259,7 @@ class Advance {
     for (const s of steps) s.status = status.get(s.step_id) ?? s.status;
   }
 
-  private setStatus(step: StepRow, status: StepStatus, detail: Record<string, unknown> = {}): void {
+  private setStatus(step: StepRow, status: StepStatus, detail: Omit<Partial<EventPayload<"step">>, "stepId" | "status"> = {}): void {
     step.status = status;
     this.stale.delete(step);
     this.pendingRows.add(step);

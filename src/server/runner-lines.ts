@@ -22,7 +22,8 @@ export function lineEvent(stepId: string, attempt: number, l: LogLine): EventInp
   const agent = l.stream === "stdout" ? parseAgentEventLine(l.line) : null;
   if (agent) {
     const { type, ...fields } = agent;
-    return { type, payload: withoutNul({ stepId, attempt, ...fields, time: l.time }) };
+    // The payload is the agent event's own fields, so it is the catalogue's for `type` (TS cannot pair the two).
+    return { type, payload: withoutNul({ stepId, attempt, ...fields, time: l.time }) } as EventInput;
   }
   return { type: "log", payload: { stepId, attempt, stream: l.stream, level: l.stream === "stderr" ? "warn" : "info", line: noNul(l.line), time: l.time } };
 }

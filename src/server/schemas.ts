@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { StoredEventSchema } from "../events/catalogue.ts";
 
 /** Zod schemas of the HTTP API; the OpenAPI document is generated from them. */
 
@@ -93,15 +94,12 @@ export const RunnerSchema = z
   })
   .openapi("Runner");
 
-export const EventSchema = z
-  .object({
-    operationId: z.string(),
-    seq: z.number().int(),
-    type: z.enum(["status", "step", "stage", "log", "output", "complete", "error", "budget_exceeded"]),
-    payload: z.record(z.string(), z.unknown()),
-    time: z.string(),
-  })
-  .openapi("Event");
+/**
+ * An event of an operation's log: the event catalogue's union (src/events/catalogue.ts), one variant per type.
+ * Made again with this module's zod: the catalogue's schemas may be built before @hono/zod-openapi extends zod,
+ * and then lack `.openapi()`.
+ */
+export const EventSchema = z.discriminatedUnion("type", StoredEventSchema.options).openapi("Event");
 
 export const IdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" } }) });
 

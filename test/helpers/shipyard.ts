@@ -2,6 +2,8 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
+import { createPool } from "../../src/db/pool.ts";
+import { StoredEventSchema } from "../../src/events/catalogue.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startShipyard, type Shipyard, type StartOptions } from "../../src/shipyard.ts";
 import { freshDatabase } from "./database.ts";
@@ -45,8 +47,29 @@ export async function startTestShipyard(options: TestShipyardOptions = {}): Prom
     return { status: res.status, body: parsed, headers: res.headers };
   };
   if (opts.localRunner !== false) await waitFor(async () => (await api("GET", "/runners")).body.runners.some((r: { status: string }) => r.status === "online"));
+  // Every test file that boots Shipyard also checks that each event it made is the catalogue's.
+  const stop = shipyard.stop.bind(shipyard);
+  const stopAndCheckEvents = async () => {
+    const strays = await eventsOffCatalogue(databaseUrl).catch(() => []);
+    await stop();
+    if (strays.length > 0) throw new Error(`events that are not the catalogue's (src/events/catalogue.ts):\n${strays.slice(0, 5).join("\n")}`);
+  };
   // Not a spread: `runner` is a getter (the local runner is restarted when it dies).
-  return Object.assign(shipyard, { dataDir, api });
+  return Object.assign(shipyard, { dataDir, api, stop: stopAndCheckEvents });
+}
+
+/** The events of a database that do not parse as the catalogue's, with the reason. */
+async function eventsOffCatalogue(databaseUrl: string): Promise<string[]> {
+  const pool = createPool(databaseUrl, 1);
+  try {
+    const { rows } = await pool.query<{ operation_id: string; seq: number; type: string; payload: unknown; created_at: Date }>("select * from events");
+    return rows.flatMap((r) => {
+      const parsed = StoredEventSchema.safeParse({ operationId: r.operation_id, seq: r.seq, type: r.type, payload: r.payload, time: r.created_at.toISOString() });
+      return parsed.success ? [] : [`${r.type} ${JSON.stringify(r.payload).slice(0, 300)}: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`];
+    });
+  } finally {
+    await pool.end();
+  }
 }
 
 /** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */

@@ -1,0 +1,169 @@
+// The event catalogue: every event type an operation's log holds, with its payload, as one zod discriminated
+// union. Appends are typed against it (EventInput), the API's `Event` schema and the CLI's renderer are derived
+// from it, and so will the UI's types be. A new event type, or a new payload field, is added here first.
+import { z } from "zod";
+import { AgentEvent } from "../agents/events.ts";
+import { StepStatus } from "../domain/statuses.ts";
+
+/** Which step (and attempt) of the operation an event is about. */
+const StepRef = { stepId: z.string(), attempt: z.number().int() };
+
+/** A status change of the operation: a run's or a job's. */
+const StatusPayload = z.object({
+  status: z.enum(["pending", "queued", "running", "cancelling", "succeeded", "failed", "cancelled"]),
+  /** A run's first event: its workflow's name and its steps in order. */
+  workflow: z.string().optional(),
+  steps: z.array(z.object({ id: z.string(), phase: z.enum(["main", "teardown"]) })).optional(),
+  /** Why: a job sent back to its queue, a run ended because its workflow stopped. */
+  reason: z.string().optional(),
+  /** A queued job's queue and place in it (null: not placed yet). */
+  queue: z.enum(["rework", "backlog"]).optional(),
+  position: z.number().int().nullable().optional(),
+  /** The job was moved by a user. */
+  moved: z.boolean().optional(),
+  /** The job went back to the front of its queue (its runner went away). */
+  front: z.boolean().optional(),
+  /** The runner a job's attempt runs on, and that attempt. */
+  runnerId: z.string().optional(),
+  attempt: z.number().int().optional(),
+});
+
+/** A step's attempt changed status (`retrying` and `lost` say a next attempt follows). */
+const StepPayload = z.object({
+  ...StepRef,
+  status: z.union([StepStatus, z.enum(["retrying", "lost"])]),
+  /** The runner it runs on (`server` for an llm step). */
+  runner: z.string().optional(),
+  outputs: z.record(z.string(), z.string()).optional(),
+  exitCode: z.number().int().nullable().optional(),
+  durationMs: z.number().optional(),
+  error: z.string().optional(),
+  /** Why it was skipped, lost or queued again. */
+  reason: z.string().optional(),
+  nextAttempt: z.number().int().optional(),
+  /** The backoff before a retry. */
+  delayMs: z.number().optional(),
+});
+
+/** A stage of a job's attempt started or ended (an agent stage with the usage it reported). */
+const StagePayload = z.object({
+  stage: z.string(),
+  status: z.enum(["started", "succeeded", "failed"]),
+  attempt: z.number().int(),
+  exitCode: z.number().int().nullable().optional(),
+  error: z.string().optional(),
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  costUsd: z.number().optional(),
+  prUrl: z.string().nullable().optional(),
+  branch: z.string().optional(),
+  commit: z.string().nullable().optional(),
+});
+
+/** A line a step printed (`system`: a line the server wrote about the step). */
+const LogPayload = z.object({
+  stepId: z.string(),
+  attempt: z.number().int().optional(),
+  stream: z.enum(["stdout", "stderr", "system"]),
+  level: z.enum(["info", "warn"]).optional(),
+  line: z.string(),
+  /** When the runner read it. */
+  time: z.string().optional(),
+});
+
+/** The operation ended; always its last event. */
+const CompletePayload = z.object({
+  status: z.enum(["succeeded", "failed", "cancelled"]),
+  error: z.string().nullable(),
+  /** A run's outputs. */
+  outputs: z.record(z.string(), z.string()).optional(),
+  /** A job's pull request, branch, commit and attempts. */
+  prUrl: z.string().nullable().optional(),
+  branch: z.string().nullable().optional(),
+  commit: z.string().nullable().optional(),
+  attempts: z.number().int().optional(),
+});
+
+/** The task a model call belongs to (stepId and attempt are null in events written before they were known). */
+const CallRef = { stepId: z.string().nullable(), attempt: z.number().int().nullable(), taskId: z.string() };
+
+/** One recorded model call. */
+const UsagePayload = z.object({
+  ...CallRef,
+  provider: z.string(),
+  model: z.string(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cachedTokens: z.number(),
+  costUsd: z.number(),
+  priced: z.boolean(),
+  latencyMs: z.number(),
+});
+
+/** A model call refused before it reached the provider: the budget it would have passed. */
+const BudgetExceededPayload = z.object({
+  ...CallRef,
+  model: z.string(),
+  budget: z.enum(["step", "operation", "workspace_daily"]),
+  spentUsd: z.number(),
+  limitUsd: z.number(),
+  estimatedCostUsd: z.number(),
+});
+
+// An agent event as stored: what the agent printed (src/agents/events.ts), with its step, attempt and time.
+const [toolCall, toolResult, agentMessage] = AgentEvent.options;
+const AgentRef = { ...StepRef, time: z.string() };
+
+/** Every event type and the payload it carries. */
+export const EVENT_PAYLOADS = {
+  status: StatusPayload,
+  step: StepPayload,
+  stage: StagePayload,
+  log: LogPayload,
+  complete: CompletePayload,
+  usage: UsagePayload,
+  budget_exceeded: BudgetExceededPayload,
+  tool_call: toolCall.omit({ type: true }).extend(AgentRef),
+  tool_result: toolResult.omit({ type: true }).extend(AgentRef),
+  agent_message: agentMessage.omit({ type: true }).extend(AgentRef),
+} as const;
+
+export type EventType = keyof typeof EVENT_PAYLOADS;
+export const EVENT_TYPES = Object.keys(EVENT_PAYLOADS) as EventType[];
+
+/** The payload of events of type `T`, as appended. */
+export type EventPayload<T extends EventType> = z.input<(typeof EVENT_PAYLOADS)[T]>;
+
+/** The fields every stored event has besides its type and payload. */
+const Stored = { operationId: z.string(), seq: z.number().int(), time: z.string() };
+
+const stored = <T extends EventType>(type: T) => z.object({ ...Stored, type: z.literal(type), payload: EVENT_PAYLOADS[type] });
+
+/** An event as stored and served: numbered per operation, gap-free from 1. */
+export const StoredEventSchema = z.discriminatedUnion("type", [
+  stored("status"),
+  stored("step"),
+  stored("stage"),
+  stored("log"),
+  stored("complete"),
+  stored("usage"),
+  stored("budget_exceeded"),
+  stored("tool_call"),
+  stored("tool_result"),
+  stored("agent_message"),
+]);
+export type StoredEvent = z.output<typeof StoredEventSchema>;
+
+// Every type of the catalogue is in the union above (a type added to EVENT_PAYLOADS only fails here).
+type Unlisted = Exclude<EventType, StoredEvent["type"]>;
+export const everyTypeListed: [Unlisted] extends [never] ? true : Unlisted = true;
+
+/** An event as produced, to be appended to an operation's log. */
+export type EventInput = {
+  [T in EventType]: {
+    type: T;
+    payload: EventPayload<T>;
+    /** Makes the append idempotent: a second event with the same key on the same operation is dropped. */
+    dedupeKey?: string;
+  };
+}[EventType];
