@@ -1,4 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { inTransaction, type PoolClient } from "../db/pool.ts";
 import { engineDeps } from "../engine/context.ts";
 import { enqueueTask, requestKill } from "../tasks/dispatch.ts";
@@ -41,13 +42,13 @@ export async function runPinnedTask(
           secretEnv,
         }),
       ),
-    { name: `enqueue:${stage}` },
+    { name: `enqueue:${stage}`, ...TRANSIENT_RETRIES },
   );
   let cancelled = false;
   for (;;) {
     const msg = await DBOS.recv<RunMessage>(RUN_TOPIC, WATCH_SECONDS);
     if (msg === null) {
-      const check = await DBOS.runStep(() => checkTask(job.runnerId, id), { name: "check-runner" });
+      const check = await DBOS.runStep(() => checkTask(job.runnerId, id), { name: "check-runner", ...TRANSIENT_RETRIES });
       if (check.result) return check.result; // reported, but the message was lost with a crashed server
       if (check.offline) throw new RunnerLost(`runner went offline during ${stage}`);
       continue;
@@ -55,7 +56,7 @@ export async function runPinnedTask(
     if (msg.type === "cancel") {
       if (opts.ignoreCancel) continue;
       cancelled = true;
-      await DBOS.runStep(() => inTransaction(engineDeps().pool, (c) => requestKill(c, job.runnerId, id)), { name: `kill:${stage}` });
+      await DBOS.runStep(() => inTransaction(engineDeps().pool, (c) => requestKill(c, job.runnerId, id)), { name: `kill:${stage}`, ...TRANSIENT_RETRIES });
       continue;
     }
     if ((msg.type === "lost" || msg.type === "result") && msg.taskId !== id) continue; // a late report of an earlier task
@@ -63,7 +64,7 @@ export async function runPinnedTask(
     if (msg.type !== "result") continue;
     await DBOS.runStep(
       () => markTaskDone(engineDeps().pool, msg.taskId, msg.dispatch),
-      { name: `settle:${stage}` },
+      { name: `settle:${stage}`, ...TRANSIENT_RETRIES },
     );
     if (cancelled || msg.status === "cancelled") throw new JobCancelled("cancelled");
     return msg;

@@ -1,5 +1,7 @@
 import { JOB_DISPATCH_QUEUE, JOBS_QUEUE, MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import { ensureError } from "../domain/errors.ts";
+import { isOutage, TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { inTransaction } from "../db/pool.ts";
 import type { EventPayload } from "../events/catalogue.ts";
 import { appendEventsNow, lastLogLines } from "../events/store.ts";
@@ -18,7 +20,7 @@ import type { Executor } from "./schemas.ts";
 import { agentTask } from "../models/agent-task.ts";
 import { engineDeps } from "../engine/context.ts";
 import type { TaskSpec } from "../tasks/spec.ts";
-import { JobCancelled, RunnerLost, runPinnedTask } from "./stage-task.ts";
+import { JobCancelled, RunnerLost, runPinnedTask, stopAttemptTasks } from "./stage-task.ts";
 
 /** A stage that failed for a reason the user should read (verification output, a script error). */
 class StageFailed extends Error {}
@@ -70,7 +72,7 @@ function stageEvent(ctx: JobContext, stage: string, status: "started" | "succeed
         { type: "stage", payload: { stage, status, attempt: ctx.job.attempts, ...detail }, dedupeKey: `stage:${ctx.job.attempts}:${stage}:${status}` },
       ]);
     },
-    { name: `stage:${stage}:${status}` },
+    { name: `stage:${stage}:${status}`, ...TRANSIENT_RETRIES },
   );
 }
 
@@ -108,7 +110,7 @@ async function outputTail(jobId: string, stage: string, attempt: number, lines =
 async function jobWorkflowImpl(jobId: string, attempt: number, runnerId: string): Promise<string> {
   const outcome = await runJob(jobId, attempt, runnerId);
   // The runner is free again; a job put back in line may go to any runner.
-  const runners = outcome === "queued" ? await DBOS.runStep(() => onlineRunners(), { name: "runners" }) : [runnerId];
+  const runners = outcome === "queued" ? await DBOS.runStep(() => onlineRunners(), { name: "runners", ...TRANSIENT_RETRIES }) : [runnerId];
   for (const id of runners) await startDispatcher(id);
   return outcome;
 }
@@ -118,7 +120,7 @@ async function onlineRunners(): Promise<string[]> {
 }
 
 async function runJob(jobId: string, attempt: number, runnerId: string): Promise<string> {
-  const ctx = await DBOS.runStep(() => loadContext(jobId, attempt), { name: "load" });
+  const ctx = await DBOS.runStep(() => loadContext(jobId, attempt), { name: "load", ...TRANSIENT_RETRIES });
   if (!ctx) return "stale";
   const job = { id: jobId, attempt, runnerId, workspaceId: ctx.job.workspace_id };
   const secretEnv: Record<string, string> = ctx.credentialsSecret ? { SHIPYARD_GIT_TOKEN: ctx.credentialsSecret } : {};
@@ -136,7 +138,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     await stageEvent(ctx, "credentials", "started");
     const hasCredentials = await DBOS.runStep(
       async () => (ctx.credentialsSecret ? (await engineDeps().secrets.get(job.workspaceId, ctx.credentialsSecret)) !== null : true),
-      { name: "credentials" },
+      { name: "credentials", ...TRANSIENT_RETRIES },
     );
     if (!hasCredentials) throw new StageFailed("the project's git credentials are missing from the workspace secrets");
     await stageEvent(ctx, "credentials", "succeeded");
@@ -157,7 +159,7 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     if (verified.status !== "succeeded") {
       if (ctx.onVerifyFailure === "rework" && attempt < ctx.maxAttempts) {
         await cleanup(job, ctx);
-        await DBOS.runStep(() => sendToRework(ctx.job, `verification failed:\n${verifyOutput}`), { name: "rework" });
+        await DBOS.runStep(() => sendToRework(ctx.job, `verification failed:\n${verifyOutput}`), { name: "rework", ...TRANSIENT_RETRIES });
         return "rework";
       }
       throw new StageFailed(`verification failed:\n${verifyOutput}`);
@@ -173,38 +175,53 @@ async function runJob(jobId: string, attempt: number, runnerId: string): Promise
     const commit = pushed.outputs.commit ?? null;
     await DBOS.runStep(
       () => recordPush(engineDeps().pool, jobId, branch, commit),
-      { name: "record-branch" },
+      { name: "record-branch", ...TRANSIENT_RETRIES },
     );
 
     stage = "pull_request";
     await stageEvent(ctx, "pull_request", "started");
-    const prUrl = await DBOS.runStep(() => pullRequest(ctx, branch, verifyOutput), { name: "pull-request" }).catch((err: Error) => {
+    const prUrl = await DBOS.runStep(() => pullRequest(ctx, branch, verifyOutput), { name: "pull-request", ...TRANSIENT_RETRIES }).catch((err: Error) => {
+      if (isOutage(err)) throw err;
       // Already without the remote's response body (openPullRequest keeps only the status and a reason).
       throw new StageFailed(`opening the pull request failed: ${err.message}`);
     });
     await stageEvent(ctx, "pull_request", "succeeded", { prUrl, branch, commit });
 
     await cleanup(job, ctx);
-    await DBOS.runStep(() => finish(jobId, attempt, "succeeded", null), { name: "finish" });
+    await DBOS.runStep(() => finish(jobId, attempt, "succeeded", null), { name: "finish", ...TRANSIENT_RETRIES });
     return "succeeded";
   } catch (err) {
     if (err instanceof RunnerLost) {
       const outcome = await DBOS.runStep(
         () => inTransaction(engineDeps().pool, (c) => returnJobToQueue(c, jobId, attempt, `runner lost during ${stage}: ${err.message}`, ctx.maxAttempts)),
-        { name: "return-to-queue" },
+        { name: "return-to-queue", ...TRANSIENT_RETRIES },
       );
       return outcome;
+    }
+    if (isOutage(err)) {
+      // The database (or another service a stage needs) stayed away past the stage's retries: that is not the
+      // job's failure. It goes back to the front of its queue, as after a lost runner, and its task is stopped.
+      const reason = `${stage} interrupted (${ensureError(err).message.slice(0, 300)})`;
+      return DBOS.runStep(
+        () =>
+          inTransaction(engineDeps().pool, async (c) => {
+            const outcome = await returnJobToQueue(c, jobId, attempt, reason, ctx.maxAttempts);
+            if (outcome !== "stale") await stopAttemptTasks(c, jobId, attempt);
+            return outcome;
+          }),
+        { name: "requeue-after-outage", ...TRANSIENT_RETRIES },
+      );
     }
     const cancelled = err instanceof JobCancelled;
     const message = cancelled ? "cancelled" : err instanceof StageFailed ? err.message : `internal error in ${stage}: ${(err as Error).message}`;
     if (!cancelled) await stageEvent(ctx, stage, "failed", { error: message.split("\n")[0] });
     await cleanup(job, ctx).catch(() => undefined);
-    await DBOS.runStep(() => finish(jobId, attempt, cancelled ? "cancelled" : "failed", message, stage), { name: "finish" });
+    await DBOS.runStep(() => finish(jobId, attempt, cancelled ? "cancelled" : "failed", message, stage), { name: "finish", ...TRANSIENT_RETRIES });
     return cancelled ? "cancelled" : "failed";
   }
 }
 
-const tail = (jobId: string, stage: string, attempt: number) => DBOS.runStep(() => outputTail(jobId, stage, attempt), { name: `tail:${stage}` });
+const tail = (jobId: string, stage: string, attempt: number) => DBOS.runStep(() => outputTail(jobId, stage, attempt), { name: `tail:${stage}`, ...TRANSIENT_RETRIES });
 
 async function cleanup(job: { id: string; attempt: number; runnerId: string; workspaceId: string }, ctx: JobContext): Promise<void> {
   await stageEvent(ctx, "cleanup", "started");
@@ -268,7 +285,7 @@ export const jobWorkflow = DBOS.registerWorkflow(jobWorkflowImpl, { name: "shipy
 /** Claim the next job for a runner that is free and start its workflow on the runner's partition. */
 async function dispatchImpl(runnerId: string): Promise<string | null> {
   const { pool, jobs } = engineDeps();
-  const job = await DBOS.runStep(() => inTransaction(pool, (c) => claimNextJob(c, runnerId, jobs.onePerWorkspace)), { name: "claim" });
+  const job = await DBOS.runStep(() => inTransaction(pool, (c) => claimNextJob(c, runnerId, jobs.onePerWorkspace)), { name: "claim", ...TRANSIENT_RETRIES });
   if (!job) return null;
   await DBOS.startWorkflow(jobWorkflow, {
     workflowID: job.workflow_id!,

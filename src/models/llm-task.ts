@@ -1,5 +1,6 @@
 import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
 import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/index.ts";
 import { appendEventsNow } from "../events/store.ts";
@@ -90,7 +91,7 @@ async function callModel(runId: string, taskId: string, task: ServerTaskRow): Pr
 async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
   const task = await DBOS.runStep(
     () => loadServerTask(engineDeps().pool, taskId),
-    { name: "llm:load" },
+    { name: "llm:load", ...TRANSIENT_RETRIES },
   );
   // Cancelled (or already settled) before it ran: nobody waits for a result.
   if (!task || task.status !== "assigned" || task.spec.kind !== "llm") return;

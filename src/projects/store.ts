@@ -74,7 +74,7 @@ export async function createProject(pool: Pool, secrets: SecretStore, workspaceI
         .put(workspaceId, secretName, input.credentials)
         .catch((err: unknown) => {
           // The store's own checks (size, NUL) are the caller's mistake.
-          throw err instanceof TypeError ? new ShipyardError("invalid_request", `credentials: ${err.message}`, 400) : err;
+          throw err instanceof TypeError ? new ShipyardError("invalid_request", `credentials: ${err.message}`, 400, undefined, { cause: err }) : err;
         });
     }
     return toView(row);

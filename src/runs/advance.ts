@@ -11,7 +11,7 @@ import { stopRunTasks } from "./finish.ts";
 import { stepIdOfTask } from "../tasks/task-id.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
-import { ShipyardError } from "../domain/errors.ts";
+import { ensureError, isRetryable, ShipyardError } from "../domain/errors.ts";
 import { contextFor, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
 import { finishRun, flushRun, lockRun, stepStatuses } from "./store.ts";
 
@@ -220,7 +220,10 @@ class Advance {
       }
       spec = await resolveStepTask(this.client, this.run.workspaceId, def, ctx);
     } catch (err) {
-      step.error = err instanceof ShipyardError ? err.message : `expression error: ${(err as Error).message}`;
+      // A database that went away while the step's task was being made is not the step's fault: the advance
+      // fails as a whole (nothing of it is kept) and is tried again.
+      if (isRetryable(err)) throw err;
+      step.error = err instanceof ShipyardError ? err.message : `expression error: ${ensureError(err).message}`;
       this.setStatus(step, "failed", { error: step.error });
       return;
     }

@@ -45,14 +45,28 @@ export interface StepView {
   finishedAt: string | null;
 }
 
+/** What a run is made from. */
+export interface RunRequest {
+  workspaceId: string;
+  source: string;
+  inputs: Record<string, unknown>;
+  rerunOf?: string;
+  file?: string;
+  secrets?: SecretStore;
+}
+
 /**
  * Parse, validate and store a run, then enqueue its workflow. Throws 422 with every problem found, or when a
  * model it will call has no API key (with `secrets`: checked against the workspace's secrets and the environment).
  */
-export async function createRun(
-  pool: Pool,
-  req: { workspaceId: string; source: string; inputs: Record<string, unknown>; rerunOf?: string; file?: string; secrets?: SecretStore },
-): Promise<RunView> {
+export async function createRun(pool: Pool, req: RunRequest): Promise<RunView> {
+  const run = await storeRun(pool, req);
+  await startRunWorkflow(req.workspaceId, run.id, run.concurrencyKey);
+  return run;
+}
+
+/** Parse, validate and store a pending run (as createRun does), without enqueueing its workflow. */
+export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
   const parsed = parseWorkflow(req.source, req.file ?? "workflow.yaml");
   if (!parsed.ok) {
     throw new ShipyardError("invalid_workflow", `the workflow has ${parsed.errors.length} problem(s)`, 422, parsed.errors);
@@ -64,7 +78,7 @@ export async function createRun(
   try {
     inputs = resolveInputs(def, req.inputs);
   } catch (err) {
-    if (err instanceof InputError) throw new ShipyardError("invalid_inputs", err.message, 422, err.problems);
+    if (err instanceof InputError) throw new ShipyardError("invalid_inputs", err.message, 422, err.problems, { cause: err });
     throw err;
   }
   let concurrencyKey: string | null = null;
@@ -72,7 +86,7 @@ export async function createRun(
     if (def.concurrency) concurrencyKey = interpolate(def.concurrency, { inputs, steps: {} });
   } catch (err) {
     // The key is computed from the inputs (`fromJSON(inputs.x)` on text that is not JSON): their problem, not ours.
-    if (err instanceof ExpressionError) throw new ShipyardError("invalid_inputs", `concurrency: ${err.message}`, 422);
+    if (err instanceof ExpressionError) throw new ShipyardError("invalid_inputs", `concurrency: ${err.message}`, 422, undefined, { cause: err });
     throw err;
   }
   const id = newId("run");
@@ -92,7 +106,6 @@ export async function createRun(
     steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })),
     events: first,
   });
-  await startRunWorkflow(req.workspaceId, id, concurrencyKey);
   // The run as created (the API documents the answer as the pending run): no need to read it back.
   return {
     id,

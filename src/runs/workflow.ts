@@ -1,5 +1,6 @@
 import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import { isTerminal } from "../domain/errors.ts";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
 import { engineDeps } from "../engine/context.ts";
 import { llmTaskWorkflow } from "../models/llm-task.ts";
@@ -12,7 +13,7 @@ const ADVANCE_ATTEMPTS = 5;
 const ADVANCE_RETRY_MS = 500;
 
 /**
- * One checkpointed `advance`. It retries transient failures itself (5 attempts, 0.5 s doubling, as DBOS's
+ * One checkpointed `advance`. It retries failures that are not terminal itself (5 attempts, 0.5 s doubling, as DBOS's
  * step retries would) rather than with `retriesAllowed`, which costs DBOS an extra workflow-status query on
  * every step; advanceRun is idempotent, so re-running a failed attempt is safe either way.
  */
@@ -23,7 +24,7 @@ const advanceStep = (runId: string, msg: RunMessage) =>
         try {
           return await advanceRun(engineDeps().pool, runId, msg);
         } catch (err) {
-          if (attempt >= ADVANCE_ATTEMPTS) throw err;
+          if (attempt >= ADVANCE_ATTEMPTS || isTerminal(err)) throw err;
           engineDeps().log.warn({ runId, attempt, err: (err as Error).message }, "advance failed; retrying");
           await new Promise((r) => setTimeout(r, ADVANCE_RETRY_MS * 2 ** (attempt - 1)));
         }

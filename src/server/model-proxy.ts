@@ -64,7 +64,7 @@ export async function proxyModelCall(deps: ModelProxyDeps, claims: TaskTokenClai
     if (err instanceof ShipyardError) throw err;
     if (signal.aborted) throw new ShipyardError("cancelled", "the model call was abandoned by its caller", 499);
     // A provider's error (bad request, rate limit, outage): its message names the cause and never a key.
-    throw new ShipyardError("llm_call_failed", `model ${access.model}: ${err instanceof Error ? err.message : String(err)}`, 502);
+    throw new ShipyardError("llm_call_failed", `model ${access.model}: ${err instanceof Error ? err.message : String(err)}`, 502, undefined, { cause: err });
   }
 }
 

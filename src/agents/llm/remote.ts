@@ -3,7 +3,7 @@
 // usage; this side only sends the call options and rebuilds the answer, so a runner needs no keys or cassettes.
 import { resultOf, type CassetteResponse } from "./cassette.ts";
 import { BudgetExceededError, type BudgetKind } from "./errors.ts";
-import { ShipyardError } from "../../domain/errors.ts";
+import { isErrorCode, ShipyardError } from "../../domain/errors.ts";
 import type { CallOptions, ModelV3 } from "./spec.ts";
 import { partsOf, streamOf } from "./stream.ts";
 import { postToServer, type ServerAddress } from "../server-call.ts";
@@ -65,5 +65,5 @@ function toError(status: number, p: Problem, label: string): Error {
   if (p.code === "budget_exceeded" && e.budget) {
     return new BudgetExceededError(e.budget, e.spentUsd ?? 0, e.limitUsd ?? 0, e.estimatedCostUsd ?? 0);
   }
-  return new ShipyardError(p.code ?? "llm_call_failed", p.detail ?? `model ${label}: the server answered ${status}`, status);
+  return new ShipyardError(isErrorCode(p.code) ? p.code : "llm_call_failed", p.detail ?? `model ${label}: the server answered ${status}`, status);
 }

@@ -24,7 +24,7 @@ const NAME_HINT = "; at most 128 characters, e.g. ANTHROPIC_API_KEY";
 
 /** The store's TypeErrors (bad name, value too large or with NUL) are the caller's mistake: a 400, not a 500. */
 function invalidSecret(err: unknown): never {
-  if (err instanceof TypeError) throw new ShipyardError("invalid_secret", err.message, 400);
+  if (err instanceof TypeError) throw new ShipyardError("invalid_secret", err.message, 400, undefined, { cause: err });
   throw err;
 }
 
@@ -33,7 +33,7 @@ function checkedName(name: string): string {
   try {
     assertSecretName(name);
   } catch (err) {
-    if (err instanceof TypeError) throw new ShipyardError("invalid_secret", err.message + NAME_HINT, 400);
+    if (err instanceof TypeError) throw new ShipyardError("invalid_secret", err.message + NAME_HINT, 400, undefined, { cause: err });
     throw err;
   }
   return name;
