@@ -12,7 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool } from "./db/pool.ts";
 import { newId } from "./domain/ids.ts";
-import { startEngine, stopEngine } from "./engine/engine.ts";
+import { createEngine, stopEngine } from "./engine/engine.ts";
 import { kickDispatch } from "./jobs/dispatch.ts";
 import { loadOrCreateKey, SecretBox } from "./secrets/box.ts";
 import { createSecretStore } from "./secrets/store.ts";
@@ -112,8 +112,17 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const box = new SecretBox(secretKey);
     const taskTokens = new TaskTokens(secretKey);
     const secrets = createSecretStore(pool, box);
+    const outbound = createOutboundClient(config.urls);
+    // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
+    const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
+    if (tracing) cleanups.push(() => tracing.stop());
+    // Workflows are registered now (DBOS is launched below, after the gateway listens); all that starts or
+    // messages them is handed `workflows`.
+    const engine = createEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null });
+    const { workflows } = engine;
     const gateway = new RunnerGateway({
       pool,
+      workflows,
       notifier,
       log,
       metrics,
@@ -122,11 +131,10 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       revocations,
       resolveSecret: secrets.get,
       modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
-      onRunnerAvailable: (id) => void kickDispatch([id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
+      onRunnerAvailable: (id) => void kickDispatch({ pool, workflows }, [id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
     });
     await gateway.start();
 
-    const outbound = createOutboundClient(config.urls);
     // Before the engine: DBOS recovers this executor id's own workflows at launch, and the id's lock (held for
     // this process's life) keeps another worker from recovering them at the same time.
     const liveness = new WorkerLiveness({
@@ -139,10 +147,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     });
     await liveness.start();
     cleanups.push(() => liveness.stop());
-    // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
-    const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
-    if (tracing) cleanups.push(() => tracing.stop());
-    await startEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null });
+    await engine.start();
     cleanups.push(() => stopEngine());
     ready = true;
 
@@ -151,7 +156,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const closing = new AbortController();
     // Every open event stream listens for it: thousands at once are expected, not a leak.
     setMaxListeners(0, closing.signal);
-    const app = createApp({ pool, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized(), closing: closing.signal });
+    const app = createApp({ pool, workflows, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized(), closing: closing.signal });
     const server: ServerType = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     });

@@ -5,7 +5,6 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { createPool, inTransaction, type Pool } from "../src/db/pool.ts";
-import { engineDeps, setEngineDeps } from "../src/engine/context.ts";
 import { shellQuote } from "../src/git/shell.ts";
 import { finishJob } from "../src/jobs/claim.ts";
 import type { JobRecord } from "../src/jobs/queue.ts";
@@ -705,8 +704,8 @@ describe("coding-agent job properties (seed 001)", () => {
     });
 
     it("Property 21: orphan job failure marking — with recovery 'fail' an orphaned or stuck job fails, saying why, and is not re-queued", async () => {
-      const saved = engineDeps();
-      setEngineDeps({ ...saved, jobs: { ...saved.jobs, recovery: "fail" } });
+      // The engine reads its job settings at each sweep.
+      s.config.jobs.recovery = "fail";
       try {
         const finished = await finishedWorkflowId();
         await pause("rework", "backlog");
@@ -741,7 +740,7 @@ describe("coding-agent job properties (seed 001)", () => {
         expect(await dbosStatus(`${stuck}:1`)).toBe("CANCELLED");
         expect(await allGoneWithin(pids, 10_000)).toBe(true);
       } finally {
-        setEngineDeps(saved);
+        s.config.jobs.recovery = "requeue";
       }
     });
 

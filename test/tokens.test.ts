@@ -24,6 +24,7 @@ import { loadConfig } from "../src/config.ts";
 import { createOutboundClient } from "../src/net/outbound-client.ts";
 import { runCli } from "./helpers/cli.ts";
 import { freshDatabase } from "./helpers/database.ts";
+import { RecordingWorkflows } from "./helpers/workflows.ts";
 
 const log = createLogger("warn");
 let pool: Pool;
@@ -46,7 +47,7 @@ beforeAll(async () => {
   await revocations.start(notifier);
   const hub = new EventHub(pool, notifier, log);
   const store = createSecretStore(pool, new SecretBox(randomBytes(32)));
-  app = createApp({ pool, hub, log, metrics: new Metrics(pool), secrets: store, outbound: createOutboundClient(loadConfig({}).urls), heartbeatMs: 100, revocations, isReady: () => true });
+  app = createApp({ pool, workflows: new RecordingWorkflows(), hub, log, metrics: new Metrics(pool), secrets: store, outbound: createOutboundClient(loadConfig({}).urls), heartbeatMs: 100, revocations, isReady: () => true });
   const wa = await call("POST", "/workspaces", admin, { name: "team-a" });
   a.id = wa.body.id;
   a.owner = wa.body.token;

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { StoredEvent } from "../events/catalogue.ts";
+import { isFinalStatus } from "../domain/statuses.ts";
 import { createParser } from "eventsource-parser";
 
 /** An error the CLI prints as one line (no stack) before exiting with `exitCode`. */
@@ -105,7 +106,7 @@ export class ApiClient {
         if (!done) {
           // The stream ended without `complete`: either it was already over, or the server went away.
           const op = await this.request<{ status: string }>("GET", `/operations/${operationId}`).catch(() => null);
-          if (op && ["succeeded", "failed", "cancelled"].includes(op.status) && last > 0) done = true;
+          if (op && isFinalStatus(op.status) && last > 0) done = true;
           else throw new Error("the event stream ended early");
         }
       } catch (err) {

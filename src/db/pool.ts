@@ -31,15 +31,5 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
   }
 }
 
-// SQLSTATEs of a database that is not there (shutting down, starting, refusing connections) or a connection lost.
-const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006", "53300", "55000"]);
-const UNAVAILABLE_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ENOENT", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|is not currently accepting connections|the database system is (starting up|shutting down)/i;
-
-/** True when `err` says the database cannot be reached right now (as opposed to a query it refused). */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return code !== "55000" || UNAVAILABLE_MESSAGES.test(err.message);
-  return UNAVAILABLE_MESSAGES.test(err.message);
-}
+// Which errors mean the database is away is the errors module's to say (it tells retryable from terminal).
+export { isDatabaseUnavailable } from "../domain/errors.ts";

@@ -1,5 +1,3 @@
-import { isDatabaseUnavailable } from "../db/pool.ts";
-
 /**
  * Every error code Shipyard gives (the `code` of its problem+json answers and of the errors its work ends
  * with), and whether trying again can help: a `terminal` error (bad input, not found, over budget, finished)
@@ -83,6 +81,19 @@ export function notFound(what: string, id: string): ShipyardError {
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;
   return new Error(typeof value === "string" ? value : JSON.stringify(value));
+}
+
+// SQLSTATEs of a database that is not there (shutting down, starting, refusing connections) or a connection lost.
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006", "53300", "55000"]);
+const UNAVAILABLE_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ENOENT", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|is not currently accepting connections|the database system is (starting up|shutting down)/i;
+
+/** True when `err` says the database cannot be reached right now (as opposed to a query it refused). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return code !== "55000" || UNAVAILABLE_MESSAGES.test(err.message);
+  return UNAVAILABLE_MESSAGES.test(err.message);
 }
 
 // SQLSTATE class 40: the transaction was rolled back (a serialization failure, a deadlock); running it again may pass.

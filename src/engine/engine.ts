@@ -6,14 +6,11 @@ import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import { dbosLogger } from "./dbos-log.ts";
-import { setEngineDeps, type JobSettings } from "./context.ts";
-import { RUNNER_SWEEP } from "../tasks/sweep.ts";
+import { registerRunnerSweep } from "../tasks/sweep.ts";
+import { LocalWorkflows, type WorkflowControl } from "./control.ts";
 import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
-// DBOS workflows are registered as their modules load, before DBOS.launch; the registry reaches them all, these say so.
-import "../jobs/workflow.ts";
-import "../models/llm-task.ts";
-import "../runs/workflow.ts";
+import type { EngineResources, JobSettings } from "./resources.ts";
 
 /**
  * Pinned rather than DBOS's default code hash: recovery after an upgrade must still find pending runs.
@@ -41,23 +38,42 @@ export interface EngineOptions {
   tracing?: boolean;
 }
 
-/** Launch DBOS on Shipyard's database: recover pending runs, serve the queues, schedule the runner sweep and each kind's sweep. */
-export async function startEngine(o: EngineOptions): Promise<void> {
-  setEngineDeps({ pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl });
-  const dbosLog = o.log.child({ component: "dbos" });
-  DBOS.setConfig({
-    name: "shipyard",
-    systemDatabaseUrl: o.databaseUrl,
-    executorID: o.executorId,
-    applicationVersion: ENGINE_VERSION,
-    schedulerPollingIntervalMs: 1000,
-    logger: dbosLogger(dbosLog),
-    tracingEnabled: o.tracing === true,
-    otelAttributeFormat: "semconv",
-  });
-  await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
-  await registerQueues();
-  await DBOS.applySchedules([RUNNER_SWEEP, ...Object.values(KINDS).map((k) => k.sweep)]);
+/** This process's engine: its workflows registered, DBOS not yet launched. */
+export interface Engine {
+  /** Starts, messages and cancels workflows (DBOS in this process). */
+  workflows: WorkflowControl;
+  /** Launch DBOS: recover pending runs, serve the queues, schedule the runner sweep and each kind's sweep. */
+  start(): Promise<void>;
+}
+
+/**
+ * Register every workflow with the resources it uses (DBOS allows it once per process, before launch): the
+ * runner sweep's and each operation kind's (src/engine/kinds.ts).
+ */
+export function createEngine(o: EngineOptions): Engine {
+  const workflows = new LocalWorkflows();
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl };
+  const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
+  return {
+    workflows,
+    async start() {
+      const dbosLog = o.log.child({ component: "dbos" });
+      DBOS.setConfig({
+        name: "shipyard",
+        systemDatabaseUrl: o.databaseUrl,
+        executorID: o.executorId,
+        applicationVersion: ENGINE_VERSION,
+        schedulerPollingIntervalMs: 1000,
+        logger: dbosLogger(dbosLog),
+        tracingEnabled: o.tracing === true,
+        otelAttributeFormat: "semconv",
+      });
+      // One process launches at a time: two creating DBOS's schema on a fresh database at once collide.
+      await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
+      await registerQueues();
+      await DBOS.applySchedules(schedules);
+    },
+  };
 }
 
 /** Stop DBOS (in-flight workflows stay pending and are recovered by the next start). */

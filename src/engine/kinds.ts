@@ -1,13 +1,15 @@
-// The operation-kind registry: each kind of operation declares in one place the DBOS workflow that executes
+// The operation-kind registry: each kind of operation declares in one place the DBOS workflows that execute
 // it, how it is cancelled, the events it logs, how the API shows it and the sweep that recovers its stalled
-// operations. GET /operations/{id}, POST /operations/{id}/cancel and the engine's schedules go through it, so
-// a new kind is a folder with its `kind.ts` and one line below.
+// operations. GET /operations/{id}, POST /operations/{id}/cancel and the engine's registration and schedules
+// go through it, so a new kind is a folder with its `kind.ts` and one line below.
 import type { ScheduledWorkflowFn } from "@dbos-inc/dbos-sdk";
-import type { Pool, Queryable } from "../db/pool.ts";
+import type { Queryable } from "../db/pool.ts";
 import type { OperationKind } from "../domain/operation-kinds.ts";
 import type { EventType } from "../events/catalogue.ts";
 import { jobKind } from "../jobs/kind.ts";
 import { runKind } from "../runs/kind.ts";
+import type { LocalWorkflows, OperationDeps } from "./control.ts";
+import type { EngineResources } from "./resources.ts";
 
 /** A DBOS schedule: a scheduled workflow and its crontab (seconds first). */
 export interface SweepSchedule {
@@ -26,9 +28,9 @@ export interface OperationKindSpec<View = unknown> {
   /** The kind's own view of one of its operations (404 when it is not in the workspace). */
   view(db: Queryable, workspaceId: string, id: string): Promise<View>;
   /** Cancel one of its operations (404 when not in the workspace, 409 when finished); the view after it. */
-  cancel(pool: Pool, workspaceId: string, id: string): Promise<View>;
-  /** The scheduled sweep that recovers its orphaned, stuck or dead operations. */
-  sweep: SweepSchedule;
+  cancel(deps: OperationDeps, workspaceId: string, id: string): Promise<View>;
+  /** Register its DBOS workflows (once per process, before launch) with the resources they use; returns its sweep's schedule. */
+  register(res: EngineResources, workflows: LocalWorkflows): SweepSchedule;
 }
 
 /** Every kind, by the name stored in `operations.kind`. */

@@ -3,14 +3,14 @@
 // from it, and so will the UI's types be. A new event type, or a new payload field, is added here first.
 import { z } from "zod";
 import { AgentEvent } from "../agents/events.ts";
-import { StepStatus } from "../domain/statuses.ts";
+import { FinalStatus, JobStatus, RunStatus, StepStatus } from "../domain/statuses.ts";
 
 /** Which step (and attempt) of the operation an event is about. */
 const StepRef = { stepId: z.string(), attempt: z.number().int() };
 
 /** A status change of the operation: a run's or a job's. */
 const StatusPayload = z.object({
-  status: z.enum(["pending", "queued", "running", "cancelling", "succeeded", "failed", "cancelled"]),
+  status: z.union([RunStatus, JobStatus, z.literal("cancelling")]),
   /** A run's first event: its workflow's name and its steps in order. */
   workflow: z.string().optional(),
   steps: z.array(z.object({ id: z.string(), phase: z.enum(["main", "teardown"]) })).optional(),
@@ -73,7 +73,7 @@ const LogPayload = z.object({
 
 /** The operation ended; always its last event. */
 const CompletePayload = z.object({
-  status: z.enum(["succeeded", "failed", "cancelled"]),
+  status: FinalStatus,
   error: z.string().nullable(),
   /** A run's outputs. */
   outputs: z.record(z.string(), z.string()).optional(),

@@ -1,10 +1,10 @@
-import { DBOS } from "@dbos-inc/dbos-sdk";
-import { inTransaction, type Pool } from "../db/pool.ts";
+import { inTransaction } from "../db/pool.ts";
+import type { OperationDeps } from "../engine/control.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { finishJob } from "./claim.ts";
 import { lockJob, lockRunningAttempt } from "./store.ts";
 import { stopAttemptTasks } from "./stage-task.ts";
-import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import type { RunMessage } from "../tasks/messages.ts";
 import { isDeadWorkflow } from "../runs/finish.ts";
 
 /**
@@ -12,7 +12,7 @@ import { isDeadWorkflow } from "../runs/finish.ts";
  * clean its workspace. A running job whose workflow no longer runs (DBOS gave up on it) is ended here, its
  * tasks stopped, since a message to that workflow would change nothing. 409 when it has already ended.
  */
-export async function cancelJob(pool: Pool, workspaceId: string, id: string): Promise<void> {
+export async function cancelJob({ pool, workflows }: OperationDeps, workspaceId: string, id: string): Promise<void> {
   const running = await inTransaction(pool, async (client) => {
     const job = await lockJob(client, id, workspaceId);
     if (!job) throw notFound("job", id);
@@ -24,16 +24,16 @@ export async function cancelJob(pool: Pool, workspaceId: string, id: string): Pr
     return { workflowId: job.workflow_id, attempt: job.attempts };
   });
   if (!running) return;
-  const workflow = running.workflowId ? await DBOS.getWorkflowStatus(running.workflowId) : null;
-  if (running.workflowId && !isDeadWorkflow(workflow?.status)) {
+  const workflow = running.workflowId ? await workflows.status(running.workflowId) : null;
+  if (running.workflowId && !isDeadWorkflow(workflow)) {
     const msg: RunMessage = { type: "cancel" };
-    await DBOS.send(running.workflowId, msg, RUN_TOPIC, `cancel:${running.workflowId}`);
+    await workflows.send(running.workflowId, msg, `cancel:${running.workflowId}`);
     return;
   }
   await inTransaction(pool, async (client) => {
     const job = await lockRunningAttempt(client, id, running.attempt);
     if (!job) return; // it ended meanwhile
-    await finishJob(client, job, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`);
+    await finishJob(client, job, "cancelled", `cancelled (its workflow had stopped: ${workflow ?? "missing"})`);
     await stopAttemptTasks(client, id, running.attempt);
   });
 }

@@ -1,4 +1,5 @@
 import type { PoolClient } from "../db/pool.ts";
+import type { FinalStatus } from "../domain/statuses.ts";
 import { appendEvents } from "../events/store.ts";
 import { finishOperation, markOperationPending, markOperationRunning } from "../operations/store.ts";
 import { lockRunner } from "../tasks/runner-store.ts";
@@ -46,7 +47,7 @@ export async function returnJobToQueue(client: PoolClient, jobId: string, attemp
 export async function finishJob(
   client: PoolClient,
   job: Pick<JobRecord, "id" | "attempts" | "pr_url" | "branch" | "commit_sha">,
-  status: "succeeded" | "failed" | "cancelled",
+  status: FinalStatus,
   error: string | null,
 ): Promise<void> {
   await settleJob(client, job.id, status, error);

@@ -2,6 +2,8 @@
 // whichever module happens to load them first.
 import { z } from "@hono/zod-openapi";
 import { assertBranchName } from "../git/shell.ts";
+import { MAX_AGENT_BUDGET_USD, MAX_AGENT_TURNS, type AgentExecutorType } from "../models/executors.ts";
+import { MODEL_NAME, ModelSpec } from "../models/model-spec.ts";
 
 /**
  * Text a job carries to the database and into its agent's environment: PostgreSQL refuses NUL (and an
@@ -25,11 +27,12 @@ function refineWith(check: (value: string) => void) {
   };
 }
 
-/** A `provider:model` spec. */
-export const ModelSpec = z.string().min(3).max(200).regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a provider:model spec");
+/** A `provider:model` spec (src/models/model-spec.ts). */
+export { ModelSpec } from "../models/model-spec.ts";
 
 /** An agent's own spending limit in USD (on top of the operation's and the workspace's budgets). */
-const BudgetUsd = z.number().positive().max(100_000);
+const BudgetUsd = z.number().positive().max(MAX_AGENT_BUDGET_USD);
+const MaxTurns = z.number().int().min(1).max(MAX_AGENT_TURNS);
 
 /** How a job's agent runs. */
 export const Executor = z.discriminatedUnion("type", [
@@ -39,8 +42,8 @@ export const Executor = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("claude-code"),
-      model: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:/@[\]-]*$/, "a model name or alias").optional(),
-      maxTurns: z.number().int().min(1).max(1000).optional(),
+      model: z.string().min(1).max(200).regex(MODEL_NAME, "a model name or alias").optional(),
+      maxTurns: MaxTurns.optional(),
       budgetUsd: BudgetUsd.optional(),
     })
     .strict(),
@@ -50,18 +53,21 @@ export const Executor = z.discriminatedUnion("type", [
       type: z.literal("builtin"),
       /** Default: the project's default model, else the workspace's. */
       model: ModelSpec.optional(),
-      maxTurns: z.number().int().min(1).max(1000).optional(),
+      maxTurns: MaxTurns.optional(),
       budgetUsd: BudgetUsd.optional(),
     })
     .strict(),
 ]);
 export type Executor = z.infer<typeof Executor>;
 
+// The agents among them are exactly the ones src/models/executors.ts names (the jobs add their own `patch`).
+type JobAgents = Exclude<Executor["type"], "patch">;
+const _sameAgents: [JobAgents] extends [AgentExecutorType] ? ([AgentExecutorType] extends [JobAgents] ? true : never) : never = true;
+
 export const JobQueue = z.enum(["rework", "backlog"]);
 export type JobQueue = z.infer<typeof JobQueue>;
 
-export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "cancelled"]);
-export type JobStatus = z.infer<typeof JobStatus>;
+export { JobStatus } from "../domain/statuses.ts";
 
 /** The stages of a job, in order; each is one checkpointed step of the job workflow. */
 export const STAGES = ["credentials", "prepare", "agent", "verify", "push", "pull_request", "cleanup"] as const;

@@ -1,7 +1,7 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { inTransaction, type PoolClient } from "../db/pool.ts";
-import { engineDeps } from "../engine/context.ts";
+import type { EngineResources } from "../engine/resources.ts";
 import { enqueueTask, requestKill } from "../tasks/dispatch.ts";
 import type { TaskSpec } from "../tasks/spec.ts";
 import { markTaskDone, stopAttemptTaskRows, taskWithRunnerStatus } from "../tasks/store.ts";
@@ -15,13 +15,22 @@ export class JobCancelled extends Error {}
 /** How long to wait for a message before checking that the runner is still there. */
 const WATCH_SECONDS = 60;
 
+/** The attempt of a job whose stages run on its runner. */
+export interface PinnedJob {
+  id: string;
+  attempt: number;
+  runnerId: string;
+  workspaceId: string;
+}
+
 /**
  * Runs one stage's script on the job's runner (tasks are pinned to it: the stages share its workspace
  * directory) and waits durably for the result. A cancel arriving meanwhile kills the task; a lost runner
  * throws RunnerLost.
  */
 export async function runPinnedTask(
-  job: { id: string; attempt: number; runnerId: string; workspaceId: string },
+  res: EngineResources,
+  job: PinnedJob,
   stage: string,
   spec: TaskSpec,
   secretEnv: Record<string, string> = {},
@@ -30,7 +39,7 @@ export async function runPinnedTask(
   const workflowId = DBOS.workflowID!;
   const id = await DBOS.runStep(
     () =>
-      inTransaction(engineDeps().pool, (c) =>
+      inTransaction(res.pool, (c) =>
         enqueueTask(c, {
           runId: job.id,
           stepId: stage,
@@ -48,7 +57,7 @@ export async function runPinnedTask(
   for (;;) {
     const msg = await DBOS.recv<RunMessage>(RUN_TOPIC, WATCH_SECONDS);
     if (msg === null) {
-      const check = await DBOS.runStep(() => checkTask(job.runnerId, id), { name: "check-runner", ...TRANSIENT_RETRIES });
+      const check = await DBOS.runStep(() => checkTask(res, job.runnerId, id), { name: "check-runner", ...TRANSIENT_RETRIES });
       if (check.result) return check.result; // reported, but the message was lost with a crashed server
       if (check.offline) throw new RunnerLost(`runner went offline during ${stage}`);
       continue;
@@ -56,14 +65,14 @@ export async function runPinnedTask(
     if (msg.type === "cancel") {
       if (opts.ignoreCancel) continue;
       cancelled = true;
-      await DBOS.runStep(() => inTransaction(engineDeps().pool, (c) => requestKill(c, job.runnerId, id)), { name: `kill:${stage}`, ...TRANSIENT_RETRIES });
+      await DBOS.runStep(() => inTransaction(res.pool, (c) => requestKill(c, job.runnerId, id)), { name: `kill:${stage}`, ...TRANSIENT_RETRIES });
       continue;
     }
     if ((msg.type === "lost" || msg.type === "result") && msg.taskId !== id) continue; // a late report of an earlier task
     if (msg.type === "lost") throw new RunnerLost(msg.reason);
     if (msg.type !== "result") continue;
     await DBOS.runStep(
-      () => markTaskDone(engineDeps().pool, msg.taskId, msg.dispatch),
+      () => markTaskDone(res.pool, msg.taskId, msg.dispatch),
       { name: `settle:${stage}`, ...TRANSIENT_RETRIES },
     );
     if (cancelled || msg.status === "cancelled") throw new JobCancelled("cancelled");
@@ -71,8 +80,8 @@ export async function runPinnedTask(
   }
 }
 
-async function checkTask(runnerId: string, taskId: string): Promise<{ offline: boolean; result: TaskResult | null }> {
-  const row = await taskWithRunnerStatus(engineDeps().pool, runnerId, taskId);
+async function checkTask(res: EngineResources, runnerId: string, taskId: string): Promise<{ offline: boolean; result: TaskResult | null }> {
+  const row = await taskWithRunnerStatus(res.pool, runnerId, taskId);
   if (row?.status === "reported" && row.result) return { offline: false, result: row.result };
   return { offline: row?.runner !== "online", result: null };
 }

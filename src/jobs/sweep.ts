@@ -2,9 +2,11 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction } from "../db/pool.ts";
 import { finishJob, returnJobToQueue } from "./claim.ts";
 import { idleRunnersWithWaitingJobs, lockRunningAttempt, orphanedJobs, stuckJobs } from "./store.ts";
-import { engineDeps } from "../engine/context.ts";
+import type { LocalWorkflows } from "../engine/control.ts";
+import type { SweepSchedule } from "../engine/kinds.ts";
+import type { EngineResources } from "../engine/resources.ts";
+import { startDispatcher } from "./dispatch.ts";
 import { stopAttemptTasks } from "./stage-task.ts";
-import { startDispatcher } from "./workflow.ts";
 import { deadWorkflowReason } from "../runs/finish.ts";
 
 interface Finding {
@@ -18,8 +20,7 @@ interface Finding {
 }
 
 /** Running jobs whose workflow is gone, and running jobs silent for longer than `stuck_after`. */
-async function findOrphansAndStuck(): Promise<{ findings: Finding[]; idleRunners: string[] }> {
-  const { pool, jobs } = engineDeps();
+async function findOrphansAndStuck({ pool, jobs }: EngineResources): Promise<{ findings: Finding[]; idleRunners: string[] }> {
   const orphans = await orphanedJobs(pool);
   const stuck = await stuckJobs(pool, jobs.stuckAfterMs);
   const findings: Finding[] = [
@@ -36,18 +37,23 @@ async function findOrphansAndStuck(): Promise<{ findings: Finding[]; idleRunners
 }
 
 /**
- * Scheduled (DBOS) every 10 s: orphaned and stuck jobs are re-queued or failed per configuration, with an
- * event that says why; free runners are offered the next job (a safety net for a missed wake-up).
+ * Register the job sweep, scheduled (DBOS) every 10 s: orphaned and stuck jobs are re-queued or failed per
+ * configuration, with an event that says why; free runners are offered the next job (a safety net for a missed
+ * wake-up). Returns its schedule.
  */
-async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
-  const { findings, idleRunners } = await DBOS.runStep(findOrphansAndStuck, { name: "find" });
-  for (const f of findings) {
-    if (f.workflowId) await DBOS.cancelWorkflow(f.workflowId);
+export function registerJobSweep(res: EngineResources, workflows: LocalWorkflows): SweepSchedule {
+  async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
+    const { findings, idleRunners } = await DBOS.runStep(() => findOrphansAndStuck(res), { name: "find" });
+    for (const f of findings) await recover(f);
+    for (const id of idleRunners) await startDispatcher(res.workflows, id);
+  }
+  async function recover(f: Finding): Promise<void> {
+    if (f.workflowId) await res.workflows.cancel(f.workflowId);
     await DBOS.runStep(
       () =>
-        inTransaction(engineDeps().pool, async (c) => {
+        inTransaction(res.pool, async (c) => {
           let recovered: boolean;
-          if (engineDeps().jobs.recovery === "requeue" && !f.fail) {
+          if (res.jobs.recovery === "requeue" && !f.fail) {
             recovered = (await returnJobToQueue(c, f.id, f.attempts, f.reason, f.maxAttempts)) !== "stale";
           } else {
             const job = await lockRunningAttempt(c, f.id, f.attempts);
@@ -59,10 +65,6 @@ async function jobSweepImpl(_scheduled: Date, _context: unknown): Promise<void> 
       { name: `recover:${f.id}` },
     );
   }
-  for (const id of idleRunners) await startDispatcher(id);
+  const workflowFn = workflows.register("shipyard.job-sweep", jobSweepImpl);
+  return { scheduleName: "shipyard-job-sweep", workflowFn, schedule: "*/10 * * * * *" };
 }
-
-const jobSweepWorkflow = DBOS.registerWorkflow(jobSweepImpl, { name: "shipyard.job-sweep" });
-
-/** The job sweep's schedule (every 10 s). */
-export const JOB_SWEEP = { scheduleName: "shipyard-job-sweep", workflowFn: jobSweepWorkflow, schedule: "*/10 * * * * *" };

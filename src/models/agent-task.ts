@@ -4,13 +4,16 @@
 import { BUILTIN_ENTRY, CLAUDE_MAPPER_ENTRY } from "../agents/entry-points.ts";
 import { builtinAgentScript, claudeCodeAgentScript, commandAgentScript } from "../git/scripts.ts";
 import type { AgentCall } from "../workflows/index.ts";
+import type { Executor } from "../jobs/schemas.ts";
 import type { TaskSpec } from "../tasks/spec.ts";
 
-/** The agent executors (the jobs' `patch` executor is not an agent and is handled by the job workflow). */
-export type AgentExecutor =
-  | { type: "builtin"; model: string; maxTurns?: number; budgetUsd?: number }
-  | { type: "claude-code"; model?: string; maxTurns?: number; budgetUsd?: number }
-  | { type: "command"; command: string };
+type JobAgent = Exclude<Executor, { type: "patch" }>;
+
+/**
+ * An agent executor as a task is made from it: a job's (the jobs' `patch` executor is not an agent and is
+ * handled by the job workflow), its builtin agent's model decided (its own, or a default).
+ */
+export type AgentExecutor = Exclude<JobAgent, { type: "builtin" }> | (Extract<JobAgent, { type: "builtin" }> & { model: string });
 
 /** The task that runs `executor` on `prompt`; `secretEnv` names the workspace secrets its environment gets. */
 export function agentTask(executor: AgentExecutor, prompt: string): TaskSpec {

@@ -4,9 +4,10 @@ import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { generateText, jsonSchema, Output, type JSONSchema7 } from "ai";
 import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/index.ts";
 import { appendEventsNow } from "../events/store.ts";
-import { engineDeps } from "../engine/context.ts";
+import type { LocalWorkflows } from "../engine/control.ts";
+import type { EngineResources } from "../engine/resources.ts";
 import { loadServerTask, type ServerTaskRow } from "../tasks/store.ts";
-import { RUN_TOPIC, type RunMessage, type TaskResult } from "../tasks/messages.ts";
+import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 
 
 /** Model calls in flight in this process, by task id, so a cancel can abort them (see abortServerTask). */
@@ -30,8 +31,8 @@ export function outputsOf(value: unknown): Record<string, string> {
  * cassette miss, a budget, a bad answer, the step's timeout) becomes a failed result with the error's message.
  * Usage is recorded by the metering middleware, against the run and its workspace.
  */
-async function callModel(runId: string, taskId: string, task: ServerTaskRow): Promise<TaskResult> {
-  const { pool, log, secrets, cassettesDir, llmMetrics } = engineDeps();
+async function callModel(res: EngineResources, runId: string, taskId: string, task: ServerTaskRow): Promise<TaskResult> {
+  const { pool, log, secrets, cassettesDir, llmMetrics } = res;
   const { spec } = task;
   const started = performance.now();
   const base = { taskId, dispatch: task.dispatch, exitCode: null };
@@ -83,22 +84,23 @@ async function callModel(runId: string, taskId: string, task: ServerTaskRow): Pr
   }
 }
 
-/**
- * One attempt of an `llm` step, run by the server (workflow id = task id, so starting it twice is harmless):
- * read the task, wait out a retry's backoff, call the model in one checkpointed step, and send the run
- * workflow the same `result` message a runner's report becomes.
- */
-async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
-  const task = await DBOS.runStep(
-    () => loadServerTask(engineDeps().pool, taskId),
-    { name: "llm:load", ...TRANSIENT_RETRIES },
-  );
-  // Cancelled (or already settled) before it ran: nobody waits for a result.
-  if (!task || task.status !== "assigned" || task.spec.kind !== "llm") return;
-  if (task.spec.delayMs) await DBOS.sleep(task.spec.delayMs);
-  const result = await DBOS.runStep(() => callModel(runId, taskId, task), { name: "llm:call" });
-  const msg: RunMessage = { type: "result", ...result };
-  await DBOS.send(runId, msg, RUN_TOPIC, `result:${taskId}:${task.dispatch}`);
-}
+/** The DBOS name of an llm step's attempt (its workflow id is the task's). */
+export const LLM_TASK_WORKFLOW = "shipyard.llm-task";
 
-export const llmTaskWorkflow = DBOS.registerWorkflow(llmTaskImpl, { name: "shipyard.llm-task", maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
+/**
+ * Register one attempt of an `llm` step, run by the server (workflow id = task id, so starting it twice is
+ * harmless): read the task, wait out a retry's backoff, call the model in one checkpointed step, and send the
+ * run workflow the same `result` message a runner's report becomes.
+ */
+export function registerLlmTaskWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
+  async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
+    const task = await DBOS.runStep(() => loadServerTask(res.pool, taskId), { name: "llm:load", ...TRANSIENT_RETRIES });
+    // Cancelled (or already settled) before it ran: nobody waits for a result.
+    if (!task || task.status !== "assigned" || task.spec.kind !== "llm") return;
+    if (task.spec.delayMs) await DBOS.sleep(task.spec.delayMs);
+    const result = await DBOS.runStep(() => callModel(res, runId, taskId, task), { name: "llm:call" });
+    const msg: RunMessage = { type: "result", ...result };
+    await res.workflows.send(runId, msg, `result:${taskId}:${task.dispatch}`);
+  }
+  workflows.register(LLM_TASK_WORKFLOW, llmTaskImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
+}

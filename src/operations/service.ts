@@ -1,6 +1,8 @@
 // Operations of any kind as the API shows them: their row and their event log.
-import type { Pool, Queryable } from "../db/pool.ts";
+import type { Queryable } from "../db/pool.ts";
+import type { OperationDeps } from "../engine/control.ts";
 import { notFound } from "../domain/errors.ts";
+import { isFinalStatus } from "../domain/statuses.ts";
 import { KINDS } from "../engine/kinds.ts";
 import { readEvents, type StoredEvent } from "../events/store.ts";
 import { getOperationRow, operationProgress } from "./store.ts";
@@ -19,8 +21,6 @@ export interface OperationView {
   /** The kind's own view (a run, a job), from the kind registry. */
   detail: unknown;
 }
-
-const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 /** An operation of the workspace with its kind's own view (404 otherwise). */
 export async function getOperation(db: Queryable, workspaceId: string, id: string): Promise<OperationView> {
@@ -42,18 +42,18 @@ export async function getOperation(db: Queryable, workspaceId: string, id: strin
 }
 
 /** Cancel an operation of any kind, as its kind cancels (404 outside the workspace, 409 when finished). */
-export async function cancelOperation(pool: Pool, workspaceId: string, id: string): Promise<OperationView> {
-  const op = await getOperationRow(pool, workspaceId, id);
+export async function cancelOperation(deps: OperationDeps, workspaceId: string, id: string): Promise<OperationView> {
+  const op = await getOperationRow(deps.pool, workspaceId, id);
   if (!op) throw notFound("operation", id);
-  await KINDS[op.kind].cancel(pool, workspaceId, id);
-  return getOperation(pool, workspaceId, id);
+  await KINDS[op.kind].cancel(deps, workspaceId, id);
+  return getOperation(deps.pool, workspaceId, id);
 }
 
 /** Whether an operation of the workspace has nothing after `since` to tell any more (404 when it is not there). */
 export async function isOverAfter(db: Queryable, workspaceId: string, id: string, since: number): Promise<boolean> {
   const row = await operationProgress(db, workspaceId, id);
   if (!row) throw notFound("operation", id);
-  return FINAL.has(row.status) && since >= row.last_seq;
+  return isFinalStatus(row.status) && since >= row.last_seq;
 }
 
 /** A page of an operation's events after `since` (the caller checked the operation is the workspace's). */

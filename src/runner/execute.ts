@@ -3,7 +3,7 @@ import { chownSync, mkdirSync, promises as fs, readFileSync, rmSync, statSync, w
 import path from "node:path";
 import readline from "node:readline";
 import { parseOutputFile } from "../workflows/index.ts";
-import type { TaskResult } from "../tasks/messages.ts";
+import type { TaskResult } from "./protocol.ts";
 import type { LogLine, TaskMessage } from "./protocol.ts";
 import { bwrapArgs, SANDBOX_HOME, SANDBOX_OUTPUT, SANDBOX_SERVER_SOCKET, SANDBOX_TASK_DIR } from "./sandbox/bwrap.ts";
 import { checkRepoMount } from "./sandbox/mounts.ts";

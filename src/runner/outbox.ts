@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.ts";
-import type { TaskResult } from "../tasks/messages.ts";
+import type { TaskResult } from "./protocol.ts";
 import { MAX_BATCH_LINES, type LogLine, type RunnerMessage, type TaskMessage } from "./protocol.ts";
 
 type LogMessage = Extract<RunnerMessage, { type: "log" }>;

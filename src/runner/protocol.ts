@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { TaskOutcome } from "../domain/statuses.ts";
 import { textProblem } from "../domain/text.ts";
-import { TaskResult } from "../tasks/messages.ts";
 
 /** The runner/server WebSocket protocol: JSON text frames, validated on both sides. */
 
@@ -33,7 +33,8 @@ export function protocolMismatchMessage(runnerProtocol: number): string {
   return `this runner speaks ${which} but the server speaks runner protocol ${PROTOCOL_VERSION}: run the same Shipyard version on both (${fix})`;
 }
 
-const TaskSpec = z.object({
+/** What a runner executes for one attempt of a step. */
+export const TaskSpec = z.object({
   command: z.string(),
   env: z.record(z.string(), z.string()),
   timeoutMs: z.number().int().positive().optional(),
@@ -44,6 +45,20 @@ const TaskSpec = z.object({
   /** Host directories the step's sandbox also sees, at the same path (a job's local git remote). */
   mounts: z.array(z.object({ path: z.string(), writable: z.boolean() })).max(10).optional(),
 });
+
+export type TaskSpec = z.infer<typeof TaskSpec>;
+
+/** How a runner reports the end of one task attempt. */
+export const TaskResult = z.object({
+  taskId: z.string(),
+  dispatch: z.number().int(),
+  status: TaskOutcome,
+  exitCode: z.number().int().nullable(),
+  outputs: z.record(z.string(), z.string()),
+  error: z.string().optional(),
+  durationMs: z.number().nonnegative(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
 
 export const TaskMessage = z.object({
   taskId: z.string(),

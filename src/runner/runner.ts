@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import type { Logger } from "../logger.ts";
-import type { TaskResult } from "../tasks/messages.ts";
+import type { TaskResult } from "./protocol.ts";
 import { SHIPYARD_HOME } from "../agents/entry-points.ts";
 import { executeTask, type StepSandbox } from "./execute.ts";
 import { grantTraverse } from "../host/traverse.ts";

@@ -1,5 +1,5 @@
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
-import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
+import { isFinalStatus, isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import type { EventPayload } from "../events/catalogue.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { markOperationRunning } from "../operations/store.ts";
@@ -38,7 +38,7 @@ export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<
     // A task result is settled (task marked done) in the same round trip as the lock.
     const run = await lockRun(client, runId, msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined);
     if (!run) throw new Error(`run ${runId} does not exist`);
-    const finished = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled";
+    const finished = isFinalStatus(run.status);
     // A stale or duplicate report (an earlier advance took it from the table already) changes nothing.
     if (finished || "unchanged" in run) return { finished, status: run.status };
     const a = new Advance(client, run);

@@ -2,6 +2,7 @@
 // with an error, or it vanished. Without this such a run stays `running` for ever, its tasks keep runner slots,
 // and a cancel (a message to a workflow nobody runs) changes nothing.
 import type { PoolClient } from "../db/pool.ts";
+import { isFinalStatus } from "../domain/statuses.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { endOperation, lockOperation } from "../operations/store.ts";
 import { requestKill } from "../tasks/dispatch.ts";
@@ -43,7 +44,7 @@ export function deadWorkflowReason(status: string, serializedError: string | nul
  */
 export async function forceFinishRun(client: PoolClient, runId: string, status: "failed" | "cancelled", error: string): Promise<boolean> {
   const current = await lockOperation(client, runId);
-  if (!current || current === "succeeded" || current === "failed" || current === "cancelled") return false;
+  if (!current || isFinalStatus(current)) return false;
   for (const t of await cancelOperationTasks(client, runId)) if (t.status === "assigned") await requestKill(client, t.runner_id, t.id);
   const steps = await cancelUnfinishedSteps(client, runId, error);
   if (status === "cancelled") await requestRunCancel(client, runId);

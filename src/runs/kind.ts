@@ -1,13 +1,15 @@
 // Workflow runs as a kind of operation (see src/engine/kinds.ts).
 import type { OperationKindSpec } from "../engine/kinds.ts";
 import { notFound } from "../domain/errors.ts";
+import { registerLlmTaskWorkflow } from "../models/llm-task.ts";
 import { cancelRun, getRun, type RunView } from "./service.ts";
-import { RUN_SWEEP } from "./sweep.ts";
+import { registerRunSweep } from "./sweep.ts";
+import { registerRunWorkflow, RUN_WORKFLOW } from "./workflow.ts";
 
-/** A run of a YAML workflow: `shipyard.run`, cancelled by a `cancel` message, swept every 5 s. */
+/** A run of a YAML workflow: `shipyard.run` (with a child `shipyard.llm-task` per llm step), cancelled by a `cancel` message, swept every 5 s. */
 export const runKind: OperationKindSpec<RunView> = {
   kind: "workflow",
-  workflow: "shipyard.run",
+  workflow: RUN_WORKFLOW,
   events: ["status", "step", "log", "complete", "usage", "budget_exceeded", "tool_call", "tool_result", "agent_message"],
   async view(db, workspaceId, id) {
     const run = await getRun(db, workspaceId, id);
@@ -15,5 +17,9 @@ export const runKind: OperationKindSpec<RunView> = {
     return run;
   },
   cancel: cancelRun,
-  sweep: RUN_SWEEP,
+  register(res, workflows) {
+    registerLlmTaskWorkflow(res, workflows);
+    registerRunWorkflow(res, workflows);
+    return registerRunSweep(res, workflows);
+  },
 };

@@ -1,15 +1,15 @@
-import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
-import type { RunStatus, StepStatus } from "../domain/statuses.ts";
+import { isFinalStatus, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { finishOperation, lockOperation } from "../operations/store.ts";
 import { ExpressionError, InputError, interpolate, parseWorkflow, resolveInputs } from "../workflows/index.ts";
-import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import type { RunMessage } from "../tasks/messages.ts";
+import type { OperationDeps, WorkflowControl } from "../engine/control.ts";
 import { KEYED_RUNS_QUEUE } from "../engine/queues.ts";
 import { allSteps } from "./state.ts";
-import { runWorkflow } from "./workflow.ts";
+import { RUN_WORKFLOW } from "./workflow.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
 import { withNetworkDefaults } from "./step-task.ts";
 import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runSource, runStepRows, type RunRow } from "./store.ts";
@@ -59,9 +59,9 @@ export interface RunRequest {
  * Parse, validate and store a run, then enqueue its workflow. Throws 422 with every problem found, or when a
  * model it will call has no API key (with `secrets`: checked against the workspace's secrets and the environment).
  */
-export async function createRun(pool: Pool, req: RunRequest): Promise<RunView> {
-  const run = await storeRun(pool, req);
-  await startRunWorkflow(req.workspaceId, run.id, run.concurrencyKey);
+export async function createRun(deps: OperationDeps, req: RunRequest): Promise<RunView> {
+  const run = await storeRun(deps.pool, req);
+  await startRunWorkflow(deps.workflows, req.workspaceId, run.id, run.concurrencyKey);
   return run;
 }
 
@@ -134,19 +134,15 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
 }
 
 /** Enqueue the run's DBOS workflow; the run id is the workflow id, so a second call is a no-op. */
-export async function startRunWorkflow(workspaceId: string, runId: string, concurrencyKey: string | null): Promise<void> {
-  if (!concurrencyKey) {
-    // Started here and now: a queue would make every run wait for its next poll (DBOS does not wake a queue
-    // when its own process enqueues). The workflow's status row is written before it starts, so a crash
-    // still recovers it. Runs with a concurrency key need the partitioned queue's one-at-a-time rule.
-    await DBOS.startWorkflow(runWorkflow, { workflowID: runId })(runId);
-    return;
-  }
-  await DBOS.startWorkflow(runWorkflow, {
-    workflowID: runId,
-    queueName: KEYED_RUNS_QUEUE,
-    enqueueOptions: { queuePartitionKey: `${workspaceId}:${concurrencyKey}` },
-  })(runId);
+export async function startRunWorkflow(workflows: WorkflowControl, workspaceId: string, runId: string, concurrencyKey: string | null): Promise<void> {
+  // Without a key, started at once: on a queue every run would wait for its next poll (DBOS does not wake a
+  // queue when its own process enqueues). Its status row is written before it starts, so a crash still recovers
+  // it. A process that runs no workflows puts it on the runs queue instead (see the WorkflowControl it holds).
+  await workflows.start(
+    RUN_WORKFLOW,
+    { workflowId: runId, queue: concurrencyKey ? KEYED_RUNS_QUEUE : undefined, partitionKey: concurrencyKey ? `${workspaceId}:${concurrencyKey}` : undefined },
+    runId,
+  );
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -203,12 +199,12 @@ export async function listRuns(
  * message: the workflow runs teardown and ends `cancelled`. A run whose workflow is no longer running (DBOS
  * gave up on it) is ended here, since nothing else would.
  */
-export async function cancelRun(pool: Pool, workspaceId: string, id: string): Promise<RunView> {
+export async function cancelRun({ pool, workflows }: OperationDeps, workspaceId: string, id: string): Promise<RunView> {
   // First, in a transaction of its own, the request itself: once it commits, no runner claims a task of this run.
   const state = await inTransaction(pool, async (client) => {
     const status = await lockRunOfWorkspace(client, workspaceId, id);
     if (!status) throw notFound("run", id);
-    if (status === "succeeded" || status === "failed" || status === "cancelled") {
+    if (isFinalStatus(status)) {
       throw new ShipyardError("run_finished", `run ${id} already ${status}; nothing to cancel`, 409);
     }
     await requestRunCancel(client, id);
@@ -223,26 +219,26 @@ export async function cancelRun(pool: Pool, workspaceId: string, id: string): Pr
     return status;
   });
   if (state === "pending") {
-    await DBOS.cancelWorkflow(id).catch(() => undefined);
+    await workflows.cancel(id).catch(() => undefined);
     return (await getRun(pool, workspaceId, id))!;
   }
   await inTransaction(pool, async (client) => {
     await lockOperation(client, id);
     await stopRunTasks(client, id);
   });
-  const workflow = await DBOS.getWorkflowStatus(id);
-  if (isDeadWorkflow(workflow?.status)) {
-    await inTransaction(pool, (client) => forceFinishRun(client, id, "cancelled", `cancelled (its workflow had stopped: ${workflow?.status ?? "missing"})`));
+  const workflow = await workflows.status(id);
+  if (isDeadWorkflow(workflow)) {
+    await inTransaction(pool, (client) => forceFinishRun(client, id, "cancelled", `cancelled (its workflow had stopped: ${workflow ?? "missing"})`));
   } else {
     const msg: RunMessage = { type: "cancel" };
-    await DBOS.send(id, msg, RUN_TOPIC, `cancel:${id}`);
+    await workflows.send(id, msg, `cancel:${id}`);
   }
   return (await getRun(pool, workspaceId, id))!;
 }
 
 /** Start a new run of the same workflow text with the same inputs (its models' keys checked again with `secrets`). */
-export async function rerun(pool: Pool, workspaceId: string, id: string, secrets?: SecretStore): Promise<RunView> {
-  const row = await runSource(pool, workspaceId, id);
+export async function rerun(deps: OperationDeps, workspaceId: string, id: string, secrets?: SecretStore): Promise<RunView> {
+  const row = await runSource(deps.pool, workspaceId, id);
   if (!row) throw notFound("run", id);
-  return createRun(pool, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id, secrets });
+  return createRun(deps, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id, secrets });
 }

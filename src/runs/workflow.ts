@@ -1,10 +1,14 @@
 import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { isTerminal } from "../domain/errors.ts";
+import type { EngineResources } from "../engine/resources.ts";
+import type { LocalWorkflows } from "../engine/control.ts";
+import { LLM_TASK_WORKFLOW } from "../models/llm-task.ts";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
-import { engineDeps } from "../engine/context.ts";
-import { llmTaskWorkflow } from "../models/llm-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+
+/** The DBOS name of the run workflow (its id is the run's). */
+export const RUN_WORKFLOW = "shipyard.run";
 
 /** How long a run waits for a message before re-checking its tasks for runners that disappeared. */
 const WATCHDOG_SECONDS = 30;
@@ -17,15 +21,15 @@ const ADVANCE_RETRY_MS = 500;
  * step retries would) rather than with `retriesAllowed`, which costs DBOS an extra workflow-status query on
  * every step; advanceRun is idempotent, so re-running a failed attempt is safe either way.
  */
-const advanceStep = (runId: string, msg: RunMessage) =>
+const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
   DBOS.runStep(
     async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await advanceRun(engineDeps().pool, runId, msg);
+          return await advanceRun(res.pool, runId, msg);
         } catch (err) {
           if (attempt >= ADVANCE_ATTEMPTS || isTerminal(err)) throw err;
-          engineDeps().log.warn({ runId, attempt, err: (err as Error).message }, "advance failed; retrying");
+          res.log.warn({ runId, attempt, err: (err as Error).message }, "advance failed; retrying");
           await new Promise((r) => setTimeout(r, ADVANCE_RETRY_MS * 2 ** (attempt - 1)));
         }
       }
@@ -34,19 +38,20 @@ const advanceStep = (runId: string, msg: RunMessage) =>
   );
 
 /**
- * The durable run of a YAML workflow: a loop of (advance the stored state, wait for the next message).
+ * Register the durable run of a YAML workflow: a loop of (advance the stored state, wait for the next message).
  * Task results, lost runners and cancellation arrive as DBOS messages, so the wait survives restarts and
  * every decision is checkpointed; after a crash DBOS replays the recorded steps and resumes the wait.
  */
-async function runWorkflowImpl(runId: string): Promise<AdvanceOutcome> {
-  let msg: RunMessage = { type: "start" };
-  for (;;) {
-    const outcome = await advanceStep(runId, msg);
-    if (outcome.finished) return outcome;
-    // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
-    for (const taskId of outcome.serverTasks ?? []) await DBOS.startWorkflow(llmTaskWorkflow, { workflowID: taskId })(runId, taskId);
-    msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
+export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
+  async function runWorkflowImpl(runId: string): Promise<AdvanceOutcome> {
+    let msg: RunMessage = { type: "start" };
+    for (;;) {
+      const outcome = await advanceStep(res, runId, msg);
+      if (outcome.finished) return outcome;
+      // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
+      for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
+      msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
+    }
   }
+  workflows.register(RUN_WORKFLOW, runWorkflowImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
 }
-
-export const runWorkflow = DBOS.registerWorkflow(runWorkflowImpl, { name: "shipyard.run", maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });

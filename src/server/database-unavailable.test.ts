@@ -8,6 +8,7 @@ import { SecretBox } from "../secrets/box.ts";
 import { createSecretStore } from "../secrets/store.ts";
 import { createApp } from "./app.ts";
 import { Metrics } from "./metrics.ts";
+import { RecordingWorkflows } from "../../test/helpers/workflows.ts";
 
 describe("with the database away", () => {
   it("answers 503 database_unavailable with Retry-After on the API, its event streams and /metrics", async () => {
@@ -15,6 +16,7 @@ describe("with the database away", () => {
     const pool = createPool(`postgres://postgres:x@127.0.0.1:${await freePort()}/none`, 2, () => undefined);
     const app = createApp({
       pool,
+      workflows: new RecordingWorkflows(),
       hub: null,
       log: createLogger("silent"),
       metrics: new Metrics(pool),

@@ -1,4 +1,5 @@
 import type { Pool } from "../db/pool.ts";
+import type { WorkflowControl } from "../engine/control.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { EventHub } from "../events/hub.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -10,6 +11,8 @@ import type { TaskTokens } from "./task-tokens.ts";
 /** What the HTTP app is built from. */
 export interface ServerDeps {
   pool: Pool;
+  /** Starts, messages and cancels workflows (runs, job dispatchers): this process's DBOS, or its client. */
+  workflows: WorkflowControl;
   hub: EventHub | null;
   log: Logger;
   metrics: Metrics;

@@ -5,6 +5,7 @@ import { countRunsByStatus } from "../operations/store.ts";
 import { countRunnersByStatus } from "../tasks/runner-store.ts";
 import { countQueuedTasks } from "../tasks/store.ts";
 import type { Queryable } from "../db/pool.ts";
+import { RunStatus } from "../domain/statuses.ts";
 
 /** Prometheus metrics; gauges are read from the database at scrape time, so every server reports the same truth. */
 export class Metrics {
@@ -45,7 +46,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const s of ["pending", "running", "succeeded", "failed", "cancelled"]) this.set({ status: s }, 0);
+        for (const s of RunStatus.options) this.set({ status: s }, 0);
         for (const r of await countRunsByStatus(db)) this.set({ status: r.status }, r.n);
       },
     });

@@ -1,9 +1,9 @@
 // Storing what a runner sends, so that a frame that arrives again (a runner sends a log batch or a result until
 // the server acknowledges it) changes nothing the second time.
-import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Pool } from "../db/pool.ts";
+import type { WorkflowControl } from "../engine/control.ts";
 import { reportedWorkflow, reportTaskResult } from "../tasks/store.ts";
-import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import type { RunMessage } from "../tasks/messages.ts";
 import type { OwnedTask, RejectReason, TaskOwnership } from "./task-ownership.ts";
 import { appendEventsNow, appendLogBatch } from "../events/store.ts";
 import type { Logger } from "../logger.ts";
@@ -25,7 +25,11 @@ export async function storeLogFrame(pool: Pool, task: OwnedTask, msg: Extract<Ru
  * Record a task's result and tell its waiting workflow. A repeat finds the task already reported and sends
  * the message again (DBOS keeps one per idempotency key), since the first time may have stopped in between.
  */
-export async function storeResultFrame(pool: Pool, metrics: Metrics, runnerId: string, msg: Extract<RunnerMessage, { type: "result" }>): Promise<void> {
+export async function storeResultFrame(
+  { pool, workflows, metrics }: Pick<FrameHandling, "pool" | "workflows" | "metrics">,
+  runnerId: string,
+  msg: Extract<RunnerMessage, { type: "result" }>,
+): Promise<void> {
   const { type: _t, ...result } = withoutNul(msg);
   // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
   // (and re-reads a 'reported' row itself if this process dies before the message is sent).
@@ -34,12 +38,14 @@ export async function storeResultFrame(pool: Pool, metrics: Metrics, runnerId: s
   else workflowId = await reportedWorkflow(pool, msg.taskId, msg.dispatch, runnerId);
   if (!workflowId) return;
   const message: RunMessage = { type: "result", ...result };
-  await DBOS.send(workflowId, message, RUN_TOPIC, `result:${msg.taskId}:${msg.dispatch}`);
+  await workflows.send(workflowId, message, `result:${msg.taskId}:${msg.dispatch}`);
 }
 
 /** What handling a runner's frames needs. */
 export interface FrameHandling {
   pool: Pool;
+  /** Tells the waiting workflow about a result. */
+  workflows: WorkflowControl;
   metrics: Metrics;
   log: Logger;
   /** Send a message back on the frame's connection. */
@@ -80,7 +86,7 @@ export async function handleRunnerFrame(h: FrameHandling, c: FrameConnection, ms
     ack(h, c, msg);
     return false;
   }
-  await storeResultFrame(h.pool, h.metrics, c.runnerId, msg);
+  await storeResultFrame(h, c.runnerId, msg);
   c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
   c.owned.release(msg.taskId, msg.dispatch);
   ack(h, c, msg);

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { DBOS } from "@dbos-inc/dbos-sdk";
 import { WebSocketServer, type WebSocket } from "ws";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
@@ -9,7 +8,8 @@ import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner,
 import type { AssignedTask } from "../tasks/spec.ts";
 import { assignedTasks, hasClaimableTask } from "../tasks/store.ts";
 import { abortServerTask } from "../models/llm-task.ts";
-import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import type { WorkflowControl } from "../engine/control.ts";
+import type { RunMessage } from "../tasks/messages.ts";
 import { RepeatFilter } from "../log-repeats.ts";
 import { handleRunnerFrame } from "./runner-frames.ts";
 import { deliverableTask, type DeliveryOptions } from "./task-delivery.ts";
@@ -46,6 +46,8 @@ interface Connection {
 
 export interface GatewayOptions extends DeliveryOptions {
   pool: Pool;
+  /** Tells waiting workflows about results and lost runners. */
+  workflows: WorkflowControl;
   notifier: Notifier;
   log: Logger;
   metrics: Metrics;
@@ -286,7 +288,7 @@ export class RunnerGateway {
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
     // A slot is free after a result: take waiting work, if any, without holding up this runner's next message.
-    if (await handleRunnerFrame({ pool: this.o.pool, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
+    if (await handleRunnerFrame({ pool: this.o.pool, workflows: this.o.workflows, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
       void this.claimIfWaiting(c);
     }
   }
@@ -299,7 +301,7 @@ export class RunnerGateway {
   /** Tell the waiting workflow that a task's runner is gone (idempotent per dispatch). */
   private reportLost(workflowId: string, taskId: string, dispatch: number, reason: string): Promise<void> {
     const msg: RunMessage = { type: "lost", taskId, dispatch, reason };
-    return DBOS.send(workflowId, msg, RUN_TOPIC, `lost:${taskId}:${dispatch}`);
+    return this.o.workflows.send(workflowId, msg, `lost:${taskId}:${dispatch}`);
   }
 
   private async claim(runnerId: string): Promise<void> {

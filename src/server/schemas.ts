@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { RunnerStatus, RunStatus, StepStatus } from "../domain/statuses.ts";
+import { Sandbox } from "../runner/protocol.ts";
 import { StoredEventSchema } from "../events/catalogue.ts";
 
 /** Zod schemas of the HTTP API; the OpenAPI document is generated from them. */
@@ -14,8 +16,8 @@ export const ProblemSchema = z
   })
   .openapi("Problem");
 
-export const RunStatusSchema = z.enum(["pending", "running", "succeeded", "failed", "cancelled"]);
-export const StepStatusSchema = z.enum(["pending", "queued", "running", "succeeded", "failed", "skipped", "cancelled"]);
+export const RunStatusSchema = RunStatus;
+export const StepStatusSchema = StepStatus;
 
 export const StepSchema = z
   .object({
@@ -85,9 +87,10 @@ export const RunnerSchema = z
     name: z.string(),
     labels: z.array(z.string()),
     slots: z.number().int(),
-    status: z.enum(["online", "offline"]),
+    status: RunnerStatus,
     shared: z.boolean(),
-    sandbox: z.enum(["bwrap", "none"]).openapi({ description: "`bwrap`: its steps run in a bubblewrap sandbox; `none`: unsandboxed" }),
+    // Made again with this module's zod, which carries `.openapi()` (see EventSchema).
+    sandbox: z.enum(Sandbox.options).openapi({ description: "`bwrap`: its steps run in a bubblewrap sandbox; `none`: unsandboxed" }),
     activeTasks: z.number().int(),
     connectedAt: z.string().nullable(),
     lastSeenAt: z.string().nullable(),

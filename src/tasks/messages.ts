@@ -1,16 +1,7 @@
-import { z } from "zod";
+import type { TaskResult } from "../runner/protocol.ts";
 
-/** How a runner reports the end of one task attempt. */
-export const TaskResult = z.object({
-  taskId: z.string(),
-  dispatch: z.number().int(),
-  status: z.enum(["succeeded", "failed", "cancelled", "timed_out"]),
-  exitCode: z.number().int().nullable(),
-  outputs: z.record(z.string(), z.string()),
-  error: z.string().optional(),
-  durationMs: z.number().nonnegative(),
-});
-export type TaskResult = z.infer<typeof TaskResult>;
+/** How a runner reports the end of one task attempt (the runner protocol's). */
+export type { TaskResult } from "../runner/protocol.ts";
 
 /** Messages a run workflow receives (DBOS topic `run`). */
 export type RunMessage =

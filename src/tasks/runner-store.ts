@@ -1,6 +1,8 @@
 // The `runners` table: every statement that reads or writes it. A runner is registered (or re-registered by
 // name) when it connects, is online while it answers pings, and offline after.
 import type { Queryable } from "../db/pool.ts";
+import type { RunnerStatus } from "../domain/statuses.ts";
+import type { Sandbox } from "../runner/protocol.ts";
 
 /** A runner as the API lists it, with the number of tasks it holds. */
 export interface RunnerRow {
@@ -8,9 +10,9 @@ export interface RunnerRow {
   name: string;
   labels: string[];
   slots: number;
-  status: "online" | "offline";
+  status: RunnerStatus;
   workspace_id: string | null;
-  sandbox: "bwrap" | "none";
+  sandbox: Sandbox;
   active: number;
   connected_at: Date | null;
   last_seen_at: Date | null;

@@ -1,5 +1,7 @@
 // Runners as the API shows them.
 import type { Queryable } from "../db/pool.ts";
+import type { RunnerStatus } from "../domain/statuses.ts";
+import type { Sandbox } from "../runner/protocol.ts";
 import { runnersOfWorkspace } from "./runner-store.ts";
 
 /** A runner as the API shows it. */
@@ -8,9 +10,9 @@ export interface RunnerView {
   name: string;
   labels: string[];
   slots: number;
-  status: "online" | "offline";
+  status: RunnerStatus;
   shared: boolean;
-  sandbox: "bwrap" | "none";
+  sandbox: Sandbox;
   activeTasks: number;
   connectedAt: string | null;
   lastSeenAt: string | null;

@@ -1,22 +1,14 @@
-// What a task is: the spec a runner (or the server) executes, and a task as handed to a runner.
+// What a task is: the spec a runner (or the server) executes, and a task as handed to a runner. What reaches the
+// runner is the runner protocol's (src/runner/protocol.ts); the server's own fields are added here.
+import type { TaskMessage as WireTaskMessage, TaskSpec as WireTaskSpec } from "../runner/protocol.ts";
 
-/** What a runner needs to execute one attempt of a step. */
-export interface TaskSpec {
-  command: string;
-  env: Record<string, string>;
-  timeoutMs?: number;
-  delayMs?: number;
-  /** The step's sandbox shares the host's network (it asked, or its workspace allows it by default). */
-  network?: boolean;
-  /** Host directories the sandbox also sees, at the same path: a job's local git remote. */
-  mounts?: { path: string; writable: boolean }[];
+/** What a runner needs to execute one attempt of a step, plus what the server turns into its environment when it sends it. */
+export type TaskSpec = WireTaskSpec & {
   /** The task may call this model through the server (an agent); never sent to the runner as such. */
   modelAccess?: ModelAccess;
   /** Env variable → workspace secret, resolved when the task is sent (a missing secret is left out). */
   secretEnv?: Record<string, string>;
-  /** Where the step runs, relative to the run's workspace; the runner refuses one that leads outside it. */
-  workingDirectory?: string;
-}
+};
 
 /** Which model a task's agent may call through the server's model endpoint, and the step's own budget. */
 export interface ModelAccess {
@@ -42,15 +34,8 @@ export function isServerSpec(spec: AnyTaskSpec): spec is LlmTaskSpec {
   return (spec as { kind?: unknown }).kind === "llm";
 }
 
-/** A task as sent to a runner. */
-export interface TaskMessage {
-  taskId: string;
-  dispatch: number;
-  runId: string;
-  stepId: string;
-  attempt: number;
-  spec: TaskSpec;
-}
+/** A task as stored for a runner, before the server's fields become its environment. */
+export type TaskMessage = Omit<WireTaskMessage, "spec"> & { spec: TaskSpec };
 
 /** A task assigned to a runner: the message for it plus what only the server needs. */
 export interface AssignedTask {

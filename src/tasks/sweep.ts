@@ -1,6 +1,8 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { engineDeps } from "../engine/context.ts";
-import { RUN_TOPIC, type RunMessage } from "./messages.ts";
+import type { LocalWorkflows } from "../engine/control.ts";
+import type { SweepSchedule } from "../engine/kinds.ts";
+import type { EngineResources } from "../engine/resources.ts";
+import type { RunMessage } from "./messages.ts";
 import { markSilentRunnersOffline } from "./runner-store.ts";
 import { tasksOfLostRunners } from "./store.ts";
 
@@ -10,26 +12,25 @@ export const RUNNER_SILENCE_MS = 30_000;
 export const LOST_GRACE_MS = 10_000;
 
 /**
- * Periodic health sweep of the runners, run by DBOS's scheduler (one execution per tick across all workers):
- * runners that stopped answering go offline, and their tasks go back to the workflows waiting for them (a
- * run's or a job's) as `lost`. Each kind of operation sweeps its own operations (src/engine/kinds.ts).
+ * Register the periodic health sweep of the runners, run by DBOS's scheduler every 5 s (one execution per tick
+ * across all workers): runners that stopped answering go offline, and their tasks go back to the workflows
+ * waiting for them (a run's or a job's) as `lost`. Each kind of operation sweeps its own operations
+ * (src/engine/kinds.ts). Returns its schedule.
  */
-async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
-  const findings = await DBOS.runStep(
-    async () => {
-      const { pool } = engineDeps();
-      await markSilentRunnersOffline(pool, RUNNER_SILENCE_MS);
-      return { lost: await tasksOfLostRunners(pool, LOST_GRACE_MS) };
-    },
-    { name: "find-lost-work" },
-  );
-  for (const t of findings.lost) {
-    const msg: RunMessage = { type: "lost", taskId: t.id, dispatch: t.dispatch, reason: `runner ${t.name} offline` };
-    await DBOS.send(t.workflow_id, msg, RUN_TOPIC, `lost:${t.id}:${t.dispatch}`);
+export function registerRunnerSweep(res: EngineResources, workflows: LocalWorkflows): SweepSchedule {
+  async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
+    const findings = await DBOS.runStep(
+      async () => {
+        await markSilentRunnersOffline(res.pool, RUNNER_SILENCE_MS);
+        return { lost: await tasksOfLostRunners(res.pool, LOST_GRACE_MS) };
+      },
+      { name: "find-lost-work" },
+    );
+    for (const t of findings.lost) {
+      const msg: RunMessage = { type: "lost", taskId: t.id, dispatch: t.dispatch, reason: `runner ${t.name} offline` };
+      await res.workflows.send(t.workflow_id, msg, `lost:${t.id}:${t.dispatch}`);
+    }
   }
+  const workflowFn = workflows.register("shipyard.sweep", sweepImpl);
+  return { scheduleName: "shipyard-sweep", workflowFn, schedule: "*/5 * * * * *" };
 }
-
-export const sweepWorkflow = DBOS.registerWorkflow(sweepImpl, { name: "shipyard.sweep" });
-
-/** The runner sweep's schedule (every 5 s). */
-export const RUNNER_SWEEP = { scheduleName: "shipyard-sweep", workflowFn: sweepWorkflow, schedule: "*/5 * * * * *" };

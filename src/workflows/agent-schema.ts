@@ -1,10 +1,11 @@
 // The `agent:` step kind of the YAML language: its fields as written, the normalized call, and which fields each
 // executor needs or does not use.
 import { z } from "zod";
-import { fail, MODEL_SPEC } from "./refine.ts";
+import { MODEL_NAME } from "../models/model-spec.ts";
+import { AGENT_EXECUTORS, MAX_AGENT_BUDGET_USD, MAX_AGENT_TURNS } from "../models/executors.ts";
+import { fail, modelSpecProblem } from "./refine.ts";
 
-/** The coding agents an `agent` step can run. */
-export const AGENT_EXECUTORS = ["builtin", "claude-code", "command"] as const;
+export { AGENT_EXECUTORS } from "../models/executors.ts";
 
 /** What an `agent` step runs: an executor on a templated prompt in the run's workspace, within turns and budget. */
 export interface AgentCall {
@@ -24,8 +25,8 @@ export const agentShape = {
   model: z.string().min(1, { error: "must not be empty" }).optional(),
   prompt: z.string().min(1, { error: "must not be empty" }),
   command: z.string().min(1, { error: "must not be empty" }).optional(),
-  max_turns: z.number().int({ error: "must be a whole number" }).min(1).max(1000).optional(),
-  budget_usd: z.number().positive({ error: "must be more than 0" }).max(100_000).optional(),
+  max_turns: z.number().int({ error: "must be a whole number" }).min(1).max(MAX_AGENT_TURNS).optional(),
+  budget_usd: z.number().positive({ error: "must be more than 0" }).max(MAX_AGENT_BUDGET_USD).optional(),
 };
 
 /** The executor-specific rules of `agent:`: which executor needs which fields. */
@@ -33,8 +34,10 @@ export function checkAgent(agent: z.infer<z.ZodObject<typeof agentShape>>, ctx: 
   const executor = agent.executor ?? "builtin";
   const at = (key: string) => ["agent", key];
   // Without a model the builtin agent uses the workspace's default model (checked when the step starts).
-  if (executor === "builtin" && agent.model !== undefined && !MODEL_SPEC.test(agent.model)) {
-    fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} must be provider:model, e.g. anthropic:claude-sonnet-4-5`, at("model"));
+  const problem = executor === "builtin" && agent.model !== undefined ? modelSpecProblem(agent.model) : null;
+  if (problem) fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} ${problem}`, at("model"));
+  if (executor === "claude-code" && agent.model !== undefined && !MODEL_NAME.test(agent.model)) {
+    fail(ctx, "bad_value", `model ${JSON.stringify(agent.model)} must be a Claude Code model name or alias (letters, digits and . _ : / @ [ ] -), e.g. sonnet`, at("model"));
   }
   if (executor === "command") {
     if (agent.command === undefined) fail(ctx, "missing_field", "the command executor needs `command`: the agent's command line, which reads the prompt from $SHIPYARD_PROMPT_FILE", ["agent"]);

@@ -35,7 +35,6 @@ export {
   type AgentCall,
   type AgentStepDef,
   type LlmStepDef,
-  MODEL_SPEC,
   normalizeStep,
   normalizeWorkflow,
   type RunStepDef,

@@ -6,5 +6,5 @@ export function fail(ctx: z.RefinementCtx, code: string, message: string, path: 
   ctx.addIssue({ code: "custom", message, path, params: { shipyardCode: code } });
 }
 
-/** `provider:model` with both sides non-empty (the model may contain colons: `ollama:llama3.1:8b`). */
-export const MODEL_SPEC = /^[^:\s]+:\S.*$/;
+/** Why a model of a step is not a usable `provider:model` spec, or null (src/models/model-spec.ts decides). */
+export { modelSpecProblem } from "../models/model-spec.ts";

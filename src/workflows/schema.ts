@@ -2,12 +2,11 @@
 import { z } from "zod";
 import { agentShape, checkAgent, type AgentCall } from "./agent-schema.ts";
 import { DURATION_HINT, parseDuration } from "./duration.ts";
-import { fail, MODEL_SPEC } from "./refine.ts";
+import { fail, modelSpecProblem } from "./refine.ts";
 import { checkLlmStepFields, workingDirectorySchema } from "./step-fields.ts";
 import { PROTOTYPE_KEYS } from "../domain/text.ts";
 
 export { AGENT_EXECUTORS, type AgentCall } from "./agent-schema.ts";
-export { MODEL_SPEC } from "./refine.ts";
 
 /** Step ids, input names and output names: usable as `steps.<id>` in expressions without quoting. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -146,9 +145,8 @@ export const llmShape = {
   model: z
     .string({ error: "must be a model as provider:model, e.g. anthropic:claude-sonnet-4-5" })
     .superRefine((value, ctx) => {
-      if (!MODEL_SPEC.test(value)) {
-        fail(ctx, "bad_value", `model ${JSON.stringify(value)} must be provider:model, e.g. anthropic:claude-sonnet-4-5 or replay:demo`);
-      }
+      const problem = modelSpecProblem(value);
+      if (problem) fail(ctx, "bad_value", `model ${JSON.stringify(value)} ${problem}`);
     })
     .optional(),
   prompt: z.string().min(1, { error: "must not be empty" }),

@@ -53,33 +53,31 @@ export function connectionLost(): Error {
 }
 
 /**
- * `pool`, except that the first `times` queries whose text matches `pattern` on a connection it hands out fail
- * as if the database had gone away (their transaction is rolled back as it would be).
+ * `pool`, except that the first `times` queries whose text matches `pattern` (on the pool or on a connection it
+ * hands out) fail as if the database had gone away; a transaction's is rolled back as it would be.
  */
 export function flakyPool(pool: Pool, pattern: RegExp, times = 1): Pool & { failures: number } {
   let left = times;
   const state = { failures: 0 };
+  const failing = (query: (...args: unknown[]) => Promise<unknown>) => (...args: unknown[]) => {
+    const text = typeof args[0] === "string" ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? "");
+    if (left > 0 && pattern.test(text)) {
+      left -= 1;
+      state.failures += 1;
+      return Promise.reject(connectionLost());
+    }
+    return query(...args);
+  };
   const connect = async () => {
     const client = await pool.connect();
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    return new Proxy(client, {
-      get(target, prop, receiver) {
-        if (prop !== "query") return Reflect.get(target, prop, receiver);
-        return (...args: unknown[]) => {
-          const text = typeof args[0] === "string" ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? "");
-          if (left > 0 && pattern.test(text)) {
-            left -= 1;
-            state.failures += 1;
-            return Promise.reject(connectionLost());
-          }
-          return query(...args);
-        };
-      },
-    });
+    const query = failing(client.query.bind(client) as (...args: unknown[]) => Promise<unknown>);
+    return new Proxy(client, { get: (target, prop, receiver) => (prop === "query" ? query : Reflect.get(target, prop, receiver)) });
   };
+  const query = failing(pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>);
   return new Proxy(pool, {
     get(target, prop, receiver) {
       if (prop === "connect") return connect;
+      if (prop === "query") return query;
       if (prop === "failures") return state.failures;
       return Reflect.get(target, prop, receiver);
     },

@@ -2,6 +2,7 @@
 // no engine, runner or socket.
 import { randomBytes } from "node:crypto";
 import { freshDatabase } from "./database.ts";
+import { RecordingWorkflows } from "./workflows.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { createPool, type Pool } from "../../src/db/pool.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -18,6 +19,8 @@ export interface InMemoryApp {
   pool: Pool;
   secrets: SecretStore;
   taskTokens: TaskTokens;
+  /** What the routes started, sent and cancelled (there is no engine). */
+  workflows: RecordingWorkflows;
   workspaceId: string;
   token: string;
   /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
@@ -35,13 +38,15 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
   const secrets = createSecretStore(pool, new SecretBox(secretKey));
   const taskTokens = new TaskTokens(secretKey);
   const outbound = createOutboundClient(loadConfig({}).urls);
-  const app = createApp({ pool, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true });
+  const workflows = new RecordingWorkflows();
+  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {
     pool,
     secrets,
     taskTokens,
+    workflows,
     workspaceId: ws.id,
     token: ws.token,
     request,

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig, type Config } from "../../src/config.ts";
 import { createPool } from "../../src/db/pool.ts";
 import { StoredEventSchema } from "../../src/events/catalogue.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -11,6 +11,8 @@ import { freshDatabase } from "./database.ts";
 /** A Shipyard started in this test process on a fresh database, with a real local runner process. */
 export interface TestShipyard extends Shipyard {
   dataDir: string;
+  /** The configuration it runs with; the engine reads `config.jobs` at each use, so a test may change it. */
+  config: Config;
   /** fetch against /api/v1 with the admin token (or `token`). */
   api(method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
 }
@@ -55,7 +57,7 @@ export async function startTestShipyard(options: TestShipyardOptions = {}): Prom
     if (strays.length > 0) throw new Error(`events that are not the catalogue's (src/events/catalogue.ts):\n${strays.slice(0, 5).join("\n")}`);
   };
   // Not a spread: `runner` is a getter (the local runner is restarted when it dies).
-  return Object.assign(shipyard, { dataDir, api, stop: stopAndCheckEvents });
+  return Object.assign(shipyard, { dataDir, config, api, stop: stopAndCheckEvents });
 }
 
 /** The events of a database that do not parse as the catalogue's, with the reason. */

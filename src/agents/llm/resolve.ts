@@ -6,6 +6,7 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { createOllama } from "ollama-ai-provider-v2";
 import { cassetteNameFor, cassettesDirFrom } from "./cassette.ts";
 import { MissingApiKeyError, UnknownProviderError } from "./errors.ts";
+import { parseSpec, type ParsedSpec } from "../../models/model-spec.ts";
 import { recordingModel, replayModel } from "./replay.ts";
 import type { ModelV3 } from "./spec.ts";
 
@@ -36,36 +37,8 @@ export interface ResolveOptions {
   endpoints?: Record<string, Endpoint>;
 }
 
-/** The providers a spec can name. */
-export const PROVIDERS = ["anthropic", "openai", "openai-compatible", "ollama", "replay"] as const;
-
-/** A parsed spec: `model` may itself contain colons (`ollama:llama3.1:8b`). */
-export interface ParsedSpec {
-  provider: (typeof PROVIDERS)[number];
-  model: string;
-  /** The endpoint name of an `openai-compatible` spec. */
-  endpoint?: string;
-}
-
-/** Split `provider:model` (or `openai-compatible:<name>:<model>`), with an error naming what is wrong. */
-export function parseSpec(spec: string): ParsedSpec {
-  const at = spec.indexOf(":");
-  const provider = at < 0 ? spec : spec.slice(0, at);
-  const rest = at < 0 ? "" : spec.slice(at + 1);
-  if (!(PROVIDERS as readonly string[]).includes(provider)) {
-    throw new UnknownProviderError(spec, `unknown provider ${JSON.stringify(provider)}; use one of ${PROVIDERS.join(", ")} as provider:model`);
-  }
-  const p = provider as ParsedSpec["provider"];
-  if (p === "openai-compatible") {
-    const colon = rest.indexOf(":");
-    if (colon <= 0 || colon === rest.length - 1) {
-      throw new UnknownProviderError(spec, "write openai-compatible:<endpoint name>:<model>");
-    }
-    return { provider: p, endpoint: rest.slice(0, colon), model: rest.slice(colon + 1) };
-  }
-  if (!rest) throw new UnknownProviderError(spec, `no model after "${provider}:"`);
-  return { provider: p, model: rest };
-}
+// Which specs are valid is src/models/model-spec.ts's to say; the model layer resolves what it accepts.
+export { parseSpec, PROVIDERS, type ParsedSpec } from "../../models/model-spec.ts";
 
 /** The environment-variable prefix of an endpoint name: `my-vllm` → `MY_VLLM`. */
 export function envPrefix(name: string): string {

@@ -33,7 +33,7 @@ const QueueParam = z.object({ queue: JobQueue.openapi({ param: { name: "queue", 
 
 /** /jobs and /queues: coding-agent jobs in the rework and backlog queues. */
 export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
-  const kick = () => void kickDispatch().catch((err: Error) => deps.log.warn({ err: err.message }, "job dispatch failed"));
+  const kick = () => void kickDispatch(deps).catch((err: Error) => deps.log.warn({ err: err.message }, "job dispatch failed"));
 
   app.openapi(
     createRoute({
@@ -93,7 +93,7 @@ export function jobRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       request: { params: IdParam },
       responses: { 202: jsonContent(JobSchema, "Cancellation accepted"), ...errorResponses(401, 404, 409) },
     }),
-    async (c) => c.json(await KINDS.job.cancel(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 202),
+    async (c) => c.json(await KINDS.job.cancel(deps, c.get("principal").workspaceId, c.req.valid("param").id), 202),
   );
 
   app.openapi(

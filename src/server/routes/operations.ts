@@ -43,7 +43,7 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       request: { params: IdParam },
       responses: { 202: { description: "Cancellation accepted", content: { "application/json": { schema: OperationSchema } } }, ...errorResponses(401, 404, 409) },
     }),
-    async (c) => c.json(await cancelOperation(deps.pool, c.get("principal").workspaceId, c.req.valid("param").id), 202),
+    async (c) => c.json(await cancelOperation(deps, c.get("principal").workspaceId, c.req.valid("param").id), 202),
   );
 
   app.openapi(

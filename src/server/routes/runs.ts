@@ -19,7 +19,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const run = await createRun(deps.pool, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file, secrets: deps.secrets });
+      const run = await createRun(deps, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file, secrets: deps.secrets });
       return c.json(run, 201);
     },
   );
@@ -70,7 +70,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(await KINDS.workflow.cancel(deps.pool, c.get("principal").workspaceId, id), 202);
+      return c.json(await KINDS.workflow.cancel(deps, c.get("principal").workspaceId, id), 202);
     },
   );
 
@@ -84,7 +84,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(await rerun(deps.pool, c.get("principal").workspaceId, id, deps.secrets), 201);
+      return c.json(await rerun(deps, c.get("principal").workspaceId, id, deps.secrets), 201);
     },
   );
 }

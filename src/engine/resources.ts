@@ -3,13 +3,21 @@ import type { Pool } from "../db/pool.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
+import type { WorkflowControl } from "./control.ts";
 
-/** What DBOS workflow code needs at run time; set once when the engine starts (DBOS itself is a singleton). */
-export interface EngineDeps {
+/**
+ * What DBOS workflow code needs at run time, given once to each folder's register function when the engine is
+ * created (as Trigger.dev's run engine passes its SystemResources): the workflows close over it, nothing
+ * fetches it from a global.
+ */
+export interface EngineResources {
   pool: Pool;
   log: Logger;
   secrets: SecretStore;
+  /** Read at each use (a sweep reads the recovery setting every time it runs). */
   jobs: JobSettings;
+  /** Starts and messages workflows, from inside a workflow too (DBOS checkpoints a start made there). */
+  workflows: WorkflowControl;
   /** Cassettes for `replay:` models of llm steps; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
   cassettesDir?: string;
   /** Counters the llm steps' usage is added to (the server's /metrics registry); undefined: none. */
@@ -28,17 +36,4 @@ export interface JobSettings {
   stuckAfterMs: number;
   /** What the orphan/stuck sweep does with such a job. */
   recovery: "requeue" | "fail";
-}
-
-let deps: EngineDeps | null = null;
-
-/** Install the engine's dependencies (called by startEngine before DBOS.launch). */
-export function setEngineDeps(d: EngineDeps): void {
-  deps = d;
-}
-
-/** The engine's dependencies; throws when the engine was not started in this process. */
-export function engineDeps(): EngineDeps {
-  if (!deps) throw new Error("the Shipyard engine is not started in this process");
-  return deps;
 }

@@ -1,0 +1,66 @@
+// The job workflow on an engine of this process (DBOS on a fresh database), without a server or runner process:
+// a database blip in a stage is ridden out by the stage's step retries, not reported as the job's failure.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flakyPool, onlineRunner, workspace } from "../../test/helpers/core.ts";
+import { freshDatabase } from "../../test/helpers/database.ts";
+import { waitFor } from "../../test/helpers/shipyard.ts";
+import { loadConfig } from "../config.ts";
+import { migrate } from "../db/migrate.ts";
+import { createPool, type Pool } from "../db/pool.ts";
+import { createEngine, stopEngine, type Engine } from "../engine/engine.ts";
+import { readEvents } from "../events/store.ts";
+import { createLogger } from "../logger.ts";
+import { createOutboundClient } from "../net/outbound-client.ts";
+import { SecretBox } from "../secrets/box.ts";
+import { createSecretStore } from "../secrets/store.ts";
+import { startDispatcher } from "./dispatch.ts";
+import { createJob } from "./queue.ts";
+import { loadJob } from "./store.ts";
+
+let pool: Pool;
+let engine: Engine;
+// The first time a stage begins, the connection is lost under the write that records it.
+const STAGE_START = /update jobs set stage = \$2, updated_at = now\(\)/;
+let flaky: Pool & { failures: number };
+
+beforeAll(async () => {
+  const url = await freshDatabase("jobwf");
+  pool = createPool(url, 10);
+  await migrate(pool);
+  flaky = flakyPool(pool, STAGE_START);
+  engine = createEngine({
+    databaseUrl: url,
+    pool: flaky,
+    log: createLogger("silent"),
+    executorId: `test-${randomBytes(4).toString("hex")}`,
+    secrets: createSecretStore(pool, new SecretBox(randomBytes(32))),
+    jobs: { onePerWorkspace: false, stuckAfterMs: 600_000, recovery: "requeue" },
+    outbound: createOutboundClient(loadConfig({}).urls),
+    githubApiUrl: "https://api.github.com",
+  });
+  await engine.start();
+});
+afterAll(async () => {
+  await stopEngine();
+  await pool?.end();
+});
+
+describe("the job workflow and the database going away", () => {
+  it("retries a stage's write that lost its connection: the same attempt carries on (it was 'internal error in credentials')", async () => {
+    const ws = await workspace(pool);
+    await pool.query("insert into projects (id, workspace_id, name, repo, default_branch) values ('prj_blip', $1, 'p', 'https://example.com/p.git', 'main')", [ws]);
+    const runner = await onlineRunner(pool, ws);
+    const job = await createJob(pool, ws, { projectId: "prj_blip", prompt: "blip", queue: "backlog", executor: { type: "command", command: "true" } });
+    await startDispatcher(engine.workflows, runner);
+    // The prepare stage's task is handed to the runner row, which never answers: the job waits there.
+    const stages = await waitFor(async () => {
+      const events = await readEvents(pool, job.id, 0);
+      const list = events.flatMap((e) => (e.type === "stage" ? [`${e.payload.stage}:${e.payload.status}:${e.payload.attempt}`] : []));
+      return list.includes("prepare:started:1") ? list : null;
+    }, 30_000, "the prepare stage");
+    expect(flaky.failures).toBe(1);
+    expect(stages).toEqual(["credentials:started:1", "credentials:succeeded:1", "prepare:started:1"]);
+    expect(await loadJob(pool, job.id)).toMatchObject({ status: "running", attempts: 1, stage: "prepare", error: null });
+  });
+});
