@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { promises as fs, readFileSync, rmSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,7 +10,12 @@ import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Config } from "./config.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
-import { createPool } from "./db/pool.ts";
+import { createPool, type Pool } from "./db/pool.ts";
+import { ClientWorkflows } from "./engine/client-control.ts";
+import type { WorkflowControl } from "./engine/control.ts";
+import type { SecretStore } from "./secrets/store.ts";
+import type { OutboundClient } from "./net/outbound-client.ts";
+import { closeHttp, forgetServerFile, refuseIfRunning } from "./server/process-files.ts";
 import { newId } from "./domain/ids.ts";
 import { createEngine, stopEngine } from "./engine/engine.ts";
 import { kickDispatch } from "./jobs/dispatch.ts";
@@ -35,7 +40,12 @@ import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
 
 export interface StartOptions {
-  /** Spawn the local runner process (default true). */
+  /**
+   * What this process does: `all` (`shipyard up`: the API, the workflows and a local runner), `server` (the
+   * API, event streams and the runner gateway, no workflows) or `worker` (the workflows and queues, no HTTP).
+   */
+  role?: "all" | "server" | "worker";
+  /** Spawn the local runner process (default true; `up` only). */
   localRunner?: boolean;
   /** Sandbox the local runner's steps (default true; false: `--no-sandbox`). */
   sandbox?: boolean;
@@ -63,8 +73,14 @@ const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bin",
  * with the runner gateway, and one local runner process. Stopping reverses the order.
  */
 export async function startShipyard(config: Config, log: Logger, opts: StartOptions = {}): Promise<Shipyard> {
+  const role = opts.role ?? "all";
+  const servesHttp = role !== "worker";
+  const runsWorkflows = role !== "server";
+  if (role !== "all" && !config.databaseUrl) {
+    throw new Error(`shipyard ${role} needs DATABASE_URL: the PostgreSQL every server and worker shares (\`shipyard up\` runs an embedded one)`);
+  }
   await fs.mkdir(config.dataDir, { recursive: true });
-  await refuseIfRunning(config.dataDir);
+  if (servesHttp) await refuseIfRunning(config.dataDir);
   // Every process started from here (the embedded PostgreSQL, the local runner) inherits process.env.
   scrubTokens(process.env, [await readAdminTokenFile(config.dataDir)]);
   const cleanups: (() => Promise<void>)[] = [];
@@ -74,11 +90,13 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
   // Last of all (and on any exit, a forced one too): a start right after this process is gone is not refused.
   const serverFile = path.join(config.dataDir, "server.json");
   const forget = () => forgetServerFile(serverFile);
-  process.once("exit", forget);
-  cleanups.push(async () => {
-    process.removeListener("exit", forget);
-    forget();
-  });
+  if (servesHttp) {
+    process.once("exit", forget);
+    cleanups.push(async () => {
+      process.removeListener("exit", forget);
+      forget();
+    });
+  }
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -94,103 +112,47 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       if (pass) log.warn({ err: err.message, ...(held > 0 ? { repeated: held } : {}) }, "database connection error");
     });
     cleanups.push(() => pool.end());
+    // Many processes may start on one database at once: migrate serialises itself (an advisory lock).
     const applied = await migrate(pool);
     if (applied.length > 0) log.info({ applied }, "migrations applied");
-    const { token: adminToken, file: adminTokenFile } = await ensureAdminToken(pool, config.dataDir);
-    scrubTokens(process.env, [adminToken]);
-
     const notifier = new Notifier(databaseUrl, log);
     await notifier.start();
     cleanups.push(() => notifier.stop());
-    const hub = new EventHub(pool, notifier, log);
-    const revocations = new Revocations(pool, log);
-    await revocations.start(notifier);
     const metrics = new Metrics(pool);
-    let ready = false;
-    const pingIntervalMs = opts.pingIntervalMs ?? config.pingIntervalMs;
     const secretKey = await loadOrCreateKey(config.dataDir, process.env);
-    const box = new SecretBox(secretKey);
-    const taskTokens = new TaskTokens(secretKey);
-    const secrets = createSecretStore(pool, box);
+    const secrets = createSecretStore(pool, new SecretBox(secretKey));
     const outbound = createOutboundClient(config.urls);
-    // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
-    const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
-    if (tracing) cleanups.push(() => tracing.stop());
-    // Workflows are registered now (DBOS is launched below, after the gateway listens); all that starts or
-    // messages them is handed `workflows`.
-    const engine = createEngine({ databaseUrl, pool, log, executorId: config.executorId, secrets, jobs: config.jobs, cassettesDir: config.cassettesDir, llmMetrics: metrics.llm, outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null });
-    const { workflows } = engine;
-    const gateway = new RunnerGateway({
-      pool,
-      workflows,
-      notifier,
-      log,
-      metrics,
-      serverId: newId("srv"),
-      pingIntervalMs,
-      revocations,
-      resolveSecret: secrets.get,
-      modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
-      onRunnerAvailable: (id) => void kickDispatch({ pool, workflows }, [id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
-    });
-    await gateway.start();
+    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, cleanups, stop };
 
-    // Before the engine: DBOS recovers this executor id's own workflows at launch, and the id's lock (held for
-    // this process's life) keeps another worker from recovering them at the same time.
-    const liveness = new WorkerLiveness({
-      databaseUrl,
-      executorId: config.executorId,
-      log,
-      recover: recoverExecutorWorkflows,
-      ...config.workers,
-      onFenced: (reason) => void stop().finally(() => opts.onFenced?.(reason)),
-    });
-    await liveness.start();
-    cleanups.push(() => liveness.stop());
-    await engine.start();
-    cleanups.push(() => stopEngine());
-    ready = true;
-
-    // Streams and connections go first, while the engine and the database are still there: nothing is left
-    // holding the HTTP server open, and no runner reports into a half-stopped server.
-    const closing = new AbortController();
-    // Every open event stream listens for it: thousands at once are expected, not a leak.
-    setMaxListeners(0, closing.signal);
-    const app = createApp({ pool, workflows, hub, log, metrics, secrets, taskTokens, outbound, revocations, cassettesDir: config.cassettesDir, heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: () => ready && DBOS.isInitialized(), closing: closing.signal });
-    const server: ServerType = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    });
-    server.on("upgrade", (req, socket, head) => {
-      if (new URL(req.url ?? "/", "http://x").pathname === RUNNER_PATH) void gateway.handleUpgrade(req, socket, head);
-      else socket.destroy();
-    });
-    const port = (server.address() as AddressInfo).port;
-    const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
-    // Its own shared-pool runner token (the admin token never leaves this process), renewed when revoked.
-    const local =
-      opts.localRunner === false
-        ? null
-        : new LocalRunner({
-            bin: BIN,
-            serverUrl: url,
-            dataDir: config.dataDir,
-            slots: config.runnerSlots,
-            sandbox: opts.sandbox !== false,
-            log,
-            token: async () => (await ensureRunnerToken(pool, config.dataDir)).token,
-          });
-    cleanups.push(async () => {
-      ready = false;
-      closing.abort();
-      await Promise.all([gateway.stop(), closeHttp(server as Server), local?.stop(3500)]);
-    });
-    await fs.writeFile(serverFile, JSON.stringify({ url, pid: process.pid }, null, 2));
-
-    if (local) await local.start();
+    // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
+    // gateway listens). A server that runs none reaches them through DBOS's client instead.
+    const engine = runsWorkflows ? prepareEngine(base, opts) : null;
+    let workflows: WorkflowControl;
+    if (engine) {
+      workflows = engine.workflows;
+    } else {
+      await waitForDbosSchema(pool, log);
+      const client = await ClientWorkflows.open(databaseUrl);
+      cleanups.push(() => client.close());
+      workflows = client;
+    }
+    let ready = !runsWorkflows;
+    const startEngine = async () => {
+      if (!engine) return;
+      await engine.start();
+      ready = true;
+    };
+    // The gateway listens for dispatch notifications before DBOS launches (and recovers work that sends them);
+    // the API listens only once workflows can be started.
+    const http = servesHttp ? await startHttpSide(base, opts, { secretKey, workflows, beforeListen: startEngine, isReady: () => ready && (!runsWorkflows || DBOS.isInitialized()) }) : null;
+    if (!http) await startEngine();
+    if (http) await fs.writeFile(serverFile, JSON.stringify({ url: http.url, pid: process.pid }, null, 2));
+    if (http?.local) await http.local.start();
+    const local = http?.local ?? null;
     return {
-      url,
-      adminToken,
-      adminTokenFile,
+      url: http?.url ?? "",
+      adminToken: http?.adminToken ?? "",
+      adminTokenFile: http?.adminTokenFile ?? "",
       databaseUrl,
       get runner() {
         return local?.child ?? null;
@@ -203,49 +165,126 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
   }
 }
 
-/** How long open requests get to finish once the server stops listening, before their sockets are closed. */
-const HTTP_GRACE_MS = 1500;
+/** What every part of a Shipyard process shares. */
+interface Base {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  databaseUrl: string;
+  notifier: Notifier;
+  metrics: Metrics;
+  secrets: SecretStore;
+  outbound: OutboundClient;
+  cleanups: (() => Promise<void>)[];
+  stop: () => Promise<void>;
+}
 
-/** Stop listening and end every connection: each as soon as it is idle, busy ones at the end of a short grace. */
-function closeHttp(server: Server): Promise<void> {
-  return new Promise<void>((resolve) => {
-    // close() ends only the connections idle at that moment; a response finishing later (an event stream
-    // that was just told to end) leaves its kept-alive connection open, so idle ones are swept until the end.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    const grace = setTimeout(() => server.closeAllConnections(), HTTP_GRACE_MS);
-    server.close(() => {
-      clearInterval(sweep);
-      clearTimeout(grace);
-      resolve();
-    });
-    server.closeIdleConnections();
+/**
+ * The workflow side (`up`, `worker`): tracing, the engine with its workflows registered, and this executor's
+ * liveness; `start` launches DBOS (recovering this executor id's own pending workflows).
+ */
+function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowControl; start(): Promise<void> } {
+  const { config, log, pool, databaseUrl } = b;
+  // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
+  const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
+  if (tracing) b.cleanups.push(() => tracing.stop());
+  const engine = createEngine({
+    databaseUrl, pool, log, executorId: config.executorId, secrets: b.secrets, jobs: config.jobs, cassettesDir: config.cassettesDir,
+    llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null, notifier: b.notifier,
   });
+  return {
+    workflows: engine.workflows,
+    async start() {
+      // The executor id's lock (held for this process's life) keeps another worker from recovering its
+      // workflows while DBOS recovers them here at launch.
+      const liveness = new WorkerLiveness({
+        databaseUrl,
+        executorId: config.executorId,
+        log,
+        recover: recoverExecutorWorkflows,
+        ...config.workers,
+        onFenced: (reason) => void b.stop().finally(() => opts.onFenced?.(reason)),
+      });
+      await liveness.start();
+      b.cleanups.push(() => liveness.stop());
+      await engine.start();
+      b.cleanups.push(() => stopEngine());
+    },
+  };
 }
 
-/** Remove server.json when it is this process's. */
-function forgetServerFile(file: string): void {
-  try {
-    if ((JSON.parse(readFileSync(file, "utf8")) as { pid?: number }).pid === process.pid) rmSync(file, { force: true });
-  } catch {
-    // not there, or not ours to remove
-  }
+/**
+ * The HTTP side (`up`, `server`): the admin token, the event hub, the runner gateway, the API and, for `up`,
+ * the local runner (started by the caller once all is up). Stopping closes streams and connections first.
+ */
+async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer; workflows: WorkflowControl; beforeListen: () => Promise<void>; isReady: () => boolean }) {
+  const { config, log, pool, notifier, metrics, secrets, workflows } = { ...b, ...o };
+  const { token: adminToken, file: adminTokenFile } = await ensureAdminToken(pool, config.dataDir);
+  scrubTokens(process.env, [adminToken]);
+  const hub = new EventHub(pool, notifier, log);
+  const revocations = new Revocations(pool, log);
+  await revocations.start(notifier);
+  const taskTokens = new TaskTokens(o.secretKey);
+  const gateway = new RunnerGateway({
+    pool,
+    workflows,
+    notifier,
+    log,
+    metrics,
+    serverId: newId("srv"),
+    pingIntervalMs: opts.pingIntervalMs ?? config.pingIntervalMs,
+    revocations,
+    resolveSecret: secrets.get,
+    modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
+    onRunnerAvailable: (id) => void kickDispatch({ pool, workflows }, [id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
+  });
+  await gateway.start();
+  await o.beforeListen();
+  const closing = new AbortController();
+  // Every open event stream listens for it: thousands at once are expected, not a leak.
+  setMaxListeners(0, closing.signal);
+  const app = createApp({
+    pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
+    heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url ?? "/", "http://x").pathname === RUNNER_PATH) void gateway.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  // Its own shared-pool runner token (the admin token never leaves this process), renewed when revoked.
+  const local =
+    opts.localRunner === false || opts.role === "server"
+      ? null
+      : new LocalRunner({
+          bin: BIN,
+          serverUrl: url,
+          dataDir: config.dataDir,
+          slots: config.runnerSlots,
+          sandbox: opts.sandbox !== false,
+          log,
+          token: async () => (await ensureRunnerToken(pool, config.dataDir)).token,
+        });
+  // Streams and connections go first, while the engine and the database are still there: nothing is left
+  // holding the HTTP server open, and no runner reports into a half-stopped server.
+  b.cleanups.push(async () => {
+    closing.abort();
+    await Promise.all([gateway.stop(), closeHttp(server as Server), local?.stop(3500)]);
+  });
+  return { url, adminToken, adminTokenFile, local };
 }
 
-/** Two Shipyards on one data dir would fight over its PostgreSQL: refuse while the recorded one lives. */
-async function refuseIfRunning(dataDir: string): Promise<void> {
-  const text = await fs.readFile(path.join(dataDir, "server.json"), "utf8").catch(() => null);
-  if (!text) return;
-  let recorded: { pid?: number; url?: string };
-  try {
-    recorded = JSON.parse(text) as { pid?: number; url?: string };
-  } catch {
-    return;
-  }
-  if (!recorded.pid || recorded.pid === process.pid) return;
-  const cmdline = await fs.readFile(`/proc/${recorded.pid}/cmdline`, "utf8").catch(() => "");
-  if (cmdline.includes("shipyard")) {
-    throw new Error(
-      `Shipyard is already running on ${dataDir} (pid ${recorded.pid}, ${recorded.url ?? "unknown url"}); stop it first or set SHIPYARD_DATA_DIR to another directory`,
-    );
+/** A server without workflows waits for a worker to have created DBOS's tables (on a fresh database). */
+async function waitForDbosSchema(pool: Pool, log: Logger): Promise<void> {
+  for (let warned = false; ; ) {
+    const found = await pool.query("select 1 from information_schema.tables where table_schema = 'dbos' and table_name = 'workflow_status'");
+    if ((found.rowCount ?? 0) > 0) return;
+    if (!warned) log.warn("waiting for a worker to create DBOS's tables (start `shipyard worker` on the same DATABASE_URL)");
+    warned = true;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CliError } from "./client.ts";
 import { registerRunCommands } from "./runs.ts";
 import { registerServerCommands } from "./serve.ts";
+import { registerSplitCommands } from "./split.ts";
 import { registerAdminCommands } from "./admin.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerUsageCommands } from "./usage.ts";
@@ -16,6 +17,7 @@ const program = new Command()
   .exitOverride();
 
 registerServerCommands(program);
+registerSplitCommands(program);
 registerRunCommands(program);
 registerAdminCommands(program);
 registerJobCommands(program);

@@ -22,7 +22,7 @@ const SAME_SIGNAL_MS = 1000;
  * Run `stop` once on SIGINT/SIGTERM and exit when it is done, or at the deadline (what `exit` hooks do then
  * still happens: the embedded PostgreSQL is told to stop, server.json goes); a later second signal exits at once.
  */
-function onShutdown(stop: () => Promise<void>): void {
+export function onShutdown(stop: () => Promise<void>): void {
   let stoppingSince = 0;
   const handler = (signal: NodeJS.Signals) => {
     if (stoppingSince > 0) {

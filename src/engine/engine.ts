@@ -7,6 +7,9 @@ import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import { dbosLogger } from "./dbos-log.ts";
 import { registerRunnerSweep } from "../tasks/sweep.ts";
+import { CANCEL_CHANNEL } from "../tasks/dispatch.ts";
+import { abortServerTask } from "../models/llm-task.ts";
+import type { Notifier } from "../events/notifier.ts";
 import { LocalWorkflows, type WorkflowControl } from "./control.ts";
 import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
@@ -17,6 +20,9 @@ import type { EngineResources, JobSettings } from "./resources.ts";
  * Bump it only for a change that makes old in-flight workflows unsafe to resume.
  */
 export const ENGINE_VERSION = "shipyard-engine-1";
+
+/** DBOS's application name for Shipyard's workflows (a client enqueueing for them names it too). */
+export const APP_NAME = "shipyard";
 
 export interface EngineOptions {
   databaseUrl: string;
@@ -36,6 +42,8 @@ export interface EngineOptions {
   githubApiUrl: string;
   /** DBOS draws workflow and step spans (on the tracer provider registered before this starts). */
   tracing?: boolean;
+  /** Told when an `llm` step is cancelled: the process making its model call (this one) aborts it. */
+  notifier?: Notifier;
 }
 
 /** This process's engine: its workflows registered, DBOS not yet launched. */
@@ -59,7 +67,7 @@ export function createEngine(o: EngineOptions): Engine {
     async start() {
       const dbosLog = o.log.child({ component: "dbos" });
       DBOS.setConfig({
-        name: "shipyard",
+        name: APP_NAME,
         systemDatabaseUrl: o.databaseUrl,
         executorID: o.executorId,
         applicationVersion: ENGINE_VERSION,
@@ -72,6 +80,11 @@ export function createEngine(o: EngineOptions): Engine {
       await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
       await registerQueues();
       await DBOS.applySchedules(schedules);
+      // A cancelled llm step's model call is made by whichever process runs its workflow: one like this.
+      await o.notifier?.on(CANCEL_CHANNEL, (payload) => {
+        const { runnerId, taskId } = JSON.parse(payload) as { runnerId: string | null; taskId: string };
+        if (runnerId === null) abortServerTask(taskId);
+      });
     },
   };
 }

@@ -7,7 +7,6 @@ import { CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } fr
 import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner, touchRunner } from "../tasks/runner-store.ts";
 import type { AssignedTask } from "../tasks/spec.ts";
 import { assignedTasks, hasClaimableTask } from "../tasks/store.ts";
-import { abortServerTask } from "../models/llm-task.ts";
 import type { WorkflowControl } from "../engine/control.ts";
 import type { RunMessage } from "../tasks/messages.ts";
 import { RepeatFilter } from "../log-repeats.ts";
@@ -89,8 +88,8 @@ export class RunnerGateway {
     });
     await this.o.notifier.on(CANCEL_CHANNEL, (payload) => {
       const { runnerId, taskId } = JSON.parse(payload) as { runnerId: string | null; taskId: string };
-      if (runnerId === null) abortServerTask(taskId);
-      else this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
+      // A server-run task (runnerId null) is aborted by the engine of the process making its call.
+      if (runnerId !== null) this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
     });
     // Dispatch and queue notifications sent while the LISTEN connection was down (a database restart) were
     // lost: catch up at once, and at every ping as a safety net.
