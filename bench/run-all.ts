@@ -94,6 +94,14 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "scale-out",
+    figures: [
+      { label: "200 one-step runs: 1 server, 1 worker", value: (r) => r.runsPerSec_workers1, unit: "runs/s" },
+      { label: "200 one-step runs: 1 server, 2 workers", value: (r) => r.runsPerSec_workers2, unit: "runs/s" },
+      { label: "a dead worker's workflows taken over after", value: (r) => r.takeoverMs, unit: "ms", target: { text: "≤ 30000 ms", met: (v) => v <= 30_000 } },
+    ],
+  },
+  {
     name: "startup",
     figures: [
       { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },
