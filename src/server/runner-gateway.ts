@@ -61,6 +61,8 @@ export interface GatewayOptions extends DeliveryOptions {
 }
 
 const ownedTask = (t: AssignedTask): OwnedTask => ({ operationId: t.message.runId, stepId: t.message.stepId, attempt: t.message.attempt });
+/** How often runners are offered waiting work and sent what is theirs, whatever the notifications said. */
+const CATCH_UP_MS = 5000;
 /** How long runners get to answer the close frame when the server stops. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -73,6 +75,7 @@ export class RunnerGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly connections = new Map<string, Connection>();
   private pinger: NodeJS.Timeout | null = null;
+  private catcher: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly storeFailures = new RepeatFilter();
 
@@ -92,17 +95,18 @@ export class RunnerGateway {
       if (runnerId !== null) this.sendTo(this.connections.get(runnerId), { type: "cancel", taskId });
     });
     // Dispatch and queue notifications sent while the LISTEN connection was down (a database restart) were
-    // lost: catch up at once, and at every ping as a safety net.
+    // lost: catch up at once, and every few seconds as a safety net.
     this.o.notifier.onReconnect(() => {
       for (const c of this.connections.values()) void this.catchUp(c);
     });
     this.pinger = setInterval(() => {
-      for (const c of this.connections.values()) {
-        void this.ping(c);
-        void this.catchUp(c);
-      }
+      for (const c of this.connections.values()) void this.ping(c);
     }, this.o.pingIntervalMs);
     this.pinger.unref();
+    this.catcher = setInterval(() => {
+      for (const c of this.connections.values()) void this.catchUp(c);
+    }, Math.max(this.o.pingIntervalMs, CATCH_UP_MS));
+    this.catcher.unref();
   }
 
   /** Claim waiting work for a runner and send it what is assigned to it but not yet sent. */
@@ -330,6 +334,7 @@ export class RunnerGateway {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.pinger) clearInterval(this.pinger);
+    if (this.catcher) clearInterval(this.catcher);
     for (const c of this.connections.values()) c.ws.close(1001, "server stopping");
     this.connections.clear();
     const closed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
