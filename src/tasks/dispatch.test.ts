@@ -1,67 +1,94 @@
-// enqueueTask against a real database: one round trip places a new task on the least busy runner that may take
-// it, and a second enqueue of the same task changes nothing.
+// Placing and claiming tasks, called directly on a fresh database (the middle test tier).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase } from "../../test/helpers/database.ts";
-import { createPool, inTransaction, type Pool } from "../db/pool.ts";
-import { migrate } from "../db/migrate.ts";
-import { enqueueTask } from "./dispatch.ts";
+import { coreDatabase, onlineRunner, pendingRun, workspace } from "../../test/helpers/core.ts";
+import { inTransaction, type Pool } from "../db/pool.ts";
+import { readEvents } from "../events/store.ts";
+import { claimQueuedTasks, enqueueTask } from "./dispatch.ts";
 
 let pool: Pool;
-
 beforeAll(async () => {
-  pool = createPool(await freshDatabase("dispatch"), 4);
-  await migrate(pool);
-  await pool.query("insert into workspaces (id, name) values ('ws_a', 'a'), ('ws_b', 'b')");
-  await pool.query(
-    `insert into runners (id, workspace_id, name, slots, status, connected_at, last_seen_at) values
-       ('rnr_busy', null, 'busy', 2, 'online', now() - interval '2 minutes', now()),
-       ('rnr_idle', null, 'idle', 2, 'online', now() - interval '1 minute', now()),
-       ('rnr_b', 'ws_b', 'b-only', 4, 'online', now(), now()),
-       ('rnr_off', null, 'off', 4, 'offline', now(), now())`,
-  );
+  pool = await coreDatabase("dispatch");
 });
 afterAll(async () => {
   await pool?.end();
 });
 
-async function newRun(id: string, workspace: string, steps: string[]): Promise<void> {
-  await pool.query("insert into operations (id, workspace_id, kind, status, title) values ($1, $2, 'run', 'running', 't')", [id, workspace]);
-  await pool.query("insert into runs (id, workspace_id, workflow_name, source, definition, inputs) values ($1, $2, 'w', '', '{}', '{}')", [id, workspace]);
-  for (const [i, step] of steps.entries()) {
-    await pool.query("insert into run_steps (run_id, step_id, phase, position, status) values ($1, $2, 'main', $3, 'queued')", [id, step, i]);
-  }
+const spec = { command: "true", env: {} };
+const enqueue = (t: Parameters<typeof enqueueTask>[1]) => inTransaction(pool, (c) => enqueueTask(c, t));
+const claim = (runnerId: string) => inTransaction(pool, (c) => claimQueuedTasks(c, runnerId));
+const tasksOf = async (runId: string) =>
+  (await pool.query<{ step_id: string; status: string; runner_id: string | null; dispatch: number }>("select step_id, status, runner_id, dispatch from tasks where operation_id = $1 order by step_id", [runId])).rows;
+
+/** A pending run with steps s1..sN, for its task rows to belong to. */
+async function runWithSteps(ws: string, n: number): Promise<string> {
+  const steps = Array.from({ length: n }, (_, i) => `  - id: s${i + 1}\n    run: "true"\n`).join("");
+  return pendingRun(pool, ws, `name: w\nsteps:\n${steps}`);
 }
 
-const enqueue = (runId: string, stepId: string, workspaceId: string, pinnedRunnerId?: string) =>
-  inTransaction(pool, (c) => enqueueTask(c, { runId, stepId, attempt: 1, workspaceId, spec: { command: "true", env: {} }, ...(pinnedRunnerId ? { pinnedRunnerId } : {}) }));
-const task = async (id: string) => (await pool.query("select status, runner_id, dispatch from tasks where id = $1", [id])).rows[0];
-const events = async (op: string) => (await pool.query("select seq, type, payload from events where operation_id = $1 order by seq", [op])).rows;
-
-describe("enqueueTask", () => {
-  it("places a new task on the least busy online runner of its pool, marks its step running with one event", async () => {
-    await newRun("run_1", "ws_a", ["one", "two"]);
-    await pool.query("insert into operations (id, workspace_id, kind, status, title) values ('run_0', 'ws_a', 'run', 'running', 'x')");
-    await pool.query("insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, runner_id, dispatch) values ('run_0:x:1', 'run_0', 'x', 1, 'ws_a', 'run_0', '{}', 'assigned', 'rnr_busy', 1)");
-    const id = await enqueue("run_1", "one", "ws_a");
-    expect(id).toBe("run_1:one:1");
-    // rnr_busy holds a task already; rnr_b serves another workspace; rnr_off is offline.
-    expect(await task(id)).toEqual({ status: "assigned", runner_id: "rnr_idle", dispatch: 1 });
-    expect((await pool.query("select status, runner_id from run_steps where run_id = 'run_1' and step_id = 'one'")).rows[0]).toEqual({ status: "running", runner_id: "rnr_idle" });
-    expect(await events("run_1")).toEqual([{ seq: 1, type: "step", payload: { stepId: "one", status: "running", attempt: 1, runner: "idle" } }]);
+describe("enqueueTask and placement", () => {
+  it("is idempotent: the same task twice is one row, placed once, with one running event", async () => {
+    const ws = await workspace(pool);
+    const runner = await onlineRunner(pool, ws, 2);
+    const runId = await runWithSteps(ws, 1);
+    const t = { runId, stepId: "s1", attempt: 1, workspaceId: ws, spec };
+    expect(await enqueue(t)).toBe(`${runId}:s1:1`);
+    expect(await enqueue(t)).toBe(`${runId}:s1:1`);
+    expect(await tasksOf(runId)).toEqual([{ step_id: "s1", status: "assigned", runner_id: runner, dispatch: 1 }]);
+    const running = (await readEvents(pool, runId, 0)).filter((e) => e.type === "step" && e.payload.status === "running");
+    expect(running).toHaveLength(1);
+    expect((await pool.query("select status, runner_id from run_steps where run_id = $1", [runId])).rows).toEqual([{ status: "running", runner_id: runner }]);
   });
 
-  it("is idempotent: the same task enqueued again changes nothing", async () => {
-    await enqueue("run_1", "one", "ws_a");
-    expect(await task("run_1:one:1")).toEqual({ status: "assigned", runner_id: "rnr_idle", dispatch: 1 });
-    expect(await events("run_1")).toHaveLength(1);
+  it("places on the least busy runner with a free slot, and leaves a task queued when every slot is taken", async () => {
+    const ws = await workspace(pool);
+    const [r1, r2] = [await onlineRunner(pool, ws, 2), await onlineRunner(pool, ws, 1)];
+    const runId = await runWithSteps(ws, 4);
+    for (const s of ["s1", "s2", "s3", "s4"]) await enqueue({ runId, stepId: s, attempt: 1, workspaceId: ws, spec });
+    const placed = await tasksOf(runId);
+    expect(placed.filter((t) => t.runner_id === r1)).toHaveLength(2);
+    expect(placed.filter((t) => t.runner_id === r2)).toHaveLength(1);
+    expect(placed.filter((t) => t.status === "queued")).toEqual([{ step_id: "s4", status: "queued", runner_id: null, dispatch: 0 }]);
+  });
+});
+
+describe("claimQueuedTasks", () => {
+  it("takes the oldest tasks it may serve, up to its free slots: never another runner's pinned task, another workspace's, or a cancelled run's main step", async () => {
+    const [ws, other] = [await workspace(pool), await workspace(pool)];
+    const runId = await runWithSteps(ws, 4);
+    const otherRun = await runWithSteps(other, 1);
+    const cancelledRun = await runWithSteps(ws, 1);
+    const elsewhere = await onlineRunner(pool, ws, 1);
+    await pool.query("update runners set status = 'offline' where id = $1", [elsewhere]);
+    // No runner is online yet: everything waits.
+    await enqueue({ runId, stepId: "s1", attempt: 1, workspaceId: ws, spec, pinnedRunnerId: elsewhere });
+    for (const s of ["s2", "s3", "s4"]) await enqueue({ runId, stepId: s, attempt: 1, workspaceId: ws, spec });
+    await enqueue({ runId: otherRun, stepId: "s1", attempt: 1, workspaceId: other, spec });
+    await enqueue({ runId: cancelledRun, stepId: "s1", attempt: 1, workspaceId: ws, spec });
+    await pool.query("update runs set cancel_requested_at = now() where id = $1", [cancelledRun]);
+
+    const runner = await onlineRunner(pool, ws, 2);
+    expect(await claim(runner)).toBe(2);
+    expect((await tasksOf(runId)).map((t) => [t.step_id, t.status, t.runner_id])).toEqual([
+      ["s1", "queued", null],
+      ["s2", "assigned", runner],
+      ["s3", "assigned", runner],
+      ["s4", "queued", null],
+    ]);
+    expect(await claim(runner)).toBe(0); // no free slot
+    expect((await tasksOf(otherRun))[0]!.status).toBe("queued");
+    expect((await tasksOf(cancelledRun))[0]!.status).toBe("queued");
   });
 
-  it("keeps a task pinned to a runner for that runner, and queued when no runner may take it", async () => {
-    const pinned = await enqueue("run_1", "two", "ws_a", "rnr_busy");
-    expect(await task(pinned)).toMatchObject({ status: "assigned", runner_id: "rnr_busy" });
-    await newRun("run_2", "ws_a", ["only"]);
-    const waiting = await enqueue("run_2", "only", "ws_a", "rnr_off");
-    expect(await task(waiting)).toEqual({ status: "queued", runner_id: null, dispatch: 0 });
-    expect(await events("run_2")).toEqual([]);
+  it("never gives one task to two runners claiming at once (property: many runners, many tasks)", async () => {
+    const ws = await workspace(pool);
+    const runId = await runWithSteps(ws, 30);
+    for (let i = 1; i <= 30; i++) await enqueue({ runId, stepId: `s${i}`, attempt: 1, workspaceId: ws, spec });
+    const runners = await Promise.all(Array.from({ length: 8 }, () => onlineRunner(pool, ws, 3)));
+    const claimed = await Promise.all(runners.map((r) => claim(r)));
+    const tasks = await tasksOf(runId);
+    expect(claimed.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(tasks.filter((t) => t.status === "assigned")).toHaveLength(24);
+    for (const r of runners) expect(tasks.filter((t) => t.runner_id === r)).toHaveLength(3);
+    expect(tasks.every((t) => t.dispatch === (t.status === "assigned" ? 1 : 0))).toBe(true);
   });
 });
