@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   job_finished: "terminal",
   job_not_queued: "terminal",
   task_not_running: "terminal",
+  // Previews and deployments
+  nothing_to_publish: "terminal",
+  invalid_artifact: "terminal",
+  deploy_failed: "terminal",
   // Models
   no_model: "terminal",
   no_model_access: "terminal",
