@@ -9,6 +9,9 @@ const EnvSchema = z.object({
   SHIPYARD_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
   SHIPYARD_HOST: z.string().min(1).default("127.0.0.1"),
   SHIPYARD_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SHIPYARD_PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SHIPYARD_PREVIEW_BASE_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "a DNS name such as previews.example.com").default("localhost"),
+  SHIPYARD_MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
   SHIPYARD_EXECUTOR_ID: z.string().min(1).default("local"),
   SHIPYARD_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SHIPYARD_RUNNER_SLOTS: z.coerce.number().int().min(1).max(256).default(8),
@@ -56,6 +59,10 @@ export interface Config {
   githubApiUrl: string;
   /** This process's heartbeat, and how long a silent worker has before its pending workflows are recovered. */
   workers: { heartbeatMs: number; deadAfterMs: number };
+  /** The preview host: its port (0: any free one) and the domain its `<project>.<baseDomain>` names are under. */
+  previews: { port: number; baseDomain: string };
+  /** Largest build artifact a task may upload. */
+  maxArtifactBytes: number;
   /** Spans to an OTLP/HTTP endpoint (the standard OTEL_* variables); null when none is set. */
   tracing: TracingSettings | null;
 }
@@ -72,7 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir: path.resolve(cwd, e.SHIPYARD_DATA_DIR ?? ".shipyard"),
     port: e.SHIPYARD_PORT,
     host: e.SHIPYARD_HOST,
-    pgPort: e.SHIPYARD_PG_PORT ?? (e.SHIPYARD_PORT === 0 ? 0 : e.SHIPYARD_PORT + 1),
+    // The API's port + 1 is the preview host's; the embedded PostgreSQL's is + 2.
+    pgPort: e.SHIPYARD_PG_PORT ?? (e.SHIPYARD_PORT === 0 ? 0 : e.SHIPYARD_PORT + 2),
     databaseUrl: e.DATABASE_URL,
     executorId: e.SHIPYARD_EXECUTOR_ID,
     logLevel: e.SHIPYARD_LOG_LEVEL,
@@ -92,5 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     githubApiUrl: e.SHIPYARD_GITHUB_API_URL,
     workers: { heartbeatMs: e.SHIPYARD_WORKER_HEARTBEAT_MS, deadAfterMs: e.SHIPYARD_WORKER_DEAD_AFTER_MS },
     tracing: tracingFrom(e),
+    previews: { port: e.SHIPYARD_PREVIEW_PORT ?? (e.SHIPYARD_PORT === 0 ? 0 : e.SHIPYARD_PORT + 1), baseDomain: e.SHIPYARD_PREVIEW_BASE_DOMAIN.toLowerCase() },
+    maxArtifactBytes: e.SHIPYARD_MAX_ARTIFACT_BYTES,
   };
 }

@@ -38,6 +38,7 @@ import { createOutboundClient } from "./net/outbound-client.ts";
 import { startTracing } from "./tracing/tracing.ts";
 import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
+import { startPreviewHost } from "./previews/host.ts";
 
 export interface StartOptions {
   /**
@@ -61,6 +62,8 @@ export interface Shipyard {
   adminToken: string;
   adminTokenFile: string;
   databaseUrl: string;
+  /** The preview host's port (0 in a worker, which serves none). */
+  previewPort: number;
   /** The local runner process as it is now (it is restarted when it dies). */
   readonly runner: ChildProcess | null;
   stop(): Promise<void>;
@@ -154,6 +157,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       adminToken: http?.adminToken ?? "",
       adminTokenFile: http?.adminTokenFile ?? "",
       databaseUrl,
+      previewPort: http?.previewPort ?? 0,
       get runner() {
         return local?.child ?? null;
       },
@@ -240,12 +244,16 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   });
   await gateway.start();
   await o.beforeListen();
+  // Previews get an HTTP server of their own: a preview's scripts never run on the API's origin.
+  const previewHost = await startPreviewHost({ pool, dataDir: config.dataDir, log, ...config.previews, hostname: config.host });
+  b.cleanups.push(() => previewHost.close());
   const closing = new AbortController();
   // Every open event stream listens for it: thousands at once are expected, not a leak.
   setMaxListeners(0, closing.signal);
   const app = createApp({
     pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
+    previews: { urls: previewHost.urls, dataDir: config.dataDir, maxArtifactBytes: config.maxArtifactBytes },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -275,7 +283,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     closing.abort();
     await Promise.all([gateway.stop(), closeHttp(server as Server), local?.stop(3500)]);
   });
-  return { url, adminToken, adminTokenFile, local };
+  return { url, adminToken, adminTokenFile, local, previewPort: previewHost.port };
 }
 
 /** A server without workflows waits for a worker to have created DBOS's tables (on a fresh database). */

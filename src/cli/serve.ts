@@ -87,6 +87,7 @@ export function registerServerCommands(program: Command): void {
           `  data:        ${config.dataDir}${config.databaseUrl ? " (database: DATABASE_URL)" : ""}`,
           `  try:         npx shipyard run examples/hello.yaml --input who=you`,
           `  API:         ${shipyard.url}/api/v1/openapi.json   metrics: ${shipyard.url}/metrics`,
+          `  previews:    http://<project>.${config.previews.baseDomain}:${shipyard.previewPort}/`,
           dim("  Ctrl-C stops everything."),
           "",
         ].join("\n"),

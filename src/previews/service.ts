@@ -47,7 +47,7 @@ export function versionDir(dataDir: string, projectId: string, version: number):
   return path.join(previewsDir(dataDir, projectId), String(version));
 }
 
-async function assertProject(deps: PreviewDeps, workspaceId: string, projectId: string): Promise<void> {
+async function assertProject(deps: Pick<PreviewDeps, "pool">, workspaceId: string, projectId: string): Promise<void> {
   if (!(await projectExists(deps.pool, workspaceId, projectId))) throw notFound("project", projectId);
 }
 
@@ -121,7 +121,7 @@ export async function publishVersion(
 
 /** Point an environment at a version: a rollback or a step forward at once, with no rebuild. 404 for an unknown project or version. */
 export async function promoteVersion(
-  deps: PreviewDeps,
+  deps: Pick<PreviewDeps, "pool" | "log" | "urls">,
   input: { workspaceId: string; projectId: string; version: number; environment: Environment },
 ): Promise<EnvironmentView> {
   const { projectId, version, environment } = input;

@@ -18,6 +18,7 @@ import { tokenRoutes } from "./routes/tokens.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
+import { previewRoutes } from "./routes/previews.ts";
 
 /** Largest request body accepted (a workflow document is far smaller). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -94,6 +95,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   settingsRoutes(deps, api);
   secretRoutes(deps, api);
   tokenRoutes(deps, api);
+  if (deps.previews) previewRoutes({ ...deps, previews: deps.previews }, api);
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;
     modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);

@@ -7,6 +7,7 @@ import type { Logger } from "../logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Revocations } from "./revocations.ts";
 import type { TaskTokens } from "./task-tokens.ts";
+import type { PreviewUrls } from "../previews/urls.ts";
 
 /** What the HTTP app is built from. */
 export interface ServerDeps {
@@ -29,6 +30,8 @@ export interface ServerDeps {
   revocations?: Revocations;
   /** True once the engine can take runs (for /readyz). */
   isReady: () => boolean;
+  /** Previews: their URLs (the preview host's), the data dir build artifacts are uploaded to, and the largest upload. */
+  previews?: { urls: PreviewUrls; dataDir: string; maxArtifactBytes: number };
   /** Aborted when the server begins to stop: open event streams end so nothing holds the server open. */
   closing?: AbortSignal;
 }

@@ -28,6 +28,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /settings": "viewer",
   "GET /secrets": "viewer",
   "GET /workflows/schema": "viewer",
+  "GET /projects/{id}/previews": "viewer",
   // Validation is a POST only to carry the document: it changes nothing.
   "POST /workflows/validate": "viewer",
   // Running and cancelling work.
@@ -40,6 +41,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "POST /jobs/{id}/cancel": "member",
   "POST /queues/{queue}/pause": "member",
   "POST /queues/{queue}/resume": "member",
+  // Rolling a preview back or forward changes what its URL shows, never the code: like running work.
+  "POST /projects/{id}/previews/{version}/promote": "member",
   // Managing the workspace.
   "GET /tokens": "owner",
   "POST /tokens": "owner",

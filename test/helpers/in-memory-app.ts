@@ -1,6 +1,9 @@
 // The HTTP app over a fresh migrated database, called in memory with `app.request()`: for route tests that need
 // no engine, runner or socket.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { freshDatabase } from "./database.ts";
 import { RecordingWorkflows } from "./workflows.ts";
 import { migrate } from "../../src/db/migrate.ts";
@@ -14,6 +17,7 @@ import { Metrics } from "../../src/server/metrics.ts";
 import { TaskTokens } from "../../src/server/task-tokens.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createOutboundClient } from "../../src/net/outbound-client.ts";
+import { previewUrls } from "../../src/previews/urls.ts";
 
 export interface InMemoryApp {
   pool: Pool;
@@ -23,6 +27,8 @@ export interface InMemoryApp {
   workflows: RecordingWorkflows;
   workspaceId: string;
   token: string;
+  /** The data dir previews and uploaded artifacts go to. */
+  dataDir: string;
   /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   /** A request to any path of the app, as given. */
@@ -31,7 +37,7 @@ export interface InMemoryApp {
 }
 
 /** Build the app on a fresh database with one workspace and its token. */
-export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
+export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?: number } = {}): Promise<InMemoryApp> {
   const pool = createPool(await freshDatabase(prefix), 4);
   await migrate(pool);
   const secretKey = randomBytes(32);
@@ -39,7 +45,9 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
   const taskTokens = new TaskTokens(secretKey);
   const outbound = createOutboundClient(loadConfig({}).urls);
   const workflows = new RecordingWorkflows();
-  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "shipyard-app-"));
+  const previews = { urls: previewUrls({ baseDomain: "localhost", port: 7421 }), dataDir, maxArtifactBytes: opts.maxArtifactBytes ?? 100 * 1024 * 1024 };
+  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {
@@ -49,6 +57,7 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
     workflows,
     workspaceId: ws.id,
     token: ws.token,
+    dataDir,
     request,
     async api(method, route, body, headers = {}) {
       const res = await request(`/api/v1${route}`, {
