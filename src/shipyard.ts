@@ -38,6 +38,7 @@ import { createOutboundClient } from "./net/outbound-client.ts";
 import { startTracing } from "./tracing/tracing.ts";
 import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
+import { loadCatalogue } from "./projects/templates.ts";
 
 export interface StartOptions {
   /**
@@ -246,6 +247,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   const app = createApp({
     pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
+    templates: { catalogue: loadCatalogue(), reposDir: path.join(config.dataDir, "repos") },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -1,6 +1,10 @@
 // The HTTP app over a fresh migrated database, called in memory with `app.request()`: for route tests that need
 // no engine, runner or socket.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { freshDatabase } from "./database.ts";
 import { RecordingWorkflows } from "./workflows.ts";
 import { migrate } from "../../src/db/migrate.ts";
@@ -14,6 +18,7 @@ import { Metrics } from "../../src/server/metrics.ts";
 import { TaskTokens } from "../../src/server/task-tokens.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createOutboundClient } from "../../src/net/outbound-client.ts";
+import { loadCatalogue } from "../../src/projects/templates.ts";
 
 export interface InMemoryApp {
   pool: Pool;
@@ -23,6 +28,8 @@ export interface InMemoryApp {
   workflows: RecordingWorkflows;
   workspaceId: string;
   token: string;
+  /** Where projects made from templates keep their repositories. */
+  reposDir: string;
   /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   /** A request to any path of the app, as given. */
@@ -39,7 +46,9 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
   const taskTokens = new TaskTokens(secretKey);
   const outbound = createOutboundClient(loadConfig({}).urls);
   const workflows = new RecordingWorkflows();
-  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true });
+  const reposDir = path.join(mkdtempSync(path.join(os.tmpdir(), `shipyard-${prefix}-`)), "repos");
+  const templates = { catalogue: loadCatalogue(), reposDir };
+  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true, templates });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {
@@ -49,6 +58,7 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
     workflows,
     workspaceId: ws.id,
     token: ws.token,
+    reposDir,
     request,
     async api(method, route, body, headers = {}) {
       const res = await request(`/api/v1${route}`, {
@@ -65,6 +75,9 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    close: () => pool.end(),
+    async close() {
+      await pool.end();
+      await rm(path.dirname(reposDir), { recursive: true, force: true });
+    },
   };
 }
