@@ -114,6 +114,7 @@ fi
 /** Shell text that readies a checkout (cwd) for the template's commands; safe to run any number of times. */
 export function templatePrepareScript(m: TemplateManifest): string {
   return `# shipyard: prepare the checkout (${m.name} template)
+set -eo pipefail
 ${linkPackages(m)}`;
 }
 
