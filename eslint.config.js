@@ -21,4 +21,12 @@ export default tseslint.config(
     files: ["bin/**/*.js", "src/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
+  {
+    // The project templates: pages run in a browser, their scripts in Node.
+    files: ["templates/**/*.{js,mjs,jsx}"],
+    languageOptions: {
+      parserOptions: { ecmaFeatures: { jsx: true } },
+      globals: { process: "readonly", console: "readonly", document: "readonly", window: "readonly", performance: "readonly", requestAnimationFrame: "readonly" },
+    },
+  },
 );

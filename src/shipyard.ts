@@ -39,6 +39,7 @@ import { startTracing } from "./tracing/tracing.ts";
 import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
 import { startPreviewHost } from "./previews/host.ts";
+import { loadCatalogue } from "./projects/templates.ts";
 
 export interface StartOptions {
   /**
@@ -254,6 +255,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
     previews: { urls: previewHost.urls, dataDir: config.dataDir, maxArtifactBytes: config.maxArtifactBytes },
+    templates: { catalogue: loadCatalogue(), reposDir: path.join(config.dataDir, "repos") },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

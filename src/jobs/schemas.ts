@@ -76,8 +76,13 @@ export type Stage = (typeof STAGES)[number];
 export const ProjectInput = z
   .object({
     name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '.', '_' and '-'"),
-    /** Which locations the server accepts is its URL policy's call (src/jobs/project-urls.ts): a 422, not a 400. */
-    repo: jobText(2000),
+    /**
+     * Which locations the server accepts is its URL policy's call (src/projects/urls.ts): a 422, not a 400.
+     * Optional with a template: Shipyard then keeps the repository itself, under its data dir.
+     */
+    repo: jobText(2000).optional(),
+    /** Create the project from this template of GET /templates: its files become the first commit. */
+    template: z.string().min(1).max(50).regex(/^[a-z0-9][a-z0-9-]*$/, "a template name of GET /templates").optional(),
     defaultBranch: jobText(250).superRefine(refineWith((b) => assertBranchName(b, "default branch"))).default("main"),
     verify: z.array(jobText(2000)).max(50).default([]),
     onVerifyFailure: z.enum(["fail", "rework"]).default("fail"),
@@ -93,8 +98,11 @@ export const ProjectInput = z
     /** The agent stage's sandbox has network (Claude Code calls Anthropic); the git stages always do. */
     agentNetwork: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.repo !== undefined || p.template !== undefined, { message: "give a repo, a template, or both (the template is then committed to the repo)", path: ["repo"] });
 export type ProjectInput = z.infer<typeof ProjectInput>;
+/** A project as stored: its repository is known (given, or Shipyard's own). */
+export type ProjectRecordInput = Omit<ProjectInput, "repo" | "template"> & { repo: string };
 
 export const JobInput = z
   .object({

@@ -55,7 +55,8 @@ export async function loadContext(res: EngineResources, jobId: string, attempt: 
     // Checkpoints written before these existed lack them: the defaults are the projects' and workspaces'.
     agentNetwork: p.agentNetwork,
     stepNetwork: settings.stepNetwork,
-    repoProblem: repoLocationProblem(p.repo, outbound.policy),
+    // Shipyard's own repository (a project made from a template) is not the user's local path.
+    repoProblem: p.managedRepo ? null : repoLocationProblem(p.repo, outbound.policy),
   };
 }
 

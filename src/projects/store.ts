@@ -2,7 +2,7 @@ import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { SecretStore } from "../secrets/store.ts";
-import type { ProjectInput } from "../jobs/schemas.ts";
+import type { ProjectRecordInput } from "../jobs/schemas.ts";
 
 /** A project as the API shows it: credentials are reported as present or not, never returned. */
 export interface ProjectView {
@@ -19,6 +19,10 @@ export interface ProjectView {
   defaultModel: string | null;
   /** The agent stage's sandbox has network. */
   agentNetwork: boolean;
+  /** The template the project was created from; null: none. */
+  template: string | null;
+  /** The repository is Shipyard's own, under its data dir (created with the project). */
+  managedRepo: boolean;
   createdAt: string;
 }
 
@@ -35,6 +39,8 @@ interface ProjectRow {
   credentials_secret: string | null;
   default_model: string | null;
   agent_network: boolean;
+  template: string | null;
+  managed_repo: boolean;
   created_at: Date;
 }
 
@@ -50,21 +56,33 @@ const toView = (r: ProjectRow): ProjectView => ({
   hasCredentials: r.credentials_secret !== null,
   defaultModel: r.default_model,
   agentNetwork: r.agent_network,
+  template: r.template,
+  managedRepo: r.managed_repo,
   createdAt: r.created_at.toISOString(),
 });
+
+/** What only projects created from a template have. */
+export interface ProjectOrigin {
+  /** The id to use (its managed repository is named after it). */
+  id: string;
+  template: string;
+  managedRepo: boolean;
+  /** Runs after the row is written, before it commits: a throw leaves no project. */
+  beforeCommit: () => Promise<void>;
+}
 
 /**
  * Register a project; its credentials go to the secret store under `git_token_<project id>`, in the same
  * transaction as the project, so a refused project (a name already taken) leaves no secret behind.
  */
-export async function createProject(pool: Pool, secrets: SecretStore, workspaceId: string, input: ProjectInput): Promise<ProjectView> {
-  const id = newId("prj");
+export async function createProject(pool: Pool, secrets: SecretStore, workspaceId: string, input: ProjectRecordInput, origin?: ProjectOrigin): Promise<ProjectView> {
+  const id = origin?.id ?? newId("prj");
   const secretName = input.credentials ? `git_token_${id}` : null;
   return inTransaction(pool, async (client) => {
     const res = await client.query<ProjectRow>(
-      `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (workspace_id, name) do nothing returning *`,
-      [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork],
+      `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network, template, managed_repo)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict (workspace_id, name) do nothing returning *`,
+      [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork, origin?.template ?? null, origin?.managedRepo ?? false],
     );
     const row = res.rows[0];
     if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);
@@ -77,6 +95,7 @@ export async function createProject(pool: Pool, secrets: SecretStore, workspaceI
           throw err instanceof TypeError ? new ShipyardError("invalid_request", `credentials: ${err.message}`, 400, undefined, { cause: err }) : err;
         });
     }
+    await origin?.beforeCommit();
     return toView(row);
   });
 }
@@ -91,6 +110,12 @@ export async function listProjects(db: Queryable, workspaceId: string): Promise<
 export async function projectExists(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
   const project = await db.query("select 1 from projects where id = $1 and workspace_id = $2", [id, workspaceId]);
   return (project.rowCount ?? 0) > 0;
+}
+
+/** True when the workspace has a project called `name`. */
+export async function projectNameTaken(db: Queryable, workspaceId: string, name: string): Promise<boolean> {
+  const res = await db.query("select 1 from projects where workspace_id = $1 and name = $2", [workspaceId, name]);
+  return (res.rowCount ?? 0) > 0;
 }
 
 /** One project of a workspace (404 otherwise). */

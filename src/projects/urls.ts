@@ -8,7 +8,7 @@ import type { ProjectInput } from "../jobs/schemas.ts";
  * (`url_not_allowed`, judged on what its host resolves to). Neither value is repeated back: either may carry
  * a credential.
  */
-export async function assertProjectUrls(input: Pick<ProjectInput, "repo" | "github">, outbound: OutboundClient): Promise<void> {
+export async function assertProjectUrls(input: { repo: string; github?: ProjectInput["github"] }, outbound: OutboundClient): Promise<void> {
   const problem = repoLocationProblem(input.repo, outbound.policy);
   if (problem) throw new ShipyardError("repo_not_allowed", `repo is not allowed: ${problem}`, 422);
   if (input.github?.apiUrl) await outbound.check(input.github.apiUrl, "github.apiUrl");

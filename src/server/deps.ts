@@ -1,6 +1,7 @@
 import type { Pool } from "../db/pool.ts";
 import type { WorkflowControl } from "../engine/control.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
+import type { ProjectServiceDeps } from "../projects/service.ts";
 import type { EventHub } from "../events/hub.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
@@ -26,6 +27,8 @@ export interface ServerDeps {
   cassettesDir?: string;
   /** Checks the URLs users give (projects' repositories and GitHub API) against the operator's policy. */
   outbound: OutboundClient;
+  /** The project templates and where Shipyard keeps their repositories; without them GET /templates is empty. */
+  templates?: ProjectServiceDeps["templates"];
   /** Closes SSE streams of revoked tokens; without it a stream outlives its token's revocation. */
   revocations?: Revocations;
   /** True once the engine can take runs (for /readyz). */

@@ -20,6 +20,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /runners": "viewer",
   "GET /projects": "viewer",
   "GET /projects/{id}": "viewer",
+  "GET /templates": "viewer",
   "GET /jobs": "viewer",
   "GET /jobs/{id}": "viewer",
   "GET /queues": "viewer",

@@ -2,6 +2,7 @@
 // no engine, runner or socket.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { freshDatabase } from "./database.ts";
@@ -18,6 +19,7 @@ import { TaskTokens } from "../../src/server/task-tokens.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createOutboundClient } from "../../src/net/outbound-client.ts";
 import { previewUrls } from "../../src/previews/urls.ts";
+import { loadCatalogue } from "../../src/projects/templates.ts";
 
 export interface InMemoryApp {
   pool: Pool;
@@ -29,6 +31,8 @@ export interface InMemoryApp {
   token: string;
   /** The data dir previews and uploaded artifacts go to. */
   dataDir: string;
+  /** Where projects made from templates keep their repositories. */
+  reposDir: string;
   /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   /** A request to any path of the app, as given. */
@@ -45,9 +49,11 @@ export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?
   const taskTokens = new TaskTokens(secretKey);
   const outbound = createOutboundClient(loadConfig({}).urls);
   const workflows = new RecordingWorkflows();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "shipyard-app-"));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `shipyard-${prefix}-`));
   const previews = { urls: previewUrls({ baseDomain: "localhost", port: 7421 }), dataDir, maxArtifactBytes: opts.maxArtifactBytes ?? 100 * 1024 * 1024 };
-  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews });
+  const reposDir = path.join(dataDir, "repos");
+  const templates = { catalogue: loadCatalogue(), reposDir };
+  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews, templates });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {
@@ -58,6 +64,7 @@ export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?
     workspaceId: ws.id,
     token: ws.token,
     dataDir,
+    reposDir,
     request,
     async api(method, route, body, headers = {}) {
       const res = await request(`/api/v1${route}`, {
@@ -74,6 +81,9 @@ export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    close: () => pool.end(),
+    async close() {
+      await pool.end();
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }

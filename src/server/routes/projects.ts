@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { assertProjectUrls } from "../../projects/urls.ts";
-import { createProject, getProject, listProjects } from "../../projects/store.ts";
+import { createProjectFromInput } from "../../projects/service.ts";
+import { getProject, listProjects } from "../../projects/store.ts";
 import { ProjectInput } from "../../jobs/schemas.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
@@ -18,25 +18,37 @@ export const ProjectSchema = z
     github: z.object({ owner: z.string(), repo: z.string(), apiUrl: z.string().optional() }).nullable(),
     hasCredentials: z.boolean(),
     defaultModel: z.string().nullable(),
+    template: z.string().nullable(),
+    managedRepo: z.boolean(),
     createdAt: z.string(),
   })
   .openapi("Project");
 
+export const TemplateSchema = z.object({ name: z.string(), title: z.string(), description: z.string() }).openapi("Template");
 
-/** /projects: git repositories jobs work on; credentials are write-only. */
+
+/** /projects: git repositories jobs work on; credentials are write-only. /templates: what projects start from. */
 export function projectRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/templates",
+      summary: "The templates a project can be created from",
+      responses: { 200: jsonContent(z.object({ templates: z.array(TemplateSchema) }), "Templates"), ...errorResponses(401) },
+    }),
+    (c) => c.json({ templates: deps.templates?.catalogue.list() ?? [] }, 200),
+  );
   app.openapi(
     createRoute({
       method: "post",
       path: "/projects",
-      summary: "Register a project (credentials are stored encrypted and never returned)",
+      summary: "Register a project on a repository, or create one from a template (credentials are stored encrypted and never returned)",
       request: { body: { required: true, content: { "application/json": { schema: ProjectInput } } } },
       responses: { 201: jsonContent(ProjectSchema, "The project"), ...errorResponses(400, 401, 409, 422) },
     }),
     async (c) => {
-      const input = c.req.valid("json");
-      await assertProjectUrls(input, deps.outbound);
-      return c.json(await createProject(deps.pool, deps.secrets, c.get("principal").workspaceId, input), 201);
+      const { pool, secrets, outbound, templates } = deps;
+      return c.json(await createProjectFromInput({ pool, secrets, outbound, templates }, c.get("principal").workspaceId, c.req.valid("json")), 201);
     },
   );
   app.openapi(
