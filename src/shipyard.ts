@@ -241,6 +241,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     revocations,
     resolveSecret: secrets.get,
     modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
+    taskToken: (taskId, dispatch) => taskTokens.mint(taskId, dispatch),
     onRunnerAvailable: (id) => void kickDispatch({ pool, workflows }, [id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
   });
   await gateway.start();

@@ -19,6 +19,7 @@ import { usageRoutes } from "./routes/usage.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
 import { previewRoutes } from "./routes/previews.ts";
+import { taskArtifactRoutes } from "./routes/task-artifacts.ts";
 
 /** Largest request body accepted (a workflow document is far smaller). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -99,6 +100,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;
     modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);
+    if (deps.previews) taskArtifactRoutes({ pool, taskTokens, dataDir: deps.previews.dataDir, maxArtifactBytes: deps.previews.maxArtifactBytes }, app);
   }
   app.route(API_BASE, api);
   return app;

@@ -11,11 +11,13 @@ export interface DeliveryOptions {
   resolveSecret?: (workspaceId: string, name: string) => Promise<string | null>;
   /** The environment of a task whose agent may call models through the server (its token, its budget). */
   modelAccessEnv?: (t: AssignedTask, access: ModelAccess) => Promise<Record<string, string>>;
+  /** The task token of a task that asks for server access only (`serverAccess`: uploading artifacts). */
+  taskToken?: (taskId: string, dispatch: number) => string;
 }
 
 /** The message a runner gets for `t`: what only the server knows (secret names, model access) turned into env. */
 export async function deliverableTask(t: AssignedTask, o: DeliveryOptions): Promise<TaskMessage> {
-  const { modelAccess, secretEnv: _names, ...spec } = t.message.spec;
+  const { modelAccess, serverAccess, secretEnv: _names, ...spec } = t.message.spec;
   const env = { ...spec.env };
   for (const [name, secret] of Object.entries(t.secretEnv)) {
     const value = await o.resolveSecret?.(t.workspaceId, secret);
@@ -28,6 +30,8 @@ export async function deliverableTask(t: AssignedTask, o: DeliveryOptions): Prom
       return {};
     });
     Object.assign(env, extra);
+  } else if (serverAccess && o.taskToken) {
+    env.SHIPYARD_TASK_TOKEN = o.taskToken(t.message.taskId, t.message.dispatch);
   }
   return { ...t.message, spec: { ...spec, env } };
 }

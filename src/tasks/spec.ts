@@ -6,6 +6,11 @@ import type { TaskMessage as WireTaskMessage, TaskSpec as WireTaskSpec } from ".
 export type TaskSpec = WireTaskSpec & {
   /** The task may call this model through the server (an agent); never sent to the runner as such. */
   modelAccess?: ModelAccess;
+  /**
+   * The task may call the server's task endpoints (uploading build artifacts) with a task token, without any
+   * model access; never sent to the runner as such.
+   */
+  serverAccess?: boolean;
   /** Env variable → workspace secret, resolved when the task is sent (a missing secret is left out). */
   secretEnv?: Record<string, string>;
 };

@@ -35,6 +35,8 @@ export interface InMemoryApp {
   reposDir: string;
   /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The app's fetch handler (to serve it over real HTTP). */
+  fetch: (req: Request) => Response | Promise<Response>;
   /** A request to any path of the app, as given. */
   request(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?
     dataDir,
     reposDir,
     request,
+    fetch: (req) => app.fetch(req),
     async api(method, route, body, headers = {}) {
       const res = await request(`/api/v1${route}`, {
         method,

@@ -41,6 +41,21 @@ describe("the sandbox's server socket", () => {
     ]);
   });
 
+  it("forwards an artifact upload with its query and a body that is not JSON", async () => {
+    seen.length = 0;
+    const body = Buffer.from([0x1f, 0x8b, 0, 1, 2, 255]);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { socketPath: path.join(socket.dir, "server.sock"), path: "/api/v1/task-artifacts?name=site", method: "POST", headers: { authorization: "Bearer syt_abc", "content-type": "application/gzip" } },
+        (res) => resolve(res.statusCode ?? 0),
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(status).toBe(201);
+    expect(seen).toEqual([{ method: "POST", url: "/api/v1/task-artifacts?name=site", auth: "Bearer syt_abc", body: body.toString() }]);
+  });
+
   it("forwards nothing else", async () => {
     seen.length = 0;
     const address = { url: "http://ignored", socket: path.join(socket.dir, "server.sock") };

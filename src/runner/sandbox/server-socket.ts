@@ -1,7 +1,7 @@
 // The runner's end of SHIPYARD_SERVER_SOCKET (see ../../agents/server-call.ts): a Unix socket, bound read-only
-// into every sandbox, that forwards an agent's model calls and usage reports to the server. It forwards those
-// two routes only, so a step without network reaches the model endpoint (which checks the task token) and
-// nothing else.
+// into every sandbox, that forwards an agent's model calls and usage reports, and a build's artifact uploads, to
+// the server. It forwards those routes only, so a step without network reaches the task endpoints (which check
+// the task token) and nothing else.
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import type { Logger } from "../../logger.ts";
 
 /** The only routes forwarded. */
-const FORWARDED = new Set(["/api/v1/model-calls", "/api/v1/agent-usage"]);
+const FORWARDED = new Set(["/api/v1/model-calls", "/api/v1/agent-usage", "/api/v1/task-artifacts"]);
 
 /** A listening forwarder. */
 export interface ServerSocket {
@@ -26,17 +26,26 @@ export async function startServerSocket(dir: string, serverUrl: string, log: Log
   await fs.rm(socketPath, { force: true });
   const base = serverUrl.replace(/\/$/, "");
   const server = http.createServer((req, res) => {
-    const route = (req.url ?? "").split("?")[0] ?? "";
+    const url = req.url ?? "";
+    const cut = url.indexOf("?");
+    const route = cut < 0 ? url : url.slice(0, cut);
+    const query = cut < 0 ? "" : url.slice(cut);
     if (req.method !== "POST" || !FORWARDED.has(route)) {
       res.writeHead(403, { "content-type": "application/problem+json" });
-      res.end(JSON.stringify({ status: 403, code: "forbidden", detail: "this socket forwards agent model calls and usage reports only" }));
+      res.end(JSON.stringify({ status: 403, code: "forbidden", detail: "this socket forwards agent model calls, usage reports and artifact uploads only" }));
       return;
     }
     const abort = new AbortController();
     res.on("close", () => abort.abort());
-    void fetch(`${base}${route}`, {
+    // The body streams through as it is (an artifact is a .tar.gz, not JSON); so does its declared length.
+    const length = req.headers["content-length"];
+    void fetch(`${base}${route}${query}`, {
       method: "POST",
-      headers: { authorization: req.headers.authorization ?? "", "content-type": req.headers["content-type"] ?? "application/json" },
+      headers: {
+        authorization: req.headers.authorization ?? "",
+        "content-type": req.headers["content-type"] ?? "application/json",
+        ...(length ? { "content-length": length } : {}),
+      },
       body: Readable.toWeb(req) as ReadableStream,
       duplex: "half",
       signal: abort.signal,
