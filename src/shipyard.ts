@@ -26,6 +26,7 @@ import { Notifier } from "./events/notifier.ts";
 import type { Logger } from "./logger.ts";
 import { RepeatFilter } from "./log-repeats.ts";
 import { RUNNER_PATH } from "./runner/protocol.ts";
+import { createEventsSocket, EVENTS_SOCKET_PATH } from "./server/events-socket.ts";
 import { createApp } from "./server/app.ts";
 import { ensureAdminToken, ensureRunnerToken, readAdminTokenFile, scrubTokens } from "./server/bootstrap.ts";
 import { Metrics } from "./server/metrics.ts";
@@ -39,7 +40,9 @@ import { startTracing } from "./tracing/tracing.ts";
 import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
 import { startPreviewHost } from "./previews/host.ts";
+import { previewUrls, PreviewUrlsRef } from "./previews/urls.ts";
 import { loadCatalogue } from "./projects/templates.ts";
+import { startBuild } from "./builds/service.ts";
 
 export interface StartOptions {
   /**
@@ -126,7 +129,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const secretKey = await loadOrCreateKey(config.dataDir, process.env);
     const secrets = createSecretStore(pool, new SecretBox(secretKey));
     const outbound = createOutboundClient(config.urls);
-    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, cleanups, stop };
+    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
     // gateway listens). A server that runs none reaches them through DBOS's client instead.
@@ -180,6 +183,8 @@ interface Base {
   metrics: Metrics;
   secrets: SecretStore;
   outbound: OutboundClient;
+  /** The preview URLs: configured ones, then the preview host's once it listens (up, server). */
+  previewUrls: PreviewUrlsRef;
   cleanups: (() => Promise<void>)[];
   stop: () => Promise<void>;
 }
@@ -195,7 +200,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
   if (tracing) b.cleanups.push(() => tracing.stop());
   const engine = createEngine({
     databaseUrl, pool, log, executorId: config.executorId, secrets: b.secrets, jobs: config.jobs, cassettesDir: config.cassettesDir,
-    llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null, notifier: b.notifier,
+    llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, dataDir: config.dataDir, previewUrls: b.previewUrls, tracing: tracing !== null, notifier: b.notifier,
   });
   return {
     workflows: engine.workflows,
@@ -245,10 +250,12 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     onRunnerAvailable: (id) => void kickDispatch({ pool, workflows }, [id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
   });
   await gateway.start();
-  await o.beforeListen();
-  // Previews get an HTTP server of their own: a preview's scripts never run on the API's origin.
+  // Previews get an HTTP server of their own: a preview's scripts never run on the API's origin. It listens
+  // before the engine starts, so a build recovered at launch publishes under its real URLs.
   const previewHost = await startPreviewHost({ pool, dataDir: config.dataDir, log, ...config.previews, hostname: config.host });
   b.cleanups.push(() => previewHost.close());
+  b.previewUrls.set(previewHost.urls);
+  await o.beforeListen();
   const closing = new AbortController();
   // Every open event stream listens for it: thousands at once are expected, not a leak.
   setMaxListeners(0, closing.signal);
@@ -256,13 +263,23 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
     previews: { urls: previewHost.urls, dataDir: config.dataDir, maxArtifactBytes: config.maxArtifactBytes },
-    templates: { catalogue: loadCatalogue(), reposDir: path.join(config.dataDir, "repos") },
+    templates: {
+      catalogue: loadCatalogue(),
+      reposDir: path.join(config.dataDir, "repos"),
+      // A template project is deployed at once, so its preview URL shows its template from the start.
+      afterCreate: async (workspaceId, project) => {
+        await startBuild({ pool, workflows, secrets }, workspaceId, project.id, { prompt: null }).catch((err: Error) => log.warn({ projectId: project.id, err: err.message }, "the first deploy of a project did not start"));
+      },
+    },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
+  const eventsSocket = createEventsSocket({ pool, hub, log, revocations, closing: closing.signal });
   server.on("upgrade", (req, socket, head) => {
-    if (new URL(req.url ?? "/", "http://x").pathname === RUNNER_PATH) void gateway.handleUpgrade(req, socket, head);
+    const pathname = new URL(req.url ?? "/", "http://x").pathname;
+    if (pathname === RUNNER_PATH) void gateway.handleUpgrade(req, socket, head);
+    else if (pathname === EVENTS_SOCKET_PATH) void eventsSocket.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
   const port = (server.address() as AddressInfo).port;

@@ -49,12 +49,16 @@ export function renderEvent(e: ApiEvent): string | null {
       const mark = p.status === "succeeded" ? green("✓") : p.status === "failed" ? red("✗") : yellow("▸");
       return `${mark} ${bold(p.stage)} ${statusWord(p.status === "started" ? "running" : p.status)}${p.error ? `  ${red(p.error)}` : ""}${p.prUrl ? `  ${p.prUrl}` : ""}`;
     }
-    case "status":
-      return e.payload.status === "pending" ? null : dim(`run ${e.payload.status}`);
+    case "status": {
+      const kind = kindOfId(e.operationId);
+      return e.payload.status === "pending" ? null : dim(`${kind === "build" ? "build" : kind === "job" ? "job" : "run"} ${e.payload.status}`);
+    }
     case "complete": {
       const p = e.payload;
-      const what = kindOfId(e.operationId) === "job" ? "job" : "run";
+      const kind = kindOfId(e.operationId);
+      const what = kind === "job" ? "job" : kind === "build" ? "build" : "run";
       const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} ${what} ${statusWord(p.status)}${p.error ? `: ${p.error}` : ""}`];
+      if (p.previewUrl) lines.push(`  ${bold("preview")} ${p.previewUrl}${p.version ? dim(`  version ${p.version}`) : ""}${p.commit ? dim(`  commit ${p.commit.slice(0, 12)}`) : ""}`);
       if (p.prUrl) lines.push(`  ${bold("pull request")} ${p.prUrl}`);
       else if (p.branch && p.status === "succeeded") lines.push(`  ${bold("branch")} ${p.branch} ${dim(p.commit ?? "")}`);
       for (const [k, v] of Object.entries(p.outputs ?? {})) lines.push(`  ${bold(k)} = ${v}`);
@@ -76,6 +80,21 @@ export function renderEvent(e: ApiEvent): string | null {
       const usd = (v: number) => `$${v.toFixed(6)}`;
       return `${red("$")} ${bold(p.stepId ?? "")} ${red(`${what} exceeded`)}  ${dim(`spent ${usd(p.spentUsd)} + estimated ${usd(p.estimatedCostUsd)} > limit ${usd(p.limitUsd)}`)}`;
     }
+    case "phase": {
+      const p = e.payload;
+      const mark = p.status === "complete" ? green("✓") : p.status === "failed" ? red("✗") : yellow("▸");
+      const attempt = p.attempt && p.attempt > 1 ? dim(` (try ${p.attempt})`) : "";
+      const detail = p.error ? `  ${red(p.error.split("\n")[0] ?? "")}` : p.message ? `  ${dim(p.message)}` : "";
+      return `${mark} ${bold(p.phase)}${attempt} ${p.status === "in_progress" ? statusWord("running") : statusWord(p.status === "complete" ? "succeeded" : "failed")}${detail}`;
+    }
+    case "plan":
+      return e.payload.tasks.map((t, i) => `  ${dim(`${i + 1}.`)} ${t.title}`).join("\n");
+    case "task_started":
+      return `  ${yellow("▸")} task ${e.payload.index}/${e.payload.total} ${bold(e.payload.title)}`;
+    case "task_completed":
+      return `  ${green("✓")} task ${e.payload.index}/${e.payload.total}${e.payload.summary ? `  ${dim(e.payload.summary)}` : ""}`;
+    case "artifact":
+      return `  ${dim(`${e.payload.name}: ${e.payload.url}`)}`;
     default:
       return null;
   }

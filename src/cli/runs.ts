@@ -25,8 +25,8 @@ async function readWorkflowFile(file: string): Promise<string> {
   }
 }
 
-/** Follow a run to its end, printing progress; resolves to the final status. */
-async function followRun(api: ApiClient, id: string, json: boolean): Promise<string> {
+/** Follow an operation (a run, a build) to its end, printing progress; resolves to the final status. */
+export async function followOperation(api: ApiClient, id: string, json: boolean, what = "run"): Promise<string> {
   let status = "unknown";
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -46,14 +46,14 @@ async function followRun(api: ApiClient, id: string, json: boolean): Promise<str
   );
   process.removeListener("SIGINT", onSigint);
   if (controller.signal.aborted) {
-    process.stderr.write(dim(`stopped following; the run goes on. Cancel it with: shipyard cancel ${id}\n`));
+    process.stderr.write(dim(`stopped following; the ${what} goes on. Cancel it with: shipyard cancel ${id}\n`));
     return "detached";
   }
   return status;
 }
 
 /** Exit code after following a run: 0 succeeded, 130 stopped following (Ctrl-C; the run goes on), 1 otherwise. */
-const followExitCode = (status: string): number => (status === "succeeded" ? 0 : status === "detached" ? 130 : 1);
+export const followExitCode = (status: string): number => (status === "succeeded" ? 0 : status === "detached" ? 130 : 1);
 
 /** Register the run commands: run, runs, show, logs, cancel, rerun, validate. */
 export function registerRunCommands(program: Command): void {
@@ -79,7 +79,7 @@ export function registerRunCommands(program: Command): void {
       }
       if (o.detach) return o.json ? printJson(run) : out(run.id);
       if (!o.json) out(`${bold("▶")} run ${bold(run.id)} (${run.workflow})  ${dim(`follow: shipyard logs -f ${run.id}`)}`);
-      const status = await followRun(api, run.id, o.json ?? false);
+      const status = await followOperation(api, run.id, o.json ?? false);
       process.exitCode = followExitCode(status);
     });
 
@@ -138,11 +138,11 @@ export function registerRunCommands(program: Command): void {
 
   program
     .command("cancel")
-    .description("cancel a run: its running steps are killed, teardown runs")
-    .argument("<id>", "run id")
+    .description("cancel a run (its running steps are killed, teardown runs), a job or a build")
+    .argument("<id>", "run, job or build id")
     .option("--json", "print JSON")
     .action(async (id: string, o: { json?: boolean }) => {
-      const run = await (await client()).request<RunView>("POST", `/runs/${encodeURIComponent(id)}/cancel`);
+      const run = await (await client()).request<{ id: string }>("POST", `/operations/${encodeURIComponent(id)}/cancel`);
       if (o.json) printJson(run);
       else out(`cancelling ${run.id}`);
     });
@@ -158,7 +158,7 @@ export function registerRunCommands(program: Command): void {
       const run = await api.request<RunView>("POST", `/runs/${encodeURIComponent(id)}/rerun`);
       if (!o.follow) return o.json ? printJson(run) : out(run.id);
       out(`${bold("▶")} run ${bold(run.id)} (${run.workflow}), re-run of ${id}`);
-      const status = await followRun(api, run.id, o.json ?? false);
+      const status = await followOperation(api, run.id, o.json ?? false);
       process.exitCode = followExitCode(status);
     });
 

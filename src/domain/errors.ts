@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   nothing_to_publish: "terminal",
   invalid_artifact: "terminal",
   deploy_failed: "terminal",
+  build_finished: "terminal",
+  no_template: "terminal",
   // Models
   no_model: "terminal",
   no_model_access: "terminal",

@@ -5,6 +5,7 @@ import type { Pool } from "../db/pool.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
+import type { PreviewUrls } from "../previews/urls.ts";
 import { dbosLogger } from "./dbos-log.ts";
 import { registerRunnerSweep } from "../tasks/sweep.ts";
 import { CANCEL_CHANNEL } from "../tasks/dispatch.ts";
@@ -40,6 +41,10 @@ export interface EngineOptions {
   outbound: OutboundClient;
   /** The GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** The data dir (artifacts, previews, screenshots). */
+  dataDir: string;
+  /** The URLs previews are published under. */
+  previewUrls: PreviewUrls;
   /** DBOS draws workflow and step spans (on the tracer provider registered before this starts). */
   tracing?: boolean;
   /** Told when an `llm` step is cancelled: the process making its model call (this one) aborts it. */
@@ -60,7 +65,7 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
   return {
     workflows,

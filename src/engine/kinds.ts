@@ -6,6 +6,7 @@ import type { ScheduledWorkflowFn } from "@dbos-inc/dbos-sdk";
 import type { Queryable } from "../db/pool.ts";
 import type { OperationKind } from "../domain/operation-kinds.ts";
 import type { EventType } from "../events/catalogue.ts";
+import { buildKind } from "../builds/kind.ts";
 import { jobKind } from "../jobs/kind.ts";
 import { runKind } from "../runs/kind.ts";
 import type { LocalWorkflows, OperationDeps } from "./control.ts";
@@ -37,4 +38,5 @@ export interface OperationKindSpec<View = unknown> {
 export const KINDS = {
   workflow: runKind,
   job: jobKind,
+  build: buildKind,
 } as const satisfies { readonly [K in OperationKind]: OperationKindSpec };

@@ -18,6 +18,9 @@ export const JOBS_QUEUE = "shipyard-jobs";
 /** Dispatchers: one at a time per runner, so claims for a runner never race. */
 export const JOB_DISPATCH_QUEUE = "shipyard-job-dispatch";
 
+/** Builds: one at a time per project (partitioned by project id). */
+export const BUILDS_QUEUE = "shipyard-builds";
+
 // The default dispatch poll is 1 s; jobs are long, but a short poll keeps the gap between jobs small.
 const JOB_POLL_MS = 50;
 
@@ -31,6 +34,7 @@ export async function registerQueues(): Promise<void> {
     onConflict: "always_update",
   });
   await DBOS.registerQueue(JOBS_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
+  await DBOS.registerQueue(BUILDS_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
   await DBOS.registerQueue(JOB_DISPATCH_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
 }
 

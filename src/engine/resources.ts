@@ -3,6 +3,7 @@ import type { Pool } from "../db/pool.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
+import type { PreviewUrls } from "../previews/urls.ts";
 import type { WorkflowControl } from "./control.ts";
 
 /**
@@ -26,6 +27,10 @@ export interface EngineResources {
   outbound: OutboundClient;
   /** SHIPYARD_GITHUB_API_URL: the GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** The data dir: uploaded artifacts, published previews, build screenshots. */
+  dataDir: string;
+  /** The URLs previews are published under. */
+  previewUrls: PreviewUrls;
 }
 
 /** Job scheduling and recovery settings. */

@@ -8,7 +8,7 @@ import { FinalStatus, JobStatus, RunStatus, StepStatus } from "../domain/statuse
 /** Which step (and attempt) of the operation an event is about. */
 const StepRef = { stepId: z.string(), attempt: z.number().int() };
 
-/** A status change of the operation: a run's or a job's. */
+/** A status change of the operation: a run's, a job's or a build's. */
 const StatusPayload = z.object({
   status: z.union([RunStatus, JobStatus, z.literal("cancelling")]),
   /** A run's first event: its workflow's name and its steps in order. */
@@ -82,6 +82,50 @@ const CompletePayload = z.object({
   branch: z.string().nullable().optional(),
   commit: z.string().nullable().optional(),
   attempts: z.number().int().optional(),
+  /** A build's published preview: its environment's URL and the version it made. */
+  previewUrl: z.string().nullable().optional(),
+  version: z.number().int().nullable().optional(),
+});
+
+/** The phases of a build, in order. */
+export const BuildPhase = z.enum(["plan", "implement", "test", "deploy"]);
+export type BuildPhase = z.infer<typeof BuildPhase>;
+
+/** A build's phase began, ended, or failed (`attempt`: the test phase's try, counting fixes). */
+const PhasePayload = z.object({
+  phase: BuildPhase,
+  status: z.enum(["in_progress", "complete", "failed"]),
+  attempt: z.number().int().optional(),
+  error: z.string().optional(),
+  /** What the phase did, in a line (`3 tasks`, `published version 4`). */
+  message: z.string().optional(),
+});
+
+/** One task of a build's plan. */
+export const PlanTask = z.object({
+  title: z.string().min(1).max(200),
+  description: z.string().max(4000),
+});
+
+/** The plan a build's model call made. */
+const PlanPayload = z.object({ tasks: z.array(PlanTask) });
+
+/** The coding agent began or finished one task of the plan (1-based `index` of `total`). */
+const TaskPayload = z.object({
+  index: z.number().int(),
+  total: z.number().int(),
+  title: z.string(),
+  /** The agent's closing line (task_completed). */
+  summary: z.string().optional(),
+});
+
+/** A file an operation produced (a build's preview screenshot), served at `url`. */
+const ArtifactPayload = z.object({
+  name: z.string(),
+  contentType: z.string(),
+  url: z.string(),
+  /** What it shows: `preview` (the page the check loaded). */
+  of: z.string().optional(),
 });
 
 /** The task a model call belongs to (stepId and attempt are null in events written before they were known). */
@@ -126,6 +170,11 @@ export const EVENT_PAYLOADS = {
   tool_call: toolCall.omit({ type: true }).extend(AgentRef),
   tool_result: toolResult.omit({ type: true }).extend(AgentRef),
   agent_message: agentMessage.omit({ type: true }).extend(AgentRef),
+  phase: PhasePayload,
+  plan: PlanPayload,
+  task_started: TaskPayload,
+  task_completed: TaskPayload,
+  artifact: ArtifactPayload,
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
@@ -151,6 +200,11 @@ export const StoredEventSchema = z.discriminatedUnion("type", [
   stored("tool_call"),
   stored("tool_result"),
   stored("agent_message"),
+  stored("phase"),
+  stored("plan"),
+  stored("task_started"),
+  stored("task_completed"),
+  stored("artifact"),
 ]);
 export type StoredEvent = z.output<typeof StoredEventSchema>;
 

@@ -73,6 +73,12 @@ export async function readEvents(db: Queryable, operationId: string, since: numb
   return res.rows.map(toEvent);
 }
 
+/** The seq of an operation's last event stored at or before `time` (0: none), so a poller that gives a time resumes after it. */
+export async function seqAtTime(db: Queryable, operationId: string, time: Date): Promise<number> {
+  const res = await db.query<{ seq: number | null }>("select max(seq)::int as seq from events where operation_id = $1 and created_at <= $2", [operationId, time]);
+  return res.rows[0]?.seq ?? 0;
+}
+
 /** The last `limit` log lines of one step attempt of an operation, oldest first. */
 export async function lastLogLines(db: Queryable, operationId: string, stepId: string, attempt: number, limit: number): Promise<string[]> {
   const res = await db.query<{ line: string }>(

@@ -16,23 +16,23 @@ export interface BranchSpec {
 
 // Scripts below run inside the workspace; if its `.git` were missing or broken, git would walk up and could
 // find the repository the runner itself lives in. The ceiling stops discovery at the workspace.
-const CEILING = `GIT_CEILING_DIRECTORIES="$(cd .. && pwd -P)"
+export const CEILING = `GIT_CEILING_DIRECTORIES="$(cd .. && pwd -P)"
 export GIT_CEILING_DIRECTORIES`;
 
-const REQUIRE_CLONE = `if [ ! -d .git ]; then
+export const REQUIRE_CLONE = `if [ ! -d .git ]; then
   echo "shipyard: $PWD is not a git clone (the prepare step has not run)" >&2
   exit 2
 fi`;
 
 // A step killed mid-command leaves git's lock files behind and every later git command would then refuse to
 // run. Only this job's stages use the clone, and they run one at a time, so any lock found at a start is stale.
-const STALE_LOCKS = `find .git -name '*.lock' -type f -delete`;
+export const STALE_LOCKS = `find .git -name '*.lock' -type f -delete`;
 
 // With SHIPYARD_GIT_TOKEN set, git gets credentials from an askpass helper outside the workspace. The helper
 // reads the token from the environment when git calls it, so the token is never written to a file, a URL,
 // .git/config or the output. An empty credential.helper drops any configured helper, which could store it.
 // Without a token git must still never wait on a terminal prompt: a stage has nobody to answer it.
-const AUTH = `export GIT_TERMINAL_PROMPT=0
+export const AUTH = `export GIT_TERMINAL_PROMPT=0
 if [ -n "\${SHIPYARD_GIT_TOKEN:-}" ]; then
   shipyard_askpass="$(mktemp "\${TMPDIR:-/tmp}/shipyard-askpass.XXXXXX")"
   trap 'rm -f "$shipyard_askpass"' EXIT
@@ -114,7 +114,7 @@ export SHIPYARD_PROMPT_FILE="$prompt_file"`;
  * Resolve a relative program path in variable `name` against $SHIPYARD_HOME, the installation of the runner
  * running the script (an absolute path is kept: tests pass their own stubs).
  */
-function fromShipyardHome(name: string): string {
+export function fromShipyardHome(name: string): string {
   return `case "$${name}" in /*) ;; *) ${name}="\${SHIPYARD_HOME:?the runner did not set SHIPYARD_HOME}/$${name}" ;; esac`;
 }
 

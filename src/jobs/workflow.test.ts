@@ -1,12 +1,16 @@
 // The job workflow on an engine of this process (DBOS on a fresh database), without a server or runner process:
 // a database blip in a stage is ridden out by the stage's step retries, not reported as the job's failure.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flakyPool, onlineRunner, workspace } from "../../test/helpers/core.ts";
 import { freshDatabase } from "../../test/helpers/database.ts";
 import { waitFor } from "../../test/helpers/shipyard.ts";
 import { loadConfig } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
+import { previewUrls } from "../previews/urls.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { createEngine, stopEngine, type Engine } from "../engine/engine.ts";
 import { readEvents } from "../events/store.ts";
@@ -38,6 +42,8 @@ beforeAll(async () => {
     jobs: { onePerWorkspace: false, stuckAfterMs: 600_000, recovery: "requeue" },
     outbound: createOutboundClient(loadConfig({}).urls),
     githubApiUrl: "https://api.github.com",
+    dataDir: mkdtempSync(path.join(os.tmpdir(), "shipyard-jobwf-")),
+    previewUrls: previewUrls({ baseDomain: "localhost", port: 7421 }),
   });
   await engine.start();
 });

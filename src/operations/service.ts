@@ -4,7 +4,7 @@ import type { OperationDeps } from "../engine/control.ts";
 import { notFound } from "../domain/errors.ts";
 import { isFinalStatus } from "../domain/statuses.ts";
 import { KINDS } from "../engine/kinds.ts";
-import { readEvents, type StoredEvent } from "../events/store.ts";
+import { readEvents, seqAtTime, type StoredEvent } from "../events/store.ts";
 import { getOperationRow, operationProgress } from "./store.ts";
 
 /** An operation as the API shows it. */
@@ -54,6 +54,11 @@ export async function isOverAfter(db: Queryable, workspaceId: string, id: string
   const row = await operationProgress(db, workspaceId, id);
   if (!row) throw notFound("operation", id);
   return isFinalStatus(row.status) && since >= row.last_seq;
+}
+
+/** Where to resume an operation's events from: a sequence number as given, or the last event at or before an ISO time. */
+export async function resumePoint(db: Queryable, id: string, since: number | Date): Promise<number> {
+  return typeof since === "number" ? since : seqAtTime(db, id, since);
 }
 
 /** A page of an operation's events after `since` (the caller checked the operation is the workspace's). */

@@ -52,3 +52,25 @@ export function parsePreviewHost(host: string | undefined, baseDomain: string): 
   if (m[4]) return { projectId, version: Number(m[4]) };
   return { projectId, environment: m[3] === "production" ? "production" : "staging" };
 }
+
+/**
+ * The preview URLs of this installation as a process knows them: from configuration at first, then those of the
+ * preview host once it listens (its port may have been chosen by the system). A worker, which serves no
+ * previews, keeps the configured ones; workflow code (a build's publish) holds this and reads it at each use.
+ */
+export class PreviewUrlsRef implements PreviewUrls {
+  constructor(private current: PreviewUrls) {}
+
+  /** The preview host listens: use its URLs from now on. */
+  set(urls: PreviewUrls): void {
+    this.current = urls;
+  }
+
+  environmentUrl(projectId: string, environment: Environment): string {
+    return this.current.environmentUrl(projectId, environment);
+  }
+
+  versionUrl(projectId: string, version: number): string {
+    return this.current.versionUrl(projectId, version);
+  }
+}

@@ -25,7 +25,7 @@ export interface ProjectServiceDeps {
     /** Where Shipyard keeps its projects' bare repositories (<data dir>/repos). */
     reposDir: string;
     /** Called once a project made from a template exists (the integrator's hook for its first deploy). */
-    afterCreate?: (project: ProjectView, template: Template) => Promise<void>;
+    afterCreate?: (workspaceId: string, project: ProjectView, template: Template) => Promise<void>;
   };
 }
 
@@ -104,6 +104,6 @@ export async function createProjectFromTemplate(
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }
-  await templates.afterCreate?.(project, template);
+  await templates.afterCreate?.(workspaceId, project, template);
   return project;
 }

@@ -23,6 +23,8 @@ export interface ProjectView {
   template: string | null;
   /** The repository is Shipyard's own, under its data dir (created with the project). */
   managedRepo: boolean;
+  /** The coding agent of the project's builds. */
+  buildAgent: "builtin" | "claude-code";
   createdAt: string;
 }
 
@@ -41,6 +43,7 @@ interface ProjectRow {
   agent_network: boolean;
   template: string | null;
   managed_repo: boolean;
+  build_agent: "builtin" | "claude-code";
   created_at: Date;
 }
 
@@ -58,6 +61,7 @@ const toView = (r: ProjectRow): ProjectView => ({
   agentNetwork: r.agent_network,
   template: r.template,
   managedRepo: r.managed_repo,
+  buildAgent: r.build_agent,
   createdAt: r.created_at.toISOString(),
 });
 

@@ -7,6 +7,7 @@ import { authorize } from "./policy.ts";
 import { errorHandler } from "./problem.ts";
 import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { buildRoutes } from "./routes/builds.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
 import { settingsRoutes } from "./routes/settings.ts";
@@ -92,6 +93,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   runnerRoutes(deps, api);
   projectRoutes(deps, api);
   jobRoutes(deps, api);
+  buildRoutes(deps, api);
   usageRoutes(deps, api);
   settingsRoutes(deps, api);
   secretRoutes(deps, api);

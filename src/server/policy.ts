@@ -23,6 +23,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /templates": "viewer",
   "GET /jobs": "viewer",
   "GET /jobs/{id}": "viewer",
+  "GET /projects/{id}/builds": "viewer",
+  "GET /builds/{id}": "viewer",
+  "GET /builds/{id}/screenshot": "viewer",
   "GET /queues": "viewer",
   "GET /usage": "viewer",
   "GET /budgets": "viewer",
@@ -40,6 +43,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "POST /jobs": "member",
   "PATCH /jobs/{id}": "member",
   "POST /jobs/{id}/cancel": "member",
+  "POST /projects/{id}/builds": "member",
+  "POST /builds/{id}/cancel": "member",
   "POST /queues/{queue}/pause": "member",
   "POST /queues/{queue}/resume": "member",
   // Rolling a preview back or forward changes what its URL shows, never the code: like running work.

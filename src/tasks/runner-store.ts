@@ -86,6 +86,16 @@ export async function onlineRunnerIds(db: Queryable): Promise<string[]> {
   return (await db.query<{ id: string }>("select id from runners where status = 'online'")).rows.map((r) => r.id);
 }
 
+/** The online runner that may serve a workspace and has the fewest active tasks (its own runners first), or null. */
+export async function leastBusyRunner(db: Queryable, workspaceId: string): Promise<string | null> {
+  const res = await db.query<{ id: string }>(
+    `select r.id from runners r where r.status = 'online' and (r.workspace_id is null or r.workspace_id = $1)
+     order by (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned'), r.workspace_id is null, r.connected_at limit 1`,
+    [workspaceId],
+  );
+  return res.rows[0]?.id ?? null;
+}
+
 /** The runners that may serve a workspace (its own and the shared pool), by name, with their active tasks. */
 export async function runnersOfWorkspace(db: Queryable, workspaceId: string): Promise<RunnerRow[]> {
   const res = await db.query<RunnerRow>(

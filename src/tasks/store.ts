@@ -267,11 +267,11 @@ export interface TaskWithProject {
   project_id: string | null;
 }
 
-/** A task with the project of its job, or null. */
+/** A task with the project of its job or build, or null. */
 export async function taskWithProject(db: Queryable, id: string): Promise<TaskWithProject | null> {
   const { rows } = await db.query<TaskWithProject>(
-    `select t.operation_id, t.step_id, t.attempt, t.dispatch, t.status, t.workspace_id, t.spec, j.project_id
-     from tasks t left join jobs j on j.id = t.operation_id where t.id = $1`,
+    `select t.operation_id, t.step_id, t.attempt, t.dispatch, t.status, t.workspace_id, t.spec, coalesce(j.project_id, b.project_id) as project_id
+     from tasks t left join jobs j on j.id = t.operation_id left join builds b on b.id = t.operation_id where t.id = $1`,
     [id],
   );
   return rows[0] ?? null;

@@ -1,9 +1,9 @@
 // The HTTP app over a fresh migrated database, called in memory with `app.request()`: for route tests that need
 // no engine, runner or socket.
+import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { freshDatabase } from "./database.ts";
 import { RecordingWorkflows } from "./workflows.ts";

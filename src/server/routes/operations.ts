@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { ShipyardError } from "../../domain/errors.ts";
 import type { StoredEvent } from "../../events/store.ts";
-import { cancelOperation, eventsAfter, getOperation, isOverAfter } from "../../operations/service.ts";
+import { cancelOperation, eventsAfter, getOperation, isOverAfter, resumePoint } from "../../operations/service.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
@@ -54,7 +54,12 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       request: {
         params: IdParam,
         query: z.object({
-          since: z.coerce.number().int().min(0).optional().openapi({ description: "Replay events with seq > since" }),
+          since: z
+            .union([z.string().regex(/^\d{1,15}$/).transform(Number), z.iso.datetime({ offset: true }).transform((t) => new Date(t))], {
+              error: "a sequence number, or an ISO 8601 time such as 2026-12-01T10:00:00Z",
+            })
+            .optional()
+            .openapi({ description: "Replay events with seq > since, or (an ISO 8601 time) events stored after that time", type: "string" }),
           limit: z.coerce.number().int().min(1).max(5000).default(1000).openapi({ description: "JSON mode page size" }),
         }),
         // At most 15 digits: a sequence number stays an exact JS number (a longer one reached PostgreSQL as "1e+23").
@@ -72,8 +77,11 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       const { id } = c.req.valid("param");
       const query = c.req.valid("query");
       const header = c.req.valid("header")["last-event-id"];
-      const since = header !== undefined ? Number(header) : (query.since ?? 0);
-      const alreadyOver = await isOverAfter(deps.pool, c.get("principal").workspaceId, id, since);
+      const workspaceId = c.get("principal").workspaceId;
+      // A time is turned into the seq of the last event stored by then, once the operation is known to be the workspace's.
+      if (query.since instanceof Date && header === undefined) await isOverAfter(deps.pool, workspaceId, id, 0);
+      const since = header !== undefined ? Number(header) : await resumePoint(deps.pool, id, query.since ?? 0);
+      const alreadyOver = await isOverAfter(deps.pool, workspaceId, id, since);
       if ((c.req.header("accept") ?? "").includes("application/json")) {
         return c.json({ events: await eventsAfter(deps.pool, id, since, query.limit) }, 200);
       }
