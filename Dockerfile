@@ -3,9 +3,9 @@
 FROM node:20-bookworm-slim
 
 # bubblewrap: the runner's step sandbox. git: job stages and workflow steps clone, commit and push. tini: PID 1
-# that forwards SIGTERM to node and reaps what steps leave behind.
+# that forwards SIGTERM to node and reaps what steps leave behind. chromium, fonts-liberation: the preview check.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends bubblewrap ca-certificates git tini \
+  && apt-get install -y --no-install-recommends bubblewrap ca-certificates chromium fonts-liberation git tini \
   && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -22,6 +22,7 @@ RUN mkdir -p /data /work && chown node:node /data /work
 USER node
 ENV NODE_ENV=production SHIPYARD_DATA_DIR=/data SHIPYARD_HOST=0.0.0.0 SHIPYARD_PORT=7420
 VOLUME ["/data"]
-EXPOSE 7420
+# The API, and the preview host (every preview on an origin of its own).
+EXPOSE 7420 7421
 ENTRYPOINT ["tini", "--", "node", "/app/bin/shipyard.js"]
 CMD ["up"]

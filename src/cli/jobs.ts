@@ -13,7 +13,7 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 const firstLine = (s: string) => (s.split("\n")[0] ?? "").slice(0, 60);
 
 /** Accept a project id or name. */
-async function resolveProject(api: ApiClient, ref: string): Promise<Project> {
+export async function resolveProject(api: ApiClient, ref: string): Promise<Project> {
   const { projects } = await api.request<{ projects: Project[] }>("GET", "/projects");
   const found = projects.find((p) => p.id === ref || p.name === ref);
   if (!found) throw new CliError(`no project "${ref}": list them with \`shipyard projects list\``);

@@ -9,6 +9,7 @@ import { registerBuildCommands } from "./builds.ts";
 import { registerUsageCommands } from "./usage.ts";
 import { registerSecretCommands } from "./secrets.ts";
 import { registerTokenCommands } from "./tokens.ts";
+import { registerPreviewCommands } from "./previews.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -26,6 +27,7 @@ registerBuildCommands(program);
 registerUsageCommands(program);
 registerSecretCommands(program);
 registerTokenCommands(program);
+registerPreviewCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,7 +7,7 @@ import path from "node:path";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import type { Logger } from "../logger.ts";
-import { projectExists } from "../projects/store.ts";
+import { projectDeployTarget, projectExists, setProjectDeployTarget, type DeployTargetName } from "../projects/store.ts";
 import {
   getVersion, insertVersion, listEnvironments, listVersions, lockProjectPreviews, nextVersionNumber, setEnvironment, versionOfBuild,
   ENVIRONMENTS, type Environment, type PreviewVersion,
@@ -136,9 +136,9 @@ export async function promoteVersion(
 export async function listPreviews(
   deps: Pick<PreviewDeps, "pool" | "urls">,
   input: { workspaceId: string; projectId: string },
-): Promise<{ versions: PublishedVersion[]; environments: Record<Environment, EnvironmentView> }> {
+): Promise<{ versions: PublishedVersion[]; environments: Record<Environment, EnvironmentView>; deployTarget: DeployTargetName }> {
   const { projectId } = input;
-  if (!(await projectExists(deps.pool, input.workspaceId, projectId))) throw notFound("project", projectId);
+  const deployTarget = await projectDeployTarget(deps.pool, input.workspaceId, projectId);
   const [versions, rows] = await Promise.all([listVersions(deps.pool, projectId), listEnvironments(deps.pool, projectId)]);
   const environments = Object.fromEntries(
     ENVIRONMENTS.map((environment) => {
@@ -146,6 +146,12 @@ export async function listPreviews(
       return [environment, { environment, version: row?.version ?? null, url: deps.urls.environmentUrl(projectId, environment), updatedAt: row?.updatedAt ?? null }];
     }),
   ) as Record<Environment, EnvironmentView>;
-  return { versions: versions.map((v) => ({ ...v, url: deps.urls.versionUrl(projectId, v.version) })), environments };
+  return { versions: versions.map((v) => ({ ...v, url: deps.urls.versionUrl(projectId, v.version) })), environments, deployTarget };
+}
+
+/** Choose where a project's builds go live (404 for a project of another workspace). */
+export async function chooseDeployTarget(deps: Pick<PreviewDeps, "pool">, input: { workspaceId: string; projectId: string; target: DeployTargetName }): Promise<{ deployTarget: DeployTargetName }> {
+  await setProjectDeployTarget(deps.pool, input.workspaceId, input.projectId, input.target);
+  return { deployTarget: input.target };
 }
 

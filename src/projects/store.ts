@@ -129,3 +129,21 @@ export async function getProject(db: Queryable, workspaceId: string, id: string)
   if (!row) throw notFound("project", id);
   return { ...toView(row), credentialsSecret: row.credentials_secret };
 }
+
+/** Where a project's builds go live (see src/previews/targets.ts). */
+export const DEPLOY_TARGETS = ["builtin", "cloudflare-pages"] as const;
+export type DeployTargetName = (typeof DEPLOY_TARGETS)[number];
+
+/** A project's deploy target (404 for a project of another workspace). */
+export async function projectDeployTarget(db: Queryable, workspaceId: string, id: string): Promise<DeployTargetName> {
+  const res = await db.query<{ deploy_target: DeployTargetName }>("select deploy_target from projects where id = $1 and workspace_id = $2", [id, workspaceId]);
+  const row = res.rows[0];
+  if (!row) throw notFound("project", id);
+  return row.deploy_target;
+}
+
+/** Choose a project's deploy target (404 for a project of another workspace). */
+export async function setProjectDeployTarget(db: Queryable, workspaceId: string, id: string, target: DeployTargetName): Promise<void> {
+  const res = await db.query("update projects set deploy_target = $3 where id = $1 and workspace_id = $2", [id, workspaceId, target]);
+  if ((res.rowCount ?? 0) === 0) throw notFound("project", id);
+}

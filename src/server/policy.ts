@@ -59,6 +59,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "PUT /budgets": "owner",
   "PUT /operations/{id}/budget": "owner",
   "POST /projects": "owner",
+  "PUT /projects/{id}/deploy-target": "owner",
   // The installation.
   "POST /workspaces": "admin",
 };

@@ -82,4 +82,17 @@ describe("previews API", () => {
     expect(promote.status).toBe(404);
     expect((await t.api("GET", `/projects/${project}/previews`)).body.environments.production.version).toBe(2);
   });
+
+  it("chooses the deploy target (owner only), builtin by default", async () => {
+    expect((await t.api("GET", `/projects/${project}/previews`)).body.deployTarget).toBe("builtin");
+    const member = await tokenWith("member");
+    expect((await t.api("PUT", `/projects/${project}/deploy-target`, { deployTarget: "cloudflare-pages" }, as(member))).status).toBe(403);
+    const bad = await t.api("PUT", `/projects/${project}/deploy-target`, { deployTarget: "netlify" });
+    expect([bad.status, bad.body.code]).toEqual([400, "invalid_request"]);
+    expect((await t.api("GET", `/projects/${project}/previews`)).body.deployTarget).toBe("builtin");
+    const chosen = await t.api("PUT", `/projects/${project}/deploy-target`, { deployTarget: "cloudflare-pages" });
+    expect([chosen.status, chosen.body]).toEqual([200, { deployTarget: "cloudflare-pages" }]);
+    expect((await t.api("GET", `/projects/${project}/previews`)).body.deployTarget).toBe("cloudflare-pages");
+    expect((await t.api("PUT", "/projects/prj_nope/deploy-target", { deployTarget: "builtin" })).status).toBe(404);
+  });
 });

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { listPreviews, promoteVersion } from "../../previews/service.ts";
+import { chooseDeployTarget, listPreviews, promoteVersion } from "../../previews/service.ts";
+import { DEPLOY_TARGETS } from "../../projects/store.ts";
 import { ENVIRONMENTS } from "../../previews/store.ts";
 import type { PreviewUrls } from "../../previews/urls.ts";
 import type { AppEnv } from "../auth.ts";
@@ -31,12 +32,15 @@ const PreviewsSchema = z
   .object({
     versions: z.array(VersionSchema).openapi({ description: "Newest first" }),
     environments: z.object({ staging: EnvironmentSchema, production: EnvironmentSchema }),
+    deployTarget: z.enum(DEPLOY_TARGETS).openapi({ description: "Where builds go live: the built-in preview host or Cloudflare Pages" }),
   })
   .openapi("Previews");
 
 const VersionParams = IdParam.extend({
   version: z.coerce.number().int().min(1).max(999_999_999).openapi({ param: { name: "version", in: "path" }, example: 3 }),
 });
+
+const DeployTargetSchema = z.strictObject({ deployTarget: z.enum(DEPLOY_TARGETS) }).openapi("DeployTarget");
 
 const PromoteSchema = z.strictObject({ environment: z.enum(ENVIRONMENTS).default("staging") }).openapi("Promote");
 
@@ -52,8 +56,8 @@ export function previewRoutes(deps: ServerDeps & { previews: { urls: PreviewUrls
       responses: { 200: jsonContent(PreviewsSchema, "Versions and environments"), ...errorResponses(401, 404) },
     }),
     async (c) => {
-      const { versions, environments } = await listPreviews(previewDeps, { workspaceId: c.get("principal").workspaceId, projectId: c.req.valid("param").id });
-      return c.json({ versions: versions.map(({ projectId: _p, ...v }) => v), environments }, 200);
+      const { versions, ...rest } = await listPreviews(previewDeps, { workspaceId: c.get("principal").workspaceId, projectId: c.req.valid("param").id });
+      return c.json({ versions: versions.map(({ projectId: _p, ...v }) => v), ...rest }, 200);
     },
   );
   app.openapi(
@@ -69,6 +73,19 @@ export function previewRoutes(deps: ServerDeps & { previews: { urls: PreviewUrls
       const body = (c.req.header("content-type") ?? "").includes("json") ? c.req.valid("json") : { environment: "staging" as const };
       const view = await promoteVersion(previewDeps, { workspaceId: c.get("principal").workspaceId, projectId: id, version, environment: body.environment });
       return c.json(view, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/projects/{id}/deploy-target",
+      summary: "Choose where the project's builds go live (builtin, or cloudflare-pages with the workspace's CLOUDFLARE_* secrets)",
+      request: { params: IdParam, body: { required: true, content: { "application/json": { schema: DeployTargetSchema } } } },
+      responses: { 200: jsonContent(DeployTargetSchema, "The project's deploy target"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { deployTarget } = c.req.valid("json");
+      return c.json(await chooseDeployTarget(deps, { workspaceId: c.get("principal").workspaceId, projectId: c.req.valid("param").id, target: deployTarget }), 200);
     },
   );
 }
