@@ -8,6 +8,7 @@ import { registerJobCommands } from "./jobs.ts";
 import { registerUsageCommands } from "./usage.ts";
 import { registerSecretCommands } from "./secrets.ts";
 import { registerTokenCommands } from "./tokens.ts";
+import { registerTemplateCommands } from "./templates.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -21,6 +22,7 @@ registerSplitCommands(program);
 registerRunCommands(program);
 registerAdminCommands(program);
 registerJobCommands(program);
+registerTemplateCommands(program);
 registerUsageCommands(program);
 registerSecretCommands(program);
 registerTokenCommands(program);
