@@ -41,7 +41,16 @@ describe("projects from templates on a real runner", () => {
     it(`${name}: a job clones the project, builds and verifies it offline in the sandbox, and pushes what the build left`, async () => {
       const m = catalogue.get(name)!.manifest;
       const project = await templateProject(`built-${name}`, name, ["test -s build-output.txt"]);
-      const command = `set -eo pipefail\n${templateBuildScript(m)}\n${templateBuildScript(m)}\n${templateVerifyScript(m)}\n(cd ${m.output} && find . -type f | sort) > build-output.txt\n`;
+      // Built twice (the script must survive it); a preview is served under a path of its own, so the page
+      // may refer to nothing by an absolute path.
+      const command = [
+        "set -eo pipefail",
+        templateBuildScript(m),
+        templateBuildScript(m),
+        templateVerifyScript(m),
+        `if grep -qE '(src|href)="/[^/]' ${m.output}/index.html; then echo "absolute reference in the built page" >&2; exit 1; fi`,
+        `(cd ${m.output} && find . -type f | sort) > build-output.txt`,
+      ].join("\n");
       const created = await s.api("POST", "/jobs", { projectId: project.id, prompt: `Build ${name}`, executor: { type: "command", command } });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const job = await jobToEnd(s, created.body.id, 120_000);
