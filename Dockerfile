@@ -16,6 +16,7 @@ COPY bin ./bin
 COPY src ./src
 COPY cassettes ./cassettes
 COPY examples ./examples
+COPY templates ./templates
 
 # Steps run as this user (bubblewrap needs no setuid bit or capability: it uses an unprivileged user namespace).
 RUN mkdir -p /data /work && chown node:node /data /work

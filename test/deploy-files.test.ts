@@ -69,7 +69,7 @@ describe("Dockerfile", () => {
     const dockerfile = await read("Dockerfile");
     const ignored = (await read(".dockerignore")).split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
     const sources = [...dockerfile.matchAll(/^COPY (.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
-    expect(sources).toEqual(["package.json", "package-lock.json", "bin", "src", "cassettes", "examples"]);
+    expect(sources).toEqual(["package.json", "package-lock.json", "bin", "src", "cassettes", "examples", "templates"]);
     for (const src of sources) {
       expect(existsSync(path.join(REPO, src)), src).toBe(true);
       expect(ignored.filter((pattern) => pattern === src || src.startsWith(`${pattern}/`)), src).toEqual([]);

@@ -5,6 +5,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import os from "node:os";
+import { runCli } from "./helpers/cli.ts";
 import { loadCatalogue, TEMPLATES_DIR, templateBuildScript, templateVerifyScript } from "../src/projects/templates.ts";
 import { jobToEnd, operationEvents, startTestShipyard, type TestShipyard } from "./helpers/shipyard.ts";
 
@@ -39,7 +41,16 @@ describe("projects from templates on a real runner", () => {
     it(`${name}: a job clones the project, builds and verifies it offline in the sandbox, and pushes what the build left`, async () => {
       const m = catalogue.get(name)!.manifest;
       const project = await templateProject(`built-${name}`, name, ["test -s build-output.txt"]);
-      const command = `set -eo pipefail\n${templateBuildScript(m)}\n${templateBuildScript(m)}\n${templateVerifyScript(m)}\n(cd ${m.output} && find . -type f | sort) > build-output.txt\n`;
+      // Built twice (the script must survive it); a preview is served under a path of its own, so the page
+      // may refer to nothing by an absolute path.
+      const command = [
+        "set -eo pipefail",
+        templateBuildScript(m),
+        templateBuildScript(m),
+        templateVerifyScript(m),
+        `if grep -qE '(src|href)="/[^/]' ${m.output}/index.html; then echo "absolute reference in the built page" >&2; exit 1; fi`,
+        `(cd ${m.output} && find . -type f | sort) > build-output.txt`,
+      ].join("\n");
       const created = await s.api("POST", "/jobs", { projectId: project.id, prompt: `Build ${name}`, executor: { type: "command", command } });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const job = await jobToEnd(s, created.body.id, 120_000);
@@ -81,5 +92,32 @@ describe("projects from templates on a real runner", () => {
     expect(git(project.repo, "show", `${job.branch}:site/index.html`)).toContain("<title>Patched</title>");
     expect(git(project.repo, "rev-list", "--count", `main..${job.branch}`)).toBe("1");
     expect(git(project.repo, "log", "-1", "--format=%an|%s", "main")).toBe("Shipyard|Create patched from the static template");
+  });
+});
+
+describe("CLI: templates and projects new", () => {
+  const cli = (...args: string[]) => runCli(args, { env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), SHIPYARD_URL: s.url, SHIPYARD_TOKEN: s.adminToken, NO_COLOR: "1" } });
+
+  it("lists the templates, creates a project from one, and names the known ones for an unknown template", async () => {
+    const list = await cli("templates");
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+TITLE\s+DESCRIPTION/m);
+    expect(list.stdout).toMatch(/^world\s+2D world\s+A 2D canvas world/m);
+    const json = JSON.parse((await cli("templates", "--json")).stdout);
+    expect(json.map((t: { name: string }) => t.name)).toEqual(catalogue.names());
+
+    const created = await cli("projects", "new", "cli-world", "--template", "world");
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^project cli-world \(prj_\w+\) from the world template$/m);
+    expect(created.stdout).toContain("(Shipyard's own), branch main");
+    const again = JSON.parse((await cli("projects", "new", "cli-app", "--template", "react-vite", "--json")).stdout);
+    expect(again).toMatchObject({ name: "cli-app", template: "react-vite", managedRepo: true });
+    expect(git(again.repo, "log", "-1", "--format=%s", "main")).toBe("Create cli-app from the react-vite template");
+
+    const unknown = await cli("projects", "new", "cli-x", "--template", "vue");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no template "vue": the templates are react-vite, static, world');
+    const names = (await s.api("GET", "/projects")).body.projects.map((p: { name: string }) => p.name);
+    expect(names).not.toContain("cli-x");
   });
 });

@@ -75,7 +75,7 @@ export function registerJobCommands(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const { projects: list } = await (await client()).request<{ projects: Project[] }>("GET", "/projects");
       if (o.json) return printJson(list);
-      if (list.length === 0) return out(dim("no projects: add one with `shipyard projects add NAME --repo URL`"));
+      if (list.length === 0) return out(dim("no projects: add one with `shipyard projects add NAME --repo URL` or `shipyard projects new NAME --template T`"));
       out(table([["ID", "NAME", "REPO", "BRANCH", "VERIFY"].map(dim), ...list.map((p) => [p.id, p.name, p.repo, p.defaultBranch, p.verify.join(" && ")])]));
     });
 

@@ -10,6 +10,7 @@ import { registerUsageCommands } from "./usage.ts";
 import { registerSecretCommands } from "./secrets.ts";
 import { registerTokenCommands } from "./tokens.ts";
 import { registerPreviewCommands } from "./previews.ts";
+import { registerTemplateCommands } from "./templates.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -24,6 +25,7 @@ registerRunCommands(program);
 registerAdminCommands(program);
 registerJobCommands(program);
 registerBuildCommands(program);
+registerTemplateCommands(program);
 registerUsageCommands(program);
 registerSecretCommands(program);
 registerTokenCommands(program);

@@ -99,7 +99,8 @@ export async function createProjectFromTemplate(
     });
   } catch (err) {
     // Renamed, then the commit failed: the repository goes with the row that never was.
-    if (placed && !(await projectExists(deps.pool, workspaceId, id))) await fs.rm(managedDir, { recursive: true, force: true });
+    // When the database cannot say, the repository stays: it may belong to a project that did commit.
+    if (placed && !(await projectExists(deps.pool, workspaceId, id).catch(() => true))) await fs.rm(managedDir, { recursive: true, force: true });
     throw err;
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });

@@ -34,6 +34,18 @@ describe("the template catalogue", () => {
   });
 });
 
+describe("Shipyard's own packages", () => {
+  it("hold every package a template that uses them names, at the same version, as production dependencies", () => {
+    const own = JSON.parse(readFileSync(path.join(TEMPLATES_DIR, "..", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    for (const name of catalogue.names().filter((n) => manifest(n).packages === "shipyard")) {
+      const pkg = JSON.parse(readFileSync(path.join(TEMPLATES_DIR, name, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
+      const wanted = { ...pkg.dependencies, ...pkg.devDependencies };
+      expect(Object.keys(wanted).length, name).toBeGreaterThan(0);
+      for (const [dep, version] of Object.entries(wanted)) expect(own.dependencies[dep], `${name} needs ${dep}@${version}`).toBe(version);
+    }
+  });
+});
+
 describe("templateBuildScript", () => {
   it("builds the static template twice over: a stale output file does not survive, index.html is checked", () => {
     const dir = checkout("static");

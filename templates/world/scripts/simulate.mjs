@@ -1,6 +1,6 @@
 // Runs the world's rules for a simulated minute and checks them: avatars move, never stand in a wall or leave
 // the map, the player reaches the tile it is sent to, and the same seed gives the same world.
-import { createWorld, isFree, moveTo, step } from "../site/world.js";
+import { createWorld, isFree, moveTo, nearby, say, step } from "../site/world.js";
 
 const failures = [];
 const run = (seed) => {
@@ -30,6 +30,16 @@ if (next) {
   for (let i = 0; i < 50; i++) step(world, 0.1);
   if (player.x !== next.x || player.y !== next.y) failures.push(`the player was sent to ${next.x},${next.y} and is at ${player.x},${player.y}`);
 }
+const [first, second] = world.avatars;
+second.x = first.x + 1;
+second.y = first.y;
+if (!nearby(world, first, 1.5).includes(second)) failures.push("an avatar one tile away is not nearby");
+if (nearby(world, first, 1.5).includes(first)) failures.push("an avatar is its own neighbour");
+say(world, first, "Hi", 1);
+step(world, 0.5);
+if (first.speech?.text !== "Hi") failures.push("a speech bubble vanished before its time");
+step(world, 0.6);
+if (first.speech !== null) failures.push("a speech bubble outlived its time");
 moveTo(player, world, 0, 0);
 if (player.target.x === 0 && player.target.y === 0) failures.push("a wall tile was accepted as a target");
 

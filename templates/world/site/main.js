@@ -1,5 +1,5 @@
 // Draws the world on the canvas and wires the controls; the rules are in world.js.
-import { createWorld, moveTo, step, TILE } from "./world.js";
+import { createWorld, moveTo, nearby, say, step, TILE } from "./world.js";
 
 const canvas = document.getElementById("world");
 const ctx = canvas.getContext("2d");
@@ -25,6 +25,17 @@ function draw() {
     ctx.textAlign = "center";
     ctx.fillText(a.name, cx, cy - TILE / 2);
   }
+  // Bubbles last, so no avatar is drawn over one.
+  for (const a of world.avatars) {
+    if (!a.speech) continue;
+    const cx = a.x * TILE + TILE / 2;
+    const top = a.y * TILE - 20;
+    const w = ctx.measureText(a.speech.text).width + 12;
+    ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+    ctx.fillRect(cx - w / 2, top, w, 16);
+    ctx.fillStyle = "#17202a";
+    ctx.fillText(a.speech.text, cx, top + 12);
+  }
 }
 
 canvas.addEventListener("click", (e) => {
@@ -42,6 +53,8 @@ window.addEventListener("keydown", (e) => {
 let last = performance.now();
 function frame(now) {
   step(world, Math.min(0.1, (now - last) / 1000));
+  // Avatars that meet say hello: a place to start conversations from.
+  for (const a of world.avatars) if (!a.player && !a.speech && nearby(world, a, 1.5).length > 0) say(world, a, "Hello!");
   last = now;
   draw();
   requestAnimationFrame(frame);

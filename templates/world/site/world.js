@@ -20,11 +20,11 @@ export function createWorld({ cols = 20, rows = 15, count = 6, seed = 1 } = {}) 
   const rand = random(seed);
   const walls = Array.from({ length: rows }, (_, y) => Array.from({ length: cols }, (_, x) => x === 0 || y === 0 || x === cols - 1 || y === rows - 1));
   for (let i = 0; i < Math.floor((cols * rows) / 12); i++) walls[1 + Math.floor(rand() * (rows - 2))][1 + Math.floor(rand() * (cols - 2))] = true;
-  const world = { cols, rows, walls, avatars: [], rand };
+  const world = { cols, rows, walls, avatars: [], rand, time: 0 };
   const colors = ["#3498db", "#e74c3c", "#2ecc71", "#f1c40f", "#9b59b6", "#e67e22", "#1abc9c", "#ecf0f1"];
   for (let i = 0; i < count; i++) {
     const tile = freeTile(world);
-    world.avatars.push({ id: i, name: i === 0 ? "You" : `Avatar ${i}`, color: colors[i % colors.length], x: tile.x, y: tile.y, target: tile, speed: 3, player: i === 0 });
+    world.avatars.push({ id: i, name: i === 0 ? "You" : `Avatar ${i}`, color: colors[i % colors.length], x: tile.x, y: tile.y, target: tile, speed: 3, player: i === 0, speech: null });
   }
   return world;
 }
@@ -48,9 +48,23 @@ export function moveTo(avatar, world, x, y) {
   if (isFree(world, x, y)) avatar.target = { x, y };
 }
 
+/** The other avatars within `radius` tiles of `avatar`, nearest first. */
+export function nearby(world, avatar, radius) {
+  return world.avatars
+    .filter((o) => o !== avatar && Math.hypot(o.x - avatar.x, o.y - avatar.y) <= radius)
+    .sort((a, b) => Math.hypot(a.x - avatar.x, a.y - avatar.y) - Math.hypot(b.x - avatar.x, b.y - avatar.y));
+}
+
+/** Show `text` in a bubble above the avatar for `seconds` of world time. */
+export function say(world, avatar, text, seconds = 3) {
+  avatar.speech = { text, until: world.time + seconds };
+}
+
 /** Advance the world by `dt` seconds: each avatar walks towards its target; the others pick a new one on arrival. */
 export function step(world, dt) {
+  world.time += dt;
   for (const a of world.avatars) {
+    if (a.speech && a.speech.until <= world.time) a.speech = null;
     const dx = a.target.x - a.x;
     const dy = a.target.y - a.y;
     const dist = Math.hypot(dx, dy);
