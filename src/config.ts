@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import type { UrlPolicy } from "./net/url-policy.ts";
+import { parseRetrySchedule } from "./webhooks/retry-schedule.ts";
 import { TRACING_ENV, tracingFrom, type TracingSettings } from "./tracing/settings.ts";
 
 /** Environment read once at boot; every setting is optional. */
@@ -28,6 +29,11 @@ const EnvSchema = z.object({
   SHIPYARD_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
   SHIPYARD_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   SHIPYARD_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(150).default(20_000),
+  SHIPYARD_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(?:\.\d+)?\s*(?:,\s*\d+(?:\.\d+)?\s*)*$/, "comma-separated seconds, e.g. 0,5,300")
+    .transform(parseRetrySchedule)
+    .optional(),
   ...TRACING_ENV,
 }).refine((e) => e.SHIPYARD_WORKER_DEAD_AFTER_MS >= 3 * e.SHIPYARD_WORKER_HEARTBEAT_MS, {
   message: "must be at least 3 heartbeats (SHIPYARD_WORKER_HEARTBEAT_MS)",
@@ -58,6 +64,8 @@ export interface Config {
   workers: { heartbeatMs: number; deadAfterMs: number };
   /** Spans to an OTLP/HTTP endpoint (the standard OTEL_* variables); null when none is set. */
   tracing: TracingSettings | null;
+  /** Seconds before each webhook attempt (SHIPYARD_WEBHOOK_RETRY_SCHEDULE); undefined: the spec's schedule. */
+  webhookRetrySchedule?: number[];
 }
 
 /** Parse the process environment into a Config, with a readable error for bad values. */
@@ -92,5 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     githubApiUrl: e.SHIPYARD_GITHUB_API_URL,
     workers: { heartbeatMs: e.SHIPYARD_WORKER_HEARTBEAT_MS, deadAfterMs: e.SHIPYARD_WORKER_DEAD_AFTER_MS },
     tracing: tracingFrom(e),
+    webhookRetrySchedule: e.SHIPYARD_WEBHOOK_RETRY_SCHEDULE,
   };
 }

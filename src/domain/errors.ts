@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   job_finished: "terminal",
   job_not_queued: "terminal",
   task_not_running: "terminal",
+  delivery_pending: "terminal",
   // Models
   no_model: "terminal",
   no_model_access: "terminal",

@@ -26,6 +26,8 @@ export interface EngineResources {
   outbound: OutboundClient;
   /** SHIPYARD_GITHUB_API_URL: the GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** SHIPYARD_WEBHOOK_RETRY_SCHEDULE: seconds before each webhook attempt; undefined: the spec's schedule. */
+  webhookRetrySchedule?: readonly number[];
 }
 
 /** Job scheduling and recovery settings. */

@@ -28,6 +28,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /settings": "viewer",
   "GET /secrets": "viewer",
   "GET /workflows/schema": "viewer",
+  "GET /webhooks": "viewer",
+  "GET /webhooks/{id}/deliveries": "viewer",
   // Validation is a POST only to carry the document: it changes nothing.
   "POST /workflows/validate": "viewer",
   // Running and cancelling work.
@@ -40,6 +42,10 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "POST /jobs/{id}/cancel": "member",
   "POST /queues/{queue}/pause": "member",
   "POST /queues/{queue}/resume": "member",
+  // Webhook endpoints: owners and members manage them.
+  "POST /webhooks": "member",
+  "DELETE /webhooks/{id}": "member",
+  "POST /deliveries/{id}/redeliver": "member",
   // Managing the workspace.
   "GET /tokens": "owner",
   "POST /tokens": "owner",
