@@ -8,6 +8,7 @@ import { registerJobCommands } from "./jobs.ts";
 import { registerUsageCommands } from "./usage.ts";
 import { registerSecretCommands } from "./secrets.ts";
 import { registerTokenCommands } from "./tokens.ts";
+import { registerWebhookCommands } from "./webhooks.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -24,6 +25,7 @@ registerJobCommands(program);
 registerUsageCommands(program);
 registerSecretCommands(program);
 registerTokenCommands(program);
+registerWebhookCommands(program);
 
 try {
   await program.parseAsync(process.argv);
