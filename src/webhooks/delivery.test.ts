@@ -16,6 +16,8 @@ import { createOutboundClient } from "../net/outbound-client.ts";
 import { startRunWorkflow } from "../runs/service.ts";
 import { SecretBox } from "../secrets/box.ts";
 import { createSecretStore, type SecretStore } from "../secrets/store.ts";
+import { createJob } from "../jobs/queue.ts";
+import { emitJobFinished } from "../jobs/webhook.ts";
 import type { TaskResult } from "../tasks/messages.ts";
 import type { WebhookSubscription } from "./events.ts";
 import { createWebhook, emitWebhookEvent, listWebhookDeliveries, listWebhooks, redeliverWebhook, type DeliveryView, type WebhookDeps } from "./service.ts";
@@ -128,6 +130,26 @@ describe("webhook delivery", () => {
     // One step stored every delivery of the event: the other endpoint's absence is final.
     expect(await listWebhookDeliveries(pool, ws, other.id, 50)).toEqual([]);
     expect(other.receiver.received).toEqual([]);
+  });
+
+  it("delivers job.completed with the job's project, branch and PR; a job still running emits nothing", async () => {
+    const e = await endpoint(["job.completed", "job.failed"]);
+    await pool.query("insert into projects (id, workspace_id, name, repo, default_branch) values ('prj_hooks', $1, 'p', 'https://example.com/p.git', 'main')", [ws]);
+    const job = await createJob(pool, ws, { projectId: "prj_hooks", prompt: "fix it", queue: "backlog", executor: { type: "command", command: "true" } });
+    // What the job workflow's resources would hold; emitJobFinished uses the pool and the workflows.
+    const engineRes = { ...deps, log: pino({ level: "silent" }), jobs: { onePerWorkspace: false, stuckAfterMs: 1, recovery: "fail" as const }, githubApiUrl: "" };
+    await pool.query("update jobs set status = 'running' where id = $1", [job.id]);
+    expect(await emitWebhookEvent(engineRes, async () => null)).toEqual([]);
+    await emitJobFinished(engineRes, job.id);
+    expect(await listWebhookDeliveries(pool, ws, e.id, 50)).toEqual([]);
+    await pool.query("update jobs set status = 'succeeded', pr_url = 'https://github.com/o/r/pull/7', commit_sha = 'abc123' where id = $1", [job.id]);
+    await emitJobFinished(engineRes, job.id);
+    await settled(e.id);
+    expect(e.receiver.received[0]!.verified).toEqual({
+      type: "job.completed",
+      timestamp: expect.any(String),
+      data: { jobId: job.id, projectId: "prj_hooks", status: "succeeded", branch: `shipyard/job-${job.id}`, prUrl: "https://github.com/o/r/pull/7", commit: "abc123", error: null },
+    });
   });
 
   it("retries after a 500: delivered on the second attempt, the same webhook-id on both, both attempts recorded", async () => {

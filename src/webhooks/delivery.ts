@@ -2,6 +2,7 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { LocalWorkflows } from "../engine/control.ts";
 import type { EngineResources } from "../engine/resources.ts";
+import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { attemptDelivery } from "./attempt.ts";
 import { DEFAULT_RETRY_SCHEDULE, secondsBeforeAttempt } from "./retry-schedule.ts";
@@ -31,5 +32,5 @@ export function registerWebhookDelivery(res: EngineResources, workflows: LocalWo
     }
     return "failed";
   }
-  workflows.register(WEBHOOK_DELIVERY_WORKFLOW, deliverWebhook);
+  workflows.register(WEBHOOK_DELIVERY_WORKFLOW, deliverWebhook, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
 }
