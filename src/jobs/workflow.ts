@@ -26,10 +26,11 @@ import { JobCancelled, RunnerLost, runPinnedTask, stopAttemptTasks } from "./sta
 export function registerJobWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
   async function jobWorkflowImpl(jobId: string, attempt: number, runnerId: string): Promise<string> {
     const outcome = await runJob(res, jobId, attempt, runnerId);
-    if (outcome === "succeeded" || outcome === "failed") await emitJobFinished(res, jobId);
     // The runner is free again; a job put back in line may go to any runner.
     const runners = outcome === "queued" ? await DBOS.runStep(() => onlineRunnerIds(res.pool), { name: "runners", ...TRANSIENT_RETRIES }) : [runnerId];
     for (const id of runners) await startDispatcher(res.workflows, id);
+    // Last, so a workflow recovered from before this step existed replays its recorded steps unchanged.
+    if (outcome === "succeeded" || outcome === "failed") await emitJobFinished(res, jobId);
     return outcome;
   }
   workflows.register(JOB_WORKFLOW, jobWorkflowImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });

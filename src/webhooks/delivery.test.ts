@@ -163,6 +163,16 @@ describe("webhook delivery", () => {
     expect(e.receiver.received.every((r) => r.verified !== null)).toBe(true);
   });
 
+  it("honours a Retry-After on 429 that is longer than the schedule's wait", async () => {
+    const e = await endpoint(["job.failed"]);
+    e.receiver.respond({ status: 429, headers: { "retry-after": "1" } });
+    await emitWebhookEvent(deps, { workspaceId: ws, type: "job.failed", key: "job_slow:finished", data: {} });
+    const [delivery] = await settled(e.id);
+    expect(delivery!.attempts.map((a) => a.responseStatus)).toEqual([429, 200]);
+    // The schedule says 0.2 s; the receiver asked for 1 s, and DBOS.sleep never wakes early.
+    expect(Date.parse(delivery!.attempts[1]!.at) - Date.parse(delivery!.attempts[0]!.at)).toBeGreaterThanOrEqual(1000);
+  });
+
   it("gives up after the last attempt of the schedule, saying why", async () => {
     const e = await endpoint(["job.failed"]);
     e.receiver.respond(500, 502, { status: 503, headers: { "retry-after": "0" } });

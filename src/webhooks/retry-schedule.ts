@@ -16,17 +16,19 @@ export function parseRetrySchedule(text: string): number[] {
 /** Statuses after which a receiver's Retry-After is honoured (slow down). */
 const SLOW_DOWN = new Set([429, 503]);
 
+/** The longest Retry-After honoured (the spec schedule's longest wait): a receiver cannot park a delivery for ever. */
+export const MAX_RETRY_AFTER_SECONDS = 10 * 3600;
+
 /**
  * Seconds until attempt `next` (0-based) after a failed one: the schedule's, or the receiver's Retry-After
- * (on 429/503) when that is longer, bounded by the schedule's longest wait so a receiver cannot park a
- * delivery for ever.
+ * (on 429/503) when that is longer, up to MAX_RETRY_AFTER_SECONDS.
  */
 export function secondsBeforeAttempt(schedule: readonly number[], next: number, status: number | null, retryAfter: string | null, now = Date.now()): number {
   const planned = schedule[next] ?? 0;
   if (status === null || !SLOW_DOWN.has(status) || retryAfter === null) return planned;
   const asked = retryAfterSeconds(retryAfter, now);
   if (asked === null || asked <= planned) return planned;
-  return Math.min(asked, Math.max(...schedule));
+  return Math.min(asked, MAX_RETRY_AFTER_SECONDS);
 }
 
 /** A Retry-After header (delay-seconds or an HTTP date) in seconds from `now`; null when it is neither. */
