@@ -47,6 +47,16 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "webhook-latency",
+    figures: [
+      { label: "run finished → webhook receiver, p50 (200 runs)", value: (r) => r.finishP50Ms, unit: "ms" },
+      { label: "run finished → webhook receiver, p99", value: (r) => r.finishP99Ms, unit: "ms" },
+      { label: "event emitted → webhook receiver, p50", value: (r) => r.emitP50Ms, unit: "ms" },
+      { label: "event emitted → webhook receiver, p99", value: (r) => r.emitP99Ms, unit: "ms" },
+      { label: "deliveries with a verified signature, each once", value: (r) => (r.unverified === 0 && r.distinctIds === r.deliveries ? r.deliveries : 0), unit: "deliveries", target: { text: "200", met: (v) => v === 200 } },
+    ],
+  },
+  {
     name: "sse-fanout",
     figures: [
       { label: "SSE followers of one run held (of 200)", value: (r) => r.held_200, unit: "streams" },

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import type { UrlPolicy } from "./net/url-policy.ts";
+import { parseRetrySchedule } from "./webhooks/retry-schedule.ts";
 import { TRACING_ENV, tracingFrom, type TracingSettings } from "./tracing/settings.ts";
 
 /** Environment read once at boot; every setting is optional. */
@@ -31,6 +32,11 @@ const EnvSchema = z.object({
   SHIPYARD_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
   SHIPYARD_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   SHIPYARD_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(150).default(20_000),
+  SHIPYARD_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(?:\.\d+)?\s*(?:,\s*\d+(?:\.\d+)?\s*)*$/, "comma-separated seconds, e.g. 0,5,300")
+    .transform(parseRetrySchedule)
+    .optional(),
   ...TRACING_ENV,
 }).refine((e) => e.SHIPYARD_WORKER_DEAD_AFTER_MS >= 3 * e.SHIPYARD_WORKER_HEARTBEAT_MS, {
   message: "must be at least 3 heartbeats (SHIPYARD_WORKER_HEARTBEAT_MS)",
@@ -65,6 +71,8 @@ export interface Config {
   maxArtifactBytes: number;
   /** Spans to an OTLP/HTTP endpoint (the standard OTEL_* variables); null when none is set. */
   tracing: TracingSettings | null;
+  /** Seconds before each webhook attempt (SHIPYARD_WEBHOOK_RETRY_SCHEDULE); undefined: the spec's schedule. */
+  webhookRetrySchedule?: number[];
 }
 
 /** Parse the process environment into a Config, with a readable error for bad values. */
@@ -102,5 +110,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     tracing: tracingFrom(e),
     previews: { port: e.SHIPYARD_PREVIEW_PORT ?? (e.SHIPYARD_PORT === 0 ? 0 : e.SHIPYARD_PORT + 1), baseDomain: e.SHIPYARD_PREVIEW_BASE_DOMAIN.toLowerCase() },
     maxArtifactBytes: e.SHIPYARD_MAX_ARTIFACT_BYTES,
+    webhookRetrySchedule: e.SHIPYARD_WEBHOOK_RETRY_SCHEDULE,
   };
 }

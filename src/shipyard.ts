@@ -201,6 +201,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
   const engine = createEngine({
     databaseUrl, pool, log, executorId: config.executorId, secrets: b.secrets, jobs: config.jobs, cassettesDir: config.cassettesDir,
     llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, dataDir: config.dataDir, previewUrls: b.previewUrls, tracing: tracing !== null, notifier: b.notifier,
+    webhookRetrySchedule: config.webhookRetrySchedule,
   });
   return {
     workflows: engine.workflows,

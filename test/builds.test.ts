@@ -7,14 +7,20 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCENARIOS } from "../scripts/build-scenarios.ts";
 import { fetchPreview } from "./helpers/previews.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver.ts";
 import { operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
+let receiver: WebhookReceiver;
 /** The three scripted builds, started together on projects of their own (they run side by side on the runner). */
 let started: Record<"bakery" | "greeter" | "unchanged", Promise<{ project: { id: string; repo: string; head: string }; build: any }>>;
 
 beforeAll(async () => {
-  s = await startTestShipyard({ env: { SHIPYARD_PREVIEW_PORT: "0" } });
+  s = await startTestShipyard({ env: { SHIPYARD_PREVIEW_PORT: "0", SHIPYARD_ALLOW_PRIVATE_URLS: "true", SHIPYARD_ALLOWED_HTTP_HOSTS: "127.0.0.1" } });
+  receiver = await startWebhookReceiver();
+  const hook = await s.api("POST", "/webhooks", { url: receiver.url, events: ["build.started", "build.plan_generated", "build.task_started", "build.task_completed", "build.deploy_started", "build.completed", "build.failed"] });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  receiver.secret = hook.body.secret;
   const run = async (name: string, prompt: string) => {
     const project = await newProject(name);
     const head = git(project.repo, "rev-parse", "main");
@@ -26,6 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s?.stop();
+  await receiver?.close();
 });
 
 const MODEL = "replay:build-demo";
@@ -89,6 +96,18 @@ describe("builds", { timeout: 180_000 }, () => {
     const page = await preview(build.previewUrl);
     expect(page.status).toBe(200);
     expect(page.text).toContain("Crumb &amp; Co.");
+    // Every build.* webhook once, signed (verified on the receiving side with the standardwebhooks package).
+    const hooks = await waitFor(async () => {
+      const mine = receiver.received.filter((r) => r.verified?.data.buildId === build.id);
+      return mine.some((r) => r.verified?.type === "build.completed") ? mine : null;
+    }, 30_000, "the build's webhooks");
+    expect(hooks.every((r) => r.verified !== null)).toBe(true);
+    expect(hooks.map((r) => r.verified!.type).sort()).toEqual(
+      ["build.started", "build.plan_generated", ...Array(3).fill("build.task_started"), ...Array(3).fill("build.task_completed"), "build.deploy_started", "build.completed"].sort(),
+    );
+    expect(new Set(hooks.map((r) => r.id)).size).toBe(hooks.length);
+    expect(hooks.find((r) => r.verified!.type === "build.completed")!.verified!.data).toMatchObject({ previewUrl: build.previewUrl, version: 2, commit: build.commit });
+    expect((hooks.find((r) => r.verified!.type === "build.plan_generated")!.verified!.data.tasks as unknown[]).length).toBe(3);
     const shot = await fetch(`${s.url}/api/v1/builds/${build.id}/screenshot`, { headers: { authorization: `Bearer ${s.adminToken}` } });
     expect(shot.status).toBe(200);
     expect(Buffer.from(await shot.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
@@ -121,6 +140,8 @@ describe("builds", { timeout: 180_000 }, () => {
     const events = await operationEvents(s, build.id);
     expect(phases(events).at(-1)).toBe("implement:failed");
     expect(events.at(-1).payload).toMatchObject({ status: "failed" });
+    const failedHook = await waitFor(async () => receiver.received.find((r) => r.verified?.type === "build.failed" && r.verified.data.buildId === build.id), 30_000, "build.failed");
+    expect(failedHook.verified!.data).toMatchObject({ phase: "implement", status: "failed" });
   });
 
   it("refuses bad requests before anything starts", async () => {

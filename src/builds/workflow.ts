@@ -12,6 +12,7 @@ import type { TaskSpec } from "../tasks/spec.ts";
 import type { BuildPhase } from "../events/catalogue.ts";
 import { loadCatalogue } from "../projects/templates.ts";
 import { fixPrompt, planBuild, taskPrompt } from "./plan.ts";
+import { announceBuild } from "./webhook.ts";
 import { BuildFailed, buildAgentSpec, claimRunner, finishBuild, loadBuildContext, markBuildRunning, phaseEvent, publishBuild, recordPlan, taskEvent, testBuild, type BuildContext } from "./phases.ts";
 
 /** The DBOS name of the build workflow (its id is the build's). */
@@ -35,6 +36,7 @@ export function registerBuildWorkflow(res: EngineResources, workflows: LocalWork
       const runnerId = await claimRunner(res, ctx);
       job = { id: buildId, attempt: 1, runnerId, workspaceId: ctx.workspaceId };
       await markBuildRunning(res, ctx, runnerId);
+      await announceBuild(res, ctx, "build.started", { runnerId });
       const stage = stageRunner(res, job, ctx);
 
       const prepared = await stage("prepare", { command: buildPrepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch }), network: true, mounts: repoMounts(ctx.repo, false) }, ctx.gitEnv);
@@ -46,15 +48,18 @@ export function registerBuildWorkflow(res: EngineResources, workflows: LocalWork
         await phaseEvent(res, ctx, "plan", "in_progress");
         const plan = await DBOS.runStep(() => planBuild(res, { ...ctx, model: ctx.model!, prompt: ctx.prompt! }), { name: "plan" });
         await recordPlan(res, ctx, plan.tasks);
+        await announceBuild(res, ctx, "build.plan_generated", { tasks: plan.tasks });
         await phaseEvent(res, ctx, "plan", "complete", { message: `${plan.tasks.length} task${plan.tasks.length === 1 ? "" : "s"}` });
 
         phase = "implement";
         await phaseEvent(res, ctx, "implement", "in_progress");
         for (let i = 0; i < plan.tasks.length; i++) {
           await taskEvent(res, ctx, "task_started", plan.tasks, i);
+          await announceBuild(res, ctx, "build.task_started", { index: i + 1, total: plan.tasks.length, title: plan.tasks[i]!.title }, String(i + 1));
           const agent = await stage(`task-${i + 1}`, buildAgentSpec(ctx, taskPrompt(ctx.prompt, plan.tasks, i)));
           if (agent.status !== "succeeded") throw new BuildFailed(`the agent failed on task ${i + 1} (${plan.tasks[i]!.title}): ${agent.error ?? "error"}`);
           await taskEvent(res, ctx, "task_completed", plan.tasks, i, agent.outputs.text);
+          await announceBuild(res, ctx, "build.task_completed", { index: i + 1, total: plan.tasks.length, title: plan.tasks[i]!.title }, String(i + 1));
         }
         const changes = await stage("changes", { command: changedFilesScript(), env: { SHIPYARD_BASE: base } });
         if (changes.status !== "succeeded") throw new BuildFailed(`reading the agent's changes failed: ${changes.error ?? "error"}`);
@@ -88,10 +93,12 @@ export function registerBuildWorkflow(res: EngineResources, workflows: LocalWork
 
       phase = "deploy";
       await phaseEvent(res, ctx, "deploy", "in_progress");
+      await announceBuild(res, ctx, "build.deploy_started", { commit });
       const published = await DBOS.runStep(() => publishBuild(res, ctx, tested.artifact!, commit), { name: "publish", ...TRANSIENT_RETRIES });
       await phaseEvent(res, ctx, "deploy", "complete", { message: `published version ${published.version}` });
       await cleanupWorkspace(res, job);
       await finishBuild(res, ctx, "succeeded", null, { previewUrl: published.url, version: published.version, commit });
+      await announceBuild(res, ctx, "build.completed", { previewUrl: published.url, version: published.version, commit });
       return "succeeded";
     } catch (err) {
       const cancelled = err instanceof JobCancelled;
@@ -100,6 +107,7 @@ export function registerBuildWorkflow(res: EngineResources, workflows: LocalWork
       if (phase && !cancelled && !(err instanceof BuildFailed && !err.phaseOpen)) await phaseEvent(res, ctx, phase, "failed", { error: message });
       if (job) await cleanupWorkspace(res, job);
       await finishBuild(res, ctx, cancelled ? "cancelled" : "failed", cancelled ? "cancelled" : message, {});
+      await announceBuild(res, ctx, "build.failed", { status: cancelled ? "cancelled" : "failed", phase, error: cancelled ? "cancelled" : message });
       return cancelled ? "cancelled" : "failed";
     }
   }

@@ -11,6 +11,7 @@ import { registerSecretCommands } from "./secrets.ts";
 import { registerTokenCommands } from "./tokens.ts";
 import { registerPreviewCommands } from "./previews.ts";
 import { registerTemplateCommands } from "./templates.ts";
+import { registerWebhookCommands } from "./webhooks.ts";
 
 const program = new Command()
   .name("shipyard")
@@ -30,6 +31,7 @@ registerUsageCommands(program);
 registerSecretCommands(program);
 registerTokenCommands(program);
 registerPreviewCommands(program);
+registerWebhookCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   deploy_failed: "terminal",
   build_finished: "terminal",
   no_template: "terminal",
+  delivery_pending: "terminal",
   // Models
   no_model: "terminal",
   no_model_access: "terminal",

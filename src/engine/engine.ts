@@ -14,6 +14,7 @@ import type { Notifier } from "../events/notifier.ts";
 import { LocalWorkflows, type WorkflowControl } from "./control.ts";
 import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
+import { registerWebhookDelivery } from "../webhooks/delivery.ts";
 import type { EngineResources, JobSettings } from "./resources.ts";
 
 /**
@@ -49,6 +50,8 @@ export interface EngineOptions {
   tracing?: boolean;
   /** Told when an `llm` step is cancelled: the process making its model call (this one) aborts it. */
   notifier?: Notifier;
+  /** Seconds before each webhook attempt; undefined: the Standard Webhooks schedule. */
+  webhookRetrySchedule?: readonly number[];
 }
 
 /** This process's engine: its workflows registered, DBOS not yet launched. */
@@ -65,8 +68,10 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
+  // Webhooks are not a kind of operation: their delivery workflow is registered here.
+  registerWebhookDelivery(res, workflows);
   return {
     workflows,
     async start() {

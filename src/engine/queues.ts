@@ -24,6 +24,9 @@ export const BUILDS_QUEUE = "shipyard-builds";
 // The default dispatch poll is 1 s; jobs are long, but a short poll keeps the gap between jobs small.
 const JOB_POLL_MS = 50;
 
+/** Webhook deliveries: no concurrency limit, as most of their time is spent in a durable wait between attempts. */
+export const WEBHOOKS_QUEUE = "shipyard-webhooks";
+
 /** Register Shipyard's DBOS queues (after DBOS.launch). */
 export async function registerQueues(): Promise<void> {
   await DBOS.registerQueue(RUNS_QUEUE, { workerConcurrency: 500, minPollingIntervalMs: POLL_MS, onConflict: "always_update" });
@@ -36,6 +39,7 @@ export async function registerQueues(): Promise<void> {
   await DBOS.registerQueue(JOBS_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
   await DBOS.registerQueue(BUILDS_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
   await DBOS.registerQueue(JOB_DISPATCH_QUEUE, { partitionConcurrency: 1, minPollingIntervalMs: JOB_POLL_MS, onConflict: "always_update" });
+  await DBOS.registerQueue(WEBHOOKS_QUEUE, { minPollingIntervalMs: POLL_MS, onConflict: "always_update" });
 }
 
 /**

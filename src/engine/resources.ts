@@ -31,6 +31,8 @@ export interface EngineResources {
   dataDir: string;
   /** The URLs previews are published under. */
   previewUrls: PreviewUrls;
+  /** SHIPYARD_WEBHOOK_RETRY_SCHEDULE: seconds before each webhook attempt; undefined: the spec's schedule. */
+  webhookRetrySchedule?: readonly number[];
 }
 
 /** Job scheduling and recovery settings. */

@@ -14,6 +14,7 @@ import { JOB_WORKFLOW, startDispatcher } from "./dispatch.ts";
 import type { Executor } from "./schemas.ts";
 import { agentSpec, agentUsage, cleanup, finish, loadContext, pullRequest, sendToRework, StageFailed, stageEvent, tail } from "./stages.ts";
 import { recordPush } from "./store.ts";
+import { emitJobFinished } from "./webhook.ts";
 import type { TaskSpec } from "../tasks/spec.ts";
 import { JobCancelled, RunnerLost, runPinnedTask, stopAttemptTasks } from "./stage-task.ts";
 
@@ -28,6 +29,8 @@ export function registerJobWorkflow(res: EngineResources, workflows: LocalWorkfl
     // The runner is free again; a job put back in line may go to any runner.
     const runners = outcome === "queued" ? await DBOS.runStep(() => onlineRunnerIds(res.pool), { name: "runners", ...TRANSIENT_RETRIES }) : [runnerId];
     for (const id of runners) await startDispatcher(res.workflows, id);
+    // Last, so a workflow recovered from before this step existed replays its recorded steps unchanged.
+    if (outcome === "succeeded" || outcome === "failed") await emitJobFinished(res, jobId);
     return outcome;
   }
   workflows.register(JOB_WORKFLOW, jobWorkflowImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });

@@ -24,7 +24,7 @@ afterAll(async () => {
   await pool?.end();
 });
 
-function deps(db: Pool, reposDir: string, afterCreate?: (p: ProjectView, t: Template) => Promise<void>): ProjectServiceDeps {
+function deps(db: Pool, reposDir: string, afterCreate?: (workspaceId: string, p: ProjectView, t: Template) => Promise<void>): ProjectServiceDeps {
   return {
     pool: db,
     secrets: createSecretStore(pool, new SecretBox(randomBytes(32))),
@@ -48,8 +48,8 @@ describe("createProjectFromTemplate", () => {
   it("calls the after-create hook once with the stored project and its template (the first deploy's seam)", async () => {
     const reposDir = path.join(mkdtempSync(path.join(os.tmpdir(), "shipyard-repos-")), "repos");
     const calls: [ProjectView, string][] = [];
-    const project = await createProjectFromTemplate(deps(pool, reposDir, async (p, t) => void calls.push([p, t.manifest.name])), workspaceId, input("hooked"));
-    expect(calls).toEqual([[project, "static"]]);
+    const project = await createProjectFromTemplate(deps(pool, reposDir, async (ws, p, t) => void calls.push([p, `${ws === workspaceId}:${t.manifest.name}`])), workspaceId, input("hooked"));
+    expect(calls).toEqual([[project, "true:static"]]);
     expect(await count("hooked")).toBe(1);
     expect(readdirSync(reposDir)).toEqual([`${project.id}.git`]);
   });

@@ -78,6 +78,12 @@ export async function getRunRow(db: Queryable, workspaceId: string, id: string):
   return res.rows[0] ?? null;
 }
 
+/** A run with its workspace, whatever the workspace (for the run's own workflow), or null. */
+export async function runRowById(db: Queryable, id: string): Promise<(RunRow & { workspace_id: string }) | null> {
+  const res = await db.query<RunRow & { workspace_id: string }>(`select ${RUN_COLUMNS}, r.workspace_id from runs r join operations o on o.id = r.id where r.id = $1`, [id]);
+  return res.rows[0] ?? null;
+}
+
 /** A run's steps in definition order. */
 export async function runStepRows(db: Queryable, runId: string): Promise<StepViewRow[]> {
   return (await db.query<StepViewRow>("select * from run_steps where run_id = $1 order by position", [runId])).rows;

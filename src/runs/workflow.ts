@@ -5,6 +5,7 @@ import type { EngineResources } from "../engine/resources.ts";
 import type { LocalWorkflows } from "../engine/control.ts";
 import { LLM_TASK_WORKFLOW } from "../models/llm-task.ts";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
+import { emitRunFinished } from "./webhook.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 
 /** The DBOS name of the run workflow (its id is the run's). */
@@ -47,7 +48,10 @@ export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkfl
     let msg: RunMessage = { type: "start" };
     for (;;) {
       const outcome = await advanceStep(res, runId, msg);
-      if (outcome.finished) return outcome;
+      if (outcome.finished) {
+        await emitRunFinished(res, runId);
+        return outcome;
+      }
       // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
       for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
       msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };

@@ -64,6 +64,10 @@ export interface SecretStore {
   listNames(workspaceId: string): Promise<string[]>;
   /** The same store over another connection: a transaction's client, so a secret commits or rolls back with it. */
   within(db: Queryable): SecretStore;
+  /** Encrypt a secret kept outside this table (a webhook's signing secret), bound to `context` (e.g. its row). */
+  seal(plain: string, context: string): string;
+  /** The plaintext of `seal(plain, context)`; throws when altered or when the context differs. */
+  unseal(text: string, context: string): string;
 }
 
 /** A SecretStore over `db` and `box`. */
@@ -74,5 +78,7 @@ export function createSecretStore(db: Queryable, box: SecretBox): SecretStore {
     delete: (workspaceId, name) => deleteSecret(db, workspaceId, name),
     listNames: (workspaceId) => listSecretNames(db, workspaceId),
     within: (other) => createSecretStore(other, box),
+    seal: (plain, context) => box.encrypt(plain, context),
+    unseal: (text, context) => box.decrypt(text, context),
   };
 }

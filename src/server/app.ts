@@ -17,6 +17,7 @@ import { runRoutes } from "./routes/runs.ts";
 import { secretRoutes } from "./routes/secrets.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
 import { previewRoutes } from "./routes/previews.ts";
@@ -99,6 +100,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   secretRoutes(deps, api);
   tokenRoutes(deps, api);
   if (deps.previews) previewRoutes({ ...deps, previews: deps.previews }, api);
+  webhookRoutes(deps, api);
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;
     modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);

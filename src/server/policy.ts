@@ -33,6 +33,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /secrets": "viewer",
   "GET /workflows/schema": "viewer",
   "GET /projects/{id}/previews": "viewer",
+  "GET /webhooks": "viewer",
+  "GET /webhooks/{id}/deliveries": "viewer",
   // Validation is a POST only to carry the document: it changes nothing.
   "POST /workflows/validate": "viewer",
   // Running and cancelling work.
@@ -49,6 +51,10 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "POST /queues/{queue}/resume": "member",
   // Rolling a preview back or forward changes what its URL shows, never the code: like running work.
   "POST /projects/{id}/previews/{version}/promote": "member",
+  // Webhook endpoints: owners and members manage them.
+  "POST /webhooks": "member",
+  "DELETE /webhooks/{id}": "member",
+  "POST /deliveries/{id}/redeliver": "member",
   // Managing the workspace.
   "GET /tokens": "owner",
   "POST /tokens": "owner",
