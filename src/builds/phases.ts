@@ -22,7 +22,8 @@ import { checkBuiltSite } from "./site-check.ts";
 import { loadBuild, recordBuild, setBuildPhase } from "./store.ts";
 import { SITE_ARTIFACT, testScript } from "./test-script.ts";
 import type { PlanOutput } from "./schemas.ts";
-import { publishVersion, promoteVersion } from "../previews/service.ts";
+import { publishVersion, versionDir } from "../previews/service.ts";
+import { deployTargetFor } from "../previews/targets.ts";
 import { artifactPath, extractArtifact } from "../previews/artifacts.ts";
 
 /** A failure the user should read; `phaseOpen: false` when its phase's `failed` event was already appended. */
@@ -190,11 +191,14 @@ export async function testBuild(res: EngineResources, ctx: BuildContext, stage: 
   return checked;
 }
 
-/** Publish the checked site as the project's next version and point staging at it; idempotent per build. */
+/** Publish the checked site as the project's next version and deploy it to staging on the project's target; idempotent per build. */
 export async function publishBuild(res: EngineResources, ctx: BuildContext, dir: string, commit: string): Promise<{ version: number; url: string }> {
-  const deps = { pool: res.pool, dataDir: res.dataDir, log: res.log, urls: res.previewUrls };
+  const deps = { pool: res.pool, dataDir: res.dataDir, log: res.log, urls: res.previewUrls, getSecret: (workspaceId: string, name: string) => res.secrets.get(workspaceId, name), env: process.env };
   const version = await publishVersion(deps, { workspaceId: ctx.workspaceId, projectId: ctx.projectId, dir, commit: commit || null, buildId: ctx.buildId });
-  const { url } = await promoteVersion(deps, { workspaceId: ctx.workspaceId, projectId: ctx.projectId, version: version.version, environment: "staging" });
+  // Every build is kept as a version on the built-in host (rollback); the project's target makes staging show it.
+  const target = await deployTargetFor(deps, ctx.workspaceId, ctx.projectId);
+  const where = { workspaceId: ctx.workspaceId, projectId: ctx.projectId, version: version.version, environment: "staging" as const };
+  const { url } = await target.deploy({ ...where, dir: versionDir(res.dataDir, ctx.projectId, version.version) });
   await recordBuild(res.pool, ctx.buildId, { previewVersion: version.version, previewUrl: url, ...(commit ? { commit } : {}) });
   return { version: version.version, url };
 }
