@@ -20,6 +20,9 @@ function gitEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
     GIT_TERMINAL_PROMPT: "0",
+    // Only the transports a project's repo may use (no remote helpers), and ssh never waits on a question.
+    GIT_ALLOW_PROTOCOL: "file:https:http:ssh",
+    GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
     GIT_AUTHOR_NAME: AUTHOR.name,
     GIT_AUTHOR_EMAIL: AUTHOR.email,
     GIT_COMMITTER_NAME: AUTHOR.name,
@@ -84,7 +87,8 @@ export async function commitTemplate(
     Object.assign(env, { GIT_ASKPASS: askpass, SHIPYARD_GIT_TOKEN: o.token });
   }
   try {
-    await git(o.work, ["push", "--quiet", "--no-verify", "--", o.remote, `HEAD:refs/heads/${o.branch}`], env);
+    // The remote's host was checked, not where it might redirect to.
+    await git(o.work, ["-c", "http.followRedirects=false", "push", "--quiet", "--no-verify", "--", o.remote, `HEAD:refs/heads/${o.branch}`], env);
   } catch (err) {
     throw new ShipyardError("repo_not_allowed", `the template could not be pushed to the repository's ${o.branch} branch (it must be reachable and have no ${o.branch} yet): ${(err as Error).message}`, 422, undefined, { cause: err });
   }
