@@ -100,16 +100,28 @@ export async function claimRunner(res: EngineResources, ctx: BuildContext): Prom
   }
 }
 
-/** The build runs on `runnerId`: its operation is running, with a `status` event. */
-export function markBuildRunning(res: EngineResources, ctx: BuildContext, runnerId: string): Promise<void> {
+/** The build has started: its operation is running, with a `status` event. */
+export function markBuildRunning(res: EngineResources, ctx: BuildContext): Promise<void> {
   return DBOS.runStep(
     () =>
       inTransaction(res.pool, async (c) => {
         await markOperationRunning(c, ctx.buildId);
-        await recordBuild(c, ctx.buildId, { runnerId });
-        await appendEvents(c, ctx.buildId, [{ type: "status", payload: { status: "running", runnerId }, dedupeKey: "status:running" }]);
+        await appendEvents(c, ctx.buildId, [{ type: "status", payload: { status: "running" }, dedupeKey: "status:running" }]);
       }),
     { name: "running", ...TRANSIENT_RETRIES },
+  );
+}
+
+/** The runner phases run on `runnerId` (again, from `attempt` 2: the earlier runner went away). */
+export function runnerChosen(res: EngineResources, ctx: BuildContext, runnerId: string, attempt: number): Promise<void> {
+  return DBOS.runStep(
+    () =>
+      inTransaction(res.pool, async (c) => {
+        await recordBuild(c, ctx.buildId, { runnerId });
+        const reason = attempt > 1 ? "the runner went away; the build starts its phases again from a fresh clone" : undefined;
+        await appendEvents(c, ctx.buildId, [{ type: "status", payload: { status: "running", runnerId, attempt, ...(reason ? { reason } : {}) }, dedupeKey: `status:runner:${attempt}` }]);
+      }),
+    { name: `runner:${attempt}`, ...TRANSIENT_RETRIES },
   );
 }
 
@@ -163,18 +175,18 @@ type Stage = (name: string, spec: Omit<TaskSpec, "env"> & { env?: Record<string,
  * One try of the test phase: on the runner, the template's build and verify commands and the upload of the
  * output; then, here, the preview check of that output in Chromium, its screenshot an `artifact` event.
  */
-export async function testBuild(res: EngineResources, ctx: BuildContext, stage: Stage, attempt: number): Promise<TestOutcome> {
+export async function testBuild(res: EngineResources, ctx: BuildContext, stage: Stage, runnerAttempt: number, attempt: number): Promise<TestOutcome> {
   await phaseEvent(res, ctx, "test", "in_progress", { attempt });
   const name = `test-${attempt}`;
   const ran = await stage(name, { command: testScript(ctx.manifest), serverAccess: true });
   if (ran.status !== "succeeded") {
-    const tail = await DBOS.runStep(() => lastLogLines(res.pool, ctx.buildId, name, 1, 30), { name: `tail:${name}`, ...TRANSIENT_RETRIES });
+    const tail = await DBOS.runStep(() => lastLogLines(res.pool, ctx.buildId, name, runnerAttempt, 30), { name: `tail:${name}`, ...TRANSIENT_RETRIES });
     return { ok: false, problems: `${ran.error ?? "the build or verify commands failed"}\n${tail.join("\n")}`.trim(), artifact: null };
   }
   const checked = await DBOS.runStep(
     async () => {
-      const dir = path.join(ctx.dataDir, "builds", ctx.buildId, `site-${attempt}`);
-      await extractArtifact(artifactPath(ctx.dataDir, taskId(ctx.buildId, name, 1), SITE_ARTIFACT), dir);
+      const dir = path.join(ctx.dataDir, "builds", ctx.buildId, `site-${runnerAttempt}-${attempt}`);
+      await extractArtifact(artifactPath(ctx.dataDir, taskId(ctx.buildId, name, runnerAttempt), SITE_ARTIFACT), dir);
       const screenshot = path.join("builds", ctx.buildId, `preview-${attempt}.png`);
       const result = await checkBuiltSite(dir, path.join(ctx.dataDir, screenshot));
       await inTransaction(res.pool, async (c) => {
@@ -185,7 +197,7 @@ export async function testBuild(res: EngineResources, ctx: BuildContext, stage: 
       });
       return { ok: result.ok, problems: result.problems.join("\n"), artifact: dir };
     },
-    { name: `check:${attempt}`, ...TRANSIENT_RETRIES },
+    { name: `check:${runnerAttempt}:${attempt}`, ...TRANSIENT_RETRIES },
   );
   if (checked.ok) await phaseEvent(res, ctx, "test", "complete", { attempt, message: "the page loads without errors" });
   return checked;
