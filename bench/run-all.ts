@@ -47,6 +47,14 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "build",
+    figures: [
+      { label: "offline demo build, POST → preview URL, p50 (5 builds)", value: (r) => r.p50Ms, unit: "ms" },
+      { label: "  p95", value: (r) => r.p95Ms, unit: "ms" },
+      { label: "  platform overhead (all but agent and template commands)", value: (r) => r.overheadMs, unit: "ms", target: { text: "< 2000 ms", met: (v) => v < 2000 } },
+    ],
+  },
+  {
     name: "webhook-latency",
     figures: [
       { label: "run finished → webhook receiver, p50 (200 runs)", value: (r) => r.finishP50Ms, unit: "ms" },

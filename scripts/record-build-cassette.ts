@@ -1,4 +1,4 @@
-// Record cassettes/build-demo.json: every scenario of scripts/build-scenarios.ts runs as a real build (real
+// Record cassettes/build-demo.json: every scenario of src/builds/demo.ts runs as a real build (real
 // runner, sandbox, preview check) against a fake OpenAI-compatible API that answers from the script, with
 // SHIPYARD_RECORD=1, so each recorded entry is keyed by the fingerprint a build really computes.
 //   npx tsx scripts/record-build-cassette.ts
@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeOpenAI, type FakeReply, type FakeRequest } from "../src/agents/llm/fake-openai.ts";
-import { SCENARIOS, type Scenario } from "./build-scenarios.ts";
+import { SCENARIOS, type Scenario } from "../src/builds/demo.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CASSETTE = "build-demo";

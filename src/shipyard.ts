@@ -40,6 +40,7 @@ import { startTracing } from "./tracing/tracing.ts";
 import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
 import { startPreviewHost } from "./previews/host.ts";
+import { closePreviewBrowser } from "./previews/check.ts";
 import { previewUrls, PreviewUrlsRef } from "./previews/urls.ts";
 import { loadCatalogue } from "./projects/templates.ts";
 import { startBuild } from "./builds/service.ts";
@@ -196,6 +197,8 @@ interface Base {
 function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowControl; start(): Promise<void> } {
   const { config, log, pool, databaseUrl } = b;
   // Before the engine, whose spans it receives; stopped after it, so the last ones are sent.
+  // The preview checks' Chromium, when one is still open.
+  b.cleanups.push(closePreviewBrowser);
   const tracing = config.tracing ? startTracing(config.tracing, { db: pool, log, executorId: config.executorId }) : null;
   if (tracing) b.cleanups.push(() => tracing.stop());
   const engine = createEngine({

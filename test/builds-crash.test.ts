@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SCENARIOS } from "../scripts/build-scenarios.ts";
+import { SCENARIOS } from "../src/builds/demo.ts";
 import { killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver.ts";

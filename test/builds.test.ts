@@ -1,11 +1,11 @@
-// Builds end to end on the recorded cassette (cassettes/build-demo.json, scripts/build-scenarios.ts): a project
+// Builds end to end on the recorded cassette (cassettes/build-demo.json, src/builds/demo.ts): a project
 // from the static template, a real runner and sandbox, the preview check in Chromium, the commit on the
 // project's bare repository and the published preview, served by the preview host.
 import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SCENARIOS } from "../scripts/build-scenarios.ts";
+import { SCENARIOS } from "../src/builds/demo.ts";
 import { fetchPreview } from "./helpers/previews.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver.ts";
 import { operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";

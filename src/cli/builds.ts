@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
+import { DEMO_MODEL, DEMO_TEMPLATE, SCENARIOS } from "../builds/demo.ts";
 import type { BuildView } from "../builds/schemas.ts";
 import type { ProjectView } from "../projects/store.ts";
 import { CliError, type ApiClient } from "./client.ts";
@@ -36,6 +37,20 @@ export function registerBuildCommands(program: Command): void {
       const build = await api.request<BuildView>("POST", `/projects/${encodeURIComponent(project.id)}/builds`, { prompt, ...(maxFixAttempts !== undefined ? { maxFixAttempts } : {}) });
       if (o.detach) return o.json ? printJson(build) : out(build.id);
       if (!o.json) out(`${bold("▶")} build ${bold(build.id)} of ${project.name}  ${dim(`follow: shipyard logs -f ${build.id}`)}`);
+      process.exitCode = followExitCode(await followOperation(api, build.id, o.json ?? false, "build"));
+    });
+
+  program
+    .command("demo")
+    .description("offline demo: a new project from the static template, then a build of a bakery's landing page on recorded model answers (no API key, no network), to a live preview URL")
+    .option("--json", "print the build's events as JSON")
+    .action(async (o: { json?: boolean }) => {
+      const api = await client();
+      const name = `demo-bakery-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}`;
+      const project = await api.request<ProjectView>("POST", "/projects", { name, template: DEMO_TEMPLATE, defaultModel: DEMO_MODEL });
+      const prompt = SCENARIOS[0]!.prompt;
+      const build = await api.request<BuildView>("POST", `/projects/${encodeURIComponent(project.id)}/builds`, { prompt });
+      if (!o.json) out(`${bold("▶")} project ${bold(name)} (static template), build ${bold(build.id)}: ${dim(prompt)}`);
       process.exitCode = followExitCode(await followOperation(api, build.id, o.json ?? false, "build"));
     });
 

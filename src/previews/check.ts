@@ -3,7 +3,7 @@
 // page passes only when it loads, shows something, throws nothing and every request it makes succeeds.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
 
 /** Where Chromium is (`.ci/run` installs Debian's); SHIPYARD_CHROMIUM overrides. */
 export const CHROMIUM_PATH = process.env.SHIPYARD_CHROMIUM ?? "/usr/bin/chromium";
@@ -35,6 +35,47 @@ function bodyShowsSomething(): boolean {
   return false;
 }
 
+/** A browser left open for the next check stays this long after the last one (a launch costs about a second). */
+const IDLE_CLOSE_MS = 60_000;
+let shared: { browser: Promise<Browser>; users: number; idle: NodeJS.Timeout | null } | null = null;
+
+/** The process's Chromium, launched on first use; every check gets a fresh context (no cookies or storage shared). */
+async function acquireBrowser(timeoutMs: number): Promise<{ browser: Browser; release(): void }> {
+  if (!shared) {
+    const launching = chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      // Chromium's own sandbox refuses to start as root; as any other user it stays on.
+      chromiumSandbox: process.getuid?.() !== 0,
+      timeout: timeoutMs,
+    });
+    const entry = { browser: launching, users: 0, idle: null as NodeJS.Timeout | null };
+    shared = entry;
+    void launching.then(
+      (b) => b.once("disconnected", () => shared === entry && (shared = null)),
+      () => shared === entry && (shared = null),
+    );
+  }
+  const entry = shared;
+  entry.users += 1;
+  if (entry.idle) clearTimeout(entry.idle);
+  entry.idle = null;
+  const release = () => {
+    entry.users -= 1;
+    if (entry.users > 0) return;
+    entry.idle = setTimeout(() => {
+      if (shared === entry) shared = null;
+      void entry.browser.then((b) => b.close()).catch(() => undefined);
+    }, IDLE_CLOSE_MS);
+    entry.idle.unref();
+  };
+  try {
+    return { browser: await entry.browser, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
 /**
  * Load `url` in headless Chromium: ok when the page loads (2xx), has a non-empty body, no uncaught errors
  * (pageerror) and no failed requests (requestfailed or a 4xx/5xx subresource); a full-page PNG screenshot is
@@ -45,15 +86,12 @@ export async function checkPreview(url: string, opts: { screenshotPath: string; 
   const left = (cap = Infinity) => Math.max(1, Math.min(cap, deadline - Date.now()));
   const problems: string[] = [];
   let title = "";
-  let browser: Browser | null = null;
+  let held: { browser: Browser; release(): void } | null = null;
+  let context: BrowserContext | null = null;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      // Chromium's own sandbox refuses to start as root; as any other user it stays on.
-      chromiumSandbox: process.getuid?.() !== 0,
-      timeout: left(),
-    });
-    const page = await browser.newPage();
+    held = await acquireBrowser(left());
+    context = await held.browser.newContext();
+    const page = await context.newPage();
     page.on("pageerror", (err) => problems.push(`uncaught error: ${err.message}`));
     // One problem per URL: a 404 for a script is also reported as a failed (blocked) request right after.
     const failedUrls = new Set<string>();
@@ -79,7 +117,16 @@ export async function checkPreview(url: string, opts: { screenshotPath: string; 
   } catch (err) {
     problems.push(`the check could not finish: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
   } finally {
-    await browser?.close().catch(() => undefined);
+    await context?.close().catch(() => undefined);
+    held?.release();
   }
   return { ok: problems.length === 0, problems, screenshotPath: opts.screenshotPath, title };
+}
+
+/** Close the browser the checks share, if one is open (at shutdown). */
+export async function closePreviewBrowser(): Promise<void> {
+  const entry = shared;
+  shared = null;
+  if (entry?.idle) clearTimeout(entry.idle);
+  await entry?.browser.then((b) => b.close()).catch(() => undefined);
 }

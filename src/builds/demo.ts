@@ -1,4 +1,4 @@
-// What the model "says" in the recorded build cassette (cassettes/build-demo.json): scripted answers for the
+// The offline build demo (`shipyard demo`) and what the model "says" in its recorded cassette (cassettes/build-demo.json): scripted answers for the
 // offline demo and the build tests, replayed by `replay:build-demo`. scripts/record-build-cassette.ts plays them
 // through a fake OpenAI-compatible API while a real build runs, so every fingerprint is the one a build computes.
 // Change a prompt of the build or the agent and the cassette must be recorded again (that script, once).
@@ -123,3 +123,8 @@ export const SCENARIOS: Scenario[] = [
     tasks: [{ title: "Review the page", description: "Read site/index.html and change nothing unless something is broken.", writes: {}, summary: "The page is fine as it is; I changed nothing." }],
   },
 ];
+
+/** The model that replays the demo's cassette. */
+export const DEMO_MODEL = "replay:build-demo";
+/** The template the demo's scenarios were recorded on. */
+export const DEMO_TEMPLATE = "static";
