@@ -28,14 +28,19 @@ async function api(p: UpProcess, method: string, route: string, body?: unknown):
 // Loopback receivers are allowed as in the other outbound tests; two attempts, 4 s apart.
 const ENV = { SHIPYARD_ALLOW_PRIVATE_URLS: "true", SHIPYARD_ALLOWED_HTTP_HOSTS: "127.0.0.1", SHIPYARD_WEBHOOK_RETRY_SCHEDULE: "0,4" };
 
+// The restarted process and what it delivered, for the CLI test.
+let second: UpProcess;
+let hook: { id: string; secret: string };
+let delivered: { id: string; attempts: { attempt: number; responseStatus: number }[] };
+
 describe("webhooks through shipyard up", () => {
-  it("a run's completion is delivered signed; kill -9 during the wait before the retry: after a restart it is delivered once, the same webhook-id; the CLI shows it", async () => {
+  it("a run's completion is delivered signed; kill -9 during the wait before the retry: after a restart it is delivered once, the same webhook-id", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-webhooks-"));
     const ports = await reservePorts();
     const first = await startUp(dataDir, ports, ENV);
     procs.push(first);
     receiver = await startWebhookReceiver();
-    const hook = await api(first, "POST", "/webhooks", { url: receiver.url, events: ["run.completed"] });
+    hook = await api(first, "POST", "/webhooks", { url: receiver.url, events: ["run.completed"] });
     receiver.secret = hook.secret;
     receiver.respond(500);
 
@@ -49,18 +54,20 @@ describe("webhooks through shipyard up", () => {
     await new Promise((r) => setTimeout(r, 1000));
     await killGroup(first);
 
-    const second = await startUp(dataDir, ports, ENV);
+    second = await startUp(dataDir, ports, ENV);
     procs.push(second);
-    const [delivered] = await waitFor(async () => {
+    [delivered] = await waitFor(async () => {
       const { deliveries } = await api(second, "GET", `/webhooks/${hook.id}/deliveries`);
       return deliveries[0]?.status === "delivered" ? deliveries : null;
     }, 60_000, "the delivery after the restart");
     expect((await api(second, "GET", `/webhooks/${hook.id}/deliveries`)).deliveries).toHaveLength(1);
-    expect(delivered.attempts.map((a: { attempt: number; responseStatus: number }) => [a.attempt, a.responseStatus])).toEqual([[1, 500], [2, 200]]);
+    expect(delivered.attempts.map((a) => [a.attempt, a.responseStatus])).toEqual([[1, 500], [2, 200]]);
     expect(receiver.received.map((r) => r.id)).toEqual([delivered.id, delivered.id]);
     expect(receiver.received[1]!.verified).toMatchObject({ type: "run.completed", data: { runId: run.id, workflow: "hi", status: "succeeded" } });
+  }, 180_000);
 
-    // The CLI: list (no secret), deliveries, redeliver, add with a refused event type.
+  it("the CLI lists endpoints without their secrets, shows deliveries, redelivers, and refuses an unknown event type", async () => {
+    if (!receiver) throw new Error("needs the first test's receiver");
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.tmpdir(), SHIPYARD_URL: second.url, SHIPYARD_TOKEN: second.token, NO_COLOR: "1" };
     const listed = await runCli(["webhooks", "list"], { env });
     expect(listed.stdout).toContain(hook.id);
@@ -75,5 +82,5 @@ describe("webhooks through shipyard up", () => {
     const added = JSON.parse((await runCli(["webhooks", "add", receiver.url, "--events", "job.failed,run.failed", "--json"], { env })).stdout);
     expect(added).toMatchObject({ events: ["job.failed", "run.failed"], enabled: true });
     expect(added.secret).toMatch(/^whsec_/);
-  });
+  }, 120_000);
 });
