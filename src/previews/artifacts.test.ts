@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -73,6 +74,16 @@ describe("artifact upload", () => {
     expect(await fs.readFile(path.join(out, "index.html"), "utf8")).toBe("<h1>rebuilt</h1>");
     expect(await fs.readFile(path.join(out, "assets/app.js"), "utf8")).toBe("go()");
     expect(await fs.readdir(path.dirname(stored))).toEqual(["site.tar.gz"]);
+  });
+
+  it("upload-cli reports a refused upload (too large) and exits non-zero", async () => {
+    const taskId = await assignedTask();
+    const env = { ...process.env, SHIPYARD_SERVER_SOCKET: path.join(socket.dir, "server.sock"), SHIPYARD_TASK_TOKEN: t.taskTokens.mint(taskId, 1) };
+    const dir = await siteDir({ "noise.bin": randomBytes(MAX * 2).toString("base64") });
+    const refused = await run(process.execPath, [UPLOAD_CLI, dir, "site"], { env }).then(() => null, (err: { code: number; stderr: string }) => err);
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain("the server answered 413");
+    expect(await exists(artifactPath(t.dataDir, taskId, "site"))).toBe(false);
   });
 
   it("accepts a task token only while its task is assigned at that dispatch", async () => {
