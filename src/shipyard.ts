@@ -191,6 +191,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
   const engine = createEngine({
     databaseUrl, pool, log, executorId: config.executorId, secrets: b.secrets, jobs: config.jobs, cassettesDir: config.cassettesDir,
     llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null, notifier: b.notifier,
+    runnerLostAfterMs: config.runnerLostAfterMs,
   });
   return {
     workflows: engine.workflows,

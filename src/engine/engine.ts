@@ -40,6 +40,8 @@ export interface EngineOptions {
   outbound: OutboundClient;
   /** The GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** A disconnected runner's tasks are lost this long after it was last seen; undefined: 10 s. */
+  runnerLostAfterMs?: number;
   /** DBOS draws workflow and step spans (on the tracer provider registered before this starts). */
   tracing?: boolean;
   /** Told when an `llm` step is cancelled: the process making its model call (this one) aborts it. */
@@ -60,7 +62,7 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, runnerLostAfterMs: o.runnerLostAfterMs };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
   return {
     workflows,

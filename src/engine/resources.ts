@@ -26,6 +26,8 @@ export interface EngineResources {
   outbound: OutboundClient;
   /** SHIPYARD_GITHUB_API_URL: the GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** SHIPYARD_RUNNER_LOST_AFTER_MS: how long a disconnected runner has to come back for its tasks; undefined: 10 s. */
+  runnerLostAfterMs?: number;
 }
 
 /** Job scheduling and recovery settings. */
