@@ -27,6 +27,8 @@ export interface InMemoryApp {
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   /** A request to any path of the app, as given. */
   request(path: string, init?: RequestInit): Promise<Response>;
+  /** The app's fetch handler, to serve it on a socket for a client that needs one (the CLI). */
+  fetch: (request: Request) => Response | Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
     workspaceId: ws.id,
     token: ws.token,
     request,
+    fetch: (req) => app.fetch(req),
     async api(method, route, body, headers = {}) {
       const res = await request(`/api/v1${route}`, {
         method,
