@@ -34,7 +34,7 @@ export interface InMemoryApp {
 
 /** Build the app on a fresh database with one workspace and its token. */
 export async function startInMemoryApp(prefix = "app"): Promise<InMemoryApp> {
-  const pool = createPool(await freshDatabase(prefix), 4);
+  const pool = createPool(await freshDatabase(prefix, { migrated: true }), 4);
   await migrate(pool);
   const secretKey = randomBytes(32);
   const secrets = createSecretStore(pool, new SecretBox(secretKey));
