@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SlowFirstSequencer } from "./test/slow-first-sequencer.ts";
 
 const common = { testTimeout: 60_000, hookTimeout: 120_000, pool: "forks" as const };
 
@@ -23,6 +24,7 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     fileParallelism: true,
     maxWorkers: 2,
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       { test: { ...common, name: "shared", include: ["src/**/*.test.ts"], exclude: OWN_PROCESS, isolate: false } },
       { test: { ...common, name: "isolated", include: ["test/**/*.test.ts", ...OWN_PROCESS] } },
