@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   SHIPYARD_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SHIPYARD_RUNNER_SLOTS: z.coerce.number().int().min(1).max(256).default(8),
   SHIPYARD_PING_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+  SHIPYARD_RUNNER_LOST_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   SHIPYARD_JOBS_ONE_PER_WORKSPACE: z.enum(["true", "false", "1", "0"]).default("false"),
   SHIPYARD_STUCK_AFTER_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
   SHIPYARD_ORPHAN_RECOVERY: z.enum(["requeue", "fail"]).default("requeue"),
@@ -56,6 +57,8 @@ export interface Config {
   runnerSlots: number;
   /** The server pings each runner this often; 3 misses in a row make it offline. */
   pingIntervalMs: number;
+  /** A disconnected runner's tasks are declared lost this long after it was last seen (it may come back for them). */
+  runnerLostAfterMs: number;
   jobs: { onePerWorkspace: boolean; stuckAfterMs: number; recovery: "requeue" | "fail" };
   /** Where `replay:` models (and recordings) find cassettes; undefined: the repository's `cassettes/`. */
   cassettesDir?: string;
@@ -94,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.SHIPYARD_LOG_LEVEL,
     runnerSlots: e.SHIPYARD_RUNNER_SLOTS,
     pingIntervalMs: e.SHIPYARD_PING_INTERVAL_MS,
+    runnerLostAfterMs: e.SHIPYARD_RUNNER_LOST_AFTER_MS,
     jobs: {
       onePerWorkspace: e.SHIPYARD_JOBS_ONE_PER_WORKSPACE === "true" || e.SHIPYARD_JOBS_ONE_PER_WORKSPACE === "1",
       stuckAfterMs: e.SHIPYARD_STUCK_AFTER_MS,

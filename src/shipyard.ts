@@ -205,6 +205,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
     databaseUrl, pool, log, executorId: config.executorId, secrets: b.secrets, jobs: config.jobs, cassettesDir: config.cassettesDir,
     llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, dataDir: config.dataDir, previewUrls: b.previewUrls, tracing: tracing !== null, notifier: b.notifier,
     webhookRetrySchedule: config.webhookRetrySchedule,
+    runnerLostAfterMs: config.runnerLostAfterMs,
   });
   return {
     workflows: engine.workflows,

@@ -25,6 +25,9 @@ steps:
     run: echo three >> three
 `;
 
+// The killed runner never comes back: its step is lost after a second, not the default 10 s.
+const FAST_LOSS = { SHIPYARD_RUNNER_LOST_AFTER_MS: "1000" };
+
 const marksOf = (dataDir: string, runId: string) => path.join(dataDir, "runner", "workspaces", runId);
 
 const procs: UpProcess[] = [];
@@ -47,7 +50,7 @@ describe("crash recovery", () => {
   it("kill -9 of the whole process group mid-step: the run resumes at that step, finished steps do not run again, events stay gap-free", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-crash-"));
     const ports = await reservePorts();
-    const first = await startUp(dataDir, ports);
+    const first = await startUp(dataDir, ports, FAST_LOSS);
     procs.push(first);
     const run = await api(first, "POST", "/runs", { workflow: WORKFLOW });
     const marks = marksOf(dataDir, run.id);
@@ -70,7 +73,7 @@ describe("crash recovery", () => {
     expect(seen).toEqual(seen.map((_, i) => i + 1));
 
     // Start again on the same data dir: the stale PostgreSQL lock must not block it.
-    const second = await startUp(dataDir, ports);
+    const second = await startUp(dataDir, ports, FAST_LOSS);
     procs.push(second);
     const after = await readSse(`${second.url}/api/v1/operations/${run.id}/events`, { token: second.token, lastEventId: String(lastSeen) });
     expect(after.ended).toBe(true);
@@ -106,14 +109,14 @@ describe("crash recovery", () => {
   it("kill -9 of the server alone (its PostgreSQL and runner live on): the next start takes over and the run completes", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-crash2-"));
     const ports = await reservePorts();
-    const first = await startUp(dataDir, ports);
+    const first = await startUp(dataDir, ports, FAST_LOSS);
     procs.push(first);
     const run = await api(first, "POST", "/runs", { workflow: WORKFLOW });
     const marks = marksOf(dataDir, run.id);
     await waitFor(async () => (await lines(path.join(marks, "two"))).length === 1, 20_000, "step two to start");
     process.kill(first.child.pid!, "SIGKILL");
     await first.exited;
-    const second = await startUp(dataDir, ports);
+    const second = await startUp(dataDir, ports, FAST_LOSS);
     procs.push(second);
     const final = await waitFor(async () => {
       const r = await api(second, "GET", `/runs/${run.id}`);

@@ -8,11 +8,13 @@ import { ADD_MUL_PATCH, makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { BIN, killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
+const FAST_LOSS = { SHIPYARD_RUNNER_LOST_AFTER_MS: "1000" };
 let s: TestShipyard;
 const runners: ChildProcess[] = [];
 
 beforeAll(async () => {
-  s = await startTestShipyard({ localRunner: false });
+  // A killed runner never comes back: its stage is lost after a second, not the default 10 s.
+  s = await startTestShipyard({ localRunner: false, env: FAST_LOSS });
 });
 afterAll(async () => {
   for (const r of runners) r.kill("SIGKILL");
@@ -80,7 +82,7 @@ describe("jobs and a crashing server", () => {
     const fixture = await makeFixtureRemote();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-jobcrash-"));
     const ports = await reservePorts();
-    const first = await startUp(dataDir, ports, FAKE_GITHUB_ENV);
+    const first = await startUp(dataDir, ports, { ...FAKE_GITHUB_ENV, ...FAST_LOSS });
     try {
       const call = (p: UpProcess, method: string, route: string, body?: unknown) =>
         fetch(`${p.url}/api/v1${route}`, {
@@ -100,7 +102,7 @@ describe("jobs and a crashing server", () => {
       await killGroup(first);
       hold = false;
 
-      const second = await startUp(dataDir, ports, FAKE_GITHUB_ENV);
+      const second = await startUp(dataDir, ports, { ...FAKE_GITHUB_ENV, ...FAST_LOSS });
       try {
         const done = await waitFor(async () => {
           const j = await call(second, "GET", `/jobs/${job.id}`);

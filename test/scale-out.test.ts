@@ -88,8 +88,9 @@ afterAll(async () => {
 
 describe("servers and workers on one PostgreSQL", () => {
   it("finish every run and job exactly once when a worker and a server are killed mid-flight", async () => {
-    const [w1, w2] = [await start("worker", "worker-1"), await start("worker", "worker-2")];
-    const [s1, s2] = [await start("server", "server-1"), await start("server", "server-2")];
+    // The workers first (one of them creates DBOS's schema, which the servers' clients need), each pair at once.
+    const [w1, w2] = await Promise.all([start("worker", "worker-1"), start("worker", "worker-2")]);
+    const [s1, s2] = await Promise.all([start("server", "server-1"), start("server", "server-2")]);
     const token = (await fs.readFile(path.join(s2.dataDir, "admin-token"), "utf8")).trim();
     const runnerToken = (await api(s2, token, "POST", "/tokens", { name: "pool", role: "runner", shared: true })).body.token as string;
     runners.push(await spawnRunner(s1.url, runnerToken, "runner-1", 4), await spawnRunner(s2.url, runnerToken, "runner-2", 4));
@@ -120,6 +121,13 @@ describe("servers and workers on one PostgreSQL", () => {
     await runners[0]!.stop();
     runners.push(await spawnRunner(s2.url, runnerToken, "runner-1", 4));
 
+    // Watched in the database first: 110 API reads every 50 ms would take the CPU from the processes under test.
+    const settled = (ids: string[]) =>
+      waitFor(async () => {
+        const { rows } = await db.query("select count(*)::int as n from operations where id = any($1) and status in ('succeeded', 'failed', 'cancelled')", [ids]);
+        return rows[0].n === ids.length;
+      }, 180_000, "every operation to end");
+    await settled([...runIds, ...jobIds]);
     const finished = (ids: string[], route: string) =>
       waitFor(async () => {
         const all = await Promise.all(ids.map(async (id) => (await api(s2, token, "GET", `/${route}/${id}`)).body));

@@ -55,7 +55,8 @@ name: noisy
 steps:
   - id: noisy
     run: |
-      for i in $(seq 1 2000); do echo "noise $i $(printf 'x%.0s' $(seq 1 50))" >&2; done
+      pad=$(printf 'x%.0s' $(seq 1 50))
+      for i in $(seq 1 2000); do echo "noise $i $pad" >&2; done
       echo "the real cause" >&2
       exit 3
 `);

@@ -1,12 +1,9 @@
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { guardProcess } from "../host/process-guard.ts";
-import { Runner } from "../runner/runner.ts";
 import { detectSandbox, SandboxUnavailableError, type SandboxPolicy } from "../runner/sandbox/policy.ts";
-import { startShipyard } from "../shipyard.ts";
 import { CliError } from "./client.ts";
 import { bold, dim } from "./render.ts";
 
@@ -58,6 +55,12 @@ function sandboxFor(enabled: boolean, warn: (msg: string) => void): SandboxPolic
   }
 }
 
+/**
+ * The server and the runner are loaded when their command runs: every other command (`run`, `logs`, `jobs`, ...)
+ * is a small HTTP client that should start in a fraction of the half second the engine's modules take to load.
+ */
+export const loadServer = () => Promise.all([import("../config.ts"), import("../shipyard.ts")]);
+
 /** Register `up` and `runner`. */
 export function registerServerCommands(program: Command): void {
   program
@@ -66,6 +69,7 @@ export function registerServerCommands(program: Command): void {
     .option("--no-runner", "do not start the local runner")
     .option("--no-sandbox", "run the local runner's steps without the bubblewrap sandbox (not for untrusted workflows)")
     .action(async (o: { runner: boolean; sandbox: boolean }) => {
+      const [{ loadConfig }, { startShipyard }] = await loadServer();
       const config = loadConfig();
       const log = createLogger(config.logLevel);
       guardProcess(log);
@@ -119,6 +123,7 @@ export function registerServerCommands(program: Command): void {
         process.stderr.write(`shipyard runner: warning: ${msg}\n`);
         log.warn(msg);
       });
+      const { Runner } = await import("../runner/runner.ts");
       const runner = new Runner({
         sandbox,
         serverUrl: server,

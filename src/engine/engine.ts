@@ -46,6 +46,8 @@ export interface EngineOptions {
   dataDir: string;
   /** The URLs previews are published under. */
   previewUrls: PreviewUrls;
+  /** A disconnected runner's tasks are lost this long after it was last seen; undefined: 10 s. */
+  runnerLostAfterMs?: number;
   /** DBOS draws workflow and step spans (on the tracer provider registered before this starts). */
   tracing?: boolean;
   /** Told when an `llm` step is cancelled: the process making its model call (this one) aborts it. */
@@ -68,7 +70,7 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
   // Webhooks are not a kind of operation: their delivery workflow is registered here.
   registerWebhookDelivery(res, workflows);

@@ -33,6 +33,8 @@ export interface EngineResources {
   previewUrls: PreviewUrls;
   /** SHIPYARD_WEBHOOK_RETRY_SCHEDULE: seconds before each webhook attempt; undefined: the spec's schedule. */
   webhookRetrySchedule?: readonly number[];
+  /** SHIPYARD_RUNNER_LOST_AFTER_MS: how long a disconnected runner has to come back for its tasks; undefined: 10 s. */
+  runnerLostAfterMs?: number;
 }
 
 /** Job scheduling and recovery settings. */

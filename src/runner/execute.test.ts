@@ -45,7 +45,8 @@ describe("executeTask", () => {
 
   it("passes only the declared env plus PATH, HOME and SHIPYARD_*", async () => {
     process.env.LEAKY = "secret";
-    const { lines } = await exec("env | cut -d= -f1 | sort", { env: { MINE: "1" } });
+    // Test files share processes (vitest.config.ts): the variable must not reach the next file's children.
+    const { lines } = await exec("env | cut -d= -f1 | sort", { env: { MINE: "1" } }).finally(() => delete process.env.LEAKY);
     const names = lines.map((l) => l.line).filter((n) => !["PWD", "SHLVL", "_", "OLDPWD"].includes(n));
     expect(names).toEqual(["HOME", "MINE", "PATH", "SHIPYARD_ATTEMPT", "SHIPYARD_OUTPUT", "SHIPYARD_RUN_ID", "SHIPYARD_STEP_ID", "SHIPYARD_WORKSPACE"]);
   });

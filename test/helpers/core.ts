@@ -8,7 +8,7 @@ import { freshDatabase } from "./database.ts";
 
 /** A pool on a fresh migrated database. */
 export async function coreDatabase(prefix: string): Promise<Pool> {
-  const pool = createPool(await freshDatabase(prefix), 8);
+  const pool = createPool(await freshDatabase(prefix, { migrated: true }), 8);
   await migrate(pool);
   return pool;
 }

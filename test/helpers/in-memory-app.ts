@@ -35,16 +35,16 @@ export interface InMemoryApp {
   reposDir: string;
   /** A request to `/api/v1<route>` with the workspace's token; a non-string body is sent as JSON. */
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-  /** The app's fetch handler (to serve it over real HTTP). */
-  fetch: (req: Request) => Response | Promise<Response>;
   /** A request to any path of the app, as given. */
   request(path: string, init?: RequestInit): Promise<Response>;
+  /** The app's fetch handler, to serve it on a socket for a client that needs one (the CLI). */
+  fetch: (request: Request) => Response | Promise<Response>;
   close(): Promise<void>;
 }
 
 /** Build the app on a fresh database with one workspace and its token. */
 export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?: number } = {}): Promise<InMemoryApp> {
-  const pool = createPool(await freshDatabase(prefix), 4);
+  const pool = createPool(await freshDatabase(prefix, { migrated: true }), 4);
   await migrate(pool);
   const secretKey = randomBytes(32);
   const secrets = createSecretStore(pool, new SecretBox(secretKey));

@@ -26,7 +26,7 @@ export interface TestShipyardOptions extends StartOptions {
 export async function startTestShipyard(options: TestShipyardOptions = {}): Promise<TestShipyard> {
   const { env = {}, ...opts } = options;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "shipyard-test-"));
-  const databaseUrl = await freshDatabase();
+  const databaseUrl = await freshDatabase("t", { migrated: true });
   const config = loadConfig({ SHIPYARD_RUNNER_SLOTS: "4", ...env, SHIPYARD_DATA_DIR: dataDir, SHIPYARD_PORT: "0", DATABASE_URL: databaseUrl });
   const shipyard = await startShipyard(config, createLogger(process.env.SHIPYARD_TEST_LOG ?? "warn"), { heartbeatMs: 500, ...opts });
   const api: TestShipyard["api"] = async (method, route, body, token) => {
