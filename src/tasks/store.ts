@@ -178,12 +178,6 @@ export async function runningServerTasks(db: Queryable, operationId: string): Pr
   return res.rows.map((r) => r.id);
 }
 
-/** True when an operation still has a task queued or assigned. */
-export async function hasActiveTasks(db: Queryable, operationId: string): Promise<boolean> {
-  const active = await db.query("select 1 from tasks where operation_id = $1 and status in ('queued', 'assigned') limit 1", [operationId]);
-  return (active.rowCount ?? 0) > 0;
-}
-
 /**
  * Cancel a run's queued and assigned main-step tasks, skipping rows a claim holds (waiting on them would
  * deadlock with the claim); returns them with the status each had.

@@ -1,0 +1,71 @@
+-- Fewer round trips per step and per run (issue 9 §2). Each function does what several statements did, in the
+-- same order and under the same locks; the old functions stay for processes of the previous version.
+--
+-- shipyard_lock_run_and_take(run, task, dispatch, result, start): shipyard_lock_run (migration 009), and then
+--   * with a task whose report it settled, also takes (marks done) every other task of the run a runner has
+--     reported, returned in r_reported as [{result, attempt, spec}] (was a statement of its own after each
+--     result: takeReportedTasks);
+--   * with p_start, a pending run becomes running (r_started true; was markOperationRunning).
+create or replace function shipyard_lock_run_and_take(p_run text, p_task text, p_dispatch int, p_result jsonb, p_start boolean)
+returns table (r_workspace_id text, r_status text, r_definition jsonb, r_inputs jsonb, r_cancel_requested_at timestamptz, r_steps json, r_task json,
+  r_reported json, r_started boolean)
+language plpgsql
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+  select o.workspace_id, o.status, r.cancel_requested_at
+    into r_workspace_id, r_status, r_cancel_requested_at
+    from runs r join operations o on o.id = r.id where r.id = p_run for update of o;
+  if not found then
+    return;
+  end if;
+  r_started := false;
+  if r_status in ('succeeded', 'failed', 'cancelled') then
+    return next;
+    return;
+  end if;
+  if p_task is not null then
+    update tasks t set status = 'done', result = p_result, finished_at = now()
+      where t.id = p_task and t.dispatch = p_dispatch and t.status in ('assigned', 'reported')
+      returning json_build_object('attempt', t.attempt, 'spec', t.spec) into r_task;
+    if r_task is null then
+      return next;
+      return;
+    end if;
+    with taken as (
+      update tasks t set status = 'done', finished_at = now()
+        where t.operation_id = p_run and t.status = 'reported' and t.result is not null
+        returning t.result, t.attempt, t.spec)
+    select coalesce(json_agg(json_build_object('result', taken.result, 'attempt', taken.attempt, 'spec', taken.spec)), '[]'::json)
+      into r_reported from taken;
+  end if;
+  if p_start and r_status = 'pending' then
+    update operations set status = 'running', started_at = coalesce(started_at, now()) where id = p_run;
+    r_status := 'running';
+    r_started := true;
+  end if;
+  select r.definition, r.inputs into r_definition, r_inputs from runs r where r.id = p_run;
+  select coalesce(json_agg(s order by s.position), '[]'::json) into r_steps from run_steps s where s.run_id = p_run;
+  return next;
+end
+$$;
+
+-- shipyard_finish_run(run, outputs, status, error, events...): settle a run whose steps have all finished, unless
+-- one of its tasks is still queued or assigned (then nothing changes and it returns false): its outputs, its
+-- operation's final status and error, and its final events. Was three statements (hasActiveTasks, finishRun,
+-- appendEvents).
+create or replace function shipyard_finish_run(p_run text, p_outputs jsonb, p_status text, p_error text, p_types text[], p_payloads jsonb[], p_keys text[])
+returns boolean
+language plpgsql
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+  if exists (select 1 from tasks t where t.operation_id = p_run and t.status in ('queued', 'assigned')) then
+    return false;
+  end if;
+  update runs set outputs = p_outputs where id = p_run;
+  update operations set status = p_status, error = p_error, finished_at = now() where id = p_run;
+  perform 1 from shipyard_append_events(p_run, p_types, p_payloads, p_keys);
+  return true;
+end
+$$;
