@@ -197,15 +197,6 @@ export async function stepStatuses(db: Queryable, runId: string, stepIds: string
   return new Map(res.rows.map((r) => [r.step_id, r.status]));
 }
 
-/** A step's task was placed on a runner: the step is running there (unless it has finished). */
-export async function markStepRunning(db: Queryable, runId: string, stepId: string, runnerId: string | null): Promise<void> {
-  await db.query(
-    `update run_steps set status = 'running', runner_id = $3, started_at = coalesce(started_at, now())
-     where run_id = $1 and step_id = $2 and status not in ('succeeded', 'failed', 'skipped', 'cancelled')`,
-    [runId, stepId, runnerId],
-  );
-}
-
 /** A step the server runs itself has started, on no runner. */
 export async function markServerStepStarted(db: Queryable, runId: string, stepId: string): Promise<void> {
   await db.query("update run_steps set runner_id = null, started_at = coalesce(started_at, now()) where run_id = $1 and step_id = $2", [runId, stepId]);

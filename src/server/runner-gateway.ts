@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { inTransaction, type Pool } from "../db/pool.ts";
+import type { Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
 import { CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
 import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner, touchRunner } from "../tasks/runner-store.ts";
@@ -290,9 +290,9 @@ export class RunnerGateway {
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
-    // A slot is free after a result: take waiting work, if any, without holding up this runner's next message.
+    // A slot is free after a result and work waits: take it, without holding up this runner's next message.
     if (await handleRunnerFrame({ pool: this.o.pool, workflows: this.o.workflows, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
-      void this.claimIfWaiting(c);
+      void this.claim(c.runnerId);
     }
   }
 
@@ -307,11 +307,14 @@ export class RunnerGateway {
     return this.o.workflows.send(workflowId, msg, `lost:${taskId}:${dispatch}`);
   }
 
+  /** Claim waiting tasks for a runner connected here and send them to it (a claim sends no NOTIFY). */
   private async claim(runnerId: string): Promise<void> {
     if (!this.connections.has(runnerId)) return;
-    await inTransaction(this.o.pool, (client) => claimQueuedTasks(client, runnerId)).catch((err: Error) =>
-      this.o.log.warn({ err: err.message, runnerId }, "claiming queued tasks failed"),
-    );
+    const claimed = await claimQueuedTasks(this.o.pool, runnerId).catch((err: Error) => {
+      this.o.log.warn({ err: err.message, runnerId }, "claiming queued tasks failed");
+      return 0;
+    });
+    if (claimed > 0) await this.deliver(runnerId).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId }, "delivering claimed tasks failed"));
   }
 
   private async deliver(runnerId: string): Promise<void> {

@@ -1,9 +1,7 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
-import { appendEvents } from "../events/store.ts";
-import { markServerStepStarted, markStepRunning as markRunStepRunning } from "../runs/store.ts";
-import { lockRunnerSlots } from "./runner-store.ts";
+import { markServerStepStarted } from "../runs/store.ts";
 import type { LlmTaskSpec, TaskSpec } from "./spec.ts";
-import { claimQueued, insertAndPlaceTask, insertServerTask, type TaskRow } from "./store.ts";
+import { claimTasks, insertAndPlaceTask, insertServerTask } from "./store.ts";
 import { taskId } from "./task-id.ts";
 
 /**
@@ -65,25 +63,13 @@ export async function createServerTask(
   return id;
 }
 
-/** Claim up to the runner's free slots from the queued tasks it may serve, oldest first. */
-export async function claimQueuedTasks(client: PoolClient, runnerId: string): Promise<number> {
-  const r = await lockRunnerSlots(client, runnerId);
-  if (!r || r.status !== "online" || r.free <= 0) return 0;
-  const claimed = await claimQueued(client, runnerId, r.workspace_id, r.free);
-  for (const row of claimed) await markStepRunning(client, row, r.name);
-  return claimed.length;
-}
-
-async function markStepRunning(client: PoolClient, task: TaskRow, runnerName: string): Promise<void> {
-  await markRunStepRunning(client, task.operation_id, task.step_id, task.runner_id);
-  await appendEvents(client, task.operation_id, [
-    {
-      type: "step",
-      payload: { stepId: task.step_id, status: "running", attempt: task.attempt, runner: runnerName },
-      dedupeKey: `step:${task.step_id}:${task.attempt}:running:${task.dispatch}`,
-    },
-  ]);
-  await client.query("select pg_notify($1, $2)", [DISPATCH_CHANNEL, task.runner_id]);
+/**
+ * Claim up to the runner's free slots from the queued tasks it may serve, oldest first, marking their steps
+ * running; one statement (shipyard_claim_tasks, migration 018). It sends no NOTIFY: the caller holds the runner's
+ * connection and delivers what it claimed.
+ */
+export async function claimQueuedTasks(db: Queryable, runnerId: string): Promise<number> {
+  return claimTasks(db, runnerId);
 }
 
 /** Ask the server holding a runner to kill a task's process tree (runnerId null: the server making a server-run task's model call aborts it). */

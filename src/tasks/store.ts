@@ -62,21 +62,14 @@ export async function insertServerTask(
   return created.rowCount !== 0;
 }
 
-/** Assign to a runner up to `limit` of the queued tasks it may serve, oldest first (a cancelled run's main steps never). */
-export async function claimQueued(db: Queryable, runnerId: string, workspaceId: string | null, limit: number): Promise<TaskRow[]> {
-  const claimed = await db.query<TaskRow>(
-    `with picked as (
-       select id from tasks t where status = 'queued' and ($2::text is null or workspace_id = $2)
-         and (pinned_runner_id is null or pinned_runner_id = $1)
-         -- a cancelled run's main steps never start (its teardown does)
-         and not exists (select 1 from runs r join run_steps s on s.run_id = r.id and s.step_id = t.step_id
-                         where r.id = t.operation_id and r.cancel_requested_at is not null and s.phase = 'main')
-       order by created_at limit $3 for update skip locked)
-     update tasks t set status = 'assigned', runner_id = $1, dispatch = t.dispatch + 1, assigned_at = now()
-     from picked where t.id = picked.id returning t.*`,
-    [runnerId, workspaceId, limit],
-  );
-  return claimed.rows;
+/**
+ * Assign to an online runner up to its free slots of the queued tasks it may serve, oldest first (a cancelled
+ * run's main steps never), each step marked running with its event, under the runner's row lock: one
+ * statement (shipyard_claim_tasks, migration 018). Returns how many it assigned.
+ */
+export async function claimTasks(db: Queryable, runnerId: string): Promise<number> {
+  const claimed = await db.query<{ n: number }>("select shipyard_claim_tasks($1) as n", [runnerId]);
+  return claimed.rows[0]?.n ?? 0;
 }
 
 /** True when a task waits that this runner (of `workspaceId`, null: the shared pool) could claim; unlocked. */
@@ -112,15 +105,22 @@ export async function taskHolder(db: Queryable, id: string): Promise<TaskHolder 
 
 /**
  * Record a runner's result for a task it holds: only that dispatch, still assigned, and to that very runner
- * (a result for anyone else's task changes nothing). Returns the workflow to tell, or null when nothing matched.
+ * (a result for anyone else's task changes nothing). Returns the workflow to tell and whether a queued task
+ * waits that this runner (of `workspaceId`, null: the shared pool) may claim now that its slot is free (in the
+ * same round trip, unlocked), or null when nothing matched.
  */
-export async function reportTaskResult(db: Queryable, r: { taskId: string; dispatch: number; runnerId: string; result: unknown }): Promise<string | null> {
-  const res = await db.query<{ workflow_id: string }>(
+export async function reportTaskResult(
+  db: Queryable,
+  r: { taskId: string; dispatch: number; runnerId: string; workspaceId: string | null; result: unknown },
+): Promise<{ workflowId: string; claimable: boolean } | null> {
+  const res = await db.query<{ workflow_id: string; claimable: boolean }>(
     `update tasks set status = 'reported', result = $4 where id = $1 and dispatch = $2 and runner_id = $3 and status = 'assigned'
-     returning workflow_id`,
-    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result)],
+     returning workflow_id, exists (select 1 from tasks q where q.status = 'queued' and ($5::text is null or q.workspace_id = $5)
+       and (q.pinned_runner_id is null or q.pinned_runner_id = $3)) as claimable`,
+    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result), r.workspaceId],
   );
-  return res.rows[0]?.workflow_id ?? null;
+  const row = res.rows[0];
+  return row ? { workflowId: row.workflow_id, claimable: row.claimable } : null;
 }
 
 /** The workflow of a task `runnerId` has already reported at that dispatch (a repeated result), or null. */
