@@ -38,7 +38,8 @@ export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<
     // are taken with it, and a start makes a pending run running there too.
     const run = await lockRun(client, runId, {
       settle: msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined,
-      start: msg.type === "start",
+      // A tick starts a pending run too: its first advance may have been lost (see createRun).
+      start: msg.type === "start" || msg.type === "tick",
     });
     if (!run) throw new Error(`run ${runId} does not exist`);
     const finished = isFinalStatus(run.status);
@@ -67,10 +68,11 @@ class Advance {
   }
 
   async apply(msg: RunMessage): Promise<void> {
+    // lockRun made a pending run running.
+    if (this.run.started) this.events.push({ type: "status", payload: { status: "running" }, dedupeKey: "status:running" });
+    this.run.started = false;
     switch (msg.type) {
       case "start":
-        // lockRun made a pending run running.
-        if (this.run.started) this.events.push({ type: "status", payload: { status: "running" }, dedupeKey: "status:running" });
         return;
       case "result":
         await this.applyResult(msg, this.run.settled);

@@ -43,13 +43,16 @@ const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
  * every decision is checkpointed; after a crash DBOS replays the recorded steps and resumes the wait.
  */
 export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
-  async function runWorkflowImpl(runId: string): Promise<AdvanceOutcome> {
-    let msg: RunMessage = { type: "start" };
+  /** `startedOutside`: whoever started the workflow made the run's first advance (see createRun); absent in workflows started before it existed. */
+  async function runWorkflowImpl(runId: string, startedOutside?: boolean): Promise<AdvanceOutcome> {
+    let msg: RunMessage | null = startedOutside === true ? null : { type: "start" };
     for (;;) {
-      const outcome = await advanceStep(res, runId, msg);
-      if (outcome.finished) return outcome;
-      // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
-      for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
+      if (msg) {
+        const outcome = await advanceStep(res, runId, msg);
+        if (outcome.finished) return outcome;
+        // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
+        for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
+      }
       msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
     }
   }
