@@ -38,6 +38,7 @@ import { createOutboundClient } from "./net/outbound-client.ts";
 import { startTracing } from "./tracing/tracing.ts";
 import { recoverExecutorWorkflows } from "./workers/dbos-recovery.ts";
 import { WorkerLiveness } from "./workers/liveness.ts";
+import { TaskHandoff } from "./tasks/handoff.ts";
 
 export interface StartOptions {
   /**
@@ -122,7 +123,9 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const secretKey = await loadOrCreateKey(config.dataDir, process.env);
     const secrets = createSecretStore(pool, new SecretBox(secretKey));
     const outbound = createOutboundClient(config.urls);
-    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, cleanups, stop };
+    // In `up` the advances and the gateway share this process: a placed task goes to the gateway directly.
+    const handoff = new TaskHandoff();
+    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
     // gateway listens). A server that runs none reaches them through DBOS's client instead.
@@ -175,6 +178,7 @@ interface Base {
   metrics: Metrics;
   secrets: SecretStore;
   outbound: OutboundClient;
+  handoff: TaskHandoff;
   cleanups: (() => Promise<void>)[];
   stop: () => Promise<void>;
 }
@@ -191,6 +195,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
   const engine = createEngine({
     databaseUrl, pool, log, executorId: config.executorId, secrets: b.secrets, jobs: config.jobs, cassettesDir: config.cassettesDir,
     llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, tracing: tracing !== null, notifier: b.notifier,
+    handoff: b.handoff,
   });
   return {
     workflows: engine.workflows,
@@ -234,6 +239,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     serverId: newId("srv"),
     pingIntervalMs: opts.pingIntervalMs ?? config.pingIntervalMs,
     revocations,
+    handoff: b.handoff,
     resolveSecret: secrets.get,
     modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
     onRunnerAvailable: (id) => void kickDispatch({ pool, workflows }, [id]).catch((err: Error) => log.warn({ err: err.message }, "job dispatch failed")),
@@ -244,7 +250,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   // Every open event stream listens for it: thousands at once are expected, not a leak.
   setMaxListeners(0, closing.signal);
   const app = createApp({
-    pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
+    pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, handoff: b.handoff, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
   });
   const server: ServerType = await new Promise((resolve) => {

@@ -10,6 +10,7 @@ import { registerRunnerSweep } from "../tasks/sweep.ts";
 import { CANCEL_CHANNEL } from "../tasks/dispatch.ts";
 import { abortServerTask } from "../models/llm-task.ts";
 import type { Notifier } from "../events/notifier.ts";
+import type { TaskHandoff } from "../tasks/handoff.ts";
 import { LocalWorkflows, type WorkflowControl } from "./control.ts";
 import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
@@ -44,6 +45,8 @@ export interface EngineOptions {
   tracing?: boolean;
   /** Told when an `llm` step is cancelled: the process making its model call (this one) aborts it. */
   notifier?: Notifier;
+  /** Hands placed tasks to this process's runner gateway, if it has one. */
+  handoff?: TaskHandoff;
 }
 
 /** This process's engine: its workflows registered, DBOS not yet launched. */
@@ -60,7 +63,7 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, handoff: o.handoff };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
   return {
     workflows,

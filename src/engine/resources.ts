@@ -4,6 +4,7 @@ import type { OutboundClient } from "../net/outbound-client.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { Logger } from "../logger.ts";
 import type { WorkflowControl } from "./control.ts";
+import type { TaskHandoff } from "../tasks/handoff.ts";
 
 /**
  * What DBOS workflow code needs at run time, given once to each folder's register function when the engine is
@@ -26,6 +27,8 @@ export interface EngineResources {
   outbound: OutboundClient;
   /** SHIPYARD_GITHUB_API_URL: the GitHub API of projects that name none. */
   githubApiUrl: string;
+  /** Hands tasks an advance placed to this process's runner gateway (`up`); undefined: NOTIFY alone tells it. */
+  handoff?: TaskHandoff;
 }
 
 /** Job scheduling and recovery settings. */

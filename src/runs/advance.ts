@@ -4,6 +4,7 @@ import type { EventPayload } from "../events/catalogue.ts";
 import type { EventInput } from "../events/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { createServerTask, enqueueTask } from "../tasks/dispatch.ts";
+import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
 import { isServerSpec, type AnyTaskSpec } from "../tasks/spec.ts";
 import { orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks } from "../tasks/store.ts";
 import { stopRunTasks } from "./finish.ts";
@@ -32,7 +33,15 @@ export interface AdvanceOutcome {
  * pure function of the database state and the message, and idempotent, so DBOS may re-execute it after a
  * crash.
  */
-export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<AdvanceOutcome> {
+export async function advanceRun(pool: Pool, runId: string, msg: RunMessage, handoff?: TaskHandoff): Promise<AdvanceOutcome> {
+  const placed: PlacedTask[] = [];
+  const outcome = await advanceInTransaction(pool, runId, msg, placed);
+  // Committed: the tasks it placed exist, and this process's gateway may send them before their NOTIFY is back.
+  handoff?.placed(placed);
+  return outcome;
+}
+
+function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed: PlacedTask[]): Promise<AdvanceOutcome> {
   return inTransaction(pool, async (client) => {
     // A task result is settled (task marked done) in the same round trip as the lock, the run's other reports
     // are taken with it, and a start makes a pending run running there too.
@@ -45,7 +54,7 @@ export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<
     const finished = isFinalStatus(run.status);
     // A stale or duplicate report (an earlier advance took it from the table already) changes nothing.
     if (finished || "unchanged" in run) return { finished, status: run.status };
-    const a = new Advance(client, run);
+    const a = new Advance(client, run, placed);
     await a.apply(msg);
     await a.schedule();
     await a.flush();
@@ -63,6 +72,8 @@ class Advance {
   constructor(
     private readonly client: PoolClient,
     private readonly run: LockedRun & LockedReports,
+    /** The tasks this advance placed on runners. */
+    private readonly placed: PlacedTask[],
   ) {
     for (const s of [...run.definition.steps, ...run.definition.teardown]) this.defs.set(s.id, s);
   }
@@ -246,7 +257,7 @@ class Advance {
       this.setStatus(step, "running", { runner: "server" });
       return;
     }
-    await enqueueTask(this.client, { ...task, spec });
+    await enqueueTask(this.client, { ...task, spec }, this.placed);
     // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
     this.stale.add(step);
   }

@@ -76,8 +76,8 @@ export async function createRun(deps: OperationDeps, req: RunRequest): Promise<R
  * end because the run is already over), or when this fails, it is sent a `tick`, which makes it advance itself;
  * a crash before either is made good by its watchdog tick (a tick starts a pending run too).
  */
-async function startRunSteps({ pool, workflows }: OperationDeps, runId: string): Promise<void> {
-  const outcome = await advanceRun(pool, runId, { type: "start" }).catch(() => null);
+async function startRunSteps({ pool, workflows, handoff }: OperationDeps, runId: string): Promise<void> {
+  const outcome = await advanceRun(pool, runId, { type: "start" }, handoff).catch(() => null);
   if (outcome && !outcome.finished && !outcome.serverTasks?.length) return;
   const tick: RunMessage = { type: "tick" };
   await workflows.send(runId, tick, `start:${runId}`);

@@ -26,7 +26,7 @@ const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
     async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await advanceRun(res.pool, runId, msg);
+          return await advanceRun(res.pool, runId, msg, res.handoff);
         } catch (err) {
           if (attempt >= ADVANCE_ATTEMPTS || isTerminal(err)) throw err;
           res.log.warn({ runId, attempt, err: (err as Error).message }, "advance failed; retrying");

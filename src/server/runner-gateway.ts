@@ -6,6 +6,7 @@ import { newId } from "../domain/ids.ts";
 import { CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
 import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner, touchRunner } from "../tasks/runner-store.ts";
 import type { AssignedTask } from "../tasks/spec.ts";
+import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
 import { assignedTasks, hasClaimableTask } from "../tasks/store.ts";
 import type { WorkflowControl } from "../engine/control.ts";
 import type { RunMessage } from "../tasks/messages.ts";
@@ -58,6 +59,8 @@ export interface GatewayOptions extends DeliveryOptions {
   onRunnerAvailable?: (runnerId: string) => void;
   /** Closes the connections of a token when it is revoked. */
   revocations?: Revocations;
+  /** Tasks placed in this process, handed over without waiting for their NOTIFY. */
+  handoff?: TaskHandoff;
 }
 
 const ownedTask = (t: AssignedTask): OwnedTask => ({ operationId: t.message.runId, stepId: t.message.stepId, attempt: t.message.attempt });
@@ -84,6 +87,7 @@ export class RunnerGateway {
   /** Subscribe to dispatch notifications and start pinging runners. */
   async start(): Promise<void> {
     await this.o.notifier.on(DISPATCH_CHANNEL, (runnerId) => void this.deliver(runnerId));
+    this.o.handoff?.serve((t) => void this.handOver(t).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId: t.runnerId }, "handing over a task failed")));
     await this.o.notifier.on(QUEUED_CHANNEL, (workspaceId) => {
       for (const c of this.connections.values()) {
         if (c.workspaceId === null || c.workspaceId === workspaceId) void this.claim(c.runnerId);
@@ -320,13 +324,22 @@ export class RunnerGateway {
   private async deliver(runnerId: string): Promise<void> {
     const conn = this.connections.get(runnerId);
     if (!conn) return;
-    for (const t of await assignedTasks(this.o.pool, runnerId)) {
-      const key = `${t.message.taskId}#${t.message.dispatch}`;
-      if (conn.sent.has(key)) continue;
-      conn.sent.add(key);
-      conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
-      this.sendTo(conn, { type: "task", task: await deliverableTask(t, this.o) });
-    }
+    for (const t of await assignedTasks(this.o.pool, runnerId)) await this.send(conn, t);
+  }
+
+  /** A task placed in this process on a runner connected here: sent now (its NOTIFY then finds it sent). */
+  private async handOver(t: PlacedTask): Promise<void> {
+    const conn = this.connections.get(t.runnerId);
+    if (conn) await this.send(conn, t);
+  }
+
+  /** Send a runner a task assigned to it, once per dispatch. */
+  private async send(conn: Connection, t: AssignedTask): Promise<void> {
+    const key = `${t.message.taskId}#${t.message.dispatch}`;
+    if (conn.sent.has(key)) return;
+    conn.sent.add(key);
+    conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
+    this.sendTo(conn, { type: "task", task: await deliverableTask(t, this.o) });
   }
 
   private sendTo(conn: Pick<Connection, "ws"> | undefined, msg: ServerMessage): void {

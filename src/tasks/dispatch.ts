@@ -3,6 +3,7 @@ import { markServerStepStarted } from "../runs/store.ts";
 import type { LlmTaskSpec, TaskSpec } from "./spec.ts";
 import { claimTasks, insertAndPlaceTask, insertServerTask } from "./store.ts";
 import { taskId } from "./task-id.ts";
+import type { PlacedTask } from "./handoff.ts";
 
 /**
  * Hands shell steps to runners. Runners are remote processes connected to some server, so a DBOS queue
@@ -17,7 +18,10 @@ export const DISPATCH_CHANNEL = "shipyard_dispatch";
 export const QUEUED_CHANNEL = "shipyard_queued";
 export const CANCEL_CHANNEL = "shipyard_cancel";
 
-/** Create a task (idempotent) and give it to a runner with a free slot when one is online. */
+/**
+ * Create a task (idempotent) and give it to a runner with a free slot when one is online; a task placed now is
+ * added to `placed` (to be handed to this process's gateway once the transaction commits).
+ */
 export async function enqueueTask(
   client: PoolClient,
   t: {
@@ -31,20 +35,32 @@ export async function enqueueTask(
     pinnedRunnerId?: string;
     secretEnv?: Record<string, string>;
   },
+  placed?: PlacedTask[],
 ): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
-  // One round trip: insert, place on a runner, mark the step running, its event, the NOTIFY (migration 012).
-  await insertAndPlaceTask(client, {
+  const workflowId = t.workflowId ?? t.runId;
+  const secretEnv = t.secretEnv ?? t.spec.secretEnv ?? {};
+  // One round trip: insert, place on a runner, mark the step running, its event, the NOTIFY (migration 018).
+  const res = await insertAndPlaceTask(client, {
     id,
     operationId: t.runId,
     stepId: t.stepId,
     attempt: t.attempt,
     workspaceId: t.workspaceId,
-    workflowId: t.workflowId ?? t.runId,
+    workflowId,
     spec: t.spec,
     pinnedRunnerId: t.pinnedRunnerId ?? null,
-    secretEnv: t.secretEnv ?? t.spec.secretEnv ?? {},
+    secretEnv,
   });
+  if (res.placed && placed) {
+    placed.push({
+      runnerId: res.placed.runnerId,
+      message: { taskId: id, dispatch: res.placed.dispatch, runId: t.runId, stepId: t.stepId, attempt: t.attempt, spec: t.spec },
+      workflowId,
+      workspaceId: t.workspaceId,
+      secretEnv,
+    });
+  }
   return id;
 }
 

@@ -27,26 +27,20 @@ export interface SettledAttempt {
 /**
  * Insert a queued task (idempotent) and, when created now, assign it to the least busy online runner that may
  * take it, marking its run step running with its event and NOTIFYing that runner's server (or that a task of the
- * workspace waits): one round trip, shipyard_enqueue_task (migration 012). Returns whether it was created and
- * the runner's name when it was placed.
+ * workspace waits): one round trip, shipyard_enqueue_and_place_task (migration 018). Returns whether it was
+ * created and, when it was placed, the runner (id and name) and the dispatch.
  */
 export async function insertAndPlaceTask(
   db: Queryable,
   t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; workflowId: string; spec: TaskSpec; pinnedRunnerId: string | null; secretEnv: Record<string, string> },
-): Promise<{ created: boolean; runner: string | null }> {
-  const res = await db.query<{ r_created: boolean; r_runner: string | null }>("select * from shipyard_enqueue_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
-    t.id,
-    t.operationId,
-    t.stepId,
-    t.attempt,
-    t.workspaceId,
-    t.workflowId,
-    JSON.stringify(t.spec),
-    t.pinnedRunnerId,
-    JSON.stringify(t.secretEnv),
-  ]);
+): Promise<{ created: boolean; placed: { runnerId: string; runner: string; dispatch: number } | null }> {
+  const res = await db.query<{ r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null }>(
+    "select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
+  );
   const row = res.rows[0];
-  return { created: row?.r_created ?? false, runner: row?.r_runner ?? null };
+  const placed = row?.r_runner_id && row.r_runner && row.r_dispatch !== null ? { runnerId: row.r_runner_id, runner: row.r_runner, dispatch: row.r_dispatch } : null;
+  return { created: row?.r_created ?? false, placed };
 }
 
 /** Insert a task the server runs itself, already `assigned` as dispatch 1 to no runner (idempotent); true when created now. */
