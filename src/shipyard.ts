@@ -44,6 +44,7 @@ import { closePreviewBrowser } from "./previews/check.ts";
 import { previewUrls, PreviewUrlsRef } from "./previews/urls.ts";
 import { loadCatalogue } from "./projects/templates.ts";
 import { startBuild } from "./builds/service.ts";
+import { TaskHandoff } from "./tasks/handoff.ts";
 
 export interface StartOptions {
   /**
@@ -130,7 +131,9 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const secretKey = await loadOrCreateKey(config.dataDir, process.env);
     const secrets = createSecretStore(pool, new SecretBox(secretKey));
     const outbound = createOutboundClient(config.urls);
-    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
+    // In `up` the advances and the gateway share this process: a placed task goes to the gateway directly.
+    const handoff = new TaskHandoff();
+    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
     // gateway listens). A server that runs none reaches them through DBOS's client instead.
@@ -186,6 +189,7 @@ interface Base {
   outbound: OutboundClient;
   /** The preview URLs: configured ones, then the preview host's once it listens (up, server). */
   previewUrls: PreviewUrlsRef;
+  handoff: TaskHandoff;
   cleanups: (() => Promise<void>)[];
   stop: () => Promise<void>;
 }
@@ -206,6 +210,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
     llmMetrics: b.metrics.llm, outbound: b.outbound, githubApiUrl: config.githubApiUrl, dataDir: config.dataDir, previewUrls: b.previewUrls, tracing: tracing !== null, notifier: b.notifier,
     webhookRetrySchedule: config.webhookRetrySchedule,
     runnerLostAfterMs: config.runnerLostAfterMs,
+    handoff: b.handoff,
   });
   return {
     workflows: engine.workflows,
@@ -249,6 +254,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     serverId: newId("srv"),
     pingIntervalMs: opts.pingIntervalMs ?? config.pingIntervalMs,
     revocations,
+    handoff: b.handoff,
     resolveSecret: secrets.get,
     modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
     taskToken: (taskId, dispatch) => taskTokens.mint(taskId, dispatch),
@@ -265,7 +271,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   // Every open event stream listens for it: thousands at once are expected, not a leak.
   setMaxListeners(0, closing.signal);
   const app = createApp({
-    pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, cassettesDir: config.cassettesDir,
+    pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, handoff: b.handoff, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
     previews: { urls: previewHost.urls, dataDir: config.dataDir, maxArtifactBytes: config.maxArtifactBytes },
     templates: {

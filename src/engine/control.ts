@@ -4,6 +4,7 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Pool } from "../db/pool.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import type { TaskHandoff } from "../tasks/handoff.ts";
 
 /** Where and how a workflow is started. */
 export interface StartOptions {
@@ -67,4 +68,6 @@ export class LocalWorkflows implements WorkflowControl {
 export interface OperationDeps {
   pool: Pool;
   workflows: WorkflowControl;
+  /** Hands tasks placed while starting an operation to this process's runner gateway, if it has one. */
+  handoff?: TaskHandoff;
 }

@@ -11,6 +11,7 @@ import { registerRunnerSweep } from "../tasks/sweep.ts";
 import { CANCEL_CHANNEL } from "../tasks/dispatch.ts";
 import { abortServerTask } from "../models/llm-task.ts";
 import type { Notifier } from "../events/notifier.ts";
+import type { TaskHandoff } from "../tasks/handoff.ts";
 import { LocalWorkflows, type WorkflowControl } from "./control.ts";
 import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
@@ -54,6 +55,8 @@ export interface EngineOptions {
   notifier?: Notifier;
   /** Seconds before each webhook attempt; undefined: the Standard Webhooks schedule. */
   webhookRetrySchedule?: readonly number[];
+  /** Hands placed tasks to this process's runner gateway, if it has one. */
+  handoff?: TaskHandoff;
 }
 
 /** This process's engine: its workflows registered, DBOS not yet launched. */
@@ -70,7 +73,7 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
   // Webhooks are not a kind of operation: their delivery workflow is registered here.
   registerWebhookDelivery(res, workflows);

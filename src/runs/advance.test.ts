@@ -8,6 +8,7 @@ import { StoredEventSchema } from "../events/catalogue.ts";
 import { readEvents } from "../events/store.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { advanceRun } from "./advance.ts";
+import { TaskHandoff, type PlacedTask } from "../tasks/handoff.ts";
 
 let pool: Pool;
 let ws: string;
@@ -173,5 +174,21 @@ describe("advanceRun and the database going away", () => {
     const outcome = await advanceRun(pool, runId, { type: "start" });
     expect(outcome).toMatchObject({ finished: false, status: "running", serverTasks: [`${runId}:a:1`] });
     expect((await steps(runId)).a).toMatchObject({ status: "running", error: null });
+  });
+});
+
+describe("advanceRun and this process's runner gateway", () => {
+  it("hands it the tasks it placed once its transaction committed, and none when it rolled back", async () => {
+    const runId = await pendingRun(pool, ws, "name: w\nsteps:\n  - id: a\n    run: echo a\n  - id: b\n    run: echo b\n");
+    const handed: PlacedTask[] = [];
+    const handoff = new TaskHandoff();
+    handoff.serve((t) => handed.push(t));
+    await expect(advanceRun(flakyPool(pool, /^commit$/), runId, { type: "start" }, handoff)).rejects.toThrow(/Connection terminated/);
+    expect(handed).toEqual([]);
+
+    await advanceRun(pool, runId, { type: "start" }, handoff);
+    const { rows } = await pool.query("select id, dispatch, runner_id, workflow_id, spec from tasks where operation_id = $1 order by id", [runId]);
+    expect(handed.map((t) => ({ id: t.message.taskId, dispatch: t.message.dispatch, runner_id: t.runnerId, workflow_id: t.workflowId, spec: t.message.spec }))).toEqual(rows);
+    expect(handed.map((t) => t.message.stepId)).toEqual(["a", "b"]);
   });
 });

@@ -1,19 +1,19 @@
 import { inTransaction, type Pool, type PoolClient } from "../db/pool.ts";
 import { isFinalStatus, isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import type { EventPayload } from "../events/catalogue.ts";
-import { appendEvents, type EventInput } from "../events/store.ts";
-import { markOperationRunning } from "../operations/store.ts";
+import type { EventInput } from "../events/store.ts";
 import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { createServerTask, enqueueTask } from "../tasks/dispatch.ts";
+import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
 import { isServerSpec, type AnyTaskSpec } from "../tasks/spec.ts";
-import { hasActiveTasks, orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks } from "../tasks/store.ts";
+import { orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks } from "../tasks/store.ts";
 import { stopRunTasks } from "./finish.ts";
 import { stepIdOfTask } from "../tasks/task-id.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
 import { ensureError, isRetryable, ShipyardError } from "../domain/errors.ts";
 import { contextFor, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
-import { finishRun, flushRun, lockRun, stepStatuses } from "./store.ts";
+import { finishRun, flushRun, lockRun, stepStatuses, type LockedReports } from "./store.ts";
 
 /** Re-runs a step gets after lost runners even with no `retry` (its `retry.max` when that is more). */
 const LOST_RUNNER_RERUNS = 1;
@@ -33,15 +33,28 @@ export interface AdvanceOutcome {
  * pure function of the database state and the message, and idempotent, so DBOS may re-execute it after a
  * crash.
  */
-export function advanceRun(pool: Pool, runId: string, msg: RunMessage): Promise<AdvanceOutcome> {
+export async function advanceRun(pool: Pool, runId: string, msg: RunMessage, handoff?: TaskHandoff): Promise<AdvanceOutcome> {
+  const placed: PlacedTask[] = [];
+  const outcome = await advanceInTransaction(pool, runId, msg, placed);
+  // Committed: the tasks it placed exist, and this process's gateway may send them before their NOTIFY is back.
+  handoff?.placed(placed);
+  return outcome;
+}
+
+function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed: PlacedTask[]): Promise<AdvanceOutcome> {
   return inTransaction(pool, async (client) => {
-    // A task result is settled (task marked done) in the same round trip as the lock.
-    const run = await lockRun(client, runId, msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined);
+    // A task result is settled (task marked done) in the same round trip as the lock, the run's other reports
+    // are taken with it, and a start makes a pending run running there too.
+    const run = await lockRun(client, runId, {
+      settle: msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined,
+      // A tick starts a pending run too: its first advance may have been lost (see createRun).
+      start: msg.type === "start" || msg.type === "tick",
+    });
     if (!run) throw new Error(`run ${runId} does not exist`);
     const finished = isFinalStatus(run.status);
     // A stale or duplicate report (an earlier advance took it from the table already) changes nothing.
     if (finished || "unchanged" in run) return { finished, status: run.status };
-    const a = new Advance(client, run);
+    const a = new Advance(client, run, placed);
     await a.apply(msg);
     await a.schedule();
     await a.flush();
@@ -58,23 +71,25 @@ class Advance {
 
   constructor(
     private readonly client: PoolClient,
-    private readonly run: LockedRun & { settled: SettledTask },
+    private readonly run: LockedRun & LockedReports,
+    /** The tasks this advance placed on runners. */
+    private readonly placed: PlacedTask[],
   ) {
     for (const s of [...run.definition.steps, ...run.definition.teardown]) this.defs.set(s.id, s);
   }
 
   async apply(msg: RunMessage): Promise<void> {
+    // lockRun made a pending run running.
+    if (this.run.started) this.events.push({ type: "status", payload: { status: "running" }, dedupeKey: "status:running" });
+    this.run.started = false;
     switch (msg.type) {
       case "start":
-        if (this.run.status === "pending") {
-          await markOperationRunning(this.client, this.run.id);
-          this.run.status = "running";
-          this.events.push({ type: "status", payload: { status: "running" }, dedupeKey: "status:running" });
-        }
         return;
       case "result":
         await this.applyResult(msg, this.run.settled);
-        return this.applyReported();
+        // The run's other reported results, taken by lockRun: a wide run takes its results in batches.
+        for (const r of this.run.reported) await this.applyResult(r.result, { attempt: r.attempt, spec: r.spec });
+        return;
       case "lost":
         return this.applyLost(msg.taskId, msg.dispatch, msg.reason);
       case "cancel":
@@ -177,7 +192,7 @@ class Advance {
 
   /**
    * Every task of the run a runner has reported whose message has not been taken yet: applied now, from the
-   * row, so a wide run takes its results in batches; their own messages then find them settled and cost
+   * row (after a result, lockRun took them already); their own messages then find them settled and cost
    * almost nothing (see lockRun).
    */
   private async applyReported(): Promise<void> {
@@ -242,7 +257,7 @@ class Advance {
       this.setStatus(step, "running", { runner: "server" });
       return;
     }
-    await enqueueTask(this.client, { ...task, spec });
+    await enqueueTask(this.client, { ...task, spec }, this.placed);
     // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
     this.stale.add(step);
   }
@@ -290,7 +305,6 @@ class Advance {
   async finishIfDone(): Promise<AdvanceOutcome> {
     const all = [...this.run.steps.values()];
     if (!all.every((s) => isFinishedStep(s.status))) return { finished: false, status: this.run.status };
-    if (await hasActiveTasks(this.client, this.run.id)) return { finished: false, status: this.run.status };
     await this.refreshStale();
     const failed = all.filter((s) => s.status === "failed");
     const status: RunStatus = this.run.cancelRequested ? "cancelled" : failed.length > 0 ? "failed" : "succeeded";
@@ -298,11 +312,16 @@ class Advance {
     const outputs = runOutputs(this.run.definition.outputs, ctx);
     const error =
       status === "cancelled" ? "cancelled" : failed.map((s) => `step ${s.step_id} failed: ${s.error ?? "error"}`).join("; ") || null;
-    await finishRun(this.client, this.run.id, outputs, status, status === "succeeded" ? null : error);
-    await appendEvents(this.client, this.run.id, [
-      { type: "status", payload: { status }, dedupeKey: `status:${status}` },
-      { type: "complete", payload: { status, outputs, error: status === "succeeded" ? null : error }, dedupeKey: "complete" },
-    ]);
-    return { finished: true, status };
+    // Not while a task is still queued or assigned (shipyard_finish_run checks under the run's lock).
+    const finished = await finishRun(this.client, this.run.id, {
+      outputs,
+      status,
+      error: status === "succeeded" ? null : error,
+      events: [
+        { type: "status", payload: { status }, dedupeKey: `status:${status}` },
+        { type: "complete", payload: { status, outputs, error: status === "succeeded" ? null : error }, dedupeKey: "complete" },
+      ],
+    });
+    return finished ? { finished: true, status } : { finished: false, status: this.run.status };
   }
 }

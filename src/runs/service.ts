@@ -10,6 +10,7 @@ import type { OperationDeps, WorkflowControl } from "../engine/control.ts";
 import { KEYED_RUNS_QUEUE } from "../engine/queues.ts";
 import { allSteps } from "./state.ts";
 import { RUN_WORKFLOW } from "./workflow.ts";
+import { advanceRun } from "./advance.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
 import { withNetworkDefaults } from "./step-task.ts";
 import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runSource, runStepRows, type RunRow } from "./store.ts";
@@ -61,8 +62,25 @@ export interface RunRequest {
  */
 export async function createRun(deps: OperationDeps, req: RunRequest): Promise<RunView> {
   const run = await storeRun(deps.pool, req);
-  await startRunWorkflow(deps.workflows, req.workspaceId, run.id, run.concurrencyKey);
+  // A run without a concurrency key waits for nothing: its first steps are started here, which saves its
+  // workflow a durable step (and the run the wait for the workflow to begin). A keyed run waits for its queue.
+  const startsHere = run.concurrencyKey === null;
+  await startRunWorkflow(deps.workflows, req.workspaceId, run.id, run.concurrencyKey, startsHere);
+  if (startsHere) await startRunSteps(deps, run.id);
   return run;
+}
+
+/**
+ * The first advance of a run whose workflow was started waiting for messages (it is idempotent, like every
+ * advance). When the workflow has something to do at once (start the child workflows of server-run steps, or
+ * end because the run is already over), or when this fails, it is sent a `tick`, which makes it advance itself;
+ * a crash before either is made good by its watchdog tick (a tick starts a pending run too).
+ */
+async function startRunSteps({ pool, workflows, handoff }: OperationDeps, runId: string): Promise<void> {
+  const outcome = await advanceRun(pool, runId, { type: "start" }, handoff).catch(() => null);
+  if (outcome && !outcome.finished && !outcome.serverTasks?.length) return;
+  const tick: RunMessage = { type: "tick" };
+  await workflows.send(runId, tick, `start:${runId}`);
 }
 
 /** Parse, validate and store a pending run (as createRun does), without enqueueing its workflow. */
@@ -133,8 +151,17 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
   };
 }
 
-/** Enqueue the run's DBOS workflow; the run id is the workflow id, so a second call is a no-op. */
-export async function startRunWorkflow(workflows: WorkflowControl, workspaceId: string, runId: string, concurrencyKey: string | null): Promise<void> {
+/**
+ * Enqueue the run's DBOS workflow; the run id is the workflow id, so a second call is a no-op. With
+ * `startedOutside`, the caller makes the run's first advance itself and the workflow begins by waiting.
+ */
+export async function startRunWorkflow(
+  workflows: WorkflowControl,
+  workspaceId: string,
+  runId: string,
+  concurrencyKey: string | null,
+  startedOutside = false,
+): Promise<void> {
   // Without a key, started at once: on a queue every run would wait for its next poll (DBOS does not wake a
   // queue when its own process enqueues). Its status row is written before it starts, so a crash still recovers
   // it. A process that runs no workflows puts it on the runs queue instead (see the WorkflowControl it holds).
@@ -142,6 +169,7 @@ export async function startRunWorkflow(workflows: WorkflowControl, workspaceId: 
     RUN_WORKFLOW,
     { workflowId: runId, queue: concurrencyKey ? KEYED_RUNS_QUEUE : undefined, partitionKey: concurrencyKey ? `${workspaceId}:${concurrencyKey}` : undefined },
     runId,
+    startedOutside,
   );
 }
 

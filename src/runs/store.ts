@@ -6,6 +6,8 @@ import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statu
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import type { WorkflowDef } from "../workflows/index.ts";
 import type { LockedRun, SettledTask, StepRow } from "./state.ts";
+import type { SettledAttempt } from "../tasks/store.ts";
+import type { TaskResult } from "../tasks/messages.ts";
 
 /** A run row joined with its operation. */
 export interface RunRow {
@@ -112,18 +114,30 @@ export async function runDefinition(db: Queryable, id: string): Promise<Workflow
   return res.rows[0]?.definition ?? null;
 }
 
+/** A task report lockRun settled, with the run's other reports it took at the same time. */
+export interface LockedReports {
+  /** The message's own task as settled: its attempt and spec, or null when the report was stale. */
+  settled: SettledTask;
+  /** Every other task of the run a runner had reported, taken (marked done) under the same lock. */
+  reported: (SettledAttempt & { result: TaskResult })[];
+  /** The run was pending and is running from now on (asked for with `start`). */
+  started: boolean;
+}
+
 /**
- * Load and lock a run with its steps (null when it does not exist), in one round trip: shipyard_lock_run
- * (migration 003) locks the operation row, then reads the steps with a snapshot taken after the lock. With
- * `settle`, a task report is also marked done in the same round trip (only while the run is not finished)
- * and `settled` tells what it found. A finished run, or a report that settled nothing, comes back `unchanged`
- * with its status only.
+ * Load and lock a run with its steps (null when it does not exist), in one round trip:
+ * shipyard_lock_run_and_take (migration 018) locks the operation row, then reads the steps with a snapshot
+ * taken after the lock. With `settle`, a task report is also marked done in the same round trip (only while
+ * the run is not finished), `settled` tells what it found, and the run's other reported tasks are taken too;
+ * with `start`, a pending run becomes running. A finished run, or a report that settled nothing, comes back
+ * `unchanged` with its status only.
  */
 export async function lockRun(
   db: Queryable,
   runId: string,
-  settle?: { taskId: string; dispatch: number; result: unknown },
-): Promise<(LockedRun & { settled: SettledTask }) | { id: string; status: RunStatus; unchanged: true } | null> {
+  o: { settle?: { taskId: string; dispatch: number; result: unknown }; start?: boolean } = {},
+): Promise<(LockedRun & LockedReports) | { id: string; status: RunStatus; unchanged: true } | null> {
+  const { settle } = o;
   const res = await db.query<{
     r_workspace_id: string;
     r_status: RunStatus;
@@ -132,7 +146,15 @@ export async function lockRun(
     r_cancel_requested_at: Date | null;
     r_steps: (Omit<StepRow, "started_at" | "finished_at"> & { started_at: string | null; finished_at: string | null })[] | null;
     r_task: SettledTask;
-  }>("select * from shipyard_lock_run($1, $2, $3, $4)", [runId, settle?.taskId ?? null, settle?.dispatch ?? null, settle ? JSON.stringify(settle.result) : null]);
+    r_reported: (SettledAttempt & { result: TaskResult })[] | null;
+    r_started: boolean;
+  }>("select * from shipyard_lock_run_and_take($1, $2, $3, $4, $5)", [
+    runId,
+    settle?.taskId ?? null,
+    settle?.dispatch ?? null,
+    settle ? JSON.stringify(settle.result) : null,
+    o.start === true,
+  ]);
   const row = res.rows[0];
   if (!row) return null;
   // A finished run, or a stale report (migration 009): nothing to act on, so nothing more was read.
@@ -147,6 +169,8 @@ export async function lockRun(
     cancelRequested: row.r_cancel_requested_at !== null,
     steps: new Map(row.r_steps.map((s) => [s.step_id, { ...s, started_at: date(s.started_at), finished_at: date(s.finished_at) }])),
     settled: row.r_task,
+    reported: row.r_reported ?? [],
+    started: row.r_started,
   };
 }
 
@@ -179,27 +203,26 @@ export async function stepStatuses(db: Queryable, runId: string, stepIds: string
   return new Map(res.rows.map((r) => [r.step_id, r.status]));
 }
 
-/** A step's task was placed on a runner: the step is running there (unless it has finished). */
-export async function markStepRunning(db: Queryable, runId: string, stepId: string, runnerId: string | null): Promise<void> {
-  await db.query(
-    `update run_steps set status = 'running', runner_id = $3, started_at = coalesce(started_at, now())
-     where run_id = $1 and step_id = $2 and status not in ('succeeded', 'failed', 'skipped', 'cancelled')`,
-    [runId, stepId, runnerId],
-  );
-}
-
 /** A step the server runs itself has started, on no runner. */
 export async function markServerStepStarted(db: Queryable, runId: string, stepId: string): Promise<void> {
   await db.query("update run_steps set runner_id = null, started_at = coalesce(started_at, now()) where run_id = $1 and step_id = $2", [runId, stepId]);
 }
 
-/** Settle a finished run: its outputs, and its operation's final status and error, in one statement. */
-export async function finishRun(db: Queryable, runId: string, outputs: Record<string, string>, status: RunStatus, error: string | null): Promise<void> {
-  await db.query(
-    `with settled as (update runs set outputs = $2 where id = $1)
-     update operations set status = $3, error = $4, finished_at = now() where id = $1`,
-    [runId, JSON.stringify(outputs), status, error],
+/**
+ * Settle a run whose steps have all finished, unless a task of it is still queued or assigned (false: nothing
+ * changed): its outputs, its operation's final status and error, and `events`, in one round trip
+ * (shipyard_finish_run, migration 018).
+ */
+export async function finishRun(
+  db: Queryable,
+  runId: string,
+  r: { outputs: Record<string, string>; status: RunStatus; error: string | null; events: EventInput[] },
+): Promise<boolean> {
+  const res = await db.query<{ finished: boolean }>(
+    "select shipyard_finish_run($1, $2, $3, $4, $5::text[], $6::jsonb[], $7::text[]) as finished",
+    [runId, JSON.stringify(r.outputs), r.status, r.error, ...appendEventsParams(runId, r.events).slice(1)],
   );
+  return res.rows[0]?.finished === true;
 }
 
 /** Lock the operation of a run of a workspace; its status, or null when there is no such run. */

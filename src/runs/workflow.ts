@@ -27,7 +27,7 @@ const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
     async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await advanceRun(res.pool, runId, msg);
+          return await advanceRun(res.pool, runId, msg, res.handoff);
         } catch (err) {
           if (attempt >= ADVANCE_ATTEMPTS || isTerminal(err)) throw err;
           res.log.warn({ runId, attempt, err: (err as Error).message }, "advance failed; retrying");
@@ -44,16 +44,19 @@ const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
  * every decision is checkpointed; after a crash DBOS replays the recorded steps and resumes the wait.
  */
 export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
-  async function runWorkflowImpl(runId: string): Promise<AdvanceOutcome> {
-    let msg: RunMessage = { type: "start" };
+  /** `startedOutside`: whoever started the workflow made the run's first advance (see createRun); absent in workflows started before it existed. */
+  async function runWorkflowImpl(runId: string, startedOutside?: boolean): Promise<AdvanceOutcome> {
+    let msg: RunMessage | null = startedOutside === true ? null : { type: "start" };
     for (;;) {
-      const outcome = await advanceStep(res, runId, msg);
-      if (outcome.finished) {
-        await emitRunFinished(res, runId);
-        return outcome;
+      if (msg) {
+        const outcome = await advanceStep(res, runId, msg);
+        if (outcome.finished) {
+          await emitRunFinished(res, runId);
+          return outcome;
+        }
+        // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
+        for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
       }
-      // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
-      for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
       msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
     }
   }

@@ -1,5 +1,6 @@
 import type { Pool } from "../db/pool.ts";
 import type { WorkflowControl } from "../engine/control.ts";
+import type { TaskHandoff } from "../tasks/handoff.ts";
 import type { OutboundClient } from "../net/outbound-client.ts";
 import type { ProjectServiceDeps } from "../projects/service.ts";
 import type { EventHub } from "../events/hub.ts";
@@ -15,6 +16,8 @@ export interface ServerDeps {
   pool: Pool;
   /** Starts, messages and cancels workflows (runs, job dispatchers): this process's DBOS, or its client. */
   workflows: WorkflowControl;
+  /** Hands tasks placed while starting a run to this process's runner gateway. */
+  handoff?: TaskHandoff;
   hub: EventHub | null;
   log: Logger;
   metrics: Metrics;

@@ -24,21 +24,23 @@ export async function storeLogFrame(pool: Pool, task: OwnedTask, msg: Extract<Ru
 /**
  * Record a task's result and tell its waiting workflow. A repeat finds the task already reported and sends
  * the message again (DBOS keeps one per idempotency key), since the first time may have stopped in between.
+ * True when the result freed a slot of the runner and a task it may claim waits.
  */
 export async function storeResultFrame(
   { pool, workflows, metrics }: Pick<FrameHandling, "pool" | "workflows" | "metrics">,
-  runnerId: string,
+  runner: { runnerId: string; workspaceId: string | null },
   msg: Extract<RunnerMessage, { type: "result" }>,
-): Promise<void> {
+): Promise<boolean> {
   const { type: _t, ...result } = withoutNul(msg);
   // The slot is free as soon as the runner is done; the workflow settles the task when it takes the message
   // (and re-reads a 'reported' row itself if this process dies before the message is sent).
-  let workflowId = await reportTaskResult(pool, { taskId: msg.taskId, dispatch: msg.dispatch, runnerId, result });
-  if (workflowId) metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
-  else workflowId = await reportedWorkflow(pool, msg.taskId, msg.dispatch, runnerId);
-  if (!workflowId) return;
+  const reported = await reportTaskResult(pool, { taskId: msg.taskId, dispatch: msg.dispatch, ...runner, result });
+  if (reported) metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
+  const workflowId = reported?.workflowId ?? (await reportedWorkflow(pool, msg.taskId, msg.dispatch, runner.runnerId));
+  if (!workflowId) return false;
   const message: RunMessage = { type: "result", ...result };
   await workflows.send(workflowId, message, `result:${msg.taskId}:${msg.dispatch}`);
+  return reported?.claimable === true;
 }
 
 /** What handling a runner's frames needs. */
@@ -55,6 +57,8 @@ export interface FrameHandling {
 /** The part of a runner connection frame handling reads and keeps up to date. */
 export interface FrameConnection {
   runnerId: string;
+  /** The runner's workspace; null: the shared pool. */
+  workspaceId: string | null;
   name: string;
   /** The runner sends again what is not acknowledged, and expects acks. */
   acks: boolean;
@@ -70,7 +74,7 @@ export interface FrameConnection {
  * Store a runner's log or result frame, only when it reports on a task assigned to that very runner at its
  * current dispatch (a runner of one workspace must not write another's events or results, nor a stale dispatch
  * its successor's), and acknowledge it once the write committed: what fails to store (the database is away)
- * simply comes again. True when a result freed one of the runner's slots.
+ * simply comes again. True when a result freed one of the runner's slots and a task it may claim waits.
  */
 export async function handleRunnerFrame(h: FrameHandling, c: FrameConnection, msg: Extract<RunnerMessage, { type: "log" | "result" }>): Promise<boolean> {
   const owned = await c.owned.check(msg.taskId, msg.dispatch);
@@ -86,11 +90,11 @@ export async function handleRunnerFrame(h: FrameHandling, c: FrameConnection, ms
     ack(h, c, msg);
     return false;
   }
-  await storeResultFrame(h, c.runnerId, msg);
+  const claimable = await storeResultFrame(h, c, msg);
   c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
   c.owned.release(msg.taskId, msg.dispatch);
   ack(h, c, msg);
-  return true;
+  return claimable;
 }
 
 /** Tell a runner that asked for acknowledgements that a frame is settled (a log batch by its number). */

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { inTransaction, type Pool } from "../db/pool.ts";
+import type { Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
 import { CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
 import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner, touchRunner } from "../tasks/runner-store.ts";
 import type { AssignedTask } from "../tasks/spec.ts";
+import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
 import { assignedTasks, hasClaimableTask } from "../tasks/store.ts";
 import type { WorkflowControl } from "../engine/control.ts";
 import type { RunMessage } from "../tasks/messages.ts";
@@ -58,6 +59,8 @@ export interface GatewayOptions extends DeliveryOptions {
   onRunnerAvailable?: (runnerId: string) => void;
   /** Closes the connections of a token when it is revoked. */
   revocations?: Revocations;
+  /** Tasks placed in this process, handed over without waiting for their NOTIFY. */
+  handoff?: TaskHandoff;
 }
 
 const ownedTask = (t: AssignedTask): OwnedTask => ({ operationId: t.message.runId, stepId: t.message.stepId, attempt: t.message.attempt });
@@ -84,6 +87,7 @@ export class RunnerGateway {
   /** Subscribe to dispatch notifications and start pinging runners. */
   async start(): Promise<void> {
     await this.o.notifier.on(DISPATCH_CHANNEL, (runnerId) => void this.deliver(runnerId));
+    this.o.handoff?.serve((t) => void this.handOver(t).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId: t.runnerId }, "handing over a task failed")));
     await this.o.notifier.on(QUEUED_CHANNEL, (workspaceId) => {
       for (const c of this.connections.values()) {
         if (c.workspaceId === null || c.workspaceId === workspaceId) void this.claim(c.runnerId);
@@ -290,9 +294,9 @@ export class RunnerGateway {
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
-    // A slot is free after a result: take waiting work, if any, without holding up this runner's next message.
+    // A slot is free after a result and work waits: take it, without holding up this runner's next message.
     if (await handleRunnerFrame({ pool: this.o.pool, workflows: this.o.workflows, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
-      void this.claimIfWaiting(c);
+      void this.claim(c.runnerId);
     }
   }
 
@@ -307,23 +311,35 @@ export class RunnerGateway {
     return this.o.workflows.send(workflowId, msg, `lost:${taskId}:${dispatch}`);
   }
 
+  /** Claim waiting tasks for a runner connected here and send them to it (a claim sends no NOTIFY). */
   private async claim(runnerId: string): Promise<void> {
     if (!this.connections.has(runnerId)) return;
-    await inTransaction(this.o.pool, (client) => claimQueuedTasks(client, runnerId)).catch((err: Error) =>
-      this.o.log.warn({ err: err.message, runnerId }, "claiming queued tasks failed"),
-    );
+    const claimed = await claimQueuedTasks(this.o.pool, runnerId).catch((err: Error) => {
+      this.o.log.warn({ err: err.message, runnerId }, "claiming queued tasks failed");
+      return 0;
+    });
+    if (claimed > 0) await this.deliver(runnerId).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId }, "delivering claimed tasks failed"));
   }
 
   private async deliver(runnerId: string): Promise<void> {
     const conn = this.connections.get(runnerId);
     if (!conn) return;
-    for (const t of await assignedTasks(this.o.pool, runnerId)) {
-      const key = `${t.message.taskId}#${t.message.dispatch}`;
-      if (conn.sent.has(key)) continue;
-      conn.sent.add(key);
-      conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
-      this.sendTo(conn, { type: "task", task: await deliverableTask(t, this.o) });
-    }
+    for (const t of await assignedTasks(this.o.pool, runnerId)) await this.send(conn, t);
+  }
+
+  /** A task placed in this process on a runner connected here: sent now (its NOTIFY then finds it sent). */
+  private async handOver(t: PlacedTask): Promise<void> {
+    const conn = this.connections.get(t.runnerId);
+    if (conn) await this.send(conn, t);
+  }
+
+  /** Send a runner a task assigned to it, once per dispatch. */
+  private async send(conn: Connection, t: AssignedTask): Promise<void> {
+    const key = `${t.message.taskId}#${t.message.dispatch}`;
+    if (conn.sent.has(key)) return;
+    conn.sent.add(key);
+    conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
+    this.sendTo(conn, { type: "task", task: await deliverableTask(t, this.o) });
   }
 
   private sendTo(conn: Pick<Connection, "ws"> | undefined, msg: ServerMessage): void {

@@ -4,6 +4,7 @@ import { coreDatabase, onlineRunner, pendingRun, workspace } from "../../test/he
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { readEvents } from "../events/store.ts";
 import { claimQueuedTasks, enqueueTask } from "./dispatch.ts";
+import { reportTaskResult } from "./store.ts";
 
 let pool: Pool;
 beforeAll(async () => {
@@ -74,6 +75,13 @@ describe("claimQueuedTasks", () => {
       ["s3", "assigned", runner],
       ["s4", "queued", null],
     ]);
+    // Each claimed task's step is running on it, with one `running` event.
+    expect((await pool.query("select step_id, status, runner_id from run_steps where run_id = $1 and status = 'running' order by step_id", [runId])).rows).toEqual([
+      { step_id: "s2", status: "running", runner_id: runner },
+      { step_id: "s3", status: "running", runner_id: runner },
+    ]);
+    const running = (await readEvents(pool, runId, 0)).filter((e) => e.type === "step" && e.payload.status === "running");
+    expect(running.map((e) => (e.payload as { stepId: string }).stepId)).toEqual(["s2", "s3"]);
     expect(await claim(runner)).toBe(0); // no free slot
     expect((await tasksOf(otherRun))[0]!.status).toBe("queued");
     expect((await tasksOf(cancelledRun))[0]!.status).toBe("queued");
@@ -90,5 +98,25 @@ describe("claimQueuedTasks", () => {
     expect(tasks.filter((t) => t.status === "assigned")).toHaveLength(24);
     for (const r of runners) expect(tasks.filter((t) => t.runner_id === r)).toHaveLength(3);
     expect(tasks.every((t) => t.dispatch === (t.status === "assigned" ? 1 : 0))).toBe(true);
+  });
+});
+
+describe("reportTaskResult", () => {
+  it("records only the holder's result at that dispatch, and says whether a task this runner may claim waits", async () => {
+    const [ws, other] = [await workspace(pool), await workspace(pool)];
+    const runner = await onlineRunner(pool, ws, 1);
+    const runId = await runWithSteps(ws, 2);
+    const otherRun = await runWithSteps(other, 1);
+    const first = await enqueue({ runId, stepId: "s1", attempt: 1, workspaceId: ws, spec });
+    await enqueue({ runId: otherRun, stepId: "s1", attempt: 1, workspaceId: other, spec });
+    const report = (taskId: string, dispatch: number, by = runner) => reportTaskResult(pool, { taskId, dispatch, runnerId: by, workspaceId: ws, result: { status: "succeeded" } });
+    expect(await report(first, 2)).toBeNull(); // a stale dispatch
+    expect(await report(first, 1, "rnr_other")).toBeNull(); // not its holder
+    // Only another workspace's task waits: nothing this runner may take.
+    expect(await report(first, 1)).toEqual({ workflowId: runId, claimable: false });
+    expect(await report(first, 1)).toBeNull(); // already reported
+    const second = await enqueue({ runId, stepId: "s2", attempt: 1, workspaceId: ws, spec });
+    await enqueue({ runId, stepId: "s3", attempt: 1, workspaceId: ws, spec });
+    expect(await report(second, 1)).toEqual({ workflowId: runId, claimable: true });
   });
 });

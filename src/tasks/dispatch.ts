@@ -1,10 +1,9 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
-import { appendEvents } from "../events/store.ts";
-import { markServerStepStarted, markStepRunning as markRunStepRunning } from "../runs/store.ts";
-import { lockRunnerSlots } from "./runner-store.ts";
+import { markServerStepStarted } from "../runs/store.ts";
 import type { LlmTaskSpec, TaskSpec } from "./spec.ts";
-import { claimQueued, insertAndPlaceTask, insertServerTask, type TaskRow } from "./store.ts";
+import { claimTasks, insertAndPlaceTask, insertServerTask } from "./store.ts";
 import { taskId } from "./task-id.ts";
+import type { PlacedTask } from "./handoff.ts";
 
 /**
  * Hands shell steps to runners. Runners are remote processes connected to some server, so a DBOS queue
@@ -19,7 +18,10 @@ export const DISPATCH_CHANNEL = "shipyard_dispatch";
 export const QUEUED_CHANNEL = "shipyard_queued";
 export const CANCEL_CHANNEL = "shipyard_cancel";
 
-/** Create a task (idempotent) and give it to a runner with a free slot when one is online. */
+/**
+ * Create a task (idempotent) and give it to a runner with a free slot when one is online; a task placed now is
+ * added to `placed` (to be handed to this process's gateway once the transaction commits).
+ */
 export async function enqueueTask(
   client: PoolClient,
   t: {
@@ -33,20 +35,32 @@ export async function enqueueTask(
     pinnedRunnerId?: string;
     secretEnv?: Record<string, string>;
   },
+  placed?: PlacedTask[],
 ): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
-  // One round trip: insert, place on a runner, mark the step running, its event, the NOTIFY (migration 012).
-  await insertAndPlaceTask(client, {
+  const workflowId = t.workflowId ?? t.runId;
+  const secretEnv = t.secretEnv ?? t.spec.secretEnv ?? {};
+  // One round trip: insert, place on a runner, mark the step running, its event, the NOTIFY (migration 018).
+  const res = await insertAndPlaceTask(client, {
     id,
     operationId: t.runId,
     stepId: t.stepId,
     attempt: t.attempt,
     workspaceId: t.workspaceId,
-    workflowId: t.workflowId ?? t.runId,
+    workflowId,
     spec: t.spec,
     pinnedRunnerId: t.pinnedRunnerId ?? null,
-    secretEnv: t.secretEnv ?? t.spec.secretEnv ?? {},
+    secretEnv,
   });
+  if (res.placed && placed) {
+    placed.push({
+      runnerId: res.placed.runnerId,
+      message: { taskId: id, dispatch: res.placed.dispatch, runId: t.runId, stepId: t.stepId, attempt: t.attempt, spec: t.spec },
+      workflowId,
+      workspaceId: t.workspaceId,
+      secretEnv,
+    });
+  }
   return id;
 }
 
@@ -65,25 +79,13 @@ export async function createServerTask(
   return id;
 }
 
-/** Claim up to the runner's free slots from the queued tasks it may serve, oldest first. */
-export async function claimQueuedTasks(client: PoolClient, runnerId: string): Promise<number> {
-  const r = await lockRunnerSlots(client, runnerId);
-  if (!r || r.status !== "online" || r.free <= 0) return 0;
-  const claimed = await claimQueued(client, runnerId, r.workspace_id, r.free);
-  for (const row of claimed) await markStepRunning(client, row, r.name);
-  return claimed.length;
-}
-
-async function markStepRunning(client: PoolClient, task: TaskRow, runnerName: string): Promise<void> {
-  await markRunStepRunning(client, task.operation_id, task.step_id, task.runner_id);
-  await appendEvents(client, task.operation_id, [
-    {
-      type: "step",
-      payload: { stepId: task.step_id, status: "running", attempt: task.attempt, runner: runnerName },
-      dedupeKey: `step:${task.step_id}:${task.attempt}:running:${task.dispatch}`,
-    },
-  ]);
-  await client.query("select pg_notify($1, $2)", [DISPATCH_CHANNEL, task.runner_id]);
+/**
+ * Claim up to the runner's free slots from the queued tasks it may serve, oldest first, marking their steps
+ * running; one statement (shipyard_claim_tasks, migration 018). It sends no NOTIFY: the caller holds the runner's
+ * connection and delivers what it claimed.
+ */
+export async function claimQueuedTasks(db: Queryable, runnerId: string): Promise<number> {
+  return claimTasks(db, runnerId);
 }
 
 /** Ask the server holding a runner to kill a task's process tree (runnerId null: the server making a server-run task's model call aborts it). */

@@ -64,17 +64,6 @@ export async function markSilentRunnersOffline(db: Queryable, silenceMs: number)
   );
 }
 
-/** Lock a runner with its free slots (claims for one runner are serialised by this lock); null when unknown. */
-export async function lockRunnerSlots(db: Queryable, id: string): Promise<{ name: string; workspace_id: string | null; free: number; status: string } | null> {
-  const runner = await db.query<{ name: string; workspace_id: string | null; free: number; status: string }>(
-    `select r.name, r.workspace_id, r.status,
-            r.slots - (select count(*) from tasks t where t.runner_id = r.id and t.status = 'assigned')::int as free
-     from runners r where r.id = $1 for update`,
-    [id],
-  );
-  return runner.rows[0] ?? null;
-}
-
 /** Lock a runner (its workspace and status); null when unknown. */
 export async function lockRunner(db: Queryable, id: string): Promise<{ workspace_id: string | null; status: string } | null> {
   const runner = await db.query<{ workspace_id: string | null; status: string }>("select workspace_id, status from runners where id = $1 for update", [id]);

@@ -27,26 +27,20 @@ export interface SettledAttempt {
 /**
  * Insert a queued task (idempotent) and, when created now, assign it to the least busy online runner that may
  * take it, marking its run step running with its event and NOTIFYing that runner's server (or that a task of the
- * workspace waits): one round trip, shipyard_enqueue_task (migration 012). Returns whether it was created and
- * the runner's name when it was placed.
+ * workspace waits): one round trip, shipyard_enqueue_and_place_task (migration 018). Returns whether it was
+ * created and, when it was placed, the runner (id and name) and the dispatch.
  */
 export async function insertAndPlaceTask(
   db: Queryable,
   t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; workflowId: string; spec: TaskSpec; pinnedRunnerId: string | null; secretEnv: Record<string, string> },
-): Promise<{ created: boolean; runner: string | null }> {
-  const res = await db.query<{ r_created: boolean; r_runner: string | null }>("select * from shipyard_enqueue_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
-    t.id,
-    t.operationId,
-    t.stepId,
-    t.attempt,
-    t.workspaceId,
-    t.workflowId,
-    JSON.stringify(t.spec),
-    t.pinnedRunnerId,
-    JSON.stringify(t.secretEnv),
-  ]);
+): Promise<{ created: boolean; placed: { runnerId: string; runner: string; dispatch: number } | null }> {
+  const res = await db.query<{ r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null }>(
+    "select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
+  );
   const row = res.rows[0];
-  return { created: row?.r_created ?? false, runner: row?.r_runner ?? null };
+  const placed = row?.r_runner_id && row.r_runner && row.r_dispatch !== null ? { runnerId: row.r_runner_id, runner: row.r_runner, dispatch: row.r_dispatch } : null;
+  return { created: row?.r_created ?? false, placed };
 }
 
 /** Insert a task the server runs itself, already `assigned` as dispatch 1 to no runner (idempotent); true when created now. */
@@ -62,21 +56,14 @@ export async function insertServerTask(
   return created.rowCount !== 0;
 }
 
-/** Assign to a runner up to `limit` of the queued tasks it may serve, oldest first (a cancelled run's main steps never). */
-export async function claimQueued(db: Queryable, runnerId: string, workspaceId: string | null, limit: number): Promise<TaskRow[]> {
-  const claimed = await db.query<TaskRow>(
-    `with picked as (
-       select id from tasks t where status = 'queued' and ($2::text is null or workspace_id = $2)
-         and (pinned_runner_id is null or pinned_runner_id = $1)
-         -- a cancelled run's main steps never start (its teardown does)
-         and not exists (select 1 from runs r join run_steps s on s.run_id = r.id and s.step_id = t.step_id
-                         where r.id = t.operation_id and r.cancel_requested_at is not null and s.phase = 'main')
-       order by created_at limit $3 for update skip locked)
-     update tasks t set status = 'assigned', runner_id = $1, dispatch = t.dispatch + 1, assigned_at = now()
-     from picked where t.id = picked.id returning t.*`,
-    [runnerId, workspaceId, limit],
-  );
-  return claimed.rows;
+/**
+ * Assign to an online runner up to its free slots of the queued tasks it may serve, oldest first (a cancelled
+ * run's main steps never), each step marked running with its event, under the runner's row lock: one
+ * statement (shipyard_claim_tasks, migration 018). Returns how many it assigned.
+ */
+export async function claimTasks(db: Queryable, runnerId: string): Promise<number> {
+  const claimed = await db.query<{ n: number }>("select shipyard_claim_tasks($1) as n", [runnerId]);
+  return claimed.rows[0]?.n ?? 0;
 }
 
 /** True when a task waits that this runner (of `workspaceId`, null: the shared pool) could claim; unlocked. */
@@ -112,15 +99,22 @@ export async function taskHolder(db: Queryable, id: string): Promise<TaskHolder 
 
 /**
  * Record a runner's result for a task it holds: only that dispatch, still assigned, and to that very runner
- * (a result for anyone else's task changes nothing). Returns the workflow to tell, or null when nothing matched.
+ * (a result for anyone else's task changes nothing). Returns the workflow to tell and whether a queued task
+ * waits that this runner (of `workspaceId`, null: the shared pool) may claim now that its slot is free (in the
+ * same round trip, unlocked), or null when nothing matched.
  */
-export async function reportTaskResult(db: Queryable, r: { taskId: string; dispatch: number; runnerId: string; result: unknown }): Promise<string | null> {
-  const res = await db.query<{ workflow_id: string }>(
+export async function reportTaskResult(
+  db: Queryable,
+  r: { taskId: string; dispatch: number; runnerId: string; workspaceId: string | null; result: unknown },
+): Promise<{ workflowId: string; claimable: boolean } | null> {
+  const res = await db.query<{ workflow_id: string; claimable: boolean }>(
     `update tasks set status = 'reported', result = $4 where id = $1 and dispatch = $2 and runner_id = $3 and status = 'assigned'
-     returning workflow_id`,
-    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result)],
+     returning workflow_id, exists (select 1 from tasks q where q.status = 'queued' and ($5::text is null or q.workspace_id = $5)
+       and (q.pinned_runner_id is null or q.pinned_runner_id = $3)) as claimable`,
+    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result), r.workspaceId],
   );
-  return res.rows[0]?.workflow_id ?? null;
+  const row = res.rows[0];
+  return row ? { workflowId: row.workflow_id, claimable: row.claimable } : null;
 }
 
 /** The workflow of a task `runnerId` has already reported at that dispatch (a repeated result), or null. */
@@ -176,12 +170,6 @@ export async function orphanedTasks(db: Queryable, operationId: string): Promise
 export async function runningServerTasks(db: Queryable, operationId: string): Promise<string[]> {
   const res = await db.query<{ id: string }>("select id from tasks where operation_id = $1 and status = 'assigned' and spec->>'kind' = 'llm'", [operationId]);
   return res.rows.map((r) => r.id);
-}
-
-/** True when an operation still has a task queued or assigned. */
-export async function hasActiveTasks(db: Queryable, operationId: string): Promise<boolean> {
-  const active = await db.query("select 1 from tasks where operation_id = $1 and status in ('queued', 'assigned') limit 1", [operationId]);
-  return (active.rowCount ?? 0) > 0;
 }
 
 /**

@@ -76,12 +76,20 @@ export async function insertToken(
   return { record: toRecord(res.rows[0]!), token };
 }
 
-/** The live (not revoked) token with this secret, marking it used; null when there is none. */
+/** How stale a token's `last_used_at` may get: writing it on every request cost a row update per request. */
+export const LAST_USED_GRANULARITY_SECONDS = 60;
+
+/**
+ * The live (not revoked) token with this secret, marking it used (at most once a minute: between two marks
+ * a request only reads the row); null when there is none.
+ */
 export async function useToken(db: Queryable, token: string): Promise<TokenIdentity | null> {
   const res = await db.query<TokenRow>(
-    `update api_tokens set last_used_at = now() where token_hash = $1 and revoked_at is null
-     returning id, workspace_id, role, shared, is_admin`,
-    [hashToken(token)],
+    `with live as (select id, workspace_id, role, shared, is_admin, last_used_at from api_tokens where token_hash = $1 and revoked_at is null),
+       marked as (update api_tokens t set last_used_at = now() from live
+                  where t.id = live.id and (live.last_used_at is null or live.last_used_at < now() - make_interval(secs => $2)))
+     select id, workspace_id, role, shared, is_admin from live`,
+    [hashToken(token), LAST_USED_GRANULARITY_SECONDS],
   );
   const r = res.rows[0];
   return r ? { id: r.id, workspaceId: r.workspace_id, role: r.role, shared: r.shared, isAdmin: r.is_admin } : null;
