@@ -139,7 +139,8 @@ describe("builds", { timeout: 180_000 }, () => {
     expect(previews.versions).toHaveLength(1);
     const events = await operationEvents(s, build.id);
     expect(phases(events).at(-1)).toBe("implement:failed");
-    expect(events.at(-1).payload).toMatchObject({ status: "failed" });
+    // `complete` ends the log, after the workspace's cleanup.
+    expect(events.at(-1)).toMatchObject({ type: "complete", payload: { status: "failed" } });
     const failedHook = await waitFor(async () => receiver.received.find((r) => r.verified?.type === "build.failed" && r.verified.data.buildId === build.id), 30_000, "build.failed");
     expect(failedHook.verified!.data).toMatchObject({ phase: "implement", status: "failed" });
   });

@@ -69,19 +69,19 @@ export function registerBuildWorkflow(res: EngineResources, workflows: LocalWork
       await announceBuild(res, ctx, "build.deploy_started", { commit: made.commit });
       const published = await DBOS.runStep(() => publishBuild(res, ctx, made.site, made.commit), { name: "publish", ...TRANSIENT_RETRIES });
       await phaseEvent(res, ctx, "deploy", "complete", { message: `published version ${published.version}` });
+      // Before the end: `complete` is always an operation's last event, and the cleanup task logs.
+      await cleanupWorkspace(res, job);
       await finishBuild(res, ctx, "succeeded", null, { previewUrl: published.url, version: published.version, commit: made.commit });
       await announceBuild(res, ctx, "build.completed", { previewUrl: published.url, version: published.version, commit: made.commit });
-      // After the build is done: nobody waits for the workspace to be emptied.
-      await cleanupWorkspace(res, job);
       return "succeeded";
     } catch (err) {
       const cancelled = err instanceof JobCancelled;
       const e = ensureError(err);
       const message = err instanceof RunnerLost ? `the runner went away ${RUNNER_ATTEMPTS} times during the build (${e.message}); start the build again` : e.message;
       if (at.phase && !cancelled && !(err instanceof BuildFailed && !err.phaseOpen)) await phaseEvent(res, ctx, at.phase, "failed", { error: message });
+      if (job && !(err instanceof RunnerLost)) await cleanupWorkspace(res, job);
       await finishBuild(res, ctx, cancelled ? "cancelled" : "failed", cancelled ? "cancelled" : message, {});
       await announceBuild(res, ctx, "build.failed", { status: cancelled ? "cancelled" : "failed", phase: at.phase, error: cancelled ? "cancelled" : message });
-      if (job && !(err instanceof RunnerLost)) await cleanupWorkspace(res, job);
       return cancelled ? "cancelled" : "failed";
     }
   }
