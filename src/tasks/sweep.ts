@@ -12,7 +12,7 @@ export const RUNNER_SILENCE_MS = 30_000;
 export const LOST_GRACE_MS = 10_000;
 
 /** The sweep's tick: every 5 s, more often for a short grace, so lost work waits at most about half a grace longer. */
-function sweepSchedule(graceMs: number): string {
+export function sweepSchedule(graceMs: number): string {
   const seconds = Math.min(5, Math.max(1, Math.floor(graceMs / 2000)));
   return `*/${seconds} * * * * *`;
 }
