@@ -5,13 +5,16 @@ const common = { testTimeout: 60_000, hookTimeout: 120_000, pool: "forks" as con
 
 /**
  * Unit and direct tests share a few worker processes (no fork and re-import per file: half the time of src/**),
- * except where a module holds process-wide state: DBOS (the job workflow's engine, worker liveness), the HTTP
+ * except where a module holds process-wide state: DBOS (the job workflow's and the webhook delivery's engines, worker liveness), the preview
+ * checks' shared Chromium, the HTTP
  * app's zod-openapi schemas, process handlers, the embedded PostgreSQL, and the YAML depth limit, which counts
  * on a fresh stack. Everything under test/ boots Shipyard (DBOS is one per process) and gets a process per file.
  */
 const OWN_PROCESS = [
   "src/server/**/*.test.ts",
   "src/jobs/**/*.test.ts",
+  "src/webhooks/**/*.test.ts",
+  "src/previews/**/*.test.ts",
   "src/workers/**/*.test.ts",
   "src/db/**/*.test.ts",
   "src/host/**/*.test.ts",

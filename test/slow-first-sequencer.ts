@@ -7,6 +7,8 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * left short files like jobs-crash and db-supervision to run alone at the end.
  */
 const SLOWEST = [
+  "test/builds-crash.test.ts",
+  "test/builds.test.ts",
   "test/jobs-properties.test.ts",
   "test/scale-out.test.ts",
   "test/cli.test.ts",
@@ -16,6 +18,10 @@ const SLOWEST = [
   "test/shutdown.test.ts",
   "test/cli-jobs.test.ts",
   "test/db-supervision.test.ts",
+  "test/webhooks.test.ts",
+  "test/templates.test.ts",
+  "src/webhooks/delivery.test.ts",
+  "src/previews/check.test.ts",
   "test/usage.test.ts",
   "src/workers/liveness.test.ts",
   "test/runs.test.ts",
