@@ -18,7 +18,8 @@ steps:
     run: |
       echo start >> two
       echo "two is running"
-      sleep 4
+      # Held until the test releases it after the crash (however long a loaded machine takes to get there).
+      while [ ! -f release ]; do sleep 0.2; done
       echo done >> two
   - id: three
     needs: two
@@ -69,6 +70,7 @@ describe("crash recovery", () => {
     const seen = live.events.map((e) => Number(e.id));
     expect(await lines(path.join(marks, "two"))).toEqual(["start"]);
     await killGroup(first);
+    await fs.writeFile(path.join(marks, "release"), "");
     const lastSeen = seen.at(-1)!;
     expect(seen).toEqual(seen.map((_, i) => i + 1));
 
@@ -116,6 +118,7 @@ describe("crash recovery", () => {
     await waitFor(async () => (await lines(path.join(marks, "two"))).length === 1, 20_000, "step two to start");
     process.kill(first.child.pid!, "SIGKILL");
     await first.exited;
+    await fs.writeFile(path.join(marks, "release"), "");
     const second = await startUp(dataDir, ports, FAST_LOSS);
     procs.push(second);
     const final = await waitFor(async () => {
