@@ -97,6 +97,8 @@ export const ProjectInput = z
     defaultModel: ModelSpec.optional(),
     /** The agent stage's sandbox has network (Claude Code calls Anthropic); the git stages always do. */
     agentNetwork: z.boolean().default(true),
+    /** The coding agent of this project's builds: the built-in one (with the project's or workspace's model) or Claude Code. */
+    buildAgent: z.enum(["builtin", "claude-code"]).default("builtin"),
   })
   .strict()
   .refine((p) => p.repo !== undefined || p.template !== undefined, { message: "give a repo, a template, or both (the template is then committed to the repo)", path: ["repo"] });

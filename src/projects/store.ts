@@ -84,9 +84,9 @@ export async function createProject(pool: Pool, secrets: SecretStore, workspaceI
   const secretName = input.credentials ? `git_token_${id}` : null;
   return inTransaction(pool, async (client) => {
     const res = await client.query<ProjectRow>(
-      `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network, template, managed_repo)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict (workspace_id, name) do nothing returning *`,
-      [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork, origin?.template ?? null, origin?.managedRepo ?? false],
+      `insert into projects (id, workspace_id, name, repo, default_branch, verify, on_verify_failure, max_attempts, github, credentials_secret, default_model, agent_network, template, managed_repo, build_agent)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) on conflict (workspace_id, name) do nothing returning *`,
+      [id, workspaceId, input.name, input.repo, input.defaultBranch, JSON.stringify(input.verify), input.onVerifyFailure, input.maxAttempts, input.github ? JSON.stringify(input.github) : null, secretName, input.defaultModel ?? null, input.agentNetwork, origin?.template ?? null, origin?.managedRepo ?? false, input.buildAgent],
     );
     const row = res.rows[0];
     if (!row) throw new ShipyardError("project_exists", `a project named "${input.name}" already exists in this workspace`, 409);

@@ -58,6 +58,17 @@ describe("POST /projects with a template", () => {
     expect(got.body).toMatchObject({ template: "static", managedRepo: true });
   });
 
+  it("keeps the coding agent its builds use: builtin by default, claude-code when asked, anything else a 400", async () => {
+    const builtin = await t.api("POST", "/projects", { name: "agent-default", template: "static" });
+    expect([builtin.status, builtin.body.buildAgent]).toEqual([201, "builtin"]);
+    const claude = await t.api("POST", "/projects", { name: "agent-claude", template: "static", buildAgent: "claude-code" });
+    expect([claude.status, claude.body.buildAgent]).toEqual([201, "claude-code"]);
+    expect((await t.api("GET", `/projects/${claude.body.id}`)).body.buildAgent).toBe("claude-code");
+    const bad = await t.api("POST", "/projects", { name: "agent-bad", template: "static", buildAgent: "gpt" });
+    expect(bad.status).toBe(400);
+    expect((await t.api("GET", "/projects")).body.projects.some((p: { name: string }) => p.name === "agent-bad")).toBe(false);
+  });
+
   it("commits the template to the default branch of a remote given with it", async () => {
     const remote = path.join(mkdtempSync(path.join(os.tmpdir(), "shipyard-remote-")), "r.git");
     execFileSync("git", ["init", "-q", "--bare", "-b", "trunk", remote]);

@@ -20,6 +20,8 @@ export const ProjectSchema = z
     defaultModel: z.string().nullable(),
     template: z.string().nullable(),
     managedRepo: z.boolean(),
+    agentNetwork: z.boolean(),
+    buildAgent: z.enum(["builtin", "claude-code"]),
     createdAt: z.string(),
   })
   .openapi("Project");
