@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { SCENARIOS } from "../src/builds/demo.ts";
 import { fetchPreview } from "./helpers/previews.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver.ts";
@@ -21,12 +22,16 @@ beforeAll(async () => {
   const hook = await s.api("POST", "/webhooks", { url: receiver.url, events: ["build.started", "build.plan_generated", "build.task_started", "build.task_completed", "build.deploy_started", "build.completed", "build.failed"] });
   expect(hook.status, JSON.stringify(hook.body)).toBe(201);
   receiver.secret = hook.body.secret;
-  const run = async (name: string, prompt: string) => {
+  const run = async (name: string, prompt: string, watch?: (buildId: string) => void) => {
     const project = await newProject(name);
     const head = git(project.repo, "rev-parse", "main");
-    return { project: { ...project, head }, build: await buildToEnd(project.id, prompt) };
+    return { project: { ...project, head }, build: await buildToEnd(project.id, prompt, watch) };
   };
-  started = { bakery: run("bakery", bakery.prompt), greeter: run("greeter", greeter.prompt), unchanged: run("unchanged", review.prompt) };
+  started = {
+    bakery: run("bakery", bakery.prompt, (id) => (followedOverWs = followWithReconnect(id))),
+    greeter: run("greeter", greeter.prompt),
+    unchanged: run("unchanged", review.prompt),
+  };
   // A failure is reported by the test that awaits it.
   for (const p of Object.values(started)) p.catch(() => undefined);
 });
@@ -46,10 +51,11 @@ async function newProject(name: string): Promise<{ id: string; repo: string }> {
   return { id: created.body.id, repo: created.body.repo };
 }
 
-async function buildToEnd(projectId: string, prompt: string): Promise<any> {
+async function buildToEnd(projectId: string, prompt: string, watch?: (buildId: string) => void): Promise<any> {
   const res = await s.api("POST", `/projects/${projectId}/builds`, { prompt });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   expect(res.body.operationId).toBe(res.body.id);
+  watch?.(res.body.id);
   return waitFor(
     async () => {
       const b = await s.api("GET", `/builds/${res.body.id}`);
@@ -58,6 +64,29 @@ async function buildToEnd(projectId: string, prompt: string): Promise<any> {
     180_000,
     `build ${res.body.id}`,
   );
+}
+
+let followedOverWs: Promise<number[]> | undefined;
+
+/** Follow a build over the WebSocket from its start; drop the socket after 5 events and subscribe again from the last seq seen. */
+function followWithReconnect(buildId: string): Promise<number[]> {
+  const seqs: number[] = [];
+  const connect = (since: number, dropAfter: number | null) =>
+    new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(`${s.url.replace("http", "ws")}/api/v1/ws`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      socket.on("open", () => socket.send(JSON.stringify({ type: "subscribe", operationId: buildId, since })));
+      socket.on("error", reject);
+      socket.on("message", (data) => {
+        const frame = JSON.parse(String(data));
+        if (frame.type !== "event") return;
+        seqs.push(frame.event.seq);
+        if (frame.event.type === "complete" || (dropAfter !== null && seqs.length >= dropAfter)) {
+          socket.terminate();
+          resolve();
+        }
+      });
+    });
+  return connect(0, 5).then(() => (seqs.at(-1) === undefined ? [] : seqs)).then(() => connect(seqs.at(-1)!, null)).then(() => seqs);
 }
 
 /** GET a preview URL (its host name resolves to loopback only in browsers). */
@@ -96,6 +125,8 @@ describe("builds", { timeout: 180_000 }, () => {
     const page = await preview(build.previewUrl);
     expect(page.status).toBe(200);
     expect(page.text).toContain("Crumb &amp; Co.");
+    // A WebSocket follower that dropped and came back mid-build got every event once, in order.
+    expect(await followedOverWs).toEqual(events.map((e) => e.seq));
     // Every build.* webhook once, signed (verified on the receiving side with the standardwebhooks package).
     const hooks = await waitFor(async () => {
       const mine = receiver.received.filter((r) => r.verified?.data.buildId === build.id);
