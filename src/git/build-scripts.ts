@@ -1,7 +1,7 @@
 // Bash scripts for the git stages of a build (src/builds/): a build works on the project's default branch itself
 // and lands as one commit on it. Like the job's scripts (./scripts.ts) each may be re-run from the top after a
 // crash, so each checks what is already done before acting.
-import { AUTH, CEILING, prepareScript, REQUIRE_CLONE, STALE_LOCKS } from "./scripts.ts";
+import { AUTH, CEILING, COMMIT_STAGED, prepareScript, REQUIRE_CLONE, STALE_LOCKS } from "./scripts.ts";
 import { assertBranchName, shellQuote } from "./shell.ts";
 
 /** Clone (or refresh) the project at its default branch; `base=<sha>` (where the build starts) goes to $SHIPYARD_OUTPUT. */
@@ -43,15 +43,7 @@ ${CEILING}
 ${REQUIRE_CLONE}
 ${AUTH}
 ${STALE_LOCKS}
-git add --all
-if ! git diff --cached --quiet; then
-  if [ -z "\${SHIPYARD_COMMIT_MESSAGE:-}" ]; then
-    echo "shipyard: SHIPYARD_COMMIT_MESSAGE is empty" >&2
-    exit 2
-  fi
-  # Hooks are off: the agent controls the tree and could have planted one.
-  printf '%s\\n' "$SHIPYARD_COMMIT_MESSAGE" | git -c core.hooksPath=/dev/null commit --quiet --no-verify --file=-
-fi
+${COMMIT_STAGED}
 head="$(git rev-parse HEAD)"
 if [ "$head" = "$SHIPYARD_BASE" ]; then
   echo "the build changed nothing" >&2

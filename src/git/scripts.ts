@@ -28,6 +28,18 @@ fi`;
 // run. Only this job's stages use the clone, and they run one at a time, so any lock found at a start is stale.
 export const STALE_LOCKS = `find .git -name '*.lock' -type f -delete`;
 
+/** Stage everything and commit it (message from env SHIPYARD_COMMIT_MESSAGE) unless nothing is staged. */
+export const COMMIT_STAGED = `git add --all
+# Commit only what is staged: after a crash that followed the commit, a re-run finds nothing and keeps HEAD.
+if ! git diff --cached --quiet; then
+  if [ -z "\${SHIPYARD_COMMIT_MESSAGE:-}" ]; then
+    echo "shipyard: SHIPYARD_COMMIT_MESSAGE is empty" >&2
+    exit 2
+  fi
+  # Hooks are off: the agent controls the tree and could have planted one.
+  printf '%s\\n' "$SHIPYARD_COMMIT_MESSAGE" | git -c core.hooksPath=/dev/null commit --quiet --no-verify --file=-
+fi`;
+
 // With SHIPYARD_GIT_TOKEN set, git gets credentials from an askpass helper outside the workspace. The helper
 // reads the token from the environment when git calls it, so the token is never written to a file, a URL,
 // .git/config or the output. An empty credential.helper drops any configured helper, which could store it.
@@ -211,16 +223,7 @@ ${CEILING}
 ${REQUIRE_CLONE}
 ${AUTH}
 ${STALE_LOCKS}
-git add --all
-# Commit only what is staged: after a crash that followed the commit, a re-run finds nothing and keeps HEAD.
-if ! git diff --cached --quiet; then
-  if [ -z "\${SHIPYARD_COMMIT_MESSAGE:-}" ]; then
-    echo "shipyard: SHIPYARD_COMMIT_MESSAGE is empty" >&2
-    exit 2
-  fi
-  # Hooks are off: the agent controls the tree and could have planted one.
-  printf '%s\\n' "$SHIPYARD_COMMIT_MESSAGE" | git -c core.hooksPath=/dev/null commit --quiet --no-verify --file=-
-fi
+${COMMIT_STAGED}
 base="$(git merge-base HEAD "refs/remotes/origin/$default_branch")"
 # Compare trees, not commits: commits that cancel out are no change either.
 if git diff --quiet "$base" HEAD; then
