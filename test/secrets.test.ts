@@ -49,7 +49,7 @@ describe("secrets API", () => {
     expect((await s.api("PUT", "/secrets/AAA_FIRST", { value: "x" })).status).toBe(204);
     expect(await names()).toEqual(["AAA_FIRST", "ANTHROPIC_API_KEY"]);
     const listed = await s.api("GET", "/secrets");
-    expect(listed.body.secrets).toEqual([{ name: "AAA_FIRST" }, { name: "ANTHROPIC_API_KEY" }]);
+    expect(listed.body.secrets).toEqual([{ name: "AAA_FIRST", environment: null }, { name: "ANTHROPIC_API_KEY", environment: null }]);
 
     expect((await s.api("PUT", "/secrets/ANTHROPIC_API_KEY", { value: VALUE + "-2" })).status).toBe(204);
     expect(await store.get(defaultWs, "ANTHROPIC_API_KEY")).toBe(VALUE + "-2");
