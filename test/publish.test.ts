@@ -2,6 +2,8 @@
 // created, by a real runner), then POST /projects/{id}/publish through the engine: the preview check in Chromium
 // against the version's own URL, then production promoted, served by the preview host.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import os from "node:os";
+import { runCli } from "./helpers/cli.ts";
 import { fetchPreview } from "./helpers/previews.ts";
 import { operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
@@ -49,5 +51,16 @@ describe("publish", { timeout: 180_000 }, () => {
     const shot = await s.api("GET", `/publishes/${res.body.id}/screenshot`);
     expect(shot.status).toBe(200);
     expect((await s.api("GET", `/projects/${id}/publishes`)).body.publishes.map((p: { id: string }) => p.id)).toEqual([res.body.id]);
+
+    // The CLI publishes by project name and follows live to the production URL (exit 0).
+    const env = { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), SHIPYARD_URL: s.url, SHIPYARD_TOKEN: s.adminToken, NO_COLOR: "1" };
+    const cli = await runCli(["publish", "launch", "--from", "staging", "--to", "production"], { env, guardMs: 120_000 });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/▶ publish pub_\S+ of launch v1: staging → production/);
+    expect(cli.stdout).toContain("✓ verify");
+    expect(cli.stdout).toContain("✓ publish succeeded");
+    expect(cli.stdout).toContain(done.url);
+    const list = await runCli(["publishes", "launch", "--json"], { env });
+    expect(JSON.parse(list.stdout)).toHaveLength(2);
   });
 });

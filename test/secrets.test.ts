@@ -122,7 +122,7 @@ describe("secrets CLI", () => {
 
     const list = await runCli(["secrets", "list", "--json"], { env: env() });
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toContainEqual({ name: "CLI_KEY" });
+    expect(JSON.parse(list.stdout)).toContainEqual({ name: "CLI_KEY", environment: null });
     expect(list.stdout).not.toContain(VALUE);
     expect((await runCli(["secrets", "list"], { env: env() })).stdout).toContain("CLI_KEY");
 
@@ -143,5 +143,19 @@ describe("secrets CLI", () => {
     const none = await runCli(["secrets", "set", "NO_VALUE"], { env: env(), input: "" });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("--value");
+  });
+
+  it("scopes a secret to an environment with --env", async () => {
+    await store.put(defaultWs, "SCOPED_KEY", "all");
+    const set = await runCli(["secrets", "set", "SCOPED_KEY", "--env", "production", "--value", "prod"], { env: env() });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain("for production");
+    expect(await store.get(defaultWs, "SCOPED_KEY", "production")).toBe("prod");
+    expect(await store.get(defaultWs, "SCOPED_KEY")).toBe("all");
+    expect(JSON.parse((await runCli(["secrets", "list", "--json"], { env: env() })).stdout)).toEqual(
+      expect.arrayContaining([{ name: "SCOPED_KEY", environment: null }, { name: "SCOPED_KEY", environment: "production" }]),
+    );
+    expect((await runCli(["secrets", "rm", "SCOPED_KEY", "--env", "production"], { env: env() })).code).toBe(0);
+    expect(await store.get(defaultWs, "SCOPED_KEY", "production")).toBe("all");
   });
 });
