@@ -9,7 +9,7 @@ import { runPublish, type PublishDeps } from "./phases.ts";
 /** The DBOS name of the publish workflow (its id is the publish's). */
 export const PUBLISH_WORKFLOW = "shipyard.publish";
 
-/** The sequence's dependencies from the engine's resources: secrets read per environment, the real preview check. */
+/** The sequence's dependencies from the engine's resources: secrets read per environment, `wrangler` on the server's PATH, the real preview check. */
 export function publishDeps(res: EngineResources, processEnv: NodeJS.ProcessEnv): PublishDeps {
   return {
     pool: res.pool,
@@ -19,7 +19,6 @@ export function publishDeps(res: EngineResources, processEnv: NodeJS.ProcessEnv)
     targets: {
       getSecret: (workspaceId, name, environment) => res.secrets.get(workspaceId, name, environment),
       env: { PATH: processEnv.PATH, HOME: processEnv.HOME },
-      ...(processEnv.SHIPYARD_WRANGLER ? { wrangler: processEnv.SHIPYARD_WRANGLER } : {}),
     },
     check: checkPreview,
   };
