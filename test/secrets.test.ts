@@ -50,7 +50,7 @@ describe("secrets API", () => {
     expect((await api("PUT", "/secrets/AAA_FIRST", { value: "x" })).status).toBe(204);
     expect(await names()).toEqual(["AAA_FIRST", "ANTHROPIC_API_KEY"]);
     const listed = await api("GET", "/secrets");
-    expect(listed.body.secrets).toEqual([{ name: "AAA_FIRST" }, { name: "ANTHROPIC_API_KEY" }]);
+    expect(listed.body.secrets).toEqual([{ name: "AAA_FIRST", environment: null }, { name: "ANTHROPIC_API_KEY", environment: null }]);
 
     expect((await api("PUT", "/secrets/ANTHROPIC_API_KEY", { value: VALUE + "-2" })).status).toBe(204);
     expect(await stored("ANTHROPIC_API_KEY")).toBe(VALUE + "-2");
@@ -123,7 +123,7 @@ describe("secrets CLI", () => {
 
     const list = await runCli(["secrets", "list", "--json"], { env: env() });
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toContainEqual({ name: "CLI_KEY" });
+    expect(JSON.parse(list.stdout)).toContainEqual({ name: "CLI_KEY", environment: null });
     expect(list.stdout).not.toContain(VALUE);
     expect((await runCli(["secrets", "list"], { env: env() })).stdout).toContain("CLI_KEY");
 
@@ -144,5 +144,19 @@ describe("secrets CLI", () => {
     const none = await runCli(["secrets", "set", "NO_VALUE"], { env: env(), input: "" });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("--value");
+  });
+
+  it("scopes a secret to an environment with --env", async () => {
+    await m.secrets.put(m.workspaceId, "SCOPED_KEY", "all");
+    const set = await runCli(["secrets", "set", "SCOPED_KEY", "--env", "production", "--value", "prod"], { env: env() });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain("for production");
+    expect(await m.secrets.get(m.workspaceId, "SCOPED_KEY", "production")).toBe("prod");
+    expect(await m.secrets.get(m.workspaceId, "SCOPED_KEY")).toBe("all");
+    expect(JSON.parse((await runCli(["secrets", "list", "--json"], { env: env() })).stdout)).toEqual(
+      expect.arrayContaining([{ name: "SCOPED_KEY", environment: null }, { name: "SCOPED_KEY", environment: "production" }]),
+    );
+    expect((await runCli(["secrets", "rm", "SCOPED_KEY", "--env", "production"], { env: env() })).code).toBe(0);
+    expect(await m.secrets.get(m.workspaceId, "SCOPED_KEY", "production")).toBe("all");
   });
 });

@@ -24,6 +24,7 @@ import { SITE_ARTIFACT, testScript } from "./test-script.ts";
 import type { PlanOutput } from "./schemas.ts";
 import { publishVersion, versionDir } from "../previews/service.ts";
 import { deployTargetFor } from "../previews/targets.ts";
+import type { Environment } from "../previews/store.ts";
 import { artifactPath, extractArtifact } from "../previews/artifacts.ts";
 
 /** A failure the user should read; `phaseOpen: false` when its phase's `failed` event was already appended. */
@@ -205,7 +206,7 @@ export async function testBuild(res: EngineResources, ctx: BuildContext, stage: 
 
 /** Publish the checked site as the project's next version and deploy it to staging on the project's target; idempotent per build. */
 export async function publishBuild(res: EngineResources, ctx: BuildContext, dir: string, commit: string): Promise<{ version: number; url: string }> {
-  const deps = { pool: res.pool, dataDir: res.dataDir, log: res.log, urls: res.previewUrls, getSecret: (workspaceId: string, name: string) => res.secrets.get(workspaceId, name), env: process.env };
+  const deps = { pool: res.pool, dataDir: res.dataDir, log: res.log, urls: res.previewUrls, getSecret: (workspaceId: string, name: string, environment: Environment) => res.secrets.get(workspaceId, name, environment), env: process.env };
   const version = await publishVersion(deps, { workspaceId: ctx.workspaceId, projectId: ctx.projectId, dir, commit: commit || null, buildId: ctx.buildId });
   // Every build is kept as a version on the built-in host (rollback); the project's target makes staging show it.
   const target = await deployTargetFor(deps, ctx.workspaceId, ctx.projectId);

@@ -9,7 +9,7 @@ import { bold, dim, red, statusWord, table } from "./render.ts";
 import { followExitCode, followOperation } from "./runs.ts";
 
 /** A project by id or name. */
-async function projectRef(api: ApiClient, ref: string): Promise<ProjectView> {
+export async function projectRef(api: ApiClient, ref: string): Promise<ProjectView> {
   const { projects } = await api.request<{ projects: ProjectView[] }>("GET", "/projects");
   const found = projects.find((p) => p.id === ref || p.name === ref);
   if (!found) throw new CliError(`no project "${ref}": list them with \`shipyard projects list\`, or create one with \`shipyard projects new NAME --template static\``);

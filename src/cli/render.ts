@@ -1,4 +1,4 @@
-import { kindOfId } from "../domain/operation-kinds.ts";
+import { kindOfId, type OperationKind } from "../domain/operation-kinds.ts";
 import type { ApiEvent } from "./client.ts";
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -27,6 +27,9 @@ export function statusWord(status: string): string {
   return dim(status);
 }
 
+/** What the CLI calls an operation of `kind` (a workflow's is a run). */
+const kindWord = (kind: OperationKind | null): string => (kind === null || kind === "workflow" ? "run" : kind);
+
 /** One human line per event (null for events not worth a line, or of a type this CLI does not know). */
 export function renderEvent(e: ApiEvent): string | null {
   switch (e.type) {
@@ -51,12 +54,12 @@ export function renderEvent(e: ApiEvent): string | null {
     }
     case "status": {
       const kind = kindOfId(e.operationId);
-      return e.payload.status === "pending" ? null : dim(`${kind === "build" ? "build" : kind === "job" ? "job" : "run"} ${e.payload.status}`);
+      return e.payload.status === "pending" ? null : dim(`${kindWord(kind)} ${e.payload.status}`);
     }
     case "complete": {
       const p = e.payload;
       const kind = kindOfId(e.operationId);
-      const what = kind === "job" ? "job" : kind === "build" ? "build" : "run";
+      const what = kindWord(kind);
       const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} ${what} ${statusWord(p.status)}${p.error ? `: ${p.error}` : ""}`];
       if (p.previewUrl) lines.push(`  ${bold("preview")} ${p.previewUrl}${p.version ? dim(`  version ${p.version}`) : ""}${p.commit ? dim(`  commit ${p.commit.slice(0, 12)}`) : ""}`);
       if (p.prUrl) lines.push(`  ${bold("pull request")} ${p.prUrl}`);

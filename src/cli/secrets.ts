@@ -25,6 +25,12 @@ async function secretValue(flag: string | undefined): Promise<string> {
   return value;
 }
 
+/** The environment `--env` names (staging or production), or undefined for an unscoped secret. */
+function scope(env: string | undefined): string | undefined {
+  if (env !== undefined && env !== "staging" && env !== "production") throw new CliError(`--env expects staging or production, not ${JSON.stringify(env)}`);
+  return env;
+}
+
 /**
  * Register `secrets list|set|rm`: the workspace's encrypted secrets (model API keys such as ANTHROPIC_API_KEY).
  * Values go to the server only; no command ever prints one.
@@ -36,27 +42,31 @@ export function registerSecretCommands(program: Command): void {
     .description("list the names of this workspace's secrets")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }) => {
-      const { secrets: list } = await (await client()).request<{ secrets: { name: string }[] }>("GET", "/secrets");
+      const { secrets: list } = await (await client()).request<{ secrets: { name: string; environment: string | null }[] }>("GET", "/secrets");
       if (o.json) return printJson(list);
       if (list.length === 0) return out(dim('no secrets: add one with `printf %s "$KEY" | shipyard secrets set NAME`'));
-      out(table([["NAME"].map(dim), ...list.map((s) => [s.name])]));
+      out(table([["NAME", "ENVIRONMENT"].map(dim), ...list.map((s) => [s.name, s.environment ?? dim("all")])]));
     });
   secrets
     .command("set")
     .description("store or replace a secret; the value is read from stdin (keeps it out of shell history) or --value")
     .argument("<name>", "secret name: letters, digits and _, e.g. ANTHROPIC_API_KEY")
     .option("--value <value>", "the value (visible in shell history and `ps`: prefer stdin)")
-    .action(async (name: string, o: { value?: string }) => {
+    .option("--env <environment>", "scope it to deploys to staging or production (it wins there over the unscoped one)")
+    .action(async (name: string, o: { value?: string; env?: string }) => {
+      const environment = scope(o.env);
       const value = await secretValue(o.value);
-      await (await client()).request<null>("PUT", `/secrets/${encodeURIComponent(name)}`, { value });
-      out(`secret ${name} stored`);
+      await (await client()).request<null>("PUT", `/secrets/${encodeURIComponent(name)}`, { value, ...(environment ? { environment } : {}) });
+      out(`secret ${name} stored${environment ? ` for ${environment}` : ""}`);
     });
   secrets
     .command("rm")
     .description("delete a secret")
     .argument("<name>", "secret name")
-    .action(async (name: string) => {
-      await (await client()).request<null>("DELETE", `/secrets/${encodeURIComponent(name)}`);
-      out(`secret ${name} removed`);
+    .option("--env <environment>", "the one scoped to staging or production")
+    .action(async (name: string, o: { env?: string }) => {
+      const environment = scope(o.env);
+      await (await client()).request<null>("DELETE", `/secrets/${encodeURIComponent(name)}${environment ? `?environment=${environment}` : ""}`);
+      out(`secret ${name} removed${environment ? ` for ${environment}` : ""}`);
     });
 }

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   invalid_artifact: "terminal",
   deploy_failed: "terminal",
   build_finished: "terminal",
+  publish_finished: "terminal",
   no_template: "terminal",
   delivery_pending: "terminal",
   // Models

@@ -8,6 +8,7 @@ import type { OperationKind } from "../domain/operation-kinds.ts";
 import type { EventType } from "../events/catalogue.ts";
 import { buildKind } from "../builds/kind.ts";
 import { jobKind } from "../jobs/kind.ts";
+import { publishKind } from "../publishes/kind.ts";
 import { runKind } from "../runs/kind.ts";
 import type { LocalWorkflows, OperationDeps } from "./control.ts";
 import type { EngineResources } from "./resources.ts";
@@ -39,4 +40,5 @@ export const KINDS = {
   workflow: runKind,
   job: jobKind,
   build: buildKind,
+  publish: publishKind,
 } as const satisfies { readonly [K in OperationKind]: OperationKindSpec };

@@ -82,7 +82,7 @@ const CompletePayload = z.object({
   branch: z.string().nullable().optional(),
   commit: z.string().nullable().optional(),
   attempts: z.number().int().optional(),
-  /** A build's published preview: its environment's URL and the version it made. */
+  /** A build's published preview (a publish's: the target environment's URL and the version it shows). */
   previewUrl: z.string().nullable().optional(),
   version: z.number().int().nullable().optional(),
 });
@@ -91,9 +91,13 @@ const CompletePayload = z.object({
 export const BuildPhase = z.enum(["plan", "implement", "test", "deploy"]);
 export type BuildPhase = z.infer<typeof BuildPhase>;
 
-/** A build's phase began, ended, or failed (`attempt`: the test phase's try, counting fixes). */
+/** The phases of a publish from one environment to another (src/publishes/): promote on the built-in host, record on Cloudflare Pages. */
+export const PublishPhase = z.enum(["validate", "deploy", "verify", "promote", "record"]);
+export type PublishPhase = z.infer<typeof PublishPhase>;
+
+/** A build's or a publish's phase began, ended, or failed (`attempt`: the test phase's try, counting fixes). */
 const PhasePayload = z.object({
-  phase: BuildPhase,
+  phase: z.union([BuildPhase, PublishPhase]),
   status: z.enum(["in_progress", "complete", "failed"]),
   attempt: z.number().int().optional(),
   error: z.string().optional(),

@@ -36,8 +36,8 @@ export interface TargetDeps {
   pool: Pool;
   log: Logger;
   urls: PreviewUrls;
-  /** Decrypts a workspace secret (null when it does not exist). */
-  getSecret: (workspaceId: string, name: string) => Promise<string | null>;
+  /** Decrypts a workspace secret, the one scoped to `environment` before the unscoped one (null when neither exists). */
+  getSecret: (workspaceId: string, name: string, environment: Environment) => Promise<string | null>;
   /** The `wrangler` executable (default: `wrangler` on PATH). */
   wrangler?: string;
   /** The environment wrangler runs with (PATH, HOME); the Cloudflare credentials are added to it. */
@@ -80,7 +80,7 @@ export function cloudflarePagesTarget(deps: TargetDeps): DeployTarget {
   return {
     name: "cloudflare-pages",
     async deploy(ctx) {
-      const [token, account] = await Promise.all([deps.getSecret(ctx.workspaceId, "CLOUDFLARE_API_TOKEN"), deps.getSecret(ctx.workspaceId, "CLOUDFLARE_ACCOUNT_ID")]);
+      const [token, account] = await Promise.all([deps.getSecret(ctx.workspaceId, "CLOUDFLARE_API_TOKEN", ctx.environment), deps.getSecret(ctx.workspaceId, "CLOUDFLARE_ACCOUNT_ID", ctx.environment)]);
       if (!token || !account) {
         throw new ShipyardError("deploy_failed", "Cloudflare Pages needs the workspace secrets CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID (shipyard secrets set)", 422);
       }

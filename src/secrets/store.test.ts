@@ -4,7 +4,7 @@ import { freshDatabase } from "../../test/helpers/database.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { SecretBox } from "./box.ts";
-import { createSecretStore, deleteSecret, getSecret, listSecretNames, putSecret } from "./store.ts";
+import { createSecretStore, deleteSecret, getSecret, listSecretNames, listSecrets, putSecret } from "./store.ts";
 
 let pool: Pool;
 const box = new SecretBox(randomBytes(32));
@@ -78,5 +78,39 @@ describe("secret store", () => {
     await pool.query("delete from workspaces where id = 'ws_gone'");
     expect(await store.get("ws_gone", "TOKEN")).toBeNull();
     expect(await store.delete("ws_gone", "TOKEN")).toBe(false);
+  });
+
+  it("scopes a secret to an environment: a deploy there reads it first, everything else only the unscoped one", async () => {
+    await putSecret(pool, box, "ws_a", "CF_TOKEN", "unscoped");
+    await putSecret(pool, box, "ws_a", "CF_TOKEN", "for-production", "production");
+    await putSecret(pool, box, "ws_a", "ONLY_STAGING", "s", "staging");
+    expect(await getSecret(pool, box, "ws_a", "CF_TOKEN", "production")).toBe("for-production");
+    expect(await getSecret(pool, box, "ws_a", "CF_TOKEN", "staging")).toBe("unscoped");
+    // Jobs and model calls read without an environment: a scoped secret never reaches them.
+    expect(await getSecret(pool, box, "ws_a", "CF_TOKEN")).toBe("unscoped");
+    expect(await getSecret(pool, box, "ws_a", "ONLY_STAGING")).toBeNull();
+    expect(await getSecret(pool, box, "ws_a", "ONLY_STAGING", "production")).toBeNull();
+    expect(await getSecret(pool, box, "ws_a", "ONLY_STAGING", "staging")).toBe("s");
+    // Replacing one scope leaves the other.
+    await putSecret(pool, box, "ws_a", "CF_TOKEN", "for-production-2", "production");
+    expect(await getSecret(pool, box, "ws_a", "CF_TOKEN")).toBe("unscoped");
+    expect(await getSecret(pool, box, "ws_a", "CF_TOKEN", "production")).toBe("for-production-2");
+    expect((await listSecrets(pool, "ws_a")).filter((x) => x.name === "CF_TOKEN" || x.name === "ONLY_STAGING")).toEqual([
+      { name: "CF_TOKEN", environment: null },
+      { name: "CF_TOKEN", environment: "production" },
+      { name: "ONLY_STAGING", environment: "staging" },
+    ]);
+    expect(await listSecretNames(pool, "ws_a")).not.toContain("ONLY_STAGING");
+    expect(await deleteSecret(pool, "ws_a", "CF_TOKEN", "production")).toBe(true);
+    expect(await getSecret(pool, box, "ws_a", "CF_TOKEN", "production")).toBe("unscoped");
+  });
+
+  it("a scoped ciphertext copied onto the unscoped row does not decrypt there", async () => {
+    await putSecret(pool, box, "ws_b", "SCOPED", "production-only", "production");
+    await putSecret(pool, box, "ws_b", "SCOPED", "placeholder");
+    await pool.query(
+      "update secrets set ciphertext = (select ciphertext from secrets where workspace_id = 'ws_b' and name = 'SCOPED' and environment = 'production') where workspace_id = 'ws_b' and name = 'SCOPED' and environment is null",
+    );
+    await expect(getSecret(pool, box, "ws_b", "SCOPED")).rejects.toThrow(/could not be decrypted/);
   });
 });

@@ -8,6 +8,7 @@ import { errorHandler } from "./problem.ts";
 import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { buildRoutes } from "./routes/builds.ts";
+import { publishRoutes } from "./routes/publishes.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
 import { settingsRoutes } from "./routes/settings.ts";
@@ -95,6 +96,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   projectRoutes(deps, api);
   jobRoutes(deps, api);
   buildRoutes(deps, api);
+  publishRoutes(deps, api);
   usageRoutes(deps, api);
   settingsRoutes(deps, api);
   secretRoutes(deps, api);

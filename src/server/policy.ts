@@ -26,6 +26,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /projects/{id}/builds": "viewer",
   "GET /builds/{id}": "viewer",
   "GET /builds/{id}/screenshot": "viewer",
+  "GET /projects/{id}/publishes": "viewer",
+  "GET /publishes/{id}": "viewer",
+  "GET /publishes/{id}/screenshot": "viewer",
   "GET /queues": "viewer",
   "GET /usage": "viewer",
   "GET /budgets": "viewer",
@@ -47,6 +50,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "POST /jobs/{id}/cancel": "member",
   "POST /projects/{id}/builds": "member",
   "POST /builds/{id}/cancel": "member",
+  "POST /projects/{id}/publish": "member",
   "POST /queues/{queue}/pause": "member",
   "POST /queues/{queue}/resume": "member",
   // Rolling a preview back or forward changes what its URL shows, never the code: like running work.

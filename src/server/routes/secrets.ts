@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { notFound, ShipyardError } from "../../domain/errors.ts";
+import { ENVIRONMENTS } from "../../previews/store.ts";
 import { assertSecretName } from "../../secrets/store.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
@@ -8,12 +9,18 @@ import { errorResponses, jsonContent } from "../schemas.ts";
 // Values are write-only: no response here carries one, and nothing here logs the request body. The problem
 // messages below name the secret (names are not secret) but never echo its value.
 
-export const SecretSchema = z.object({ name: z.string().openapi({ example: "ANTHROPIC_API_KEY" }) }).openapi("Secret");
+const SecretEnvironment = z.enum(ENVIRONMENTS).openapi({ description: "Scopes the secret to deploys to this environment, where it wins over the unscoped one" });
+
+export const SecretSchema = z
+  .object({ name: z.string().openapi({ example: "ANTHROPIC_API_KEY" }), environment: SecretEnvironment.nullable().openapi({ description: "The environment it is scoped to; null: unscoped" }) })
+  .openapi("Secret");
 
 export const SetSecretSchema = z
-  .object({ value: z.string().openapi({ description: "The plaintext; stored encrypted, never returned" }) })
+  .object({ value: z.string().openapi({ description: "The plaintext; stored encrypted, never returned" }), environment: SecretEnvironment.optional() })
   .strict()
   .openapi("SetSecret");
+
+const EnvironmentQuery = z.object({ environment: SecretEnvironment.optional() });
 
 // The store checks the name itself; the length cap here only keeps an absurd path out of the error message.
 const NameParam = z.object({
@@ -48,12 +55,11 @@ export function secretRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     createRoute({
       method: "get",
       path: "/secrets",
-      summary: "Names of this workspace's secrets, sorted (values are never returned)",
+      summary: "Names of this workspace's secrets with the environment each is scoped to, sorted (values are never returned)",
       responses: { 200: jsonContent(z.object({ secrets: z.array(SecretSchema) }), "Secret names"), ...errorResponses(401) },
     }),
     async (c) => {
-      const names = await deps.secrets.listNames(c.get("principal").workspaceId);
-      return c.json({ secrets: names.map((name) => ({ name })) }, 200);
+      return c.json({ secrets: await deps.secrets.list(c.get("principal").workspaceId) }, 200);
     },
   );
 
@@ -67,11 +73,11 @@ export function secretRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const name = checkedName(c.req.valid("param").name);
-      const { value } = c.req.valid("json");
+      const { value, environment } = c.req.valid("json");
       // Model resolution treats an empty secret as absent and falls back to the server's environment, so
       // storing one would silently do nothing; say so instead.
       if (value === "") throw new ShipyardError("invalid_secret", `secret ${name} has an empty value: give the value, or DELETE /secrets/${name} to remove it`, 400);
-      await deps.secrets.put(c.get("principal").workspaceId, name, value).catch(invalidSecret);
+      await deps.secrets.put(c.get("principal").workspaceId, name, value, environment ?? null).catch(invalidSecret);
       return c.body(null, 204);
     },
   );
@@ -80,14 +86,15 @@ export function secretRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     createRoute({
       method: "delete",
       path: "/secrets/{name}",
-      summary: "Delete a secret",
-      request: { params: NameParam },
+      summary: "Delete a secret (?environment=production: the one scoped to it)",
+      request: { params: NameParam, query: EnvironmentQuery },
       responses: { 204: { description: "Deleted; no body" }, ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const name = checkedName(c.req.valid("param").name);
       // Another workspace's secret of the same name is simply not in this workspace: the same 404.
-      if (!(await deps.secrets.delete(c.get("principal").workspaceId, name))) throw notFound("secret", name);
+      const { environment } = c.req.valid("query");
+      if (!(await deps.secrets.delete(c.get("principal").workspaceId, name, environment ?? null))) throw notFound("secret", environment ? `${name} (${environment})` : name);
       return c.body(null, 204);
     },
   );
