@@ -7,7 +7,8 @@ import { newId } from "../domain/ids.ts";
 import { appendEvents } from "../events/store.ts";
 import { assertModelKeys } from "../models/keys.ts";
 import { noModelError } from "../models/default-model.ts";
-import { endOperation, insertOperation, lockOperation } from "../operations/store.ts";
+import { endUnfinished } from "../operations/end.ts";
+import { insertOperation } from "../operations/store.ts";
 import { getProject } from "../projects/store.ts";
 import { isDeadWorkflow } from "../runs/finish.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -114,14 +115,6 @@ export async function cancelBuild(deps: OperationDeps, workspaceId: string, id: 
   }
   // Waiting in the queue, or a workflow that will never run again: nobody else will end it.
   if (!isDeadWorkflow(workflow)) await workflows.cancel(id);
-  await inTransaction(pool, async (c) => {
-    const status = await lockOperation(c, id);
-    if (status !== "pending" && status !== "running") return;
-    await endOperation(c, id, "cancelled", "cancelled");
-    await appendEvents(c, id, [
-      { type: "status", payload: { status: "cancelled" }, dedupeKey: "status:cancelled" },
-      { type: "complete", payload: { status: "cancelled", error: "cancelled" }, dedupeKey: "complete" },
-    ]);
-  });
+  await endUnfinished(pool, id, "cancelled", "cancelled");
   return getBuild(pool, workspaceId, id);
 }

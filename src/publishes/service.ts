@@ -6,7 +6,8 @@ import { BUILDS_QUEUE } from "../engine/queues.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { appendEvents } from "../events/store.ts";
-import { endOperation, insertOperation, lockOperation } from "../operations/store.ts";
+import { endUnfinished } from "../operations/end.ts";
+import { insertOperation } from "../operations/store.ts";
 import { environmentTarget } from "../previews/store.ts";
 import { getProject, projectDeployTarget } from "../projects/store.ts";
 import { isDeadWorkflow } from "../runs/finish.ts";
@@ -84,14 +85,6 @@ export async function cancelPublish(deps: OperationDeps, workspaceId: string, id
   if (!row) throw notFound("publish", id);
   if (!["pending", "running"].includes(row.status)) throw new ShipyardError("publish_finished", `publish ${id} already ${row.status}; nothing to cancel`, 409);
   if (!isDeadWorkflow(await workflows.status(id))) await workflows.cancel(id);
-  await inTransaction(pool, async (c) => {
-    const status = await lockOperation(c, id);
-    if (status !== "pending" && status !== "running") return;
-    await endOperation(c, id, "cancelled", "cancelled");
-    await appendEvents(c, id, [
-      { type: "status", payload: { status: "cancelled" }, dedupeKey: "status:cancelled" },
-      { type: "complete", payload: { status: "cancelled", error: "cancelled", previewUrl: null, version: row.version }, dedupeKey: "complete" },
-    ]);
-  });
+  await endUnfinished(pool, id, "cancelled", "cancelled", { previewUrl: null, version: row.version });
   return getPublish(pool, workspaceId, id);
 }
