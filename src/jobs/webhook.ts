@@ -15,5 +15,5 @@ export async function emitJobFinished(res: EngineResources, jobId: string): Prom
       key: `${jobId}:finished`,
       data: { jobId, projectId: job.project_id, status: job.status, branch: job.branch, prUrl: job.pr_url, commit: job.commit_sha, error: job.error },
     };
-  });
+  }, { last: true });
 }

@@ -21,5 +21,5 @@ export async function emitRunFinished(res: EngineResources, runId: string): Prom
         finishedAt: run.finished_at?.toISOString() ?? null,
       },
     };
-  });
+  }, { last: true });
 }

@@ -135,9 +135,17 @@ export interface WebhookEvent {
  * keeps its delivery), then one delivery workflow per delivery is started, its id the delivery's, so a
  * replay or a second emit starts nothing twice. Call it from workflow code, not inside a step (DBOS starts
  * no workflow from a step); returns the delivery ids. `event` may be a function that reads it (null: no
- * event), so that reading it is part of the same step.
+ * event), so that reading it is part of the same step. `last`: the workflow's last call (see below).
  */
-export async function emitWebhookEvent(res: { pool: Pool; workflows: WorkflowControl }, event: WebhookEvent | (() => Promise<WebhookEvent | null>)): Promise<string[]> {
+export async function emitWebhookEvent(
+  res: { pool: Pool; workflows: WorkflowControl },
+  event: WebhookEvent | (() => Promise<WebhookEvent | null>),
+  opts: { last?: boolean } = {},
+): Promise<string[]> {
+  // Most installations have no endpoint, and every finished run would pay a checkpointed step for nothing. When this
+  // is the workflow's last call the check need not be recorded: a replay that now finds no endpoint only skips steps
+  // nothing follows, and one that now finds one runs them afresh. Anywhere else skipping would shift the steps after it.
+  if (opts.last && !(await store.anyLiveEndpoint(res.pool))) return [];
   const ids = await DBOS.runStep(
     async () => {
       const e = typeof event === "function" ? await event() : event;

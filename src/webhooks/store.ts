@@ -84,6 +84,12 @@ export async function deleteEndpoint(db: Queryable, workspaceId: string, id: str
 }
 
 /** The enabled endpoints of a workspace subscribed to `type` (or to everything). */
+/** True when any workspace has an endpoint that is not disabled. */
+export async function anyLiveEndpoint(db: Queryable): Promise<boolean> {
+  const res = await db.query<{ any: boolean }>("select exists (select 1 from webhook_endpoints where disabled_at is null) as any");
+  return res.rows[0]?.any === true;
+}
+
 export async function subscribedEndpointIds(db: Queryable, workspaceId: string, type: string): Promise<string[]> {
   const res = await db.query<{ id: string }>(
     `select id from webhook_endpoints
