@@ -56,8 +56,43 @@ export async function startUp(dataDir: string, ports: { port: number; pgPort: nu
   return { child, url, token, output: () => out, exited };
 }
 
-/** SIGKILL a process's whole group (the server, its runner, its PostgreSQL) and wait for it to be gone. */
+/** Every live descendant of a process, read from /proc (children before their parents are gone). */
+async function descendantsOf(root: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const name of await fs.readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fs.readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    // Field 4 is the parent pid; the command name before it may hold spaces, so read after its closing paren.
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (Number.isFinite(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => (parents.get(pid) ?? []).forEach((c) => (found.push(c), walk(c)));
+  walk(root);
+  return found;
+}
+
+// A zombie has stopped running; in a container whose init never reaps, it would otherwise look alive for ever.
+const alive = async (pid: number) => {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+};
+
+/**
+ * SIGKILL a process's whole tree (the server, its runner, its PostgreSQL, and the steps, which run in process
+ * groups of their own) and wait until every one is gone, as a process manager killing a control group does.
+ * Waiting matters: a step that outlived the kill by a moment would still write what the test releases next.
+ */
 export async function killGroup(p: UpProcess): Promise<void> {
+  const tree = await descendantsOf(p.child.pid!);
   process.kill(-p.child.pid!, "SIGKILL");
+  for (const pid of tree) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   await p.exited;
+  await waitFor(async () => !(await Promise.all(tree.map(alive))).some(Boolean), 10_000, "every process of the killed tree to be gone");
 }
