@@ -10,7 +10,7 @@ import { REPO } from "./helpers/cli.ts";
 // vendored compose-spec JSON Schema, and the Dockerfile against the repository it builds from.
 
 const read = (p: string) => fs.readFile(path.join(REPO, p), "utf8");
-const schema = JSON.parse(await read("deploy/schema/compose-spec.json")) as object;
+const schema = JSON.parse(await read("src/deployments/generators/schemas/compose-spec.json")) as object;
 // The schema is third-party: strict mode would object to its style (union types, unknown formats), not to our file.
 const ajv = new Ajv({ allErrors: true, strict: false });
 // It names draft-07 by its https address, which Ajv knows only as http://json-schema.org/draft-07/schema#.
