@@ -33,6 +33,11 @@ const UrlPath = z
   .string()
   .max(500)
   .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/, "a URL path starting with '/'");
+/** An ingress path of type Prefix: a URL path without a query. */
+const IngressPath = z
+  .string()
+  .max(500)
+  .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/, "a URL path starting with '/', without '?'");
 const MountPath = z
   .string()
   .max(500)
@@ -81,7 +86,7 @@ export const appShape = {
   ingress: z
     .strictObject({
       host: Hostname,
-      path: UrlPath.default("/"),
+      path: IngressPath.default("/"),
       tls: z.boolean().default(false),
       className: ResourceName.optional(),
     })
@@ -110,6 +115,8 @@ export function checkApp(app: AppFields, ctx: z.RefinementCtx): void {
   if (app.autoscaling && app.autoscaling.min > app.autoscaling.max) {
     ctx.addIssue({ code: "custom", path: ["autoscaling", "min"], message: "must not be more than max" });
   }
+  // The HPA scales on CPU utilisation, a percentage of the CPU request: without one it cannot measure.
+  if (app.autoscaling && app.cpu === undefined) ctx.addIssue({ code: "custom", path: ["cpu"], message: "needed with autoscaling (the CPU request utilisation is measured against)" });
   if (app.ingress && app.ports.length === 0) ctx.addIssue({ code: "custom", path: ["ingress"], message: "needs a port to route to (ports)" });
   if (app.healthCheck && app.healthCheck.port === undefined && app.ports.length === 0) {
     ctx.addIssue({ code: "custom", path: ["healthCheck", "port"], message: "needed when ports is empty" });

@@ -5,7 +5,8 @@ import { Document, parseAllDocuments } from "yaml";
 
 /** One YAML document for `value`, with an optional leading comment. */
 export function toYaml(value: unknown, comment?: string): string {
-  const doc = new Document(value, { version: "1.1" });
+  // Objects shared in memory (labels, probes) are written out in full: anchors and aliases would only puzzle a reader.
+  const doc = new Document(value, { version: "1.1", aliasDuplicateObjects: false });
   if (comment) doc.commentBefore = comment.split("\n").map((l) => ` ${l}`).join("\n");
   return doc.toString({ lineWidth: 0 });
 }
@@ -15,6 +16,11 @@ export function parseYamlDocuments(text: string): { values: unknown[]; errors: s
   const docs = parseAllDocuments(text, { version: "1.1" });
   const list = Array.isArray(docs) ? docs : [docs];
   const errors = list.flatMap((d) => d.errors.map((e) => e.message));
-  const values = errors.length > 0 ? [] : list.map((d) => d.toJS({ maxAliasCount: 0 }) as unknown).filter((v) => v !== null && v !== undefined);
-  return { values, errors };
+  if (errors.length > 0) return { values: [], errors };
+  try {
+    // The default bound on alias expansion keeps a "billion laughs" document from growing without limit.
+    return { values: list.map((d) => d.toJS() as unknown).filter((v) => v !== null && v !== undefined), errors };
+  } catch (err) {
+    return { values: [], errors: [(err as Error).message] };
+  }
 }
