@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { ShipyardError } from "../../domain/errors.ts";
 import type { AppDescription } from "./app.ts";
 import { dockerCompose } from "./docker-compose.ts";
+import { helm } from "./helm.ts";
 import { kubernetes } from "./kubernetes.ts";
 import { GENERATOR_NAMES, type GeneratorName, type GeneratorSpec } from "./spec.ts";
 
@@ -15,7 +16,7 @@ export { GENERATOR_NAMES, type ExecuteCommand, type GeneratedFile, type Generate
 export const GENERATORS: Record<GeneratorName, GeneratorSpec> = {
   "docker-compose": dockerCompose,
   // Until their own modules land, the others are the compose generator's placeholders no caller can pick.
-  helm: dockerCompose,
+  helm,
   kubernetes,
   terraform: dockerCompose,
 };
