@@ -6,6 +6,7 @@ import type { AppDescription } from "./app.ts";
 import { dockerCompose } from "./docker-compose.ts";
 import { helm } from "./helm.ts";
 import { kubernetes } from "./kubernetes.ts";
+import { terraform } from "./terraform.ts";
 import { GENERATOR_NAMES, type GeneratorName, type GeneratorSpec } from "./spec.ts";
 
 export { AppDescription, appName } from "./app.ts";
@@ -15,10 +16,9 @@ export { GENERATOR_NAMES, type ExecuteCommand, type GeneratedFile, type Generate
 /** Every generator, by name. */
 export const GENERATORS: Record<GeneratorName, GeneratorSpec> = {
   "docker-compose": dockerCompose,
-  // Until their own modules land, the others are the compose generator's placeholders no caller can pick.
   helm,
   kubernetes,
-  terraform: dockerCompose,
+  terraform,
 };
 
 /** One reason a config is refused: the field (dotted path, "" for the whole config) and why. */

@@ -29,6 +29,8 @@ export interface ValidateOptions {
   toolPath?: string;
   /** Bound on each binary's run. */
   timeoutMs?: number;
+  /** Told when an installed binary's check could not run for a reason that is not the files' fault (terraform init offline). */
+  onSkip?(check: string, reason: string): void;
 }
 
 /** A generator of the catalogue. */
