@@ -54,7 +54,10 @@ export const appShape = {
   name: ResourceName.optional(),
   /** A published image; exactly one of image and build. */
   image: ImageRef.optional(),
-  /** Build the repository's Dockerfile; `image` names (and, for clusters, must be pushed as) the built image. */
+  /**
+   * Build the repository's Dockerfile (`context` relative to the repository, `dockerfile` to the context, as
+   * Docker reads them); `image` names the built image, which a cluster must be able to pull.
+   */
   build: z
     .strictObject({
       context: RepoPath.default("."),
