@@ -32,6 +32,8 @@ export function configIssues(error: z.ZodError): ConfigIssue[] {
   return error.issues.flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ path: [...at, key].join("."), message: "unknown key" }));
+    // A bad key of a map (env) says why the key is bad, not only that it is.
+    if (issue.code === "invalid_key") return [{ path: at.join("."), message: `bad key: ${issue.issues.map((i) => i.message).join("; ")}` }];
     return [{ path: at.join("."), message: issue.message }];
   });
 }
