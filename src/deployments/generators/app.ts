@@ -17,6 +17,11 @@ const IMAGE =
 export const ImageRef = z.string().min(1).max(255).regex(IMAGE, "an image reference such as ghcr.io/acme/app:1.0.0");
 
 export const EnvName = z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and '_', not starting with a digit");
+/** Any text a process can be given: no NUL (exec strings end there) and no lone surrogate (no UTF-8 for it). */
+const EnvValue = z
+  .string()
+  .max(4096)
+  .regex(/^(?:[^\0\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/, "text without NUL characters or lone surrogates");
 const Port = z.number().int().min(1).max(65535);
 const Hostname = z
   .string()
@@ -68,7 +73,7 @@ export const appShape = {
   /** Container ports; the first is the one the service, ingress and health check use by default. */
   ports: z.array(Port).max(20).default([]),
   /** Plain environment variables (values are written into the files: nothing secret here). */
-  env: z.record(EnvName, z.string().max(4096)).default({}),
+  env: z.record(EnvName, EnvValue).default({}),
   /** Environment variables whose values come from a secret at deploy time: names only. */
   secrets: z.array(EnvName).max(100).default([]),
   replicas: z.number().int().min(1).max(1000).default(1),

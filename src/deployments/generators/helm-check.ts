@@ -4,7 +4,7 @@
 // are balanced and every `include` names a defined template, and that each manifest template is well-formed
 // YAML of Kubernetes objects once its actions are stood in for. With `helm` on the PATH, `helm lint` runs too.
 import path from "node:path";
-import { compileSchema, schemaErrors } from "./json-schema-check.ts";
+import { compileSchemaText, schemaErrors } from "./json-schema-check.ts";
 import type { GeneratedFile, GeneratedProblem, ValidateOptions } from "./spec.ts";
 import { locateTool, runTool, tail, withFilesOnDisk } from "./tools.ts";
 import { parseYamlDocuments } from "./yaml-output.ts";
@@ -82,7 +82,7 @@ function checkChart(chartDir: string, files: GeneratedFile[]): GeneratedProblem[
   const schemaText = byPath.get(schemaFile);
   if (schemaText !== undefined) {
     try {
-      const validate = compileSchema(JSON.parse(schemaText) as object);
+      const validate = compileSchemaText(schemaText);
       if (!validate(values.values[0] ?? {})) problems.push(...schemaErrors(validate.errors).map((e) => ({ file: valuesFile, ...e, message: `against values.schema.json: ${e.message}` })));
     } catch (err) {
       problems.push({ file: schemaFile, message: `not a usable JSON Schema: ${(err as Error).message}` });

@@ -72,7 +72,8 @@ export async function checkTerraformFiles(files: GeneratedFile[]): Promise<Gener
     for (const p of inDir) {
       // A variable's type (`string`) and lifecycle's attribute paths (`spec[0].replicas`) are not references.
       const { variable: _variables, ...rest } = p.json;
-      for (const s of strings(rest, new Set(["lifecycle"]))) {
+      // Each distinct expression once: a reference look-up is a call into the WebAssembly parser.
+      for (const s of new Set(strings(rest, new Set(["lifecycle"])))) {
         if (!s.includes("${")) continue;
         for (const ref of await getReferencesInExpression(p.file.path, s)) {
           const why = unresolved(ref.value, d);
