@@ -120,6 +120,17 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "deploy-generators",
+    figures: [
+      { label: "helm chart files generated per second", value: (r) => r.helmFilesPerSec, unit: "files/s" },
+      { label: "  offline check of one chart", value: (r) => r.helmValidateMs, unit: "ms" },
+      { label: "docker-compose files generated per second", value: (r) => r.dockerComposeFilesPerSec, unit: "files/s" },
+      { label: "kubernetes manifests generated per second", value: (r) => r.kubernetesFilesPerSec, unit: "files/s" },
+      { label: "terraform files generated per second", value: (r) => r.terraformFilesPerSec, unit: "files/s" },
+      { label: "  offline check of one module (HCL parse + references)", value: (r) => r.terraformValidateMs, unit: "ms" },
+    ],
+  },
+  {
     name: "startup",
     figures: [
       { label: "cold start → /readyz 200", value: (r) => r.coldMs, unit: "ms" },
