@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ShipyardError } from "../../domain/errors.ts";
 import { appName } from "./app.ts";
-import { AppDescription, GENERATOR_NAMES, mergeDetected, parseConfig, type ConfigIssue, type GeneratorName } from "./index.ts";
+import { AppDescription, GENERATOR_NAMES, generatorSummaries, mergeDetected, parseConfig, type ConfigIssue, type GeneratorName } from "./index.ts";
 
 const EXAMPLE = { image: "ghcr.io/acme/app:1.0.0", ports: [3000], replicas: 2, env: { LOG_LEVEL: "info" }, ingress: { host: "app.example.com" } };
 
@@ -76,6 +76,13 @@ describe("parseConfig", () => {
     expect(refused("image: nginx")).toEqual([{ path: "", message: "must be an object" }]);
     expect(() => parseConfig("ansible" as GeneratorName, EXAMPLE)).toThrow(/no generator "ansible"/);
   });
+});
+
+it("generatorSummaries lists every generator with its description and config schema", () => {
+  const summaries = generatorSummaries();
+  expect(summaries.map((g) => g.name)).toEqual([...GENERATOR_NAMES]);
+  for (const g of summaries) expect(g.configJsonSchema).toMatchObject({ type: "object", additionalProperties: false });
+  expect((summaries.find((g) => g.name === "terraform")!.configJsonSchema as { properties: Record<string, unknown> }).properties.provider).toMatchObject({ enum: ["kubernetes", "docker"] });
 });
 
 describe("detected defaults", () => {

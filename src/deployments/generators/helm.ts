@@ -29,7 +29,7 @@ type HelmConfig = z.infer<typeof HelmConfig>;
 
 const CHART_SOURCE = fileURLToPath(new URL("./helm-chart/", import.meta.url));
 /** The chart's fixed files, read once: relative path and text with `__CHART__` where the chart's name goes. */
-const CHART_FILES: { path: string; content: string }[] = (readdirSync(CHART_SOURCE, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
+const CHART_FILES: { path: string; content: string }[] = readdirSync(CHART_SOURCE, { recursive: true, withFileTypes: true })
   .filter((d) => d.isFile() && d.name !== "README.md")
   .map((d) => {
     const full = path.join(d.parentPath, d.name);

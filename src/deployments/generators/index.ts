@@ -21,6 +21,11 @@ export const GENERATORS: Record<GeneratorName, GeneratorSpec> = {
   terraform,
 };
 
+/** What GET /generators shows of each generator: its name, what it writes, and its config's JSON Schema. */
+export function generatorSummaries(): { name: GeneratorName; description: string; configJsonSchema: object }[] {
+  return GENERATOR_NAMES.map((name) => ({ name, description: GENERATORS[name].description, configJsonSchema: GENERATORS[name].configJsonSchema }));
+}
+
 /** One reason a config is refused: the field (dotted path, "" for the whole config) and why. */
 export interface ConfigIssue {
   path: string;
