@@ -6,6 +6,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import { runCli } from "./helpers/cli.ts";
 import { FAKE_GITHUB_ENV, startFakeGitHub } from "./helpers/fake-github.ts";
 import { makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { stubCalls, stubDeployTools } from "./helpers/deploy-tools.ts";
@@ -170,5 +173,34 @@ describe("deployments", { timeout: 180_000 }, () => {
     expect(events.some((e) => e.type === "log" && e.payload.line === "STUB docker woke")).toBe(false);
     expect(phases(events)).not.toContain("execute:complete");
     expect(events.at(-1)).toMatchObject({ type: "complete", payload: { status: "cancelled" } });
+  });
+
+  it("the CLI: shipyard deploy follows it live and prints the commit; deployments lists and shows it, its files and one file; a refused config names the field", async () => {
+    const { fixture } = await project("cli-app");
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-deploy-cli-"));
+    await fs.writeFile(path.join(dir, "app.yaml"), "image: ghcr.io/acme/app:1.0.0\nports: [8080]\nreplicas: 2\n");
+    await fs.writeFile(path.join(dir, "bad.yaml"), "image: x\nreplicas: two\n");
+    const env = { PATH: process.env.PATH ?? "", HOME: dir, SHIPYARD_URL: s.url, SHIPYARD_TOKEN: s.adminToken, NO_COLOR: "1" };
+    const deployed = await runCli(["deploy", "cli-app", "--generator", "docker-compose", "--config", path.join(dir, "app.yaml"), "--direct"], { env });
+    expect(deployed.code, deployed.stderr + deployed.stdout).toBe(0);
+    const sha = fixture.git("rev-parse", "main");
+    expect(deployed.stdout).toMatch(/commit .*committed/);
+    expect(deployed.stdout).toContain(`commit ${sha}`);
+    const id = /deployment (dep_\w+)/.exec(deployed.stdout)![1]!;
+
+    const listed = await runCli(["deployments", "cli-app"], { env });
+    expect(listed.stdout).toContain(id);
+    expect((await runCli(["deployments"], { env })).stdout).toContain(id);
+    const shown = await runCli(["deployments", "show", id], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`commit ${sha}`);
+    const file = JSON.parse((await runCli(["deployments", "show", id, "--json"], { env })).stdout).files[0].path as string;
+    expect(shown.stdout).toContain(file);
+    const content = await runCli(["deployments", "show", id, "--file", file], { env });
+    expect(content.stdout).toBe(fixture.git("show", `main:${file}`) + "\n");
+
+    const refused = await runCli(["deploy", "cli-app", "-g", "docker-compose", "-c", path.join(dir, "bad.yaml")], { env });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("config.replicas: Invalid input: expected number, received string");
   });
 });
