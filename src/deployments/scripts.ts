@@ -81,6 +81,7 @@ if ! git diff --cached --quiet; then
   printf '%s\\n\\n%s\\n' "$SHIPYARD_COMMIT_MESSAGE" "$trailer" | git -c core.hooksPath=/dev/null commit --quiet --no-verify --file=-
   commit="$(git rev-parse HEAD)"
   if [ "$branch" = "$default_branch" ]; then lease="$start_sha"; else lease="$(git ls-remote origin "refs/heads/$branch" | awk '{ print $1 }')"; fi
+  echo "pushing $commit to $branch"
   git push --quiet --no-verify --force-with-lease="refs/heads/$branch:$lease" origin "HEAD:refs/heads/$branch"
   echo "pushed $commit to $branch"
 else
