@@ -13,10 +13,14 @@ import { FAKE_GITHUB_ENV, startFakeGitHub } from "./helpers/fake-github.ts";
 import { makeFixtureRemote } from "./helpers/git-fixture.ts";
 import { stubCalls, stubDeployTools } from "./helpers/deploy-tools.ts";
 import { operationEvents, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver.ts";
 
 let s: TestShipyard;
 let app: http.Server;
 let appPort: number;
+let broken: http.Server;
+let brokenPort: number;
+let receiver: WebhookReceiver;
 const savedPath = process.env.PATH;
 
 beforeAll(async () => {
@@ -27,10 +31,23 @@ beforeAll(async () => {
   app = http.createServer((_req, res) => res.end("ok"));
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
   appPort = (app.address() as AddressInfo).port;
+  // One that never gets well.
+  broken = http.createServer((_req, res) => {
+    res.statusCode = 503;
+    res.end("starting");
+  });
+  await new Promise<void>((r) => broken.listen(0, "127.0.0.1", r));
+  brokenPort = (broken.address() as AddressInfo).port;
+  receiver = await startWebhookReceiver();
+  const hook = await s.api("POST", "/webhooks", { url: receiver.url, events: ["deployment.started", "deployment.completed", "deployment.failed"] });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  receiver.secret = hook.body.secret;
 });
 afterAll(async () => {
   await s?.stop();
   await new Promise((r) => app?.close(r));
+  await new Promise((r) => broken?.close(r));
+  await receiver?.close();
   process.env.PATH = savedPath;
 });
 
@@ -118,6 +135,27 @@ describe("deployments", { timeout: 180_000 }, () => {
     expect(call).toMatchObject({ tool: "docker", dockerHost: "tcp://127.0.0.1:2375" });
     expect(call!.args).toEqual(["compose", "-f", d.files[0].path, "-p", "app", "up", "-d"]);
     expect(phases(events).slice(-4)).toEqual(["execute:in_progress", "execute:complete", "health_check:in_progress", "health_check:complete"]);
+    const hooks = await waitFor(async () => {
+      const mine = receiver.received.filter((r) => r.verified?.data.deploymentId === d.id);
+      return mine.some((r) => r.verified?.type === "deployment.completed") ? mine : null;
+    }, 30_000, "the deployment's webhooks");
+    expect(hooks.map((r) => r.verified!.type).sort()).toEqual(["deployment.completed", "deployment.started"]);
+    expect(hooks.find((r) => r.verified!.type === "deployment.completed")!.verified!.data).toMatchObject({ projectId: id, generator: "docker-compose", mode: "execute", deploymentUrl: d.deploymentUrl });
+  });
+
+  it("execute mode: a URL that does not answer well within the target's bound fails the health check; one the URL policy refuses fails at once", async () => {
+    const { id } = await project("unhealthy");
+    const d = await deployToEnd(id, { generator: "docker-compose", config: { ...APP, ports: [brokenPort] }, mode: "execute", target: { type: "docker", hostUrl: "tcp://127.0.0.1:2375", healthCheckSeconds: 2 } });
+    expect(d).toMatchObject({ status: "failed", currentStep: "health_check", deploymentUrl: `http://127.0.0.1:${brokenPort}` });
+    expect(d.error).toBe(`the deployment did not answer at http://127.0.0.1:${brokenPort} within 2 s: http://127.0.0.1:${brokenPort} answered 503`);
+    const failed = await waitFor(async () => receiver.received.find((r) => r.verified?.data.deploymentId === d.id && r.verified.type === "deployment.failed"), 30_000, "deployment.failed");
+    expect(failed.verified!.data).toMatchObject({ status: "failed", step: "health_check", error: d.error });
+
+    // This server allows plain http to 127.0.0.1 only: a local engine's URL (localhost) is refused without a try.
+    const refused = await deployToEnd(id, { generator: "docker-compose", config: APP, mode: "execute", target: { type: "docker" } });
+    expect(refused.status).toBe("failed");
+    expect(refused.error).toContain("http://localhost:3000");
+    expect(refused.error).toContain("SHIPYARD_ALLOWED_HTTP_HOSTS");
   });
 
   it("execute mode, helm and kubectl: the kubeconfig secret reaches the tool as a file and never the log", async () => {

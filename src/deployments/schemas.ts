@@ -6,6 +6,9 @@ import { GENERATOR_NAMES, type GeneratorName } from "./generators/index.ts";
 /** The URL to health-check instead of the one worked out from the config and target. */
 const HealthUrl = z.url({ protocol: /^https?$/ }).optional();
 
+/** How long the deployment URL has to answer (0: no health check). */
+const HealthSeconds = z.number().int().min(0).max(600).default(60);
+
 const SecretName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, "a secret's name (letters, digits, _ . -)");
 
 /** A Docker engine to run compose against: DOCKER_HOST (unix://, tcp:// or ssh://); none: the runner's own engine. */
@@ -13,6 +16,7 @@ export const DockerTarget = z
   .object({
     type: z.literal("docker"),
     url: HealthUrl,
+    healthCheckSeconds: HealthSeconds,
     hostUrl: z.string().regex(/^(unix|tcp|ssh):\/\/\S+$/, "a Docker host URL: unix://, tcp:// or ssh://").optional(),
   })
   .strict();
@@ -22,6 +26,7 @@ export const KubernetesTarget = z
   .object({
     type: z.literal("kubernetes"),
     url: HealthUrl,
+    healthCheckSeconds: HealthSeconds,
     kubeconfigSecret: SecretName,
     namespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a Kubernetes namespace").default("default"),
   })
@@ -32,6 +37,7 @@ export const TerraformTarget = z
   .object({
     type: z.literal("terraform"),
     url: HealthUrl,
+    healthCheckSeconds: HealthSeconds,
     workspace: z.string().regex(/^[A-Za-z0-9_-]{1,90}$/, "a Terraform workspace name").optional(),
     vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a Terraform variable name"), z.string()).default({}),
     secretVars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a Terraform variable name"), SecretName).default({}),

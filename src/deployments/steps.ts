@@ -16,7 +16,7 @@ import { emitWebhookEvent } from "../webhooks/service.ts";
 import { GENERATORS, type AppDescription, type GeneratedFile, type GeneratorName } from "./generators/index.ts";
 import { DEPLOYMENT_STEPS, type DeploymentTarget } from "./schemas.ts";
 import { loadDeployment, recordDeployment, setDeploymentStep } from "./store.ts";
-import { checkGivenConfig, checkTarget, invalidConfig, resolveConfig } from "./validate.ts";
+import { checkGivenConfig, checkTarget, invalidConfig, resolveConfig, targetSecrets } from "./validate.ts";
 
 /** A failure the user should read (the deployment fails with it). */
 export class DeploymentFailed extends Error {}
@@ -99,6 +99,9 @@ export function stepEvent(res: EngineResources, ctx: DeploymentContext, step: De
 export async function validateDeployment(res: EngineResources, ctx: DeploymentContext): Promise<DeploymentTarget | null> {
   const { target, problems } = checkTarget(ctx.generator, ctx.mode, ctx.target);
   problems.unshift(...checkGivenConfig(ctx.generator, ctx.config));
+  for (const name of Object.values(targetSecrets(target))) {
+    if ((await res.secrets.get(ctx.workspaceId, name)) === null) problems.push({ path: "target", message: `no secret named ${name} in this workspace (deleted since the deployment was asked for?)` });
+  }
   if (problems.length > 0) throw new DeploymentFailed(invalidConfig(problems).message);
   return target;
 }

@@ -26,8 +26,8 @@ export const DEPLOYMENT_WORKFLOW = "shipyard.deployment";
 /** Runners a deployment may lose before it fails. */
 const RUNNER_ATTEMPTS = 3;
 
-/** The health check's tries (about a minute in all, with the backoff): the bound on how long a deployment URL may take to answer. */
-const HEALTH_RETRIES = { retriesAllowed: true, maxAttempts: 12, intervalSeconds: 1, backoffRate: 1.3 };
+/** The health check's tries, one a second (each waits up to 5 s for an answer): the target's bound on how long the URL may take to answer. */
+const healthRetries = (seconds: number) => ({ retriesAllowed: seconds > 1, maxAttempts: seconds, intervalSeconds: 1, backoffRate: 1 });
 
 /** What the runner's stages made. */
 interface Made {
@@ -77,15 +77,20 @@ export function registerDeploymentWorkflow(res: EngineResources, workflows: Loca
         job = null;
         at.step = "health_check";
         await throwIfCancelled();
-        if (made.deploymentUrl) {
-          await stepEvent(res, ctx, "health_check", "in_progress", `waiting for ${made.deploymentUrl} to answer`);
+        const seconds = target?.healthCheckSeconds ?? 0;
+        if (made.deploymentUrl && seconds > 0) {
           const url = made.deploymentUrl;
-          const status = await DBOS.runStep(() => checkHealth(res, url), { name: "health-check", ...HEALTH_RETRIES }).catch((err: unknown) => {
-            throw new DeploymentFailed(`the deployment did not answer at ${url}: ${ensureError(err).message}`);
+          await stepEvent(res, ctx, "health_check", "in_progress", `waiting up to ${seconds} s for ${url} to answer`);
+          // A URL the operator's policy refuses fails at once, saying how to allow it: no retry changes that.
+          await DBOS.runStep(() => res.outbound.check(url, "the deployment URL"), { name: "health-url" }).catch((err: unknown) => {
+            throw new DeploymentFailed(ensureError(err).message);
+          });
+          const status = await DBOS.runStep(() => checkHealth(res, url), { name: "health-check", ...healthRetries(seconds) }).catch((err: unknown) => {
+            throw new DeploymentFailed(`the deployment did not answer at ${url} within ${seconds} s: ${lastCause(err)}`);
           });
           await stepEvent(res, ctx, "health_check", "complete", `${url} answered ${status}`);
         } else {
-          await stepEvent(res, ctx, "health_check", "complete", "no URL to check: give the target a url, or the config an ingress host");
+          await stepEvent(res, ctx, "health_check", "complete", made.deploymentUrl ? "skipped (healthCheckSeconds: 0)" : "no URL to check: give the target a url, or the config an ingress host");
         }
       }
       await cleanupWorkspace(res, job);
@@ -156,6 +161,14 @@ async function runnerSteps(res: EngineResources, ctx: DeploymentContext, job: Pi
   if (url) await DBOS.runStep(() => recordDeployment(res.pool, ctx.id, { deploymentUrl: url }), { name: "record-url", ...TRANSIENT_RETRIES });
   await stepEvent(res, ctx, "execute", "complete", `${toolName(ctx)} succeeded${url ? `: ${url}` : ""}`, job.attempt);
   return { commit: null, branch: null, prUrl: null, deploymentUrl: url };
+}
+
+/** The reason of the health check's last try (DBOS wraps the tries' errors once they run out). */
+function lastCause(err: unknown): string {
+  const e = ensureError(err) as Error & { errors?: unknown[] };
+  const last = Array.isArray(e.errors) && e.errors.length > 0 ? ensureError(e.errors.at(-1)) : e;
+  const cause = (last as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${last.message} (${cause.message})` : last.message;
 }
 
 const toolName = (ctx: DeploymentContext) => ({ "docker-compose": "docker compose up", helm: "helm upgrade --install", kubernetes: "kubectl apply", terraform: "terraform apply" })[ctx.generator];

@@ -67,7 +67,7 @@ describe("DeploymentService", () => {
     const rest = await t.api("GET", `/deployments/${started.workflowId}`);
     expect(rest.body).toMatchObject({ mode: "execute", stepsTotal: 5 });
     const row = await t.pool.query("select target from deployments where id = $1", [started.workflowId]);
-    expect(row.rows[0].target).toEqual({ type: "docker", hostUrl: "tcp://10.0.0.5:2375" });
+    expect(row.rows[0].target).toEqual({ type: "docker", hostUrl: "tcp://10.0.0.5:2375", healthCheckSeconds: 60 });
   });
 
   it("refuses a bad config naming the field and the reason, and stores nothing", async () => {
