@@ -148,7 +148,7 @@ describe("deployments", { timeout: 180_000 }, () => {
     const d = await deployToEnd(id, { generator: "docker-compose", config: { ...APP, ports: [brokenPort] }, mode: "execute", target: { type: "docker", hostUrl: "tcp://127.0.0.1:2375", healthCheckSeconds: 2 } });
     expect(d).toMatchObject({ status: "failed", currentStep: "health_check", deploymentUrl: `http://127.0.0.1:${brokenPort}` });
     expect(d.error).toBe(`the deployment did not answer at http://127.0.0.1:${brokenPort} within 2 s: http://127.0.0.1:${brokenPort} answered 503`);
-    const failed = await waitFor(async () => receiver.received.find((r) => r.verified?.data.deploymentId === d.id && r.verified.type === "deployment.failed"), 30_000, "deployment.failed");
+    const failed = await waitFor(async () => receiver.received.find((r) => r.verified?.data.deploymentId === d.id && r.verified?.type === "deployment.failed"), 30_000, "deployment.failed");
     expect(failed.verified!.data).toMatchObject({ status: "failed", step: "health_check", error: d.error });
 
     // This server allows plain http to 127.0.0.1 only: a local engine's URL (localhost) is refused without a try.
