@@ -5,6 +5,7 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
+import { ShipyardError } from "../../domain/errors.ts";
 
 export const GENERATOR_NAMES = ["docker-compose", "helm", "kubernetes", "terraform"] as const;
 export type GeneratorName = (typeof GENERATOR_NAMES)[number];
@@ -14,10 +15,10 @@ const Name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "lowercase
 /** One app, described once for every generator. */
 export const AppDescription = z
   .object({
-    name: Name.default("app"),
+    name: Name.optional(),
     image: z.string().min(1).optional(),
     build: z.object({ context: z.string().default("."), dockerfile: z.string().optional() }).strict().optional(),
-    ports: z.array(z.number().int().min(1).max(65535)).min(1).default([3000]),
+    ports: z.array(z.number().int().min(1).max(65535)).default([]),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
     replicas: z.number().int().min(0).max(100).default(1),
@@ -59,10 +60,10 @@ function compose(a: AppDescription): GeneratedFile[] {
     environment: { ...a.env, ...Object.fromEntries(a.secrets.map((s) => [s, `\${${s}}`])) },
     deploy: { replicas: a.replicas },
   };
-  return [yamlFile("deploy/compose/compose.yaml", { services: { [a.name]: service } })];
+  return [yamlFile("deploy/docker-compose/compose.yaml", { services: { [appName(a)]: service } })];
 }
 
-const placeholder = (p: string) => (a: AppDescription) => [yamlFile(p, { name: a.name, image: a.image ?? null, ports: a.ports, replicas: a.replicas })];
+const placeholder = (p: string) => (a: AppDescription) => [yamlFile(p, { name: appName(a), image: a.image ?? null, ports: a.ports, replicas: a.replicas })];
 
 function spec(name: GeneratorName, description: string, render: (a: AppDescription) => GeneratedFile[]): GeneratorSpec {
   return { name, description, config: AppDescription, configJsonSchema: z.toJSONSchema(AppDescription, { io: "input", unrepresentable: "any" }), render, validate: async () => [] };
@@ -83,14 +84,25 @@ export async function detectApp(repoDir: string): Promise<Partial<AppDescription
   return { build: { context: "." }, ...(expose ? { ports: [Number(expose[1])] } : {}) };
 }
 
+/** The name objects are given: the description's, else "app". */
+export function appName(app: Pick<AppDescription, "name">): string {
+  return app.name ?? "app";
+}
+
 /** Parse a config for a generator: defaults from detection merged under the user's config; a zod error names the field and reason. */
-export function parseConfig(generator: GeneratorName, config: unknown, detected: Partial<AppDescription> = {}) {
-  const given = typeof config === "object" && config !== null ? (config as Record<string, unknown>) : config;
+export function parseConfig(generator: GeneratorName, config: unknown, detected: Partial<AppDescription> = {}): Record<string, unknown> {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new ShipyardError("invalid_request", "config: must be an object", 400, { issues: [{ path: "", message: "must be an object" }] });
   // The user's image replaces a detected build (and the other way round): exactly one of them is kept.
   const base: Record<string, unknown> = { ...detected };
-  if (typeof given === "object" && given !== null && ("image" in given || "build" in given)) {
+  if ("image" in config || "build" in config) {
     delete base.image;
     delete base.build;
   }
-  return GENERATORS[generator].config.safeParse(typeof given === "object" && given !== null ? { ...base, ...given } : given);
+  const parsed = GENERATORS[generator].config.safeParse({ ...base, ...config });
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.flatMap((i) => {
+    const at = i.path.map(String);
+    return i.code === "unrecognized_keys" ? i.keys.map((k) => ({ path: [...at, k].join("."), message: "unknown key" })) : [{ path: at.join("."), message: i.message }];
+  });
+  throw new ShipyardError("invalid_request", issues.map((i) => `config${i.path ? `.${i.path}` : ""}: ${i.message}`).join("; "), 400, { issues });
 }
