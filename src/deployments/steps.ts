@@ -162,7 +162,8 @@ export async function deploymentPullRequest(res: EngineResources, ctx: Deploymen
 export function deploymentUrl(config: AppDescription, target: DeploymentTarget | null): string | null {
   if (target?.url) return target.url;
   if (target?.type === "docker") {
-    const port = config.ports[0] ?? 3000;
+    const port = config.ports[0];
+    if (port === undefined) return null;
     let host = "localhost";
     if (target.hostUrl && !target.hostUrl.startsWith("unix://")) {
       host = target.hostUrl.replace(/^(ssh|tcp):\/\//, "").replace(/^[^@]*@/, "").replace(/[:/].*$/, "");

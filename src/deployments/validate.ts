@@ -11,7 +11,7 @@ export interface FieldProblem {
   message: string;
 }
 
-/** Zod issues as field problems; an unknown key is named by its own path. */
+/** Zod issues as field problems (the target's, the request's); an unknown key is named by its own path. */
 export function fieldProblems(prefix: string, issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
   return issues.flatMap((i) => {
     const at = [prefix, ...i.path.map(String)].filter(Boolean);
@@ -27,22 +27,37 @@ export function invalidConfig(problems: FieldProblem[]): ShipyardError {
   return new ShipyardError("invalid_config", `${first.path || "config"}: ${first.message}${more}`, 422, problems);
 }
 
+/** The field problems of parseConfig's refusal (its issues are relative to the config), or null for any other error. */
+function configRefusal(err: unknown): FieldProblem[] | null {
+  const issues = err instanceof ShipyardError ? (err.details as { issues?: unknown } | undefined)?.issues : undefined;
+  if (!Array.isArray(issues)) return null;
+  return (issues as FieldProblem[]).map((i) => ({ path: i.path ? `config.${i.path}` : "config", message: i.message }));
+}
+
 /**
  * The config as given, before detection fills its defaults: every problem with a key the user gave is reported;
  * one about a key left out waits for the parse after detection (a Dockerfile may supply the build).
  */
 export function checkGivenConfig(generator: GeneratorName, config: Record<string, unknown>): FieldProblem[] {
-  const parsed = parseConfig(generator, config);
-  if (parsed.success) return [];
-  const about = (i: z.core.$ZodIssue) => i.code === "unrecognized_keys" || (i.path.length > 0 && Object.hasOwn(config, String(i.path[0])));
-  return fieldProblems("config", parsed.error.issues.filter(about));
+  try {
+    parseConfig(generator, config);
+    return [];
+  } catch (err) {
+    const problems = configRefusal(err);
+    if (!problems) throw err;
+    return problems.filter((p) => Object.hasOwn(config, p.path.split(".")[1] ?? ""));
+  }
 }
 
 /** The config with the detected defaults under it, or a 422 naming the fields. */
 export function resolveConfig(generator: GeneratorName, config: Record<string, unknown>, detected: Partial<AppDescription>): AppDescription {
-  const parsed = parseConfig(generator, config, detected);
-  if (!parsed.success) throw invalidConfig(fieldProblems("config", parsed.error.issues));
-  return parsed.data;
+  try {
+    // Each generator's config is the app description plus its own options: what this code reads is the description's.
+    return parseConfig(generator, config, detected) as AppDescription;
+  } catch (err) {
+    const problems = configRefusal(err);
+    throw problems && problems.length > 0 ? invalidConfig(problems) : err;
+  }
 }
 
 /** The execute mode's target for the generator, or the problems with it; generate mode takes none. */

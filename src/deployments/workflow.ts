@@ -10,7 +10,7 @@ import { cleanupScript } from "../git/scripts.ts";
 import { JobCancelled, RunnerLost, runPinnedTask, type PinnedJob } from "../jobs/stage-task.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
 import type { TaskSpec } from "../tasks/spec.ts";
-import type { AppDescription } from "./generators/index.ts";
+import { appName, type AppDescription } from "./generators/index.ts";
 import type { DeploymentTarget } from "./schemas.ts";
 import { deployCommitScript, deployExecuteScript, deployPrepareScript, fileEnv } from "./scripts.ts";
 import { recordDeployment } from "./store.ts";
@@ -155,7 +155,7 @@ async function runnerSteps(res: EngineResources, ctx: DeploymentContext, job: Pi
   const resolved = target!;
   await stepEvent(res, ctx, "execute", "in_progress", `running ${toolName(ctx)}`, job.attempt);
   const plainVars = resolved.type === "terraform" ? Object.fromEntries(Object.entries(resolved.vars).map(([k, v]) => [`TF_VAR_${k}`, v])) : {};
-  const executed = await stage("execute", { command: deployExecuteScript({ generator: ctx.generator, files, target: resolved, release: config.name }), network: true, env: { ...fileEnv(files), ...plainVars } }, targetSecrets(resolved));
+  const executed = await stage("execute", { command: deployExecuteScript({ generator: ctx.generator, files, target: resolved, release: appName(config) }), network: true, env: { ...fileEnv(files), ...plainVars } }, targetSecrets(resolved));
   if (executed.status !== "succeeded") throw new DeploymentFailed(`${toolName(ctx)} failed: ${executed.error ?? "error"}`);
   const url = deploymentUrl(config, resolved);
   if (url) await DBOS.runStep(() => recordDeployment(res.pool, ctx.id, { deploymentUrl: url }), { name: "record-url", ...TRANSIENT_RETRIES });
