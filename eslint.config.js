@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules", "dist", ".shipyard", ".scratch", "web/dist", "coverage"] },
+  { ignores: ["node_modules", "dist", ".shipyard", ".scratch", "web/dist", "coverage", "src/deployments/connect/gen"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

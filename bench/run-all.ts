@@ -55,6 +55,13 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "deployments",
+    figures: [
+      { label: "generate-mode deployment, POST → generated, less the git push (median of 5)", value: (r) => r.medianMs, unit: "ms" },
+      { label: "  p95", value: (r) => r.p95Ms, unit: "ms" },
+    ],
+  },
+  {
     name: "webhook-latency",
     figures: [
       { label: "run finished → webhook receiver, p50 (200 runs)", value: (r) => r.finishP50Ms, unit: "ms" },

@@ -5,7 +5,6 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve, type ServerType } from "@hono/node-server";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { Config } from "./config.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./db/embedded.ts";
@@ -28,6 +27,8 @@ import { RepeatFilter } from "./log-repeats.ts";
 import { RUNNER_PATH } from "./runner/protocol.ts";
 import { createEventsSocket, EVENTS_SOCKET_PATH } from "./server/events-socket.ts";
 import { createApp } from "./server/app.ts";
+import { listenApi } from "./server/api-listener.ts";
+import { apiRequestHandler } from "./deployments/connect/handler.ts";
 import { ensureAdminToken, ensureRunnerToken, readAdminTokenFile, scrubTokens } from "./server/bootstrap.ts";
 import { Metrics } from "./server/metrics.ts";
 import { Revocations } from "./server/revocations.ts";
@@ -283,9 +284,8 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
       },
     },
   });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-  });
+  // The DeploymentService (Connect, gRPC, gRPC-Web) shares the API's port; every other request goes to the app.
+  const server = await listenApi({ handler: apiRequestHandler({ pool, workflows, secrets }, app.fetch), port: config.port, hostname: config.host });
   const eventsSocket = createEventsSocket({ pool, hub, log, revocations, closing: closing.signal });
   server.on("upgrade", (req, socket, head) => {
     const pathname = new URL(req.url ?? "/", "http://x").pathname;

@@ -62,6 +62,7 @@ export function renderEvent(e: ApiEvent): string | null {
       const what = kindWord(kind);
       const lines = [`${p.status === "succeeded" ? green("✓") : red("✗")} ${what} ${statusWord(p.status)}${p.error ? `: ${p.error}` : ""}`];
       if (p.previewUrl) lines.push(`  ${bold("preview")} ${p.previewUrl}${p.version ? dim(`  version ${p.version}`) : ""}${p.commit ? dim(`  commit ${p.commit.slice(0, 12)}`) : ""}`);
+      if (p.deploymentUrl) lines.push(`  ${bold("url")} ${p.deploymentUrl}`);
       if (p.prUrl) lines.push(`  ${bold("pull request")} ${p.prUrl}`);
       else if (p.branch && p.status === "succeeded") lines.push(`  ${bold("branch")} ${p.branch} ${dim(p.commit ?? "")}`);
       for (const [k, v] of Object.entries(p.outputs ?? {})) lines.push(`  ${bold(k)} = ${v}`);

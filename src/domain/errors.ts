@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   deploy_failed: "terminal",
   build_finished: "terminal",
   publish_finished: "terminal",
+  deployment_finished: "terminal",
+  invalid_config: "terminal",
   no_template: "terminal",
   delivery_pending: "terminal",
   // Models

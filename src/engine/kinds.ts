@@ -7,6 +7,7 @@ import type { Queryable } from "../db/pool.ts";
 import type { OperationKind } from "../domain/operation-kinds.ts";
 import type { EventType } from "../events/catalogue.ts";
 import { buildKind } from "../builds/kind.ts";
+import { deploymentKind } from "../deployments/kind.ts";
 import { jobKind } from "../jobs/kind.ts";
 import { publishKind } from "../publishes/kind.ts";
 import { runKind } from "../runs/kind.ts";
@@ -41,4 +42,5 @@ export const KINDS = {
   job: jobKind,
   build: buildKind,
   publish: publishKind,
+  deployment: deploymentKind,
 } as const satisfies { readonly [K in OperationKind]: OperationKindSpec };

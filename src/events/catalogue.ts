@@ -85,6 +85,8 @@ const CompletePayload = z.object({
   /** A build's published preview (a publish's: the target environment's URL and the version it shows). */
   previewUrl: z.string().nullable().optional(),
   version: z.number().int().nullable().optional(),
+  /** A deployment's URL (execute mode) and pull request. */
+  deploymentUrl: z.string().nullable().optional(),
 });
 
 /** The phases of a build, in order. */
@@ -95,9 +97,13 @@ export type BuildPhase = z.infer<typeof BuildPhase>;
 export const PublishPhase = z.enum(["validate", "deploy", "verify", "promote", "record"]);
 export type PublishPhase = z.infer<typeof PublishPhase>;
 
-/** A build's or a publish's phase began, ended, or failed (`attempt`: the test phase's try, counting fixes). */
+/** The steps of a deployment (src/deployments/), in order; generate mode commits, execute mode runs the tool and checks the URL. */
+export const DeploymentPhase = z.enum(["validate", "prepare", "generate", "commit", "execute", "health_check"]);
+export type DeploymentPhase = z.infer<typeof DeploymentPhase>;
+
+/** A build's, a publish's or a deployment's phase began, ended, or failed (`attempt`: the test phase's try, counting fixes). */
 const PhasePayload = z.object({
-  phase: z.union([BuildPhase, PublishPhase]),
+  phase: z.union([BuildPhase, PublishPhase, DeploymentPhase]),
   status: z.enum(["in_progress", "complete", "failed"]),
   attempt: z.number().int().optional(),
   error: z.string().optional(),

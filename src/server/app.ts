@@ -9,6 +9,7 @@ import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { buildRoutes } from "./routes/builds.ts";
 import { publishRoutes } from "./routes/publishes.ts";
+import { deploymentRoutes } from "./routes/deployments.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
 import { settingsRoutes } from "./routes/settings.ts";
@@ -97,6 +98,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   jobRoutes(deps, api);
   buildRoutes(deps, api);
   publishRoutes(deps, api);
+  deploymentRoutes(deps, api);
   usageRoutes(deps, api);
   settingsRoutes(deps, api);
   secretRoutes(deps, api);
