@@ -3,6 +3,7 @@
 // cancelled, and the shipped example tree (a template project, a build on the demo cassette, its preview).
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPool } from "../src/db/pool.ts";
 import { operationEvents, runToEnd, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
@@ -32,4 +33,133 @@ describe("the example tree", () => {
     const events = JSON.stringify(await operationEvents(s, run.id));
     expect(events).not.toMatch(/sya_|Bearer/);
   }, 300_000);
+});
+
+/** A run of `workflow` started with `token` (the admin's by default); returns its id. */
+async function start(workflow: string, inputs: Record<string, unknown> = {}, token?: string): Promise<string> {
+  const created = await s.api("POST", "/runs", { workflow, inputs }, token);
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body.id as string;
+}
+
+async function runEnded(id: string, token?: string): Promise<any> {
+  return waitFor(async () => {
+    const r = await s.api("GET", `/runs/${id}`, undefined, token);
+    return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : null;
+  }, 60_000, `run ${id} to end`);
+}
+
+/** A run whose one step ends as told: after `seconds`, with exit code `code`. */
+const target = (seconds: number, code: number) => `name: target\nsteps:\n  - id: work\n    run: sleep ${seconds}; exit ${code}\n`;
+
+const WAITER = `
+name: waiter
+inputs:
+  op: { type: string }
+steps:
+  - id: done
+    wait:
+      operation: \${{ inputs.op }}
+      timeout: 2m
+  - id: after
+    needs: done
+    run: echo "it ended \${{ steps.done.outputs.status }}"
+outputs:
+  status: \${{ steps.done.outputs.status }}
+`;
+
+const waiterWith = (timeout: string) => WAITER.replace("timeout: 2m", `timeout: ${timeout}`);
+
+describe("wait steps", () => {
+  it("succeed when the operation succeeds, with its status as output; the wait runs on the server, not on a runner", async () => {
+    const op = await start(target(1, 0));
+    const id = await start(WAITER, { op });
+    const run = await runEnded(id);
+    expect(run.status, JSON.stringify(run.steps)).toBe("succeeded");
+    expect(run.outputs).toEqual({ status: "succeeded" });
+    expect(steps(run).done.outputs).toMatchObject({ status: "succeeded", error: "" });
+    const running = (await operationEvents(s, id)).find((e) => e.type === "step" && e.payload.stepId === "done" && e.payload.status === "running");
+    expect(running.payload.runner).toBe("server");
+  });
+
+  it("fail when the operation fails, saying how it ended", async () => {
+    const op = await start(target(0, 3));
+    const run = await runEnded(await start(WAITER, { op }));
+    expect(run.status).toBe("failed");
+    expect(steps(run).done).toMatchObject({ status: "failed", error: expect.stringContaining(`workflow ${op} failed`) });
+    expect(steps(run).after.status).toBe("skipped");
+  });
+
+  it("fail when the operation outlasts the timeout", async () => {
+    const op = await start(target(60, 0));
+    const run = await runEnded(await start(waiterWith("1s"), { op }));
+    expect(run.status).toBe("failed");
+    expect(steps(run).done.error).toContain(`operation ${op} did not end within 1000 ms`);
+    expect((await s.api("POST", `/runs/${op}/cancel`)).status).toBe(202);
+  });
+
+  it("fail at once for an operation that does not exist in the workspace", async () => {
+    const run = await runEnded(await start(WAITER, { op: "run_doesnotexist" }));
+    expect(steps(run).done.error).toContain("operation run_doesnotexist does not exist in this workspace");
+  });
+
+  it("a cancel of the run ends the wait: the step is cancelled and its workflow ends", async () => {
+    const op = await start(target(60, 0));
+    const id = await start(WAITER, { op });
+    await waitFor(async () => steps((await s.api("GET", `/runs/${id}`)).body).done.status === "running", 30_000, "the wait to start");
+    expect((await s.api("POST", `/runs/${id}/cancel`)).status).toBe(202);
+    const run = await runEnded(id);
+    expect(run.status).toBe("cancelled");
+    expect(steps(run).done.status).toBe("cancelled");
+    const pool = createPool(s.databaseUrl, 1);
+    try {
+      const taskId = (await pool.query<{ id: string }>("select id from tasks where operation_id = $1 and step_id = 'done'", [id])).rows[0]!.id;
+      expect(taskId).toContain("done");
+      await waitFor(async () => (await pool.query("select status from dbos.workflow_status where workflow_uuid = $1", [taskId])).rows[0]?.status === "SUCCESS", 20_000, "the wait's workflow to end");
+    } finally {
+      await pool.end();
+    }
+    expect((await s.api("GET", `/runs/${op}`)).body.status).toBe("running");
+    await s.api("POST", `/runs/${op}/cancel`);
+  });
+});
+
+const LIST_AND_CREATE = `
+name: scoped
+steps:
+  - id: list
+    http: { url: /projects, outputs: { projects: $.projects } }
+  - id: create
+    needs: list
+    http:
+      method: POST
+      url: /projects
+      body: { name: member-made, template: static }
+`;
+
+describe("http steps on Shipyard's own API", () => {
+  it("call with the role of whoever started the run: a member's run may read but not create a project (owner only)", async () => {
+    const member = await s.api("POST", "/tokens", { name: "member", role: "member" });
+    expect(member.status).toBe(201);
+    const run = await runEnded(await start(LIST_AND_CREATE, {}, member.body.token));
+    expect(steps(run).list.status).toBe("succeeded");
+    expect(steps(run).create).toMatchObject({ status: "failed", error: expect.stringContaining("answered 403: POST /projects needs the owner role") });
+    expect((await s.api("GET", "/projects")).body.projects.some((p: { name: string }) => p.name === "member-made")).toBe(false);
+  });
+
+  it("call within the run's workspace: another workspace's project is not found", async () => {
+    const mine = await s.api("POST", "/projects", { name: "admins-own", template: "static" });
+    expect(mine.status).toBe(201);
+    const other = await s.api("POST", "/workspaces", { name: "tree-other" });
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+    const workflow = `name: peek\nsteps:\n  - id: peek\n    http: { url: /projects/${mine.body.id}, outputs: { name: $.name } }\n`;
+    const run = await runEnded(await start(workflow, {}, other.body.token), other.body.token);
+    expect(steps(run).peek).toMatchObject({ status: "failed", error: expect.stringContaining("answered 404") });
+  });
+
+  it("refuses a URL on a private address under the default URL rules, and changes nothing", async () => {
+    const workflow = "name: private\nsteps:\n  - id: call\n    http: { url: 'https://127.0.0.1:9/x' }\n";
+    const run = await runEnded(await start(workflow));
+    expect(steps(run).call).toMatchObject({ status: "failed", error: expect.stringContaining("127.0.0.1 is a loopback address") });
+  });
 });
