@@ -83,8 +83,11 @@ export function extractOutputs(status: number, text: string, paths: Record<strin
   return outputs;
 }
 
+/** What one call needs: the outbound client and this process's own API. */
+export type HttpCallDeps = Pick<EngineResources, "outbound" | "ownApi">;
+
 /** Make the call of one attempt. */
-async function send(res: EngineResources, task: ServerTaskOf<"http">, taskId: string, signal: AbortSignal): Promise<Response> {
+async function send(res: HttpCallDeps, task: ServerTaskOf<"http">, taskId: string, signal: AbortSignal): Promise<Response> {
   const spec: HttpTaskSpec = task.spec;
   const headers = new Headers({ accept: "application/json", ...spec.headers });
   if (spec.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
@@ -101,8 +104,8 @@ async function send(res: EngineResources, task: ServerTaskOf<"http">, taskId: st
   return res.outbound.fetch(spec.url, { ...init, redirect: "follow" });
 }
 
-/** One attempt; never throws: whatever goes wrong becomes a failed result with its message. */
-async function callOnce(res: EngineResources, taskId: string, task: ServerTaskOf<"http">): Promise<TaskResult> {
+/** One attempt of an http task; never throws: whatever goes wrong becomes a failed result with its message. */
+export async function callHttpTask(res: HttpCallDeps, taskId: string, task: ServerTaskOf<"http">): Promise<TaskResult> {
   const started = performance.now();
   const base = { taskId, dispatch: task.dispatch, exitCode: null };
   const timeoutMs = task.spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -140,7 +143,7 @@ export function registerHttpTaskWorkflow(res: EngineResources, workflows: LocalW
     // Cancelled (or already settled) before it ran: nobody waits for a result.
     if (!task || task.status !== "assigned" || !isServerTaskOf(task, "http")) return;
     if (task.spec.delayMs) await DBOS.sleep(task.spec.delayMs);
-    const result = await DBOS.runStep(() => callOnce(res, taskId, task), { name: "http:call" });
+    const result = await DBOS.runStep(() => callHttpTask(res, taskId, task), { name: "http:call" });
     const msg: RunMessage = { type: "result", ...result };
     await res.workflows.send(runId, msg, `result:${taskId}:${task.dispatch}`);
   }

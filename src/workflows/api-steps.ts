@@ -54,9 +54,10 @@ const RESERVED_HEADERS = new Set(["authorization", "host", "content-length", "co
 /** Fields of `http:`. */
 export const httpShape = {
   method: z
-    .string({ error: `must be one of ${HTTP_METHODS.join(", ")}` })
-    .transform((m) => m.toUpperCase())
-    .pipe(z.enum(HTTP_METHODS, { error: (iss) => `method must be one of ${HTTP_METHODS.join(", ")}, got ${JSON.stringify(iss.input)}` }))
+    .enum([...HTTP_METHODS, ...HTTP_METHODS.map((m) => m.toLowerCase())], {
+      error: (iss) => `method must be one of ${HTTP_METHODS.join(", ")}, got ${JSON.stringify(iss.input)}`,
+    })
+    .transform((m) => m.toUpperCase() as HttpMethod)
     .optional(),
   url: z
     .string({ error: "must be a path of Shipyard's API such as /projects, or an absolute http(s) URL" })
