@@ -137,7 +137,8 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const handoff = new TaskHandoff();
     // http steps call the API of this process (`up`); a worker serves none (see the README, "API trees").
     const ownApi = new OwnApi(new StepApiTokens(secretKey));
-    if (!servesHttp) ownApi.refuse("a worker process serves no API: an http step's path of Shipyard's API is called only where `shipyard up` runs");
+    if (!servesHttp && config.apiUrl) ownApi.serve(config.apiUrl);
+    else if (!servesHttp) ownApi.refuse("this worker knows no Shipyard API to call: set SHIPYARD_API_URL to a server's URL");
     const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, ownApi, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
