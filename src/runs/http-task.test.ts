@@ -10,7 +10,7 @@ import { OwnApi } from "../server/own-api.ts";
 import type { HttpTaskSpec } from "../tasks/spec.ts";
 import type { ServerTaskOf } from "../tasks/store.ts";
 import { StepApiTokens } from "../tokens/step-tokens.ts";
-import { callHttpTask, extractOutputs, MAX_RESPONSE_BYTES } from "./http-task.ts";
+import { abortHttpTask, callHttpTask, extractOutputs, MAX_RESPONSE_BYTES } from "./http-task.ts";
 
 interface Seen {
   method: string;
@@ -32,6 +32,7 @@ beforeAll(async () => {
         res.writeHead(409, { "content-type": "application/problem+json" });
         return res.end(JSON.stringify({ title: "Conflict", detail: "the blueprint is not ready", code: "not_ready" }));
       }
+      if (req.url === "/hang") return; // never answers
       if (req.url === "/huge") {
         res.writeHead(200, { "content-type": "application/json" });
         return res.end("x".repeat(MAX_RESPONSE_BYTES + 10));
@@ -44,6 +45,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
 
@@ -103,6 +105,17 @@ describe("callHttpTask", () => {
     const token = /^Bearer (\S+)$/.exec(seen[0]!.headers.authorization ?? "")?.[1] ?? "";
     expect(tokens.verify(token)).toEqual({ workspaceId: "ws_1", role: "member", taskId: "run_1:call:1" });
     expect(JSON.stringify(result)).not.toContain(token);
+  });
+
+  it("a cancel aborts the call in flight; a timeout ends it as timed out", async () => {
+    seen.length = 0;
+    const pending = callHttpTask({ outbound: allowing }, "run_1:slow:1", task({ url: `${base}/hang` }));
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(abortHttpTask("run_1:slow:1")).toBe(true);
+    expect(await pending).toMatchObject({ status: "cancelled", error: "cancelled" });
+    expect(abortHttpTask("run_1:slow:1")).toBe(false);
+    const late = await callHttpTask({ outbound: allowing }, "run_1:slow:2", task({ url: `${base}/hang`, timeoutMs: 200 }));
+    expect(late).toMatchObject({ status: "timed_out", error: "timed out after 200 ms" });
   });
 
   it("fails when this process serves no API (a worker)", async () => {

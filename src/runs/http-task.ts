@@ -100,7 +100,7 @@ async function send(res: HttpCallDeps, task: ServerTaskOf<"http">, taskId: strin
   if (preview) return preview;
   await res.outbound.check(spec.url, "an http step's url");
   // Re-running an attempt after a crash repeats the call: the key lets a server that honours it answer once.
-  headers.set("idempotency-key", `${taskId}:${task.dispatch}`);
+  if (!headers.has("idempotency-key")) headers.set("idempotency-key", `${taskId}:${task.dispatch}`);
   return res.outbound.fetch(spec.url, { ...init, redirect: "follow" });
 }
 

@@ -20,13 +20,21 @@ export const WAIT_TASK_WORKFLOW = "shipyard.wait-task";
 const POLL_MS = [250, 500, 1000, 2000, 5000] as const;
 
 /** What one look found. */
-type Look =
+type Found =
   /** The wait step's own task was cancelled or settled meanwhile (its run was cancelled): stop. */
   | { over: true }
   | { over: false; result: Omit<TaskResult, "taskId" | "dispatch" | "durationMs" | "exitCode"> | null };
 
-/** Look at the awaited operation once: its end as the step's result, or null while it runs. */
+/** A look and when it was made (recorded with it, so a replay after a restart sees the same time). */
+type Look = Found & { at: number };
+
+/** Look at the awaited operation once. */
 async function look(pool: Pool, taskId: string, workspaceId: string, runId: string, operationId: string): Promise<Look> {
+  return { ...(await find(pool, taskId, workspaceId, runId, operationId)), at: Date.now() };
+}
+
+/** The awaited operation's end as the step's result, or null while it runs. */
+async function find(pool: Pool, taskId: string, workspaceId: string, runId: string, operationId: string): Promise<Found> {
   const own = await loadServerTask(pool, taskId);
   if (!own || own.status !== "assigned") return { over: true };
   if (operationId === runId) return { over: false, result: { status: "failed", outputs: {}, error: "a run cannot wait for itself" } };
@@ -56,7 +64,7 @@ export function registerWaitTaskWorkflow(res: EngineResources, workflows: LocalW
     let result: TaskResult;
     for (let i = 0; ; i++) {
       const seen = await DBOS.runStep(() => look(res.pool, taskId, task.workspace_id, runId, operationId), { name: "wait:look", ...TRANSIENT_RETRIES });
-      const now = await DBOS.now();
+      const now = seen.at;
       if (seen.over) return;
       if (seen.result) {
         result = { ...base, ...seen.result, durationMs: now - started };

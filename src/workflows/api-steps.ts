@@ -162,8 +162,8 @@ export function bodyStrings(value: unknown, path: (string | number)[] = []): { p
   return [];
 }
 
-/** A copy of `value` with every string passed through `expand` (keys are left as written). */
-export function mapBodyStrings(value: unknown, expand: (text: string) => string): unknown {
+/** A copy of `value` with every string replaced by what `expand` makes of it (keys are left as written). */
+export function mapBodyStrings(value: unknown, expand: (text: string) => unknown): unknown {
   if (typeof value === "string") return expand(value);
   if (Array.isArray(value)) return value.map((v) => mapBodyStrings(v, expand));
   if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapBodyStrings(v, expand)]));
