@@ -90,6 +90,13 @@ describe("wait steps", () => {
     expect(steps(run).after.status).toBe("skipped");
   });
 
+  it("fail when the operation was cancelled", async () => {
+    const op = await start(target(60, 0));
+    expect((await s.api("POST", `/runs/${op}/cancel`)).status).toBe(202);
+    const run = await runEnded(await start(WAITER, { op }));
+    expect(steps(run).done).toMatchObject({ status: "failed", error: expect.stringContaining(`workflow ${op} cancelled`) });
+  });
+
   it("fail when the operation outlasts the timeout", async () => {
     const op = await start(target(60, 0));
     const run = await runEnded(await start(waiterWith("1s"), { op }));
