@@ -1,5 +1,5 @@
 // What a workflow step's attempt asks of its executor, with every `${{ }}` in it evaluated: a shell task and an
-// agent task go to a runner, an llm task is run by the server.
+// agent task go to a runner, an llm, http or wait task is run by the server.
 import { interpolate, SERVER_STEP_KINDS, type ApiRole, type ExpressionContext, type StepDef, type WorkflowDef } from "../workflows/index.ts";
 import { apiStepTaskSpec } from "./api-step-task.ts";
 import { agentStepTask } from "../models/agent-task.ts";
@@ -33,9 +33,9 @@ export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel:
   if (def.kind === "llm") {
     return { kind: "llm", model: model(def.llm.model), prompt: expand(def.llm.prompt), timeoutMs: def.timeoutMs, ...(def.llm.schema !== undefined ? { schema: def.llm.schema } : {}) };
   }
+  if (def.kind === "http" || def.kind === "wait") return apiStepTaskSpec(def, ctx, def.timeoutMs);
   const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)]));
   const where = def.workingDirectory !== undefined ? { workingDirectory: def.workingDirectory } : {};
-  if (def.kind === "http" || def.kind === "wait") return apiStepTaskSpec(def, ctx, def.timeoutMs);
   if (def.kind === "agent") {
     const agent = agentStepTask(def.agent, def.agent.executor === "builtin" ? model(def.agent.model) : def.agent.model, expand);
     return { ...agent, env: { ...env, ...agent.env }, timeoutMs: def.timeoutMs, network: def.network === true, ...where };
