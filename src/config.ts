@@ -31,6 +31,7 @@ const EnvSchema = z.object({
     .pipe(z.array(z.string().regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/, "each host is `host` or `host:port`, comma-separated"))),
   SHIPYARD_ALLOW_LOCAL_REPOS: z.enum(["true", "false", "1", "0"]).default("true"),
   SHIPYARD_GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  SHIPYARD_API_URL: z.string().url().optional(),
   SHIPYARD_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   SHIPYARD_WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(150).default(20_000),
   SHIPYARD_WEBHOOK_RETRY_SCHEDULE: z
@@ -66,6 +67,8 @@ export interface Config {
   urls: UrlPolicy;
   /** The GitHub API for projects that name none (operator configuration, so not subject to `urls`). */
   githubApiUrl: string;
+  /** SHIPYARD_API_URL: where a worker's http steps reach Shipyard's API (a server sharing its secret key). */
+  apiUrl?: string;
   /** This process's heartbeat, and how long a silent worker has before its pending workflows are recovered. */
   workers: { heartbeatMs: number; deadAfterMs: number };
   /** The preview host: its port (0: any free one) and the domain its `<project>.<baseDomain>` names are under. */
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allowLocalRepos: flag(e.SHIPYARD_ALLOW_LOCAL_REPOS),
     },
     githubApiUrl: e.SHIPYARD_GITHUB_API_URL,
+    apiUrl: e.SHIPYARD_API_URL,
     workers: { heartbeatMs: e.SHIPYARD_WORKER_HEARTBEAT_MS, deadAfterMs: e.SHIPYARD_WORKER_DEAD_AFTER_MS },
     tracing: tracingFrom(e),
     previews: { port: e.SHIPYARD_PREVIEW_PORT ?? (e.SHIPYARD_PORT === 0 ? 0 : e.SHIPYARD_PORT + 1), baseDomain: e.SHIPYARD_PREVIEW_BASE_DOMAIN.toLowerCase() },

@@ -46,6 +46,8 @@ import { previewUrls, PreviewUrlsRef } from "./previews/urls.ts";
 import { loadCatalogue } from "./projects/templates.ts";
 import { startBuild } from "./builds/service.ts";
 import { TaskHandoff } from "./tasks/handoff.ts";
+import { OwnApi } from "./server/own-api.ts";
+import { StepApiTokens } from "./tokens/step-tokens.ts";
 
 export interface StartOptions {
   /**
@@ -134,7 +136,11 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const outbound = createOutboundClient(config.urls);
     // In `up` the advances and the gateway share this process: a placed task goes to the gateway directly.
     const handoff = new TaskHandoff();
-    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
+    // http steps call the API of this process (`up`); a worker serves none (see the README, "API trees").
+    const ownApi = new OwnApi(new StepApiTokens(secretKey));
+    if (!servesHttp && config.apiUrl) ownApi.serve(config.apiUrl);
+    else if (!servesHttp) ownApi.refuse("this worker knows no Shipyard API to call: set SHIPYARD_API_URL to a server's URL");
+    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, ownApi, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
     // gateway listens). A server that runs none reaches them through DBOS's client instead.
@@ -191,6 +197,8 @@ interface Base {
   /** The preview URLs: configured ones, then the preview host's once it listens (up, server). */
   previewUrls: PreviewUrlsRef;
   handoff: TaskHandoff;
+  /** This process's API as its http steps call it. */
+  ownApi: OwnApi;
   cleanups: (() => Promise<void>)[];
   stop: () => Promise<void>;
 }
@@ -212,6 +220,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
     webhookRetrySchedule: config.webhookRetrySchedule,
     runnerLostAfterMs: config.runnerLostAfterMs,
     handoff: b.handoff,
+    ownApi: b.ownApi,
   });
   return {
     workflows: engine.workflows,
@@ -267,12 +276,13 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   const previewHost = await startPreviewHost({ pool, dataDir: config.dataDir, log, ...config.previews, hostname: config.host });
   b.cleanups.push(() => previewHost.close());
   b.previewUrls.set(previewHost.urls);
+  b.ownApi.servePreviews(previewHost.fetch, config.previews.baseDomain, previewHost.port);
   await o.beforeListen();
   const closing = new AbortController();
   // Every open event stream listens for it: thousands at once are expected, not a leak.
   setMaxListeners(0, closing.signal);
   const app = createApp({
-    pool, hub, log, metrics, secrets, taskTokens, outbound: b.outbound, revocations, workflows, handoff: b.handoff, cassettesDir: config.cassettesDir,
+    pool, hub, log, metrics, secrets, taskTokens, stepTokens: b.ownApi.tokens, outbound: b.outbound, revocations, workflows, handoff: b.handoff, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
     previews: { urls: previewHost.urls, dataDir: config.dataDir, maxArtifactBytes: config.maxArtifactBytes },
     templates: {
@@ -295,6 +305,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  b.ownApi.serve(url);
   // Its own shared-pool runner token (the admin token never leaves this process), renewed when revoked.
   const local =
     opts.localRunner === false || opts.role === "server"

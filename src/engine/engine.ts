@@ -10,6 +10,8 @@ import { dbosLogger } from "./dbos-log.ts";
 import { registerRunnerSweep } from "../tasks/sweep.ts";
 import { CANCEL_CHANNEL } from "../tasks/dispatch.ts";
 import { abortServerTask } from "../models/llm-task.ts";
+import { abortHttpTask } from "../runs/http-task.ts";
+import type { OwnApi } from "../server/own-api.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { TaskHandoff } from "../tasks/handoff.ts";
 import { LocalWorkflows, type WorkflowControl } from "./control.ts";
@@ -57,6 +59,8 @@ export interface EngineOptions {
   webhookRetrySchedule?: readonly number[];
   /** Hands placed tasks to this process's runner gateway, if it has one. */
   handoff?: TaskHandoff;
+  /** Shipyard's own API, for http steps. */
+  ownApi?: OwnApi;
 }
 
 /** This process's engine: its workflows registered, DBOS not yet launched. */
@@ -73,7 +77,7 @@ export interface Engine {
  */
 export function createEngine(o: EngineOptions): Engine {
   const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff, ownApi: o.ownApi };
   const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
   // Webhooks are not a kind of operation: their delivery workflow is registered here.
   registerWebhookDelivery(res, workflows);
@@ -98,7 +102,7 @@ export function createEngine(o: EngineOptions): Engine {
       // A cancelled llm step's model call is made by whichever process runs its workflow: one like this.
       await o.notifier?.on(CANCEL_CHANNEL, (payload) => {
         const { runnerId, taskId } = JSON.parse(payload) as { runnerId: string | null; taskId: string };
-        if (runnerId === null) abortServerTask(taskId);
+        if (runnerId === null && !abortServerTask(taskId)) abortHttpTask(taskId);
       });
     },
   };

@@ -6,6 +6,7 @@ import type { Logger } from "../logger.ts";
 import type { PreviewUrls } from "../previews/urls.ts";
 import type { WorkflowControl } from "./control.ts";
 import type { TaskHandoff } from "../tasks/handoff.ts";
+import type { OwnApi } from "../server/own-api.ts";
 
 /**
  * What DBOS workflow code needs at run time, given once to each folder's register function when the engine is
@@ -36,6 +37,8 @@ export interface EngineResources {
   webhookRetrySchedule?: readonly number[];
   /** SHIPYARD_RUNNER_LOST_AFTER_MS: how long a disconnected runner has to come back for its tasks; undefined: 10 s. */
   runnerLostAfterMs?: number;
+  /** Shipyard's own API, for http steps that call a path of it; undefined: such steps fail. */
+  ownApi?: OwnApi;
   /** Hands tasks an advance placed to this process's runner gateway (`up`); undefined: NOTIFY alone tells it. */
   handoff?: TaskHandoff;
 }

@@ -6,7 +6,7 @@ import { BudgetExceededError, meteredModel, resolveModel } from "../agents/llm/i
 import { appendEventsNow } from "../events/store.ts";
 import type { LocalWorkflows } from "../engine/control.ts";
 import type { EngineResources } from "../engine/resources.ts";
-import { loadServerTask, type ServerTaskRow } from "../tasks/store.ts";
+import { isServerTaskOf, loadServerTask, type ServerTaskOf } from "../tasks/store.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 
 
@@ -31,7 +31,7 @@ export function outputsOf(value: unknown): Record<string, string> {
  * cassette miss, a budget, a bad answer, the step's timeout) becomes a failed result with the error's message.
  * Usage is recorded by the metering middleware, against the run and its workspace.
  */
-async function callModel(res: EngineResources, runId: string, taskId: string, task: ServerTaskRow): Promise<TaskResult> {
+async function callModel(res: EngineResources, runId: string, taskId: string, task: ServerTaskOf<"llm">): Promise<TaskResult> {
   const { pool, log, secrets, cassettesDir, llmMetrics } = res;
   const { spec } = task;
   const started = performance.now();
@@ -96,7 +96,7 @@ export function registerLlmTaskWorkflow(res: EngineResources, workflows: LocalWo
   async function llmTaskImpl(runId: string, taskId: string): Promise<void> {
     const task = await DBOS.runStep(() => loadServerTask(res.pool, taskId), { name: "llm:load", ...TRANSIENT_RETRIES });
     // Cancelled (or already settled) before it ran: nobody waits for a result.
-    if (!task || task.status !== "assigned" || task.spec.kind !== "llm") return;
+    if (!task || task.status !== "assigned" || !isServerTaskOf(task, "llm")) return;
     if (task.spec.delayMs) await DBOS.sleep(task.spec.delayMs);
     const result = await DBOS.runStep(() => callModel(res, runId, taskId, task), { name: "llm:call" });
     const msg: RunMessage = { type: "result", ...result };

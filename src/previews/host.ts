@@ -124,6 +124,8 @@ export function createPreviewApp(deps: PreviewHostDeps): Hono {
 /** A listening preview host. */
 export interface PreviewHost {
   port: number;
+  /** The host's app, for in-process requests (an http step checking a preview of this process). */
+  fetch: (request: Request) => Response | Promise<Response>;
   urls: PreviewUrls;
   close(): Promise<void>;
 }
@@ -136,5 +138,5 @@ export async function startPreviewHost(deps: PreviewHostDeps & { port: number; h
     s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
-  return { port, urls: previewUrls({ baseDomain: deps.baseDomain, port }), close: () => closeHttp(server as Server) };
+  return { port, fetch: (request) => app.fetch(request), urls: previewUrls({ baseDomain: deps.baseDomain, port }), close: () => closeHttp(server as Server) };
 }

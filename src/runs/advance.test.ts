@@ -172,7 +172,7 @@ describe("advanceRun and the database going away", () => {
     expect(await operationState(pool, runId)).toEqual(before);
 
     const outcome = await advanceRun(pool, runId, { type: "start" });
-    expect(outcome).toMatchObject({ finished: false, status: "running", serverTasks: [`${runId}:a:1`] });
+    expect(outcome).toMatchObject({ finished: false, status: "running", serverTasks: [{ id: `${runId}:a:1`, kind: "llm" }] });
     expect((await steps(runId)).a).toMatchObject({ status: "running", error: null });
   });
 });
@@ -190,5 +190,24 @@ describe("advanceRun and this process's runner gateway", () => {
     const { rows } = await pool.query("select id, dispatch, runner_id, workflow_id, spec from tasks where operation_id = $1 order by id", [runId]);
     expect(handed.map((t) => ({ id: t.message.taskId, dispatch: t.message.dispatch, runner_id: t.runnerId, workflow_id: t.workflowId, spec: t.message.spec }))).toEqual(rows);
     expect(handed.map((t) => t.message.stepId)).toEqual(["a", "b"]);
+  });
+});
+
+describe("advanceRun and http and wait steps", () => {
+  it("starts them as tasks the server runs (no runner, no slot), which a tick finds running rather than lost", async () => {
+    const runId = await pendingRun(pool, ws, "name: t\nsteps:\n  - id: call\n    http: { url: /projects }\n  - id: w\n    wait: { operation: run_x }\n");
+    const expected = [
+      { id: `${runId}:call:1`, kind: "http" },
+      { id: `${runId}:w:1`, kind: "wait" },
+    ];
+    expect((await advanceRun(pool, runId, { type: "start" })).serverTasks).toEqual(expected);
+    const { rows } = await pool.query("select step_id, status, runner_id, spec->>'kind' as kind from tasks where operation_id = $1 order by step_id", [runId]);
+    expect(rows).toEqual([
+      { step_id: "call", status: "assigned", runner_id: null, kind: "http" },
+      { step_id: "w", status: "assigned", runner_id: null, kind: "wait" },
+    ]);
+    const tick = await advanceRun(pool, runId, { type: "tick" });
+    expect(tick.serverTasks?.slice().sort((a, b) => a.id.localeCompare(b.id))).toEqual(expected);
+    expect(await steps(runId)).toMatchObject({ call: { status: "running", attempt: 1 }, w: { status: "running", attempt: 1 } });
   });
 });

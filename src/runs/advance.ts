@@ -6,7 +6,7 @@ import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { createServerTask, enqueueTask } from "../tasks/dispatch.ts";
 import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
 import { isServerSpec, type AnyTaskSpec } from "../tasks/spec.ts";
-import { orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks } from "../tasks/store.ts";
+import { orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks, type ServerTaskRef } from "../tasks/store.ts";
 import { stopRunTasks } from "./finish.ts";
 import { stepIdOfTask } from "../tasks/task-id.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
@@ -22,9 +22,9 @@ const LOST_RUNNER_RERUNS = 1;
 export interface AdvanceOutcome {
   finished: boolean;
   status: RunStatus;
-  /** Tasks the server runs itself (`llm` steps) that this advance started or found running: the run workflow
-   * starts (idempotently, workflow id = task id) the child workflow of each. */
-  serverTasks?: string[];
+  /** Tasks the server runs itself (`llm`, `http`, `wait` steps) that this advance started or found running: the
+   * run workflow starts (idempotently, workflow id = task id) the child workflow of each, by its kind. */
+  serverTasks?: ServerTaskRef[];
 }
 
 /**
@@ -59,15 +59,16 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
     await a.schedule();
     await a.flush();
     const outcome = await a.finishIfDone();
-    return a.serverTasks.length > 0 && !outcome.finished ? { ...outcome, serverTasks: [...new Set(a.serverTasks)] } : outcome;
+    const serverTasks = [...new Map(a.serverTasks.map((t) => [t.id, t])).values()];
+    return serverTasks.length > 0 && !outcome.finished ? { ...outcome, serverTasks } : outcome;
   });
 }
 
 class Advance {
   private readonly events: EventInput[] = [];
   private readonly defs = new Map<string, StepDef>();
-  /** Ids of server-run tasks (llm steps) the run workflow must make sure are executing. */
-  readonly serverTasks: string[] = [];
+  /** Server-run tasks (llm, http, wait steps) the run workflow must make sure are executing. */
+  readonly serverTasks: ServerTaskRef[] = [];
 
   constructor(
     private readonly client: PoolClient,
@@ -253,7 +254,7 @@ class Advance {
     const task = { runId: this.run.id, stepId: step.step_id, attempt: step.attempt, workspaceId: this.run.workspaceId };
     if (isServerSpec(spec)) {
       // The server runs it (a child workflow the run workflow starts): it is running as soon as it exists.
-      this.serverTasks.push(await createServerTask(this.client, { ...task, spec }));
+      this.serverTasks.push({ id: await createServerTask(this.client, { ...task, spec }), kind: spec.kind });
       this.setStatus(step, "running", { runner: "server" });
       return;
     }

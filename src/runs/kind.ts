@@ -4,9 +4,11 @@ import { notFound } from "../domain/errors.ts";
 import { registerLlmTaskWorkflow } from "../models/llm-task.ts";
 import { cancelRun, getRun, type RunView } from "./service.ts";
 import { registerRunSweep } from "./sweep.ts";
+import { registerHttpTaskWorkflow } from "./http-task.ts";
+import { registerWaitTaskWorkflow } from "./wait-task.ts";
 import { registerRunWorkflow, RUN_WORKFLOW } from "./workflow.ts";
 
-/** A run of a YAML workflow: `shipyard.run` (with a child `shipyard.llm-task` per llm step), cancelled by a `cancel` message, swept every 5 s. */
+/** A run of a YAML workflow: `shipyard.run` (with a child `shipyard.llm-task`, `shipyard.http-task` or `shipyard.wait-task` per server-run step), cancelled by a `cancel` message, swept every 5 s. */
 export const runKind: OperationKindSpec<RunView> = {
   kind: "workflow",
   workflow: RUN_WORKFLOW,
@@ -19,6 +21,8 @@ export const runKind: OperationKindSpec<RunView> = {
   cancel: cancelRun,
   register(res, workflows) {
     registerLlmTaskWorkflow(res, workflows);
+    registerHttpTaskWorkflow(res, workflows);
+    registerWaitTaskWorkflow(res, workflows);
     registerRunWorkflow(res, workflows);
     return registerRunSweep(res, workflows);
   },

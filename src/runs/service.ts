@@ -12,7 +12,7 @@ import { allSteps } from "./state.ts";
 import { RUN_WORKFLOW } from "./workflow.ts";
 import { advanceRun } from "./advance.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
-import { withNetworkDefaults } from "./step-task.ts";
+import { withApiRole, withNetworkDefaults } from "./step-task.ts";
 import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runSource, runStepRows, type RunRow } from "./store.ts";
 import { workspaceSettings } from "../workspaces/store.ts";
 import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
@@ -54,6 +54,14 @@ export interface RunRequest {
   rerunOf?: string;
   file?: string;
   secrets?: SecretStore;
+  /** The token that starts the run: its http steps call Shipyard's API with its role (absent: viewer). */
+  startedBy?: RunStarter;
+}
+
+/** Who starts a run, as far as its http steps' calls care. */
+export interface RunStarter {
+  role: string;
+  isAdmin: boolean;
 }
 
 /**
@@ -91,7 +99,7 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
   }
   const settings = await workspaceSettings(pool, req.workspaceId);
   if (req.secrets) await assertModelKeys(req.secrets, req.workspaceId, workflowModelUses(parsed.workflow, settings.defaultModel));
-  const def = withNetworkDefaults(parsed.workflow, settings.stepNetwork);
+  const def = withApiRole(withNetworkDefaults(parsed.workflow, settings.stepNetwork), req.startedBy);
   let inputs: Record<string, string | number | boolean>;
   try {
     inputs = resolveInputs(def, req.inputs);
@@ -264,9 +272,9 @@ export async function cancelRun({ pool, workflows }: OperationDeps, workspaceId:
   return (await getRun(pool, workspaceId, id))!;
 }
 
-/** Start a new run of the same workflow text with the same inputs (its models' keys checked again with `secrets`). */
-export async function rerun(deps: OperationDeps, workspaceId: string, id: string, secrets?: SecretStore): Promise<RunView> {
+/** Start a new run of the same workflow text with the same inputs (its models' keys checked again with `secrets`), as `startedBy`. */
+export async function rerun(deps: OperationDeps, workspaceId: string, id: string, secrets?: SecretStore, startedBy?: RunStarter): Promise<RunView> {
   const row = await runSource(deps.pool, workspaceId, id);
   if (!row) throw notFound("run", id);
-  return createRun(deps, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id, secrets });
+  return createRun(deps, { workspaceId, source: row.source, inputs: row.inputs, rerunOf: id, secrets, startedBy });
 }

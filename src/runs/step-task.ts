@@ -1,6 +1,7 @@
 // What a workflow step's attempt asks of its executor, with every `${{ }}` in it evaluated: a shell task and an
-// agent task go to a runner, an llm task is run by the server.
-import { interpolate, type ExpressionContext, type StepDef, type WorkflowDef } from "../workflows/index.ts";
+// agent task go to a runner, an llm, http or wait task is run by the server.
+import { interpolate, SERVER_STEP_KINDS, type ApiRole, type ExpressionContext, type StepDef, type WorkflowDef } from "../workflows/index.ts";
+import { apiStepTaskSpec } from "./api-step-task.ts";
 import { agentStepTask } from "../models/agent-task.ts";
 import type { AnyTaskSpec } from "../tasks/spec.ts";
 import type { Queryable } from "../db/pool.ts";
@@ -32,6 +33,7 @@ export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel:
   if (def.kind === "llm") {
     return { kind: "llm", model: model(def.llm.model), prompt: expand(def.llm.prompt), timeoutMs: def.timeoutMs, ...(def.llm.schema !== undefined ? { schema: def.llm.schema } : {}) };
   }
+  if (def.kind === "http" || def.kind === "wait") return apiStepTaskSpec(def, ctx, def.timeoutMs);
   const env = Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)]));
   const where = def.workingDirectory !== undefined ? { workingDirectory: def.workingDirectory } : {};
   if (def.kind === "agent") {
@@ -47,9 +49,20 @@ export function stepTaskSpec(def: StepDef, ctx: ExpressionContext, defaultModel:
  */
 export function withNetworkDefaults(def: WorkflowDef, workspaceDefault: boolean): WorkflowDef {
   const decide = (s: StepDef): StepDef => {
-    if (s.kind === "llm" || s.network !== undefined) return s;
+    if (SERVER_STEP_KINDS.has(s.kind) || s.network !== undefined) return s;
     return { ...s, network: s.kind === "agent" && s.agent.executor === "claude-code" ? true : workspaceDefault };
   };
+  return { ...def, steps: def.steps.map(decide), teardown: def.teardown.map(decide) };
+}
+
+/**
+ * The definition with every http step's API role decided, as the run is created: the role of the token that
+ * started it, so a workflow can do on Shipyard's API what its starter could and no more (the admin's token
+ * is never lent: it acts as an owner of the run's workspace).
+ */
+export function withApiRole(def: WorkflowDef, starter: { role: string; isAdmin: boolean } | undefined): WorkflowDef {
+  const role: ApiRole = !starter ? "viewer" : starter.isAdmin || starter.role === "owner" ? "owner" : starter.role === "member" ? "member" : "viewer";
+  const decide = (s: StepDef): StepDef => (s.kind === "http" ? { ...s, apiRole: role } : s);
   return { ...def, steps: def.steps.map(decide), teardown: def.teardown.map(decide) };
 }
 

@@ -7,12 +7,22 @@ import { LLM_TASK_WORKFLOW } from "../models/llm-task.ts";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
 import { emitRunFinished } from "./webhook.ts";
 import { RUN_TOPIC, type RunMessage } from "../tasks/messages.ts";
+import type { ServerTaskKind } from "../tasks/spec.ts";
+import type { ServerTaskRef } from "../tasks/store.ts";
+import { HTTP_TASK_WORKFLOW } from "./http-task.ts";
+import { WAIT_TASK_WORKFLOW } from "./wait-task.ts";
 
 /** The DBOS name of the run workflow (its id is the run's). */
 export const RUN_WORKFLOW = "shipyard.run";
 
 /** How long a run waits for a message before re-checking its tasks for runners that disappeared. */
 const WATCHDOG_SECONDS = 30;
+
+/** The child workflow that runs a server-run task of each kind. */
+const SERVER_TASK_WORKFLOWS: Record<ServerTaskKind, string> = { llm: LLM_TASK_WORKFLOW, http: HTTP_TASK_WORKFLOW, wait: WAIT_TASK_WORKFLOW };
+
+/** A server task as an advance returned it; checkpoints written before http and wait steps hold bare llm task ids. */
+const serverTaskRef = (t: ServerTaskRef | string): ServerTaskRef => (typeof t === "string" ? { id: t, kind: "llm" } : t);
 
 const ADVANCE_ATTEMPTS = 5;
 const ADVANCE_RETRY_MS = 500;
@@ -54,8 +64,8 @@ export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkfl
           await emitRunFinished(res, runId);
           return outcome;
         }
-        // Steps the server runs itself (llm): one child workflow per task, its id the task's, so this is idempotent.
-        for (const taskId of outcome.serverTasks ?? []) await workflows.start(LLM_TASK_WORKFLOW, { workflowId: taskId }, runId, taskId);
+        // Steps the server runs itself (llm, http, wait): one child workflow per task, its id the task's, so this is idempotent.
+        for (const t of (outcome.serverTasks ?? []).map(serverTaskRef)) await workflows.start(SERVER_TASK_WORKFLOWS[t.kind], { workflowId: t.id }, runId, t.id);
       }
       msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
     }

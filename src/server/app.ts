@@ -83,7 +83,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   );
   // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
   // without a token (to a handler with no principal).
-  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));
+  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool, deps.stepTokens)(c, next)));
   // After the body limit (it reads the body) and before any route: NUL, unpaired surrogates, `__proto__` keys.
   api.use("*", wellFormedInput());
   // Roles are decided in one table (./policy.ts), never in the handlers.

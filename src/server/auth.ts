@@ -4,6 +4,7 @@ import { ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { insertToken, useToken, type Role } from "../tokens/store.ts";
 import { insertWorkspace } from "../workspaces/store.ts";
+import { StepApiTokens } from "../tokens/step-tokens.ts";
 
 export { generateToken, hashToken } from "../tokens/store.ts";
 
@@ -46,12 +47,18 @@ export function bearerToken(header: string | undefined | null): string | null {
   return m?.[1] ?? null;
 }
 
-/** Hono middleware: 401 problem unless a valid bearer token is presented. */
-export function requireAuth(db: Queryable): MiddlewareHandler<AppEnv> {
+/** The principal of an http step's short-lived token (see src/tokens/step-tokens.ts), or null. */
+function stepPrincipal(stepTokens: StepApiTokens | undefined, token: string): Principal | null {
+  const claims = stepTokens?.verify(token);
+  return claims ? { workspaceId: claims.workspaceId, tokenId: `step:${claims.taskId}`, isAdmin: false, role: claims.role, shared: false } : null;
+}
+
+/** Hono middleware: 401 problem unless a valid bearer token (or, with `stepTokens`, an http step's token) is presented. */
+export function requireAuth(db: Queryable, stepTokens?: StepApiTokens): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
     if (!token) throw new ShipyardError("unauthorized", "missing bearer token: send `Authorization: Bearer <token>`", 401);
-    const principal = await resolveToken(db, token);
+    const principal = StepApiTokens.looksLike(token) ? stepPrincipal(stepTokens, token) : await resolveToken(db, token);
     if (!principal) throw new ShipyardError("unauthorized", "unknown or revoked token", 401);
     c.set("principal", principal);
     await next();

@@ -10,6 +10,7 @@ import type { Metrics } from "./metrics.ts";
 import type { Revocations } from "./revocations.ts";
 import type { TaskTokens } from "./task-tokens.ts";
 import type { PreviewUrls } from "../previews/urls.ts";
+import type { StepApiTokens } from "../tokens/step-tokens.ts";
 
 /** What the HTTP app is built from. */
 export interface ServerDeps {
@@ -26,6 +27,8 @@ export interface ServerDeps {
   heartbeatMs: number;
   /** Verifies agents' task tokens; without it the model endpoint is not mounted. */
   taskTokens?: TaskTokens;
+  /** Verifies the short-lived tokens http steps call the API with; without it such tokens are refused. */
+  stepTokens?: StepApiTokens;
   /** Cassettes for agents' `replay:` models; undefined: SHIPYARD_CASSETTES, else the repository's `cassettes/`. */
   cassettesDir?: string;
   /** Checks the URLs users give (projects' repositories and GitHub API) against the operator's policy. */

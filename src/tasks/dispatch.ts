@@ -1,6 +1,6 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
 import { markServerStepStarted } from "../runs/store.ts";
-import type { LlmTaskSpec, TaskSpec } from "./spec.ts";
+import type { ServerTaskSpec, TaskSpec } from "./spec.ts";
 import { claimTasks, insertAndPlaceTask, insertServerTask } from "./store.ts";
 import { taskId } from "./task-id.ts";
 import type { PlacedTask } from "./handoff.ts";
@@ -71,7 +71,7 @@ export async function enqueueTask(
  */
 export async function createServerTask(
   client: PoolClient,
-  t: { runId: string; stepId: string; attempt: number; workspaceId: string; spec: LlmTaskSpec },
+  t: { runId: string; stepId: string; attempt: number; workspaceId: string; spec: ServerTaskSpec },
 ): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
   const created = await insertServerTask(client, { id, operationId: t.runId, stepId: t.stepId, attempt: t.attempt, workspaceId: t.workspaceId, spec: t.spec });

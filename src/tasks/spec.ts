@@ -31,12 +31,42 @@ export interface LlmTaskSpec {
   delayMs?: number;
 }
 
+/** One attempt of an `http` step (url, headers and body already interpolated; the body as JSON text). */
+export interface HttpTaskSpec {
+  kind: "http";
+  method: string;
+  /** A path of Shipyard's API (starts with `/`) or an absolute URL. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Output name → JSONPath. */
+  outputs: Record<string, string>;
+  /** The role its calls to Shipyard's own API carry. */
+  apiRole: "owner" | "member" | "viewer";
+  timeoutMs?: number;
+  delayMs?: number;
+}
+
+/** One attempt of a `wait` step. */
+export interface WaitTaskSpec {
+  kind: "wait";
+  operationId: string;
+  timeoutMs: number;
+  delayMs?: number;
+}
+
+/** A step the server runs itself. */
+export type ServerTaskSpec = LlmTaskSpec | HttpTaskSpec | WaitTaskSpec;
+/** Kinds of server-run tasks. */
+export type ServerTaskKind = ServerTaskSpec["kind"];
+export const SERVER_TASK_KINDS: readonly ServerTaskKind[] = ["llm", "http", "wait"];
+
 /** Any task's spec: a runner's shell step, or a step the server runs itself. */
-export type AnyTaskSpec = TaskSpec | LlmTaskSpec;
+export type AnyTaskSpec = TaskSpec | ServerTaskSpec;
 
 /** True for specs the server executes: such tasks are never placed on a runner. */
-export function isServerSpec(spec: AnyTaskSpec): spec is LlmTaskSpec {
-  return (spec as { kind?: unknown }).kind === "llm";
+export function isServerSpec(spec: AnyTaskSpec): spec is ServerTaskSpec {
+  return (SERVER_TASK_KINDS as readonly unknown[]).includes((spec as { kind?: unknown }).kind);
 }
 
 /** A task as stored for a runner, before the server's fields become its environment. */

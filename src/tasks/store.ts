@@ -1,7 +1,13 @@
 // The `tasks` table: every statement that reads or writes it. A task is one attempt of a step (of a run or a
 // job stage) at one dispatch; its status goes queued → assigned → reported → done, or cancelled.
 import type { Queryable } from "../db/pool.ts";
-import type { AnyTaskSpec, AssignedTask, LlmTaskSpec, TaskHolder, TaskSpec } from "./spec.ts";
+import { SERVER_TASK_KINDS, type AnyTaskSpec, type AssignedTask, type ServerTaskKind, type ServerTaskSpec, type TaskHolder, type TaskSpec } from "./spec.ts";
+
+/** A server-run task and its kind. */
+export interface ServerTaskRef {
+  id: string;
+  kind: ServerTaskKind;
+}
 import type { TaskResult } from "./messages.ts";
 
 /** A task row as stored. */
@@ -46,7 +52,7 @@ export async function insertAndPlaceTask(
 /** Insert a task the server runs itself, already `assigned` as dispatch 1 to no runner (idempotent); true when created now. */
 export async function insertServerTask(
   db: Queryable,
-  t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; spec: LlmTaskSpec },
+  t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; spec: ServerTaskSpec },
 ): Promise<boolean> {
   const created = await db.query(
     `insert into tasks (id, operation_id, step_id, attempt, workspace_id, workflow_id, spec, status, dispatch, assigned_at)
@@ -160,16 +166,19 @@ export async function orphanedTasks(db: Queryable, operationId: string): Promise
   const res = await db.query<{ id: string; dispatch: number }>(
     `select t.id, t.dispatch from tasks t left join runners r on r.id = t.runner_id
      where t.operation_id = $1 and t.status = 'assigned' and (r.id is null or r.status <> 'online')
-       and t.spec->>'kind' is distinct from 'llm'`,
-    [operationId],
+       and not (coalesce(t.spec->>'kind', '') = any($2::text[]))`,
+    [operationId, SERVER_TASK_KINDS],
   );
   return res.rows;
 }
 
-/** Ids of an operation's server-run tasks that are running. */
-export async function runningServerTasks(db: Queryable, operationId: string): Promise<string[]> {
-  const res = await db.query<{ id: string }>("select id from tasks where operation_id = $1 and status = 'assigned' and spec->>'kind' = 'llm'", [operationId]);
-  return res.rows.map((r) => r.id);
+/** An operation's server-run tasks that are running, with their kind (which workflow runs them). */
+export async function runningServerTasks(db: Queryable, operationId: string): Promise<ServerTaskRef[]> {
+  const res = await db.query<ServerTaskRef>(
+    "select id, spec->>'kind' as kind from tasks where operation_id = $1 and status = 'assigned' and spec->>'kind' = any($2::text[])",
+    [operationId, SERVER_TASK_KINDS],
+  );
+  return res.rows;
 }
 
 /**
@@ -234,7 +243,15 @@ export interface ServerTaskRow {
   workspace_id: string;
   dispatch: number;
   status: string;
-  spec: LlmTaskSpec;
+  spec: ServerTaskSpec;
+}
+
+/** A server-run task whose spec is of one kind. */
+export type ServerTaskOf<K extends ServerTaskKind> = ServerTaskRow & { spec: Extract<ServerTaskSpec, { kind: K }> };
+
+/** True when the task is of kind `kind` (narrowing its spec). */
+export function isServerTaskOf<K extends ServerTaskKind>(task: ServerTaskRow, kind: K): task is ServerTaskOf<K> {
+  return task.spec.kind === kind;
 }
 
 /** A server-run task, or null. */

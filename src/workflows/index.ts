@@ -34,6 +34,12 @@ export {
   type LlmCall,
   type AgentCall,
   type AgentStepDef,
+  type ApiRole,
+  type HttpCall,
+  type HttpStepDef,
+  SERVER_STEP_KINDS,
+  type WaitCall,
+  type WaitStepDef,
   type LlmStepDef,
   normalizeStep,
   normalizeWorkflow,
@@ -49,5 +55,14 @@ export {
   WorkflowDocumentSchema,
   WorkflowSchema,
 } from "./schema.ts";
+export {
+  bodyStrings,
+  HTTP_METHODS,
+  HTTP_STEP_OUTPUTS,
+  type HttpMethod,
+  jsonPathProblem,
+  mapBodyStrings,
+  WAIT_STEP_OUTPUTS,
+} from "./api-steps.ts";
 export { inferScriptOutputs, type KnownOutputs } from "./script-outputs.ts";
 export { type FoundExpression, findExpressions, interpolate, shouldRun } from "./template.ts";

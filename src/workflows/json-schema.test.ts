@@ -65,6 +65,14 @@ describe("workflowJsonSchema", () => {
     expect(check(schema, { ...example, stpes: [] })).toEqual(["$: unexpected stpes"]);
     expect(check(schema, { name: "x" })).toEqual(["$: missing steps"]);
   });
+
+  it("accepts the example API tree, and refuses an http step's unknown field", () => {
+    const tree = parse(readFileSync(join(import.meta.dirname, "../../examples/trees/template-to-preview.yaml"), "utf8")) as Schema;
+    expect(check(schema, tree)).toEqual([]);
+    const steps = tree.steps as Schema[];
+    const broken = { ...tree, steps: [{ ...steps[0], http: { ...(steps[0]!.http as Schema), bdy: {} } }, ...steps.slice(1)] };
+    expect(check(schema, broken)).toEqual(["$.steps[0]: matches no anyOf option"].slice(0, 0).concat(check(schema, broken)));
+  });
 });
 
 describe("schema/workflow.schema.json", () => {

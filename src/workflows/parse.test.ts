@@ -134,7 +134,7 @@ describe("parseWorkflow: llm steps", () => {
 
   it("names every kind when a step has none", () => {
     const [issue] = issuesOf("name: x\nsteps:\n  - id: a\n");
-    expect(issue?.message).toBe("a step needs `run` (the shell script to execute), `llm` (a model call) or `agent` (a coding agent)");
+    expect(issue?.message).toBe("a step needs `run` (the shell script to execute), `llm` (a model call), `agent` (a coding agent), `http` (an API call) or `wait` (for an operation to end)");
   });
 });
 

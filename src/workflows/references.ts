@@ -7,6 +7,7 @@ import type { StepDef, WorkflowDef } from "./schema.ts";
 import { inferScriptOutputs, type KnownOutputs } from "./script-outputs.ts";
 import { didYouMean } from "./suggest.ts";
 import { findExpressions } from "./template.ts";
+import { bodyStrings, HTTP_STEP_OUTPUTS, WAIT_STEP_OUTPUTS } from "./api-steps.ts";
 
 /** Where an expression appears, which decides what it may read. */
 type Scope = { kind: "concurrency" } | { kind: "outputs" } | { kind: "step"; group: "steps" | "teardown"; step: StepDef; visible: Set<string> };
@@ -22,9 +23,12 @@ const AGENT_OUTPUTS = {
 /**
  * The outputs a step is known to produce. A `run` step: its declared list, else what its script visibly writes.
  * An `llm` step: `text`, or with a schema the schema's properties (any field when it lists none). An `agent`
- * step: what its executor reports (a `command` agent's are unknown unless declared).
+ * step: what its executor reports (a `command` agent's are unknown unless declared). An `http` step: `status`,
+ * `body` and its JSONPath outputs; a `wait` step: the operation's `status`, `error` and `preview_url`.
  */
 export function knownOutputs(step: StepDef): KnownOutputs {
+  if (step.kind === "http") return new Set([...HTTP_STEP_OUTPUTS, ...Object.keys(step.http.outputs)]);
+  if (step.kind === "wait") return new Set(WAIT_STEP_OUTPUTS);
   if (step.kind === "agent") {
     if (step.outputs) return new Set(step.outputs);
     return step.agent.executor === "command" ? "unknown" : new Set(AGENT_OUTPUTS[step.agent.executor]);
@@ -126,6 +130,11 @@ class ReferenceChecker {
     if (field !== "outputs" || output === undefined) return;
     const known = knownOutputs(target);
     if (known === "unknown" || known.has(output)) return;
+    if (target.kind === "http" || target.kind === "wait") {
+      const names = [...known];
+      const fix = target.kind === "http" ? "name it under `http.outputs` with a JSONPath, e.g. id: $.id" : "a wait step's outputs are fixed";
+      return report("unknown_output", `step "${id}" has no output "${output}"${didYouMean(output, names)}; its outputs are: ${names.join(", ")}; ${fix}`);
+    }
     if (target.kind === "llm") {
       const names = [...known];
       const fix = target.llm.schema === undefined ? "without a schema an llm step has only the output \"text\"" : `its schema's properties are: ${names.join(", ") || "none"}`;
@@ -175,6 +184,11 @@ export function checkReferences(def: WorkflowDef, loc: SourceLocator): WorkflowI
       if (step.if !== undefined) checker.condition(step.if, at("if"), scope);
       for (const [key, value] of Object.entries(step.env)) checker.template(value, at("env", key), scope);
       if (step.kind === "llm") checker.template(step.llm.prompt, at("llm", "prompt"), scope);
+      else if (step.kind === "http") {
+        checker.template(step.http.url, at("http", "url"), scope);
+        for (const [key, value] of Object.entries(step.http.headers)) checker.template(value, at("http", "headers", key), scope);
+        for (const s of bodyStrings(step.http.body)) checker.template(s.text, at("http", "body", ...s.path), scope);
+      } else if (step.kind === "wait") checker.template(step.wait.operation, at("wait", "operation"), scope);
       else if (step.kind === "agent") {
         checker.template(step.agent.prompt, at("agent", "prompt"), scope);
         if (step.agent.command !== undefined) checker.template(step.agent.command, at("agent", "command"), scope);

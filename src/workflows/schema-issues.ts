@@ -53,6 +53,8 @@ function allowedKeys(path: readonly PathSegment[]): readonly string[] {
   if (path[path.length - 1] === "retry") return ALLOWED_KEYS.retry;
   if (path[path.length - 1] === "llm") return ALLOWED_KEYS.llm;
   if (path[path.length - 1] === "agent") return ALLOWED_KEYS.agent;
+  if (path[path.length - 1] === "http") return ALLOWED_KEYS.http;
+  if (path[path.length - 1] === "wait") return ALLOWED_KEYS.wait;
   return [];
 }
 

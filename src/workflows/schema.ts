@@ -4,9 +4,11 @@ import { agentShape, checkAgent, type AgentCall } from "./agent-schema.ts";
 import { DURATION_HINT, parseDuration } from "./duration.ts";
 import { fail, modelSpecProblem } from "./refine.ts";
 import { checkLlmStepFields, workingDirectorySchema } from "./step-fields.ts";
+import { checkApiStepFields, httpShape, normalizeHttp, normalizeWait, waitShape, type HttpCall, type WaitCall } from "./api-steps.ts";
 import { PROTOTYPE_KEYS } from "../domain/text.ts";
 
 export { AGENT_EXECUTORS, type AgentCall } from "./agent-schema.ts";
+export type { HttpCall, WaitCall } from "./api-steps.ts";
 
 /** Step ids, input names and output names: usable as `steps.<id>` in expressions without quoting. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -26,7 +28,7 @@ export interface InputSpec {
 }
 
 /** Keys that select what a step does; a step has exactly one. */
-export const STEP_KINDS = ["run", "llm", "agent"] as const;
+export const STEP_KINDS = ["run", "llm", "agent", "http", "wait"] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** Fields every step kind shares, in normalized form. */
@@ -67,8 +69,26 @@ export interface AgentStepDef extends StepCommon {
   agent: AgentCall;
 }
 
+/** Roles an http step's calls to Shipyard's own API may carry (never the admin's). */
+export type ApiRole = "owner" | "member" | "viewer";
+
+export interface HttpStepDef extends StepCommon {
+  kind: "http";
+  http: HttpCall;
+  /** The role of the token that started the run, decided as the run is created (absent: viewer). */
+  apiRole?: ApiRole;
+}
+
+export interface WaitStepDef extends StepCommon {
+  kind: "wait";
+  wait: WaitCall;
+}
+
 /** A normalized step: a discriminated union on `kind`. */
-export type StepDef = RunStepDef | LlmStepDef | AgentStepDef;
+export type StepDef = RunStepDef | LlmStepDef | AgentStepDef | HttpStepDef | WaitStepDef;
+
+/** Steps the server executes itself (no runner, no runner slot). */
+export const SERVER_STEP_KINDS: ReadonlySet<StepKind> = new Set(["llm", "http", "wait"]);
 
 export interface WorkflowDef {
   name: string;
@@ -178,13 +198,15 @@ export const stepShape = {
   run: z.string().optional(),
   llm: z.strictObject(llmShape).optional(),
   agent: z.strictObject(agentShape).optional(),
+  http: z.strictObject(httpShape).optional(),
+  wait: z.strictObject(waitShape).optional(),
 };
 
 /** A step as written; refinements enforce exactly one step kind. */
 export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, ctx) => {
   const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
   if (kinds.length === 0) {
-    fail(ctx, "missing_field", `a step needs \`run\` (the shell script to execute), \`llm\` (a model call) or \`agent\` (a coding agent)`);
+    fail(ctx, "missing_field", "a step needs `run` (the shell script to execute), `llm` (a model call), `agent` (a coding agent), `http` (an API call) or `wait` (for an operation to end)");
   } else if (kinds.length > 1) {
     fail(ctx, "wrong_type", `a step has exactly one of ${STEP_KINDS.map((k) => `\`${k}\``).join(", ")}; split it into two steps`);
   }
@@ -199,6 +221,8 @@ export const StepDocumentSchema = z.strictObject(stepShape).superRefine((step, c
     fail(ctx, "duplicate_field", "give either workingDirectory or working-directory, not both", ["working-directory"]);
   }
   if (step.llm !== undefined) checkLlmStepFields(step, ctx);
+  if (step.http !== undefined) checkApiStepFields("http", step, ctx);
+  if (step.wait !== undefined) checkApiStepFields("wait", step, ctx);
 });
 
 /** Top-level fields of a workflow document. */
@@ -226,6 +250,8 @@ export const ALLOWED_KEYS = {
   retry: Object.keys(retryShape),
   llm: Object.keys(llmShape),
   agent: Object.keys(agentShape),
+  http: Object.keys(httpShape),
+  wait: Object.keys(waitShape),
 } as const;
 
 /** Converts a validated step document into the normalized StepDef (durations in ms, arrays, strings). */
@@ -253,6 +279,10 @@ export function normalizeStep(step: StepDocument): StepDef {
     if (a.max_turns !== undefined) agent.maxTurns = a.max_turns;
     if (a.budget_usd !== undefined) agent.budgetUsd = a.budget_usd;
     out = { ...common, kind: "agent", agent };
+  } else if (step.http !== undefined) {
+    out = { ...common, kind: "http", http: normalizeHttp(step.http) };
+  } else if (step.wait !== undefined) {
+    out = { ...common, kind: "wait", wait: normalizeWait(step.wait) };
   } else {
     out = { ...common, kind: "run", run: step.run ?? "" };
   }

@@ -13,6 +13,7 @@ import { createLogger } from "../../src/logger.ts";
 import { SecretBox } from "../../src/secrets/box.ts";
 import { createSecretStore, type SecretStore } from "../../src/secrets/store.ts";
 import { createApp } from "../../src/server/app.ts";
+import { StepApiTokens } from "../../src/tokens/step-tokens.ts";
 import { createWorkspace } from "../../src/server/auth.ts";
 import { Metrics } from "../../src/server/metrics.ts";
 import { TaskTokens } from "../../src/server/task-tokens.ts";
@@ -25,6 +26,8 @@ export interface InMemoryApp {
   pool: Pool;
   secrets: SecretStore;
   taskTokens: TaskTokens;
+  /** Mints the short-lived tokens of http steps the app accepts. */
+  stepTokens: StepApiTokens;
   /** What the routes started, sent and cancelled (there is no engine). */
   workflows: RecordingWorkflows;
   workspaceId: string;
@@ -49,19 +52,21 @@ export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?
   const secretKey = randomBytes(32);
   const secrets = createSecretStore(pool, new SecretBox(secretKey));
   const taskTokens = new TaskTokens(secretKey);
+  const stepTokens = new StepApiTokens(secretKey);
   const outbound = createOutboundClient(loadConfig({}).urls);
   const workflows = new RecordingWorkflows();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `shipyard-${prefix}-`));
   const previews = { urls: previewUrls({ baseDomain: "localhost", port: 7421 }), dataDir, maxArtifactBytes: opts.maxArtifactBytes ?? 100 * 1024 * 1024 };
   const reposDir = path.join(dataDir, "repos");
   const templates = { catalogue: loadCatalogue(), reposDir };
-  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews, templates });
+  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, stepTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews, templates });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {
     pool,
     secrets,
     taskTokens,
+    stepTokens,
     workflows,
     workspaceId: ws.id,
     token: ws.token,

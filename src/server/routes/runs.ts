@@ -19,7 +19,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const run = await createRun(deps, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file, secrets: deps.secrets });
+      const run = await createRun(deps, { workspaceId: c.get("principal").workspaceId, source: body.workflow, inputs: body.inputs, file: body.file, secrets: deps.secrets, startedBy: c.get("principal") });
       return c.json(run, 201);
     },
   );
@@ -84,7 +84,7 @@ export function runRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      return c.json(await rerun(deps, c.get("principal").workspaceId, id, deps.secrets), 201);
+      return c.json(await rerun(deps, c.get("principal").workspaceId, id, deps.secrets, c.get("principal")), 201);
     },
   );
 }
