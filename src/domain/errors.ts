@@ -36,6 +36,13 @@ export const ERROR_CODES = {
   build_finished: "terminal",
   publish_finished: "terminal",
   no_template: "terminal",
+  // Blueprints and the Architect
+  blueprint_exists: "terminal",
+  blueprint_busy: "terminal",
+  blueprint_changed: "terminal",
+  blueprint_not_ready: "terminal",
+  invalid_reference: "terminal",
+  architect_invalid_reply: "terminal",
   delivery_pending: "terminal",
   // Models
   no_model: "terminal",

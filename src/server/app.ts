@@ -8,6 +8,7 @@ import { errorHandler } from "./problem.ts";
 import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { buildRoutes } from "./routes/builds.ts";
+import { blueprintRoutes, REFERENCE_UPLOAD_PATH } from "./routes/blueprints.ts";
 import { publishRoutes } from "./routes/publishes.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
@@ -68,9 +69,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
     info: { title: "Shipyard API", version: "1", description: "Durable workflows, runners and live events." },
     security: [{ bearer: [] }],
   });
-  api.use(
-    "*",
-    bodyLimit({
+  const generalLimit = bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: (c) => {
         // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
@@ -78,8 +77,9 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
         c.header("connection", "close");
         throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
       },
-    }),
-  );
+  });
+  // A design reference upload is an image with a limit of its own (set on its route).
+  api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? next() : generalLimit(c, next)));
   // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
   // without a token (to a handler with no principal).
   api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));
@@ -96,6 +96,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   projectRoutes(deps, api);
   jobRoutes(deps, api);
   buildRoutes(deps, api);
+  blueprintRoutes(deps, api);
   publishRoutes(deps, api);
   usageRoutes(deps, api);
   settingsRoutes(deps, api);
