@@ -8,7 +8,7 @@ import { errorHandler } from "./problem.ts";
 import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { buildRoutes } from "./routes/builds.ts";
-import { blueprintRoutes, REFERENCE_UPLOAD_PATH } from "./routes/blueprints.ts";
+import { blueprintRoutes, REFERENCE_UPLOAD_PATH, referenceUploadLimit } from "./routes/blueprints.ts";
 import { publishRoutes } from "./routes/publishes.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { modelCallRoutes } from "./routes/model-calls.ts";
@@ -79,7 +79,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
       },
   });
   // A design reference upload is an image with a limit of its own (set on its route).
-  api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? next() : generalLimit(c, next)));
+  api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? referenceUploadLimit(c, next) : generalLimit(c, next)));
   // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
   // without a token (to a handler with no principal).
   api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));

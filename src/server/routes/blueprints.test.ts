@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startInMemoryApp, type InMemoryApp } from "../../../test/helpers/in-memory-app.ts";
 import { SOCIAL_WORLD, scenarioModel } from "../../blueprints/demo.ts";
+import type { BlueprintView, MessageView } from "../../blueprints/schemas.ts";
 import { createWorkspace } from "../auth.ts";
 
 let t: InMemoryApp;
@@ -16,9 +17,9 @@ afterAll(async () => {
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 const count = async (table: string) => (await t.pool.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
-const statuses = (bp: any) => Object.fromEntries(Object.entries(bp.sections).map(([k, v]) => [k, (v as { status: string }).status]));
+const statuses = (bp: Pick<BlueprintView, "sections">) => Object.fromEntries(Object.entries(bp.sections).map(([k, v]) => [k, (v as { status: string }).status]));
 
-async function newBlueprint(project: string, featureName = SOCIAL_WORLD.featureName): Promise<any> {
+async function newBlueprint(project: string, featureName = SOCIAL_WORLD.featureName): Promise<BlueprintView> {
   const p = await t.api("POST", "/projects", { name: project, template: SOCIAL_WORLD.template, defaultModel: scenarioModel(SOCIAL_WORLD) });
   expect(p.status, JSON.stringify(p.body)).toBe(201);
   const bp = await t.api("POST", `/projects/${p.body.id}/blueprints`, { featureName });
@@ -60,8 +61,8 @@ describe("the Architect chat", () => {
 
     // The history: each Architect message carries the blueprint as it stood after its turn.
     const shown = (await t.api("GET", `/blueprints/${bp.id}`)).body;
-    expect(shown.messages.map((m: any) => `${m.role}:${m.content.slice(0, 12)}`)).toEqual(SOCIAL_WORLD.turns.flatMap((turn) => [`user:${turn.message.slice(0, 12)}`, `architect:${turn.reply.slice(0, 12)}`]));
-    expect(shown.messages.filter((m: any) => m.role === "architect").map((m: any) => [m.blueprint.readyToBuild, m.blueprint.sections.dataModel.status])).toEqual([
+    expect((shown.messages as MessageView[]).map((m) => `${m.role}:${m.content.slice(0, 12)}`)).toEqual(SOCIAL_WORLD.turns.flatMap((turn) => [`user:${turn.message.slice(0, 12)}`, `architect:${turn.reply.slice(0, 12)}`]));
+    expect((shown.messages as MessageView[]).filter((m) => m.role === "architect").map((m) => [m.blueprint!.readyToBuild, m.blueprint!.sections.dataModel.status])).toEqual([
       [false, "partial"],
       [false, "complete"],
       [true, "complete"],

@@ -14,8 +14,17 @@ const BlueprintSchema = z.object(BlueprintView.shape).openapi("Blueprint");
 const ReferenceSchema = z.object(ReferenceView.shape).openapi("Reference");
 const binary = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string().openapi({ format: "binary" }) } } });
 
-/** The upload path, whose body may be larger than the API's general limit (see app.ts). */
+/** The upload path, whose body may be larger than the API's general limit: app.ts applies referenceUploadLimit to it instead. */
 export const REFERENCE_UPLOAD_PATH = /^\/api\/v1\/blueprints\/[^/]+\/references$/;
+
+/** The body limit of reference uploads (before any middleware reads the body). */
+export const referenceUploadLimit = bodyLimit({
+  maxSize: MAX_REFERENCE_BYTES,
+  onError: (c) => {
+    c.header("connection", "close");
+    throw new ShipyardError("payload_too_large", `a reference image may be at most ${MAX_REFERENCE_BYTES} bytes`, 413);
+  },
+});
 
 /** /projects/{id}/blueprints, /blueprints and /references: the Architect chat, its plans and design references. */
 export function blueprintRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
@@ -76,16 +85,6 @@ export function blueprintRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
     async (c) => c.json(await chat(bp, ws(c), c.req.valid("param").id, c.req.valid("json")), 200),
   );
 
-  app.use(
-    "/blueprints/:id/references",
-    bodyLimit({
-      maxSize: MAX_REFERENCE_BYTES,
-      onError: (c) => {
-        c.header("connection", "close");
-        throw new ShipyardError("payload_too_large", `a reference image may be at most ${MAX_REFERENCE_BYTES} bytes`, 413);
-      },
-    }),
-  );
   app.openapi(
     createRoute({
       method: "post",
@@ -94,7 +93,8 @@ export function blueprintRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       request: {
         params: IdParam,
         query: z.object({ name: z.string().max(200).optional() }),
-        body: { required: true, content: { "application/json": { schema: ReferenceInput }, "image/png": { schema: z.string().openapi({ format: "binary" }) }, "image/jpeg": { schema: z.string() }, "image/webp": { schema: z.string() } } },
+        // Documented, not validated here: the handler reads the body by its type (JSON is checked against ReferenceInput).
+        body: { content: { "application/json": { schema: ReferenceInput }, "image/png": { schema: z.string().openapi({ format: "binary" }) }, "image/jpeg": { schema: z.string() }, "image/webp": { schema: z.string() } } },
       },
       responses: { 201: jsonContent(ReferenceSchema, "The stored reference"), ...errorResponses(400, 401, 404, 409, 413, 422) },
     }),
@@ -102,9 +102,9 @@ export function blueprintRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       const id = c.req.valid("param").id;
       const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
       if (type === "application/json") {
-        const input = c.req.valid("json");
-        if (typeof input !== "object" || input.type !== "url") throw new ShipyardError("invalid_request", "an uploaded reference is sent as the image's bytes, not as JSON", 400);
-        return c.json(await captureReference(bp, ws(c), id, input.source), 201);
+        const input = ReferenceInput.safeParse(await c.req.json().catch(() => null));
+        if (!input.success || input.data.type !== "url") throw new ShipyardError("invalid_request", "send JSON {type: \"url\", source: URL}, or the image's bytes as the body", 400);
+        return c.json(await captureReference(bp, ws(c), id, input.data.source), 201);
       }
       if (!type.startsWith("image/") && type !== "application/octet-stream") throw new ShipyardError("unsupported_media_type", "send the image's bytes (Content-Type image/png, image/jpeg or image/webp), or JSON {type: url, source}", 415);
       const bytes = new Uint8Array(await c.req.arrayBuffer());
