@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeOpenAI, type FakeReply, type FakeRequest } from "../src/agents/llm/fake-openai.ts";
-import { ARCHITECT_SCENARIOS, REFERENCE_PAGE, type ArchitectScenario } from "../src/blueprints/demo.ts";
+import { ARCHITECT_SCENARIOS, REFERENCE_PAGE, type ArchitectScenario, type DemoBuild } from "../src/blueprints/demo.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const usage = { prompt_tokens: 1500, completion_tokens: 400 };
@@ -18,7 +18,7 @@ const textOf = (content: unknown): string =>
   typeof content === "string" ? content : Array.isArray(content) ? content.map((p: { text?: string }) => p.text ?? "").join("") : "";
 
 /** The files a task writes: its own, and the template's files with its patches applied. */
-function writesOf(s: ArchitectScenario, task: ArchitectScenario["build"]["tasks"][number]): Record<string, string> {
+function writesOf(s: ArchitectScenario, task: DemoBuild["tasks"][number]): Record<string, string> {
   const out = { ...task.writes };
   for (const p of task.patches ?? []) {
     const before = out[p.file] ?? readFileSync(path.join(ROOT, "templates", s.template, p.file), "utf8");
@@ -34,13 +34,14 @@ function answer(s: ArchitectScenario, body: FakeRequest["body"]): FakeReply {
   if (system.includes("You are the Architect")) {
     const last = textOf([...body.messages].reverse().find((m) => m.role === "user")?.content);
     const said = last.split("The user says:\n")[1] ?? "";
-    const turn = s.turns.find((t) => t.message === said.trim());
+    const turn = [...s.turns, ...(s.followUp?.turns ?? [])].find((t) => t.message === said.trim());
     if (!turn) throw new Error(`no turn of ${s.name} for the message ${JSON.stringify(said.slice(0, 100))}`);
     return { text: JSON.stringify({ reply: turn.reply, plan: turn.plan }), usage };
   }
   const first = textOf(body.messages.find((m) => m.role === "user")?.content);
   if (!first.includes(`# Feature: ${s.featureName}`)) throw new Error(`a request of no build of ${s.name}: ${first.slice(0, 200)}`);
-  const tasks = s.build.tasks;
+  // The follow-up's spec is the one that has its last turn's summary.
+  const tasks = s.followUp && first.includes(s.followUp.turns.at(-1)!.plan.summary) ? s.followUp.build.tasks : s.build.tasks;
   if (body.response_format !== undefined || body.tools === undefined) return { text: JSON.stringify({ tasks: tasks.map(({ title, description }) => ({ title, description })) }), usage };
   const n = Number(/Task (\d+) of \d+:/.exec(first)?.[1] ?? "0");
   const task = tasks[n - 1];
@@ -70,19 +71,22 @@ async function record(s: ArchitectScenario): Promise<void> {
     await waitFor(async () => ((await sy.api("GET", `/projects/${project.body.id}/builds`)).body.builds as { status: string }[]).every((b) => b.status === "succeeded" || b.status === "failed"), 120_000, "the first deploy");
     const bp = await sy.api("POST", `/projects/${project.body.id}/blueprints`, { featureName: s.featureName });
     if (bp.status !== 201) throw new Error(`blueprint: ${JSON.stringify(bp.body)}`);
-    for (const turn of s.turns) {
-      const references = turn.referencePaths?.map((p) => ({ type: "url", source: `${pageBase}${p}` }));
-      const said = await sy.api("POST", `/blueprints/${bp.body.id}/chat`, { message: turn.message, ...(references ? { references } : {}) });
-      if (said.status !== 200) throw new Error(`chat: ${JSON.stringify(said.body)}`);
-      console.log(`${s.name}: "${turn.message}" → ready ${said.body.blueprint.readyToBuild}`);
+    for (const part of [{ turns: s.turns }, ...(s.followUp ? [s.followUp] : [])]) {
+      for (const turn of part.turns) {
+        const references = turn.referencePaths?.map((p) => ({ type: "url", source: `${pageBase}${p}` }));
+        const said = await sy.api("POST", `/blueprints/${bp.body.id}/chat`, { message: turn.message, ...(references ? { references } : {}) });
+        if (said.status !== 200) throw new Error(`chat: ${JSON.stringify(said.body)}`);
+        console.log(`${s.name}: "${turn.message}" → ready ${said.body.blueprint.readyToBuild}`);
+      }
+      const started = await sy.api("POST", `/blueprints/${bp.body.id}/build`);
+      if (started.status !== 202) throw new Error(`build: ${JSON.stringify(started.body)}`);
+      const build = await waitFor(async () => {
+        const b = (await sy.api("GET", `/builds/${started.body.buildId}`)).body as { status: string; error: string | null };
+        return ["succeeded", "failed", "cancelled"].includes(b.status) ? b : null;
+      }, 240_000, `build ${started.body.buildId}`);
+      console.log(`${s.name}: build ${build.status}${build.error ? ` (${build.error.split("\n")[0]})` : ""}`);
+      if (build.status !== "succeeded") throw new Error("the build failed: nothing after it can be recorded");
     }
-    const started = await sy.api("POST", `/blueprints/${bp.body.id}/build`);
-    if (started.status !== 202) throw new Error(`build: ${JSON.stringify(started.body)}`);
-    const build = await waitFor(async () => {
-      const b = (await sy.api("GET", `/builds/${started.body.buildId}`)).body as { status: string; error: string | null };
-      return ["succeeded", "failed", "cancelled"].includes(b.status) ? b : null;
-    }, 240_000, `build ${started.body.buildId}`);
-    console.log(`${s.name}: build ${build.status}${build.error ? ` (${build.error.split("\n")[0]})` : ""}`);
   } finally {
     await sy.stop();
     await fake.close();

@@ -1,7 +1,8 @@
 // A blueprint built end to end on its recorded conversation (cassettes/architect-social-world.json): three
 // Architect turns over the API, then the build (a real runner and sandbox, the world template's checks, the
 // preview check in Chromium): phases spec → design → implement → test → deploy, the spec committed at
-// docs/specs/social-world.md with the implementation, the blueprint built at that commit, webhooks naming it.
+// docs/specs/social-world.md with the implementation, the blueprint built at that commit, webhooks naming it;
+// then a later turn ("Add a weather system") and a second build on top of the first one's commit.
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SOCIAL_WORLD, scenarioModel } from "../src/blueprints/demo.ts";
@@ -61,5 +62,22 @@ describe("a blueprint build", { timeout: 240_000 }, () => {
       return mine.some((r) => r.verified?.type === "build.completed") ? mine : null;
     }, 60_000, "the build's webhooks");
     for (const h of hooks) expect(h.verified!.data).toMatchObject({ blueprintId: bp.id, specPath: "docs/specs/social-world.md" });
+
+    // A later turn moves the plan past what was built; the next build starts from the last built commit.
+    const weather = SOCIAL_WORLD.followUp!.turns[0]!;
+    const turned = await s.api("POST", `/blueprints/${bp.id}/chat`, { message: weather.message });
+    expect(turned.body.blueprint).toMatchObject({ status: "draft", readyToBuild: true, builtCommit: build.commit });
+    const again = await s.api("POST", `/blueprints/${bp.id}/build`);
+    expect(again.status, JSON.stringify(again.body)).toBe(202);
+    const second = await waitFor(async () => {
+      const b = (await s.api("GET", `/builds/${again.body.buildId}`)).body;
+      return ["succeeded", "failed", "cancelled"].includes(b.status) ? b : null;
+    }, 180_000, "the second build");
+    expect(second.status, second.error).toBe("succeeded");
+    expect(git(project.body.repo, "rev-parse", "main~1")).toBe(build.commit);
+    expect(git(project.body.repo, "show", "--name-only", "--format=%s", "main").split("\n")).toEqual(["Social World: built from its blueprint", "", "docs/specs/social-world.md", "site/index.html", "site/weather.js"]);
+    expect(git(project.body.repo, "show", "main:site/conversations.js")).toContain("lineFor");
+    expect(git(project.body.repo, "show", "main:docs/specs/social-world.md")).toContain("### Weather");
+    expect((await s.api("GET", `/blueprints/${bp.id}`)).body).toMatchObject({ status: "built", builtCommit: second.commit, lastBuildId: second.id });
   });
 });

@@ -29,7 +29,14 @@ export interface ArchitectScenario {
   template: string;
   featureName: string;
   turns: DemoTurn[];
-  build: { tasks: { title: string; description: string; writes: Record<string, string>; summary: string; patches?: DemoPatch[] }[] };
+  build: DemoBuild;
+  /** A later turn on the built blueprint and the build that follows it (from the first build's commit). */
+  followUp?: { turns: DemoTurn[]; build: DemoBuild };
+}
+
+/** A recorded build: its plan's tasks and what the agent writes for each. */
+export interface DemoBuild {
+  tasks: { title: string; description: string; writes: Record<string, string>; summary: string; patches?: DemoPatch[] }[];
 }
 
 /** The model a scenario replays. */
@@ -63,6 +70,15 @@ export function lineFor(a, b) {
   return LINES[(a.id * 7 + b.id * 3) % LINES.length];
 }
 `;
+
+const WEATHER_JS = `// The weather over the world: it changes every 20 seconds, shown under the map.
+const KINDS = ["sunny", "cloudy", "rainy", "windy"];
+const shown = document.getElementById("weather");
+const show = () => (shown.textContent = "Weather: " + KINDS[Math.floor(Date.now() / 20000) % KINDS.length]);
+show();
+setInterval(show, 1000);
+`;
+const weather = { name: "Weather", description: "What the sky does over the whole world.", fields: [{ name: "kind", type: "sunny | cloudy | rainy | windy", description: "Changes every 20 seconds" }] };
 
 /** The Aeries demo of seed 004: agents that walk around a 2D world and talk to whoever is nearby. */
 export const SOCIAL_WORLD: ArchitectScenario = {
@@ -104,6 +120,37 @@ export const SOCIAL_WORLD: ArchitectScenario = {
       }),
     },
   ],
+  followUp: {
+    turns: [
+      {
+        message: "Add a weather system",
+        reply: "Weather it is: the sky over the world changes every 20 seconds (sunny, cloudy, rainy, windy), shown under the map. The plan is complete again; build it when you are ready.",
+        plan: plan({
+          summary: `${summary} The weather changes over time.`,
+          sections: {
+            dataModel: { status: "complete", entities: [agent, conversation, weather] },
+            apiEndpoints: noEndpoints,
+            uiComponents: {
+              status: "complete",
+              components: [{ name: "WorldCanvas", purpose: "Draws the tile map and the agents walking on it" }, { name: "SpeechBubble", purpose: "The line an agent says, above its head, for a few seconds" }, { name: "WeatherLine", purpose: "The current weather, under the map" }],
+            },
+          },
+          assumptions: ["The world runs in the browser; no server API is needed.", "Nearby means within 1.5 tiles."],
+        }),
+      },
+    ],
+    build: {
+      tasks: [
+        {
+          title: "Add the weather",
+          description: "Create site/weather.js, which shows the current weather (changing every 20 seconds) in a #weather line, and add that line and the script to site/index.html.",
+          writes: { "site/weather.js": WEATHER_JS },
+          patches: [{ file: "site/index.html", from: '    <script type="module" src="main.js"></script>', to: '    <p id="weather" class="help">Weather: sunny</p>\n    <script type="module" src="main.js"></script>\n    <script type="module" src="weather.js"></script>' }],
+          summary: "Added the weather (site/weather.js) and its line under the map.",
+        },
+      ],
+    },
+  },
   build: {
     tasks: [
       {
