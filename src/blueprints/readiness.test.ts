@@ -17,7 +17,7 @@ describe("readiness", () => {
   it("blocks an empty plan on every required section and the summary", () => {
     expect(readiness(emptyPlan())).toEqual({
       readyToBuild: false,
-      blockers: ["the summary is missing: say what the feature is for", "the data model is not described yet", "the UI components is not described yet", "the API endpoints is not described yet"],
+      blockers: ["the summary is missing: say what the feature is for", "the data model is not described yet", "the UI components are not described yet", "the API endpoints are not described yet"],
     });
   });
 

@@ -9,10 +9,10 @@ export interface Readiness {
 }
 
 const REQUIRED = [
-  { key: "dataModel", label: "the data model", count: (p: Plan) => p.sections.dataModel.entities.length, items: "entities" },
-  { key: "uiComponents", label: "the UI components", count: (p: Plan) => p.sections.uiComponents.components.length, items: "components" },
+  { key: "dataModel", label: "the data model is", count: (p: Plan) => p.sections.dataModel.entities.length, items: "entities" },
+  { key: "uiComponents", label: "the UI components are", count: (p: Plan) => p.sections.uiComponents.components.length, items: "components" },
   // A feature may need no endpoint of its own, so an empty list can be complete; it must still be decided.
-  { key: "apiEndpoints", label: "the API endpoints", count: () => 1, items: "endpoints" },
+  { key: "apiEndpoints", label: "the API endpoints are", count: () => 1, items: "endpoints" },
 ] as const;
 
 /** What still stands between the plan and a build, in words the user can answer. */
@@ -21,8 +21,8 @@ export function readiness(plan: Plan): Readiness {
   if (!plan.summary.trim()) blockers.push("the summary is missing: say what the feature is for");
   for (const s of REQUIRED) {
     const status = plan.sections[s.key].status;
-    if (status !== "complete") blockers.push(`${s.label} ${status === "empty" ? "is not described yet" : "is only partly worked out"}`);
-    else if (s.count(plan) === 0) blockers.push(`${s.label} is marked complete but lists no ${s.items}`);
+    if (status !== "complete") blockers.push(`${s.label} ${status === "empty" ? "not described yet" : "only partly worked out"}`);
+    else if (s.count(plan) === 0) blockers.push(`${s.label} marked complete but ${s.items === "entities" ? "lists" : "list"} no ${s.items}`);
   }
   // Optional sections block only while half done: started and left partial means something is undecided.
   if (plan.sections.designSystem.status === "partial") blockers.push("the design system is only partly worked out");

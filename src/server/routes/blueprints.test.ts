@@ -44,7 +44,7 @@ describe("the Architect chat", () => {
     const t2 = await t.api("POST", `/blueprints/${bp.id}/chat`, { message: second!.message });
     expect(statuses(t2.body.blueprint)).toMatchObject({ dataModel: "complete", uiComponents: "partial" });
     expect(t2.body.blueprint.readyToBuild).toBe(false);
-    expect(t2.body.blueprint.blockers).toEqual(["the UI components is only partly worked out", "open question: Should conversations be visible to everyone, or only when you click on an agent?"]);
+    expect(t2.body.blueprint.blockers).toEqual(["the UI components are only partly worked out", "open question: Should conversations be visible to everyone, or only when you click on an agent?"]);
 
     // Still not ready: a build is refused with the blockers and stores nothing.
     const builds = await count("builds");

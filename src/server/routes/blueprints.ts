@@ -94,7 +94,7 @@ export function blueprintRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
         params: IdParam,
         query: z.object({ name: z.string().max(200).optional() }),
         // Documented, not validated here: the handler reads the body by its type (JSON is checked against ReferenceInput).
-        body: { content: { "application/json": { schema: ReferenceInput }, "image/png": { schema: z.string().openapi({ format: "binary" }) }, "image/jpeg": { schema: z.string() }, "image/webp": { schema: z.string() } } },
+        body: { content: { "application/json": { schema: ReferenceInput }, "image/png": { schema: z.string().openapi({ format: "binary" }) }, "image/jpeg": { schema: z.string() }, "image/webp": { schema: z.string() }, "application/octet-stream": { schema: z.string() } } },
       },
       responses: { 201: jsonContent(ReferenceSchema, "The stored reference"), ...errorResponses(400, 401, 404, 409, 413, 422) },
     }),
