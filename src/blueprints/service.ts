@@ -15,6 +15,7 @@ import { captureUrl, checkUpload, referencePaths, thumbnailOf, writeReferenceFil
 import { emptyPlan, type BlueprintView, type MessageView, type ReferenceView } from "./schemas.ts";
 import { featureSlug, specPath } from "./spec.ts";
 import {
+  archiveBlueprint,
   blueprintOfWorkspace,
   deleteBlueprint,
   insertBlueprint,
@@ -124,6 +125,13 @@ export async function removeBlueprint(deps: Pick<BlueprintDeps, "pool" | "dataDi
   await loadBlueprint(deps.pool, workspaceId, id);
   if (!(await deleteBlueprint(deps.pool, workspaceId, id))) throw new ShipyardError("blueprint_busy", `blueprint ${id} is building; wait for its build to end (or cancel it) first`, 409);
   if (deps.dataDir) await fs.rm(path.join(deps.dataDir, "blueprints", id), { recursive: true, force: true });
+}
+
+/** Archive a blueprint: kept with its history, no longer chatted with or built; 409 while building or archived. */
+export async function archive(db: Queryable, workspaceId: string, id: string): Promise<BlueprintView> {
+  const bp = await loadBlueprint(db, workspaceId, id);
+  if (!(await archiveBlueprint(db, workspaceId, id))) throw new ShipyardError("blueprint_busy", `blueprint ${id} is ${bp.status === "archived" ? "archived already" : "building; wait for its build to end first"}`, 409);
+  return getBlueprint(db, workspaceId, id);
 }
 
 /** Store an uploaded image as a reference of the blueprint (type checked from its bytes), with its thumbnail. */

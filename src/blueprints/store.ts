@@ -68,6 +68,12 @@ export async function deleteBlueprint(db: Queryable, workspaceId: string, id: st
   return (res.rowCount ?? 0) > 0;
 }
 
+/** Archive a draft or built blueprint (kept, read-only); false when it is building or archived already. */
+export async function archiveBlueprint(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
+  const res = await db.query("update blueprints set status = 'archived', updated_at = now() where id = $1 and workspace_id = $2 and status in ('draft', 'built')", [id, workspaceId]);
+  return (res.rowCount ?? 0) > 0;
+}
+
 /** Store a turn's plan if the blueprint is still at `version` and not building; the new row, or null when it moved on. */
 export async function updatePlan(db: Queryable, id: string, version: number, plan: Plan, status: BlueprintStatus): Promise<BlueprintRow | null> {
   const res = await db.query<BlueprintRow>(

@@ -110,6 +110,14 @@ export function registerBlueprintCommands(program: Command): void {
       for (const bp of blueprints) out(`${bp.id}  ${bp.status.padEnd(8)} ${bp.readyToBuild ? green("ready") : dim("not ready")}  ${bp.featureName}`);
     });
   blueprint
+    .command("archive")
+    .description("archive a blueprint: kept with its history, no longer chatted with or built")
+    .argument("<id>", "blueprint id")
+    .action(async (id: string) => {
+      const bp = await (await client()).request<BlueprintView>("POST", `/blueprints/${encodeURIComponent(id)}/archive`);
+      out(`${bp.id} archived`);
+    });
+  blueprint
     .command("build")
     .description("build a ready blueprint and follow it live (spec, design, implement, test, deploy); exit 0 when it succeeds")
     .argument("<id>", "blueprint id")

@@ -60,6 +60,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "POST /blueprints/{id}/chat": "member",
   "POST /blueprints/{id}/references": "member",
   "POST /blueprints/{id}/build": "member",
+  "POST /blueprints/{id}/archive": "member",
   "POST /projects/{id}/publish": "member",
   "POST /queues/{queue}/pause": "member",
   "POST /queues/{queue}/resume": "member",

@@ -103,6 +103,11 @@ describe("the Architect chat", () => {
     expect((await t.api("DELETE", `/blueprints/${bp.id}`, undefined, as(other.token))).status).toBe(404);
     expect(await count("blueprint_messages")).toBe(before);
     expect((await t.api("GET", `/projects/${bp.projectId}/blueprints`)).body.blueprints.map((b: { id: string }) => b.id)).toEqual([bp.id]);
+    const archived = await t.api("POST", `/blueprints/${bp.id}/archive`);
+    expect(archived.body).toMatchObject({ status: "archived", readyToBuild: false });
+    expect((await t.api("POST", `/blueprints/${bp.id}/chat`, { message: "hi" })).body.code).toBe("blueprint_busy");
+    expect((await t.api("POST", `/blueprints/${bp.id}/build`)).body.code).toBe("blueprint_busy");
+    expect((await t.api("POST", `/blueprints/${bp.id}/archive`)).status).toBe(409);
     expect((await t.api("DELETE", `/blueprints/${bp.id}`)).status).toBe(204);
     expect((await t.api("GET", `/blueprints/${bp.id}`)).status).toBe(404);
   });

@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { startBlueprintBuild } from "../../blueprints/build.ts";
 import { chat } from "../../blueprints/chat.ts";
 import { MAX_REFERENCE_BYTES } from "../../blueprints/references.ts";
-import { captureReference, createBlueprint, getBlueprintWithMessages, listBlueprints, referenceFile, removeBlueprint, uploadReference, type BlueprintDeps } from "../../blueprints/service.ts";
+import { archive, captureReference, createBlueprint, getBlueprintWithMessages, listBlueprints, referenceFile, removeBlueprint, uploadReference, type BlueprintDeps } from "../../blueprints/service.ts";
 import { BlueprintView, ChatInput, CreateBlueprintInput, MessageView, ReferenceInput, ReferenceView } from "../../blueprints/schemas.ts";
 import { ShipyardError } from "../../domain/errors.ts";
 import type { AppEnv } from "../auth.ts";
@@ -73,6 +73,16 @@ export function blueprintRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       await removeBlueprint(bp, ws(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/blueprints/{id}/archive",
+      summary: "Archive a blueprint: kept with its history, no longer chatted with or built",
+      request: { params: IdParam },
+      responses: { 200: jsonContent(BlueprintSchema, "The blueprint"), ...errorResponses(401, 404, 409) },
+    }),
+    async (c) => c.json(await archive(deps.pool, ws(c), c.req.valid("param").id), 200),
   );
   app.openapi(
     createRoute({
