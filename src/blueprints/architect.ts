@@ -22,6 +22,9 @@ export const ARCHITECT_SYSTEM = [
   "spacing in px, borderRadius) and its inspirationNotes (which element came from which reference, what was adapted). Say how confident you are.",
 ].join("\n");
 
+/** How many earlier messages (user and Architect) a turn sends with the plan: the last six turns. */
+export const HISTORY_MESSAGES = 12;
+
 /** One earlier message of the conversation. */
 export interface HistoryMessage {
   role: "user" | "architect";
@@ -89,8 +92,10 @@ async function attempt(model: ModelV3, messages: ModelMessage[]): Promise<Attemp
  * schema twice, and the model layer's errors (budget, key, cassette) as they are.
  */
 export async function architectTurn(model: ModelV3, input: TurnInput): Promise<ArchitectReply> {
+  // The plan carries everything decided so far, so only the recent turns go along: a long chat costs no more per
+  // turn than a short one, and never outgrows the model's context.
   const messages: ModelMessage[] = [
-    ...input.history.map((m): ModelMessage => (m.role === "user" ? { role: "user", content: m.content } : { role: "assistant", content: m.content })),
+    ...input.history.slice(-HISTORY_MESSAGES).map((m): ModelMessage => (m.role === "user" ? { role: "user", content: m.content } : { role: "assistant", content: m.content })),
     { role: "user", content: [{ type: "text", text: turnPrompt(input) }, ...input.images.map((img) => ({ type: "image" as const, image: img.bytes, mediaType: img.mediaType }))] },
   ];
   const first = await attempt(model, messages);
