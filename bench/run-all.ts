@@ -62,6 +62,15 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "architect",
+    figures: [
+      { label: "Architect chat turn, all but the model call, p50 (30 turns)", value: (r) => r.turnOverheadMs, unit: "ms" },
+      { label: "reference capture of a local page, warm p50 (1920x1080, full page)", value: (r) => r.captureWarmMs, unit: "ms" },
+      { label: "  cold (Chromium launched)", value: (r) => r.captureColdMs, unit: "ms" },
+      { label: "  its 320x200 thumbnail, p50", value: (r) => r.thumbnailMs, unit: "ms" },
+    ],
+  },
+  {
     name: "webhook-latency",
     figures: [
       { label: "run finished → webhook receiver, p50 (200 runs)", value: (r) => r.finishP50Ms, unit: "ms" },

@@ -26,6 +26,7 @@ import { publishVersion, versionDir } from "../previews/service.ts";
 import { deployTargetFor } from "../previews/targets.ts";
 import type { Environment } from "../previews/store.ts";
 import { artifactPath, extractArtifact } from "../previews/artifacts.ts";
+import { recordBlueprintBuild } from "../blueprints/store.ts";
 
 /** A failure the user should read; `phaseOpen: false` when its phase's `failed` event was already appended. */
 export class BuildFailed extends Error {
@@ -43,6 +44,8 @@ export interface BuildContext {
   workspaceId: string;
   projectId: string;
   prompt: string | null;
+  /** A blueprint build: the blueprint, and where its spec (the prompt) goes in the project. */
+  blueprint: { id: string; specPath: string } | null;
   repo: string;
   defaultBranch: string;
   template: string;
@@ -73,6 +76,7 @@ export async function loadBuildContext(res: EngineResources, templates: Template
     workspaceId: build.workspace_id,
     projectId: build.project_id,
     prompt: build.prompt,
+    blueprint: build.blueprint_id && build.spec_path ? { id: build.blueprint_id, specPath: build.spec_path } : null,
     repo: p.repo,
     defaultBranch: p.defaultBranch,
     template: template.manifest.name,
@@ -222,6 +226,7 @@ export function finishBuild(res: EngineResources, ctx: BuildContext, status: Fin
     () =>
       inTransaction(res.pool, async (c) => {
         await finishOperation(c, ctx.buildId, status, error);
+        if (ctx.blueprint) await recordBlueprintBuild(c, ctx.buildId, status === "succeeded" ? { ok: true, commit: made.commit ?? null } : { ok: false, error: error ?? status });
         await appendEvents(c, ctx.buildId, [
           { type: "status", payload: { status }, dedupeKey: `status:${status}` },
           { type: "complete", payload: { status, error, previewUrl: made.previewUrl ?? null, version: made.version ?? null, commit: made.commit ?? null }, dedupeKey: "complete" },

@@ -1,8 +1,8 @@
 // The plan phase: one model call turns the build's request into a short task list (structured output, checked
 // against PlanOutput), and the implement phase's prompts are written from it.
 import { generateText, Output } from "ai";
-import { meteredModel, resolveModel } from "../agents/llm/index.ts";
 import type { EngineResources } from "../engine/resources.ts";
+import { meteredWorkspaceModel } from "../models/workspace-model.ts";
 import { PlanOutput } from "./schemas.ts";
 
 /** What the planner is told about the project. */
@@ -30,8 +30,7 @@ export function planPrompt(ctx: Pick<PlanContext, "prompt" | "template">): strin
 
 /** Call the build's model once for the plan; throws (the build fails with the message) on a missing key, a cassette miss, a budget or an answer that does not fit the schema. */
 export async function planBuild(res: EngineResources, ctx: PlanContext): Promise<PlanOutput> {
-  const resolved = resolveModel(ctx.model, { cassettesDir: res.cassettesDir, getSecret: (name) => res.secrets.get(ctx.workspaceId, name) });
-  const model = meteredModel(resolved, { db: res.pool, workspaceId: ctx.workspaceId, operationId: ctx.buildId, projectId: ctx.projectId, metrics: res.llmMetrics });
+  const model = meteredWorkspaceModel(res, { workspaceId: ctx.workspaceId, operationId: ctx.buildId, projectId: ctx.projectId, model: ctx.model });
   const result = await generateText({ model, prompt: planPrompt(ctx), output: Output.object({ schema: PlanOutput }) });
   return PlanOutput.parse(result.output);
 }

@@ -23,6 +23,8 @@ export const BuildView = z.object({
   operationId: z.string(),
   projectId: z.string(),
   prompt: z.string().nullable(),
+  /** The blueprint it builds (its spec is the prompt), or null. */
+  blueprintId: z.string().nullable(),
   status: RunStatus,
   phase: BuildPhase.nullable(),
   tasks: z.array(PlanTask).nullable(),

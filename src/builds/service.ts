@@ -23,6 +23,14 @@ export interface BuildDeps extends OperationDeps {
   secrets: SecretStore;
 }
 
+/** A build of a blueprint: its spec is the prompt; `beforeCommit` runs in the transaction that stores the build. */
+export interface BlueprintSource {
+  blueprintId: string;
+  specPath: string;
+  title: string;
+  beforeCommit(c: Queryable, buildId: string): Promise<void>;
+}
+
 /** How many fix attempts a failed test phase gets unless the request says. */
 export const DEFAULT_FIX_ATTEMPTS = 2;
 
@@ -31,6 +39,7 @@ const toView = (b: BuildRow): BuildView => ({
   operationId: b.id,
   projectId: b.project_id,
   prompt: b.prompt,
+  blueprintId: b.blueprint_id,
   status: b.status,
   phase: b.phase,
   tasks: b.tasks,
@@ -49,7 +58,7 @@ const toView = (b: BuildRow): BuildView => ({
  * before anything is stored when the project is unknown (404), has no template to build with (409), or its
  * agent's model is unset or has no key (400 / 422). One build per project runs at a time; others wait in line.
  */
-export async function startBuild(deps: BuildDeps, workspaceId: string, projectId: string, input: BuildInput | { prompt: null }): Promise<BuildView> {
+export async function startBuild(deps: BuildDeps, workspaceId: string, projectId: string, input: BuildInput | { prompt: null }, from?: BlueprintSource): Promise<BuildView> {
   const project = await getProject(deps.pool, workspaceId, projectId);
   if (!project.template) {
     throw new ShipyardError("no_template", `project ${project.name} was not created from a template, so Shipyard does not know how to build and serve it: create one with a template (shipyard projects new NAME --template T)`, 409);
@@ -60,11 +69,12 @@ export async function startBuild(deps: BuildDeps, workspaceId: string, projectId
     await assertModelKeys(deps.secrets, workspaceId, [{ model, what: "the project's build" }]);
   }
   const id = newId("bld");
-  const title = input.prompt === null ? `Deploy ${project.name}` : input.prompt.split("\n")[0]!.slice(0, 200);
+  const title = from ? from.title : input.prompt === null ? `Deploy ${project.name}` : input.prompt.split("\n")[0]!.slice(0, 200);
   await inTransaction(deps.pool, async (c) => {
     await insertOperation(c, { id, workspaceId, kind: "build", title });
     const maxFixAttempts = "maxFixAttempts" in input && input.maxFixAttempts !== undefined ? input.maxFixAttempts : DEFAULT_FIX_ATTEMPTS;
-    await insertBuild(c, { id, workspaceId, projectId, prompt: input.prompt, maxFixAttempts });
+    await insertBuild(c, { id, workspaceId, projectId, prompt: input.prompt, maxFixAttempts, ...(from ? { blueprintId: from.blueprintId, specPath: from.specPath } : {}) });
+    await from?.beforeCommit(c, id);
     await appendEvents(c, id, [{ type: "status", payload: { status: "pending" }, dedupeKey: "status:pending" }]);
   });
   await startBuildWorkflow(deps, id, projectId);

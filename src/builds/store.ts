@@ -9,6 +9,8 @@ export interface BuildRow {
   workspace_id: string;
   project_id: string;
   prompt: string | null;
+  blueprint_id: string | null;
+  spec_path: string | null;
   phase: BuildPhase | null;
   tasks: PlanOutput["tasks"] | null;
   runner_id: string | null;
@@ -27,8 +29,16 @@ export interface BuildRow {
 const SELECT = `select b.*, o.status, o.error, o.finished_at from builds b join operations o on o.id = b.id`;
 
 /** Insert a build (its operation row exists). */
-export async function insertBuild(db: Queryable, b: { id: string; workspaceId: string; projectId: string; prompt: string | null; maxFixAttempts: number }): Promise<void> {
-  await db.query("insert into builds (id, workspace_id, project_id, prompt, max_fix_attempts) values ($1, $2, $3, $4, $5)", [b.id, b.workspaceId, b.projectId, b.prompt, b.maxFixAttempts]);
+export async function insertBuild(db: Queryable, b: { id: string; workspaceId: string; projectId: string; prompt: string | null; maxFixAttempts: number; blueprintId?: string; specPath?: string }): Promise<void> {
+  await db.query("insert into builds (id, workspace_id, project_id, prompt, max_fix_attempts, blueprint_id, spec_path) values ($1, $2, $3, $4, $5, $6, $7)", [
+    b.id,
+    b.workspaceId,
+    b.projectId,
+    b.prompt,
+    b.maxFixAttempts,
+    b.blueprintId ?? null,
+    b.specPath ?? null,
+  ]);
 }
 
 /** A build of the workspace, or null. */

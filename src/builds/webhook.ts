@@ -13,6 +13,6 @@ export function announceBuild(res: EngineResources, ctx: BuildContext, type: Bui
     workspaceId: ctx.workspaceId,
     type,
     key: `${ctx.buildId}:${type}${moment ? `:${moment}` : ""}`,
-    data: { buildId: ctx.buildId, projectId: ctx.projectId, prompt: ctx.prompt, ...data },
+    data: { buildId: ctx.buildId, projectId: ctx.projectId, prompt: ctx.prompt, ...(ctx.blueprint ? { blueprintId: ctx.blueprint.id, specPath: ctx.blueprint.specPath } : {}), ...data },
   });
 }

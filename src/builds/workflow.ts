@@ -4,7 +4,7 @@ import type { LocalWorkflows } from "../engine/control.ts";
 import type { EngineResources } from "../engine/resources.ts";
 import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { ensureError } from "../domain/errors.ts";
-import { buildCommitScript, buildPrepareScript, changedFilesScript } from "../git/build-scripts.ts";
+import { buildCommitScript, buildPrepareScript, changedFilesScript, specFileScript } from "../git/build-scripts.ts";
 import { cleanupScript } from "../git/scripts.ts";
 import { repoMounts } from "../git/local-repo.ts";
 import { JobCancelled, RunnerLost, runPinnedTask, type PinnedJob } from "../jobs/stage-task.ts";
@@ -37,14 +37,23 @@ export function registerBuildWorkflow(res: EngineResources, workflows: LocalWork
       await markBuildRunning(res, ctx);
       await announceBuild(res, ctx, "build.started");
       let tasks: PlanOutput["tasks"] = [];
+      if (ctx.blueprint) {
+        // The spec was rendered from the blueprint when the build was asked for (it is the build's prompt); it is
+        // written to the clone as the implement phase begins and lands in the build's commit.
+        at.phase = "spec";
+        await phaseEvent(res, ctx, "spec", "in_progress");
+        await phaseEvent(res, ctx, "spec", "complete", { message: `${ctx.blueprint.specPath} (${ctx.prompt!.split("\n").length} lines)` });
+      }
       if (ctx.prompt !== null) {
-        at.phase = "plan";
-        await phaseEvent(res, ctx, "plan", "in_progress");
+        // A blueprint build's plan is its design: the tasks the spec breaks into.
+        const phase = ctx.blueprint ? "design" : "plan";
+        at.phase = phase;
+        await phaseEvent(res, ctx, phase, "in_progress");
         const plan = await DBOS.runStep(() => planBuild(res, { ...ctx, model: ctx.model!, prompt: ctx.prompt! }), { name: "plan" });
         tasks = plan.tasks;
         await recordPlan(res, ctx, tasks);
         await announceBuild(res, ctx, "build.plan_generated", { tasks });
-        await phaseEvent(res, ctx, "plan", "complete", { message: `${tasks.length} task${tasks.length === 1 ? "" : "s"}` });
+        await phaseEvent(res, ctx, phase, "complete", { message: `${tasks.length} task${tasks.length === 1 ? "" : "s"}` });
       }
 
       // The phases that need the project's clone run on one runner; a runner lost midway (a crash, a kill) means
@@ -107,6 +116,10 @@ async function runnerPhases(res: EngineResources, ctx: BuildContext, job: Pinned
   if (ctx.prompt !== null) {
     at.phase = "implement";
     await phaseEvent(res, ctx, "implement", "in_progress");
+    if (ctx.blueprint) {
+      const wrote = await stage("spec-file", { command: specFileScript(ctx.blueprint.specPath), env: { SHIPYARD_SPEC: ctx.prompt } });
+      if (wrote.status !== "succeeded") throw new BuildFailed(`writing the spec to ${ctx.blueprint.specPath} failed: ${wrote.error ?? "error"}`);
+    }
     for (let i = 0; i < tasks.length; i++) {
       await taskEvent(res, ctx, "task_started", tasks, i);
       await announceBuild(res, ctx, "build.task_started", { index: i + 1, total: tasks.length, title: tasks[i]!.title }, String(i + 1));
@@ -115,7 +128,8 @@ async function runnerPhases(res: EngineResources, ctx: BuildContext, job: Pinned
       await taskEvent(res, ctx, "task_completed", tasks, i, agent.outputs.text);
       await announceBuild(res, ctx, "build.task_completed", { index: i + 1, total: tasks.length, title: tasks[i]!.title }, String(i + 1));
     }
-    const changes = await stage("changes", { command: changedFilesScript(), env: { SHIPYARD_BASE: base } });
+    // The spec file is Shipyard's, not the agent's: it does not count as an edit.
+    const changes = await stage("changes", { command: changedFilesScript(ctx.blueprint?.specPath), env: { SHIPYARD_BASE: base } });
     if (changes.status !== "succeeded") throw new BuildFailed(`reading the agent's changes failed: ${changes.error ?? "error"}`);
     if (Number(changes.outputs.changed ?? "0") === 0) throw new BuildFailed("the implement phase changed no file: the agent made no edits, so there is nothing to build");
     await phaseEvent(res, ctx, "implement", "complete", { message: `${changes.outputs.changed} files changed` });
@@ -137,7 +151,7 @@ async function runnerPhases(res: EngineResources, ctx: BuildContext, job: Pinned
   if (ctx.prompt === null) return { site: tested.artifact!, commit: base };
   const committed = await stage(
     "commit",
-    { command: buildCommitScript({ defaultBranch: ctx.defaultBranch }), network: true, mounts: repoMounts(ctx.repo, true), env: { SHIPYARD_BASE: base, SHIPYARD_COMMIT_MESSAGE: commitMessage(ctx.prompt) } },
+    { command: buildCommitScript({ defaultBranch: ctx.defaultBranch }), network: true, mounts: repoMounts(ctx.repo, true), env: { SHIPYARD_BASE: base, SHIPYARD_COMMIT_MESSAGE: commitMessage({ ...ctx, prompt: ctx.prompt }) } },
     ctx.gitEnv,
   );
   if (committed.status !== "succeeded") throw new BuildFailed(`committing and pushing the build failed: ${committed.error ?? "error"}`);
@@ -152,8 +166,10 @@ function stageRunner(res: EngineResources, job: PinnedJob, ctx: BuildContext) {
     runPinnedTask(res, job, name, { ...spec, env: spec.env ?? {}, network: spec.network ?? ctx.stepNetwork }, { ...(spec.secretEnv ?? {}), ...secretEnv });
 }
 
-/** The commit's message: the request's first line, shortened, then the whole request. */
-function commitMessage(prompt: string): string {
+/** The commit's message: the request's first line, shortened, then the whole request; a blueprint build names its spec. */
+function commitMessage(ctx: BuildContext & { prompt: string }): string {
+  const prompt = ctx.prompt;
+  if (ctx.blueprint) return `${prompt.split("\n")[0]!.replace(/^# Feature: /, "").slice(0, 60)}: built from its blueprint\n\nSpec: ${ctx.blueprint.specPath}`;
   const first = prompt.split("\n")[0]!.trim();
   const subject = first.length > 72 ? `${first.slice(0, 69)}...` : first;
   return subject === prompt.trim() ? subject : `${subject}\n\n${prompt.trim()}`;

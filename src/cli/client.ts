@@ -66,6 +66,19 @@ export class ApiClient {
     return data as T;
   }
 
+  /** POST raw bytes (an upload) with their content type; answers and fails like request. */
+  async upload<T>(route: string, bytes: Uint8Array, contentType: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/api/v1${route}`, { method: "POST", headers: { authorization: `Bearer ${this.token}`, accept: "application/json", "content-type": contentType }, body: new Uint8Array(bytes) });
+    } catch (err) {
+      throw new CliError(`cannot reach Shipyard at ${this.url}: ${(err as Error).message}. Is it running (\`npm start\`)?`);
+    }
+    const data = (await res.json().catch(() => null)) as { detail?: string; code?: string } | null;
+    if (!res.ok) throw new CliError(`${data?.detail ?? res.statusText} (${data?.code ?? res.status})`);
+    return data as T;
+  }
+
   /**
    * Follow an operation's events over SSE from `since` until the `complete` event (or `signal` aborts). When
    * the server goes away (stopped, restarting, unreachable) it says so once through `notice` and keeps

@@ -38,6 +38,13 @@ export const ERROR_CODES = {
   deployment_finished: "terminal",
   invalid_config: "terminal",
   no_template: "terminal",
+  // Blueprints and the Architect
+  blueprint_exists: "terminal",
+  blueprint_busy: "terminal",
+  blueprint_changed: "terminal",
+  blueprint_not_ready: "terminal",
+  invalid_reference: "terminal",
+  architect_invalid_reply: "terminal",
   delivery_pending: "terminal",
   // Models
   no_model: "terminal",

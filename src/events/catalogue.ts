@@ -90,7 +90,8 @@ const CompletePayload = z.object({
 });
 
 /** The phases of a build, in order. */
-export const BuildPhase = z.enum(["plan", "implement", "test", "deploy"]);
+/** A prompt build plans, implements, tests and deploys; a blueprint build writes its spec and designs (plans) from it instead of planning. */
+export const BuildPhase = z.enum(["spec", "design", "plan", "implement", "test", "deploy"]);
 export type BuildPhase = z.infer<typeof BuildPhase>;
 
 /** The phases of a publish from one environment to another (src/publishes/): promote on the built-in host, record on Cloudflare Pages. */

@@ -12,8 +12,20 @@ printf 'base=%s\\n' "$(git rev-parse HEAD)" >> "$SHIPYARD_OUTPUT"
 `;
 }
 
-/** Count the files that differ from $SHIPYARD_BASE (work tree and index, untracked included, .gitignore respected): `changed=<n>`. */
-export function changedFilesScript(): string {
+/** Write $SHIPYARD_SPEC (a blueprint's spec) to `file` in the clone; a re-run writes the same bytes. */
+export function specFileScript(file: string): string {
+  if (!/^docs\/specs\/[a-z0-9-]+\.md$/.test(file)) throw new Error(`not a spec path: ${file}`);
+  return `# shipyard: the blueprint's spec
+: "\${SHIPYARD_SPEC:?shipyard: SHIPYARD_SPEC must hold the spec}"
+${REQUIRE_CLONE}
+mkdir -p docs/specs
+printf '%s' "$SHIPYARD_SPEC" > ${shellQuote(file)}
+echo "wrote ${file}"
+`;
+}
+
+/** Count the files that differ from $SHIPYARD_BASE (work tree and index, untracked included, .gitignore respected), leaving out `exclude`: `changed=<n>`. */
+export function changedFilesScript(exclude?: string): string {
   return `# shipyard: what the agent changed
 : "\${SHIPYARD_BASE:?shipyard: SHIPYARD_BASE must name the commit the build started from}"
 : "\${SHIPYARD_OUTPUT:?shipyard: SHIPYARD_OUTPUT must name the step output file}"
@@ -21,7 +33,7 @@ ${CEILING}
 ${REQUIRE_CLONE}
 ${STALE_LOCKS}
 git add --all
-changed="$(git diff --cached --name-only "$SHIPYARD_BASE" | wc -l | tr -d ' ')"
+changed="$(git diff --cached --name-only "$SHIPYARD_BASE"${exclude ? ` -- . ${shellQuote(`:(exclude)${exclude}`)}` : ""} | wc -l | tr -d ' ')"
 git diff --cached --stat "$SHIPYARD_BASE" | tail -n 20
 printf 'changed=%s\\n' "$changed" >> "$SHIPYARD_OUTPUT"
 `;

@@ -39,8 +39,8 @@ function bodyShowsSomething(): boolean {
 const IDLE_CLOSE_MS = 60_000;
 let shared: { browser: Promise<Browser>; users: number; idle: NodeJS.Timeout | null } | null = null;
 
-/** The process's Chromium, launched on first use; every check gets a fresh context (no cookies or storage shared). */
-async function acquireBrowser(timeoutMs: number): Promise<{ browser: Browser; release(): void }> {
+/** The process's Chromium, launched on first use; every user gets a fresh context (no cookies or storage shared). Release it when done. */
+export async function acquireBrowser(timeoutMs: number): Promise<{ browser: Browser; release(): void }> {
   if (!shared) {
     const launching = chromium.launch({
       executablePath: CHROMIUM_PATH,

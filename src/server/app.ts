@@ -8,6 +8,7 @@ import { errorHandler } from "./problem.ts";
 import { wellFormedInput } from "./well-formed-input.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { buildRoutes } from "./routes/builds.ts";
+import { blueprintRoutes, REFERENCE_UPLOAD_PATH, referenceUploadLimit } from "./routes/blueprints.ts";
 import { publishRoutes } from "./routes/publishes.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -69,9 +70,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
     info: { title: "Shipyard API", version: "1", description: "Durable workflows, runners and live events." },
     security: [{ bearer: [] }],
   });
-  api.use(
-    "*",
-    bodyLimit({
+  const generalLimit = bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: (c) => {
         // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
@@ -79,8 +78,9 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
         c.header("connection", "close");
         throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
       },
-    }),
-  );
+  });
+  // A design reference upload is an image with a limit of its own (set on its route).
+  api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? referenceUploadLimit(c, next) : generalLimit(c, next)));
   // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
   // without a token (to a handler with no principal).
   api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool, deps.stepTokens)(c, next)));
@@ -97,6 +97,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   projectRoutes(deps, api);
   jobRoutes(deps, api);
   buildRoutes(deps, api);
+  blueprintRoutes(deps, api);
   publishRoutes(deps, api);
   deploymentRoutes(deps, api);
   usageRoutes(deps, api);

@@ -19,6 +19,7 @@ import { Metrics } from "../../src/server/metrics.ts";
 import { TaskTokens } from "../../src/server/task-tokens.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createOutboundClient } from "../../src/net/outbound-client.ts";
+import type { UrlPolicy } from "../../src/net/url-policy.ts";
 import { previewUrls } from "../../src/previews/urls.ts";
 import { loadCatalogue } from "../../src/projects/templates.ts";
 
@@ -46,14 +47,15 @@ export interface InMemoryApp {
 }
 
 /** Build the app on a fresh database with one workspace and its token. */
-export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?: number } = {}): Promise<InMemoryApp> {
+/** `urls`: the outbound URL rules (default: the server's defaults, no private addresses). */
+export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?: number; urls?: Partial<UrlPolicy> } = {}): Promise<InMemoryApp> {
   const pool = createPool(await freshDatabase(prefix, { migrated: true }), 4);
   await migrate(pool);
   const secretKey = randomBytes(32);
   const secrets = createSecretStore(pool, new SecretBox(secretKey));
   const taskTokens = new TaskTokens(secretKey);
   const stepTokens = new StepApiTokens(secretKey);
-  const outbound = createOutboundClient(loadConfig({}).urls);
+  const outbound = createOutboundClient({ ...loadConfig({}).urls, ...opts.urls });
   const workflows = new RecordingWorkflows();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `shipyard-${prefix}-`));
   const previews = { urls: previewUrls({ baseDomain: "localhost", port: 7421 }), dataDir, maxArtifactBytes: opts.maxArtifactBytes ?? 100 * 1024 * 1024 };
