@@ -1,11 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { StoredEvent } from "../events/catalogue.ts";
-import { isFinalStatus } from "../domain/statuses.ts";
 import { createParser } from "eventsource-parser";
 
 /** An error the CLI prints as one line (no stack) before exiting with `exitCode`. */
 export class CliError extends Error {
+  override name = "CliError";
   constructor(
     message: string,
     readonly exitCode = 2,
@@ -106,6 +106,8 @@ export class ApiClient {
         if (!done) {
           // The stream ended without `complete`: either it was already over, or the server went away.
           const op = await this.request<{ status: string }>("GET", `/operations/${operationId}`).catch(() => null);
+          // Loaded here, not at start-up: the statuses are zod enums, and most commands never get this far.
+          const { isFinalStatus } = await import("../domain/statuses.ts");
           if (op && isFinalStatus(op.status) && last > 0) done = true;
           else throw new Error("the event stream ended early");
         }

@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
 import type { RunView } from "../runs/service.ts";
-import { parseWorkflow, formatIssue } from "../workflows/index.ts";
 import { ApiClient, CliError, type ApiEvent } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
@@ -168,6 +167,7 @@ export function registerRunCommands(program: Command): void {
     .argument("<file>", "workflow YAML file")
     .option("--json", "print JSON")
     .action(async (file: string, o: { json?: boolean }) => {
+      const { parseWorkflow, formatIssue } = await import("../workflows/index.ts");
       const result = parseWorkflow(await readWorkflowFile(file), file);
       if (o.json) printJson(result.ok ? { valid: true, errors: [], workflow: result.workflow } : { valid: false, errors: result.errors });
       else if (result.ok) out(`${file}: ok (${result.workflow.steps.length} steps, ${result.workflow.teardown.length} teardown)`);
