@@ -72,7 +72,10 @@ describe("shipyard CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("HELLO CLI");
     expect(r.stdout).toMatch(/^\s+greeting = hello cli$/m);
-    ids.hello = announcedId(r.stdout);
+    // Progress: each step line says which step of the run's three it is and how long the run has taken so far.
+    expect(r.stdout).toMatch(/^● greet running {2}\[step 1 of 3, \d+\.\ds elapsed\]$/m);
+    expect(r.stdout).toMatch(/^✓ shout succeeded {2}\d+\.\d\ds {2}\[step 2 of 3, \d+\.\ds elapsed\]$/m);
+    expect(r.stdout).toMatch(/^✓ bye succeeded .*\[step 3 of 3, \d+\.\ds elapsed\]$/m);
     const run = await s.api("GET", `/runs/${ids.hello}`);
     expect(run.body).toMatchObject({ status: "succeeded", inputs: { who: "cli" }, outputs: { greeting: "hello cli" } });
   });
@@ -103,8 +106,13 @@ describe("shipyard CLI", () => {
     const badFile = path.join("test", "fixtures", "workflows", "bad", "unknown-field-step.yaml");
     const want = await fixtureExpectation(path.join(REPO, badFile));
     const invalid = await cli("run", badFile);
-    expect(invalid.code).not.toBe(0);
+    // The exit rule: an invalid workflow file is exit 1 for `run` as for `validate`.
+    expect(invalid.code).toBe(1);
+    expect((await cli("validate", badFile)).code).toBe(1);
     expect(invalid.stderr).toContain(`${badFile}:${want.line}:${want.column}: ${want.message}`);
+    const noInput = await cli("run", numFile);
+    expect(noInput.code).toBe(2);
+    expect(noInput.stderr).toContain("n: required input is missing; pass it with --input n=<number>");
     const missing = await cli("run", path.join(scratch, "nope.yaml"));
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/cannot read .*nope\.yaml/);
@@ -140,10 +148,20 @@ describe("shipyard CLI", () => {
     expect(follow.code).toBe(0);
     expect(follow.stdout).toContain("HELLO CLI");
     expect(follow.stdout).toMatch(/run succeeded/);
+    expect(follow.stdout).toMatch(/^✓ shout succeeded .*\[step 2 of 3, \d+\.\ds elapsed\]$/m);
+
+    // Each step with its duration, from its start and end times.
+    const human = await cli("show", ids.hello!);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^STEP\s+PHASE\s+STATUS\s+ATTEMPT\s+EXIT\s+DURATION$/m);
+    for (const step of (run.steps as { id: string; startedAt: string; finishedAt: string }[])) {
+      const seconds = ((Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000).toFixed(1);
+      expect(human.stdout).toMatch(new RegExp(`^${step.id}\\s+\\w+\\s+succeeded\\s+1\\s+0\\s+${seconds.replace(".", "\\.")}s$`, "m"));
+    }
 
     const unknown = await cli("show", "run_doesnotexist");
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("run run_doesnotexist was not found");
+    expect(unknown.stderr).toContain("run_doesnotexist was not found");
   });
 
   it("cancel stops a long run; show then says cancelled", async () => {

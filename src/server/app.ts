@@ -80,14 +80,15 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
       },
     }),
   );
-  // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
-  // without a token (to a handler with no principal).
-  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool)(c, next)));
+  // Only the OpenAPI document and the workflow JSON Schema (an editor's `$schema` URL) are public, by exact path:
+  // matching on the suffix alone let `/runs/openapi.json` through without a token (to a handler with no principal).
+  const isPublic = (path: string) => path === `${API_BASE}/openapi.json` || path === `${API_BASE}/workflows/schema`;
+  api.use("*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(deps.pool)(c, next)));
   // After the body limit (it reads the body) and before any route: NUL, unpaired surrogates, `__proto__` keys.
   api.use("*", wellFormedInput());
   // Roles are decided in one table (./policy.ts), never in the handlers.
   const authorizeRoute = authorize(API_BASE);
-  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : authorizeRoute(c, next)));
+  api.use("*", async (c, next) => (isPublic(c.req.path) ? next() : authorizeRoute(c, next)));
   workspaceRoutes(deps, api);
   workflowRoutes(api);
   runRoutes(deps, api);
