@@ -48,6 +48,12 @@ describe("CLI: projects, jobs and queues", () => {
     expect(shown).toMatchObject({ id, status: "succeeded", branch: `shipyard/job-${id}`, attempts: 1 });
     expect(fixture.git("rev-parse", `refs/heads/${shown.branch}`)).toBe(shown.commit);
     expect((await cli("jobs", "list")).stdout).toContain(id);
+    // `show` takes any operation id: a job's, printed as `jobs show` prints it; --json is the job's own view.
+    const anyShow = await cli("show", id);
+    expect(anyShow.code).toBe(0);
+    expect(anyShow.stdout).toMatch(new RegExp(`^${id} {2}succeeded {2}backlog {2}attempts 1$`, "m"));
+    expect(anyShow.stdout).toContain(`branch: shipyard/job-${id}`);
+    expect(JSON.parse((await cli("show", id, "--json")).stdout)).toEqual(shown);
   });
 
   it("pauses a queue, moves jobs, shows the queues, cancels a waiting job and resumes", async () => {

@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO, runCli, type CliResult } from "./helpers/cli.ts";
+import { BIN, REPO, runCli, type CliResult } from "./helpers/cli.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
 let s: TestShipyard;
@@ -32,6 +33,19 @@ const announcedId = (stdout: string): string => {
   if (!m) throw new Error(`no run id in: ${stdout}`);
   return m[1]!;
 };
+
+/** A shell pipeline with the test's environment: exit code (pipefail: the first failure) and output. */
+function pipeline(script: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", script], { cwd: REPO, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** The fixture's `# expect: LINE:COL code message` header. */
 async function fixtureExpectation(file: string): Promise<{ line: number; column: number; message: string }> {
@@ -72,6 +86,10 @@ describe("shipyard CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("HELLO CLI");
     expect(r.stdout).toMatch(/^\s+greeting = hello cli$/m);
+    // Progress: each step line says which step of the run's three it is and how long the run has taken so far.
+    expect(r.stdout).toMatch(/^● greet running {2}\[step 1 of 3, \d+\.\ds elapsed\]$/m);
+    expect(r.stdout).toMatch(/^✓ shout succeeded {2}\d+\.\d\ds {2}\[step 2 of 3, \d+\.\ds elapsed\]$/m);
+    expect(r.stdout).toMatch(/^✓ bye succeeded .*\[step 3 of 3, \d+\.\ds elapsed\]$/m);
     ids.hello = announcedId(r.stdout);
     const run = await s.api("GET", `/runs/${ids.hello}`);
     expect(run.body).toMatchObject({ status: "succeeded", inputs: { who: "cli" }, outputs: { greeting: "hello cli" } });
@@ -103,8 +121,13 @@ describe("shipyard CLI", () => {
     const badFile = path.join("test", "fixtures", "workflows", "bad", "unknown-field-step.yaml");
     const want = await fixtureExpectation(path.join(REPO, badFile));
     const invalid = await cli("run", badFile);
-    expect(invalid.code).not.toBe(0);
+    // The exit rule: an invalid workflow file is exit 1 for `run` as for `validate`.
+    expect(invalid.code).toBe(1);
+    expect((await cli("validate", badFile)).code).toBe(1);
     expect(invalid.stderr).toContain(`${badFile}:${want.line}:${want.column}: ${want.message}`);
+    const noInput = await cli("run", numFile);
+    expect(noInput.code).toBe(2);
+    expect(noInput.stderr).toContain("n: required input is missing; pass it with --input n=<number>");
     const missing = await cli("run", path.join(scratch, "nope.yaml"));
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/cannot read .*nope\.yaml/);
@@ -140,10 +163,20 @@ describe("shipyard CLI", () => {
     expect(follow.code).toBe(0);
     expect(follow.stdout).toContain("HELLO CLI");
     expect(follow.stdout).toMatch(/run succeeded/);
+    expect(follow.stdout).toMatch(/^✓ shout succeeded .*\[step 2 of 3, \d+\.\ds elapsed\]$/m);
+
+    // Each step with its duration, from its start and end times.
+    const human = await cli("show", ids.hello!);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^STEP\s+PHASE\s+STATUS\s+ATTEMPT\s+EXIT\s+DURATION$/m);
+    for (const step of (run.steps as { id: string; startedAt: string; finishedAt: string }[])) {
+      const seconds = ((Date.parse(step.finishedAt) - Date.parse(step.startedAt)) / 1000).toFixed(1);
+      expect(human.stdout).toMatch(new RegExp(`^${step.id}\\s+\\w+\\s+succeeded\\s+1\\s+0\\s+${seconds.replace(".", "\\.")}s$`, "m"));
+    }
 
     const unknown = await cli("show", "run_doesnotexist");
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("run run_doesnotexist was not found");
+    expect(unknown.stderr).toContain("run_doesnotexist was not found");
   });
 
   it("cancel stops a long run; show then says cancelled", async () => {
@@ -209,6 +242,75 @@ describe("shipyard CLI", () => {
     const down = await runCli(["runs"], { env: { PATH: process.env.PATH ?? "", SHIPYARD_URL: "http://127.0.0.1:1", SHIPYARD_TOKEN: "t" }, cwd: scratch });
     expect(down.code).toBe(2);
     expect(down.stderr).toContain("cannot reach Shipyard at http://127.0.0.1:1");
+  });
+
+  it("piped into `head`, a long listing ends quietly with exit 0: no EPIPE, no stack trace", async () => {
+    // Far more than a pipe holds, printed line by line, so the writes go on after `head` has gone.
+    const file = await writeWorkflow("many.yaml", "name: many\nsteps:\n  - id: count\n    run: seq 1 6000\n");
+    const run = await cli("run", file);
+    expect(run.code).toBe(0);
+    const id = announcedId(run.stdout);
+    for (const args of [`logs ${id}`, "runs --limit 200"]) {
+      const r = await pipeline(`set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${args} | head -1`);
+      expect(r.stderr, args).toBe("");
+      expect(r.code, args).toBe(0);
+      expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(1);
+    }
+  });
+
+  it("usage errors exit 2, as every other request that is not carried out", async () => {
+    for (const args of [["runs", "--no-such-option"], ["show"], ["no-such-command"], ["completion", "fish"]]) {
+      const r = await cli(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).not.toMatch(/\n\s+at /);
+    }
+    const help = await cli("--help");
+    expect(help.stdout).toMatch(/^Exit status \(the same for every command\):$/m);
+    expect(help.stdout).toMatch(/^ {2}1 {4}failed: .*the workflow file is invalid/m);
+  });
+
+  it("workspaces list shows every workspace to the admin token", async () => {
+    expect((await cli("workspaces", "create", "listed-by-cli")).code).toBe(0);
+    const r = await cli("workspaces", "list");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ID\s+NAME\s+CREATED$/m);
+    expect(r.stdout).toMatch(/^ws_\w+\s+listed-by-cli\s+\d{4}-/m);
+  });
+
+  it("runner: a rejected token says unauthorized and exits 1 at once instead of reconnecting", async () => {
+    const r = await runCli(["runner", "--server", s.url, "--name", "rejected", "--no-sandbox", "--work-dir", path.join(scratch, "rejected")], {
+      env: { ...env(), SHIPYARD_TOKEN: "", SHIPYARD_RUNNER_TOKEN: "shp_not_a_token", SHIPYARD_LOG_LEVEL: "fatal" },
+      guardMs: 30_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^shipyard: unauthorized: the server refused this runner's token/m);
+  });
+
+  it("runner: takes its token from SHIPYARD_RUNNER_TOKEN or --token-file, never from its command line", async () => {
+    const created = await s.api("POST", "/tokens", { name: "cli-runner", role: "runner" });
+    expect(created.status).toBe(201);
+    const token = created.body.token as string;
+    const tokenFile = path.join(scratch, "runner-token");
+    await fs.writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+    const ways: [string, string[], Record<string, string>][] = [
+      ["by-env", [], { SHIPYARD_RUNNER_TOKEN: token }],
+      ["by-file", ["--token-file", tokenFile], {}],
+    ];
+    for (const [name, args, extra] of ways) {
+      const child = spawn(process.execPath, [BIN, "runner", "--server", s.url, "--name", name, "--no-sandbox", "--work-dir", path.join(scratch, name), ...args], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch, SHIPYARD_LOG_LEVEL: "fatal", ...extra },
+        stdio: "ignore",
+      });
+      try {
+        await waitFor(async () => (await s.api("GET", "/runners")).body.runners.some((r: { name: string; status: string }) => r.name === name && r.status === "online"), 30_000, `runner ${name} online`);
+        const argv = (await fs.readFile(`/proc/${child.pid}/cmdline`, "utf8")).split("\0");
+        expect(argv).toContain(name);
+        expect(argv.join(" ")).not.toContain(token);
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
+      }
+    }
   });
 
   it("without a server configured: exit 2 and a message that says how to start one", async () => {

@@ -14,7 +14,7 @@ interface Runner {
   lastSeenAt: string | null;
 }
 
-/** Register `workspaces create` and `runners`. */
+/** Register `workspaces create|list` and `runners`. */
 export function registerAdminCommands(program: Command): void {
   const ws = program.command("workspaces").description("manage workspaces (admin token)");
   ws.command("create")
@@ -26,6 +26,16 @@ export function registerAdminCommands(program: Command): void {
       const created = await new ApiClient(s.url, s.token).request<{ id: string; name: string; token: string }>("POST", "/workspaces", { name });
       if (o.json) process.stdout.write(JSON.stringify(created, null, 2) + "\n");
       else process.stdout.write(`workspace ${created.name} (${created.id})\ntoken: ${created.token}\n${dim("store the token now: it is not shown again")}\n`);
+    });
+
+  ws.command("list")
+    .description("list every workspace of this installation (admin token)")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }) => {
+      const s = await findServer();
+      const { workspaces } = await new ApiClient(s.url, s.token).request<{ workspaces: { id: string; name: string; createdAt: string }[] }>("GET", "/workspaces");
+      if (o.json) return void process.stdout.write(JSON.stringify(workspaces, null, 2) + "\n");
+      process.stdout.write(table([["ID", "NAME", "CREATED"].map(dim), ...workspaces.map((w) => [w.id, w.name, w.createdAt])]) + "\n");
     });
 
   program

@@ -5,8 +5,9 @@ import type { BuildView } from "../builds/schemas.ts";
 import type { ProjectView } from "../projects/store.ts";
 import { CliError, type ApiClient } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
-import { bold, dim, red, statusWord, table } from "./render.ts";
+import { bold, dim, statusWord, table } from "./render.ts";
 import { followExitCode, followOperation } from "./runs.ts";
+import { printBuild } from "./show.ts";
 
 /** A project by id or name. */
 export async function projectRef(api: ApiClient, ref: string): Promise<ProjectView> {
@@ -76,11 +77,6 @@ export function registerBuildCommands(program: Command): void {
     .action(async (id: string, o: { json?: boolean }) => {
       const b = await (await client()).request<BuildView>("GET", `/builds/${encodeURIComponent(id)}`);
       if (o.json) return printJson(b);
-      out(`${bold(b.id)}  ${statusWord(b.status)}${b.phase ? `  ${dim(`phase ${b.phase}`)}` : ""}`);
-      if (b.prompt) out(b.prompt);
-      for (const [i, t] of (b.tasks ?? []).entries()) out(`  ${dim(`${i + 1}.`)} ${t.title}`);
-      if (b.error) out(red(`error: ${b.error}`));
-      if (b.previewUrl) out(`${bold("preview")} ${b.previewUrl}  ${dim(`version ${b.previewVersion}`)}`);
-      if (b.commit) out(`${bold("commit")} ${b.commit}`);
+      printBuild(b);
     });
 }

@@ -1,11 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { StoredEvent } from "../events/catalogue.ts";
-import { isFinalStatus } from "../domain/statuses.ts";
 import { createParser } from "eventsource-parser";
 
 /** An error the CLI prints as one line (no stack) before exiting with `exitCode`. */
 export class CliError extends Error {
+  override name = "CliError";
   constructor(
     message: string,
     readonly exitCode = 2,
@@ -36,6 +36,27 @@ export async function findServer(env = process.env): Promise<{ url: string; toke
   return { url: url.replace(/\/$/, ""), token };
 }
 
+/**
+ * One JSON request with node:http(s), not fetch: fetch's first request loads undici, its WebAssembly parser, TLS
+ * and HTTP/2, some 100 ms of CPU and 40 MB that a one-shot command such as `shipyard runs` would spend on start-up
+ * alone (bench/cli-startup.ts). Streams (`follow`) still use fetch.
+ */
+async function send(url: URL, method: string, token: string, body: unknown): Promise<{ status: number; statusText: string; text: string }> {
+  const { request } = url.protocol === "https:" ? await import("node:https") : await import("node:http");
+  const payload = body !== undefined ? JSON.stringify(body) : undefined;
+  const headers = { authorization: `Bearer ${token}`, accept: "application/json", ...(payload !== undefined ? { "content-type": "application/json" } : {}) };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
 /** A thin typed client of /api/v1 that turns problem+json into CliErrors. */
 export class ApiClient {
   constructor(
@@ -45,19 +66,14 @@ export class ApiClient {
 
   /** Call the API; throws CliError with the server's problem detail on a non-2xx answer. */
   async request<T>(method: string, route: string, body?: unknown): Promise<T> {
-    let res: Response;
+    let res: { status: number; statusText: string; text: string };
     try {
-      res = await fetch(`${this.url}/api/v1${route}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
+      res = await send(new URL(`${this.url}/api/v1${route}`), method, this.token, body);
     } catch (err) {
       throw new CliError(`cannot reach Shipyard at ${this.url}: ${(err as Error).message}. Is it running (\`npm start\`)?`);
     }
-    const text = await res.text();
-    const data: unknown = text ? JSON.parse(text) : null;
-    if (!res.ok) {
+    const data: unknown = res.text ? JSON.parse(res.text) : null;
+    if (res.status < 200 || res.status > 299) {
       const p = data as { detail?: string; code?: string; errors?: unknown } | null;
       const err = new CliError(`${p?.detail ?? res.statusText} (${p?.code ?? res.status})`);
       Object.assign(err, { problem: p });
@@ -119,6 +135,8 @@ export class ApiClient {
         if (!done) {
           // The stream ended without `complete`: either it was already over, or the server went away.
           const op = await this.request<{ status: string }>("GET", `/operations/${operationId}`).catch(() => null);
+          // Loaded here, not at start-up: the statuses are zod enums, and most commands never get this far.
+          const { isFinalStatus } = await import("../domain/statuses.ts");
           if (op && isFinalStatus(op.status) && last > 0) done = true;
           else throw new Error("the event stream ended early");
         }

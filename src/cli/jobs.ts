@@ -5,6 +5,7 @@ import type { JobView } from "../jobs/queue.ts";
 import { CliError, type ApiClient, type ApiEvent } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
+import { printJob } from "./show.ts";
 
 type Project = ProjectView;
 type Job = JobView;
@@ -136,12 +137,7 @@ export function registerJobCommands(program: Command): void {
     .action(async (id: string, o: { json?: boolean }) => {
       const j = await (await client()).request<Job>("GET", `/jobs/${encodeURIComponent(id)}`);
       if (o.json) return printJson(j);
-      out(`${bold(j.id)}  ${statusWord(j.status)}  ${j.queue}${j.position ? ` #${j.position}` : ""}  attempts ${j.attempts}`);
-      out(`  prompt: ${firstLine(j.prompt)}`);
-      if (j.stage) out(`  stage:  ${j.stage}`);
-      if (j.branch) out(`  branch: ${j.branch}${j.commit ? ` (${j.commit.slice(0, 12)})` : ""}`);
-      if (j.prUrl) out(`  pull request: ${j.prUrl}`);
-      if (j.error) out(red(`  error: ${j.error}`));
+      printJob(j);
     });
   jobs
     .command("cancel")

@@ -1,54 +1,35 @@
-import { Command, CommanderError } from "commander";
-import { CliError } from "./client.ts";
-import { registerRunCommands } from "./runs.ts";
-import { registerServerCommands } from "./serve.ts";
-import { registerSplitCommands } from "./split.ts";
-import { registerAdminCommands } from "./admin.ts";
-import { registerJobCommands } from "./jobs.ts";
-import { registerBuildCommands } from "./builds.ts";
-import { registerBlueprintCommands } from "./blueprints.ts";
-import { registerPublishCommands } from "./publishes.ts";
-import { registerDeploymentCommands } from "./deployments.ts";
-import { registerUsageCommands } from "./usage.ts";
-import { registerSecretCommands } from "./secrets.ts";
-import { registerTokenCommands } from "./tokens.ts";
-import { registerPreviewCommands } from "./previews.ts";
-import { registerTemplateCommands } from "./templates.ts";
-import { registerWebhookCommands } from "./webhooks.ts";
+import { CommanderError } from "commander";
+import { EXIT } from "./exit-codes.ts";
+import { buildProgram } from "./program.ts";
 
-const program = new Command()
-  .name("shipyard")
-  .description("Shipyard: durable workflows, runners and live events.\nServer: SHIPYARD_URL + SHIPYARD_TOKEN, or the local .shipyard data dir.")
-  .version("0.1.0")
-  .showHelpAfterError()
-  .exitOverride();
+/**
+ * A reader that stops early (`shipyard runs | head -1`) closes the pipe under the next write: that is the reader's
+ * choice, not an error worth a stack trace.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
 
-registerServerCommands(program);
-registerSplitCommands(program);
-registerRunCommands(program);
-registerAdminCommands(program);
-registerJobCommands(program);
-registerBuildCommands(program);
-registerBlueprintCommands(program);
-registerPublishCommands(program);
-registerDeploymentCommands(program);
-registerTemplateCommands(program);
-registerUsageCommands(program);
-registerSecretCommands(program);
-registerTokenCommands(program);
-registerPreviewCommands(program);
-registerWebhookCommands(program);
+/**
+ * A CliError thrown by a module loaded from the sources (./source.ts) is another class than the bundle's own,
+ * so it is recognised by its name.
+ */
+function cliExitCode(err: unknown): number | null {
+  const code = err instanceof Error && err.name === "CliError" ? (err as Error & { exitCode?: unknown }).exitCode : null;
+  return typeof code === "number" ? code : null;
+}
 
 try {
-  await program.parseAsync(process.argv);
+  await buildProgram().parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode;
-  } else if (err instanceof CliError) {
-    process.stderr.write(`shipyard: ${err.message}\n`);
-    process.exitCode = err.exitCode;
+    // Help and --version end with 0; every usage error commander finds is the "not done" of the exit rule.
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.notDone;
   } else {
     process.stderr.write(`shipyard: ${(err as Error).message}\n`);
-    process.exitCode = 2;
+    process.exitCode = cliExitCode(err) ?? EXIT.notDone;
   }
 }

@@ -1,10 +1,13 @@
 import { promises as fs } from "node:fs";
 import type { Command } from "commander";
 import type { RunView } from "../runs/service.ts";
-import { parseWorkflow, formatIssue } from "../workflows/index.ts";
 import { ApiClient, CliError, type ApiEvent } from "./client.ts";
+import { kindOfId } from "../domain/operation-kinds.ts";
+import { EXIT } from "./exit-codes.ts";
 import { client, out, printJson } from "./io.ts";
+import { RunProgress } from "./progress.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
+import { registerShowCommand } from "./show.ts";
 
 /** `--input k=v` pairs into an object (values stay strings; the server coerces them to the declared types). */
 function parseInputs(pairs: string[]): Record<string, string> {
@@ -25,8 +28,11 @@ async function readWorkflowFile(file: string): Promise<string> {
   }
 }
 
+/** The progress of a run (step n of m, time elapsed) for its step lines. */
+const progressOf = (run: RunView): RunProgress => new RunProgress(run.steps.map((st) => st.id), run.createdAt);
+
 /** Follow an operation (a run, a build) to its end, printing progress; resolves to the final status. */
-export async function followOperation(api: ApiClient, id: string, json: boolean, what = "run"): Promise<string> {
+export async function followOperation(api: ApiClient, id: string, json: boolean, what = "run", progress?: RunProgress): Promise<string> {
   let status = "unknown";
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -38,7 +44,7 @@ export async function followOperation(api: ApiClient, id: string, json: boolean,
       if (json) out(JSON.stringify(e));
       else {
         const line = renderEvent(e);
-        if (line) out(line);
+        if (line) out(line + (progress?.suffix(e) ?? ""));
       }
       if (e.type === "complete") status = e.payload.status;
     },
@@ -53,13 +59,35 @@ export async function followOperation(api: ApiClient, id: string, json: boolean,
 }
 
 /** Exit code after following a run: 0 succeeded, 130 stopped following (Ctrl-C; the run goes on), 1 otherwise. */
-export const followExitCode = (status: string): number => (status === "succeeded" ? 0 : status === "detached" ? 130 : 1);
+export const followExitCode = (status: string): number => (status === "succeeded" ? EXIT.ok : status === "detached" ? EXIT.detached : EXIT.failed);
+
+interface Problem {
+  code?: string;
+  errors?: unknown;
+}
+
+/**
+ * The CLI's words for a refused POST /runs: an invalid workflow as file:line:column lines (exit 1, as `validate`),
+ * an input problem with the flag that fixes it. Null for any other refusal.
+ */
+function runRefusal(problem: Problem | undefined): CliError | null {
+  if (problem?.code === "invalid_workflow" && Array.isArray(problem.errors)) {
+    const issues = problem.errors as { file: string; line: number; column: number; message: string }[];
+    return new CliError(issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join("\n"), EXIT.failed);
+  }
+  if (problem?.code === "invalid_inputs" && Array.isArray(problem.errors)) {
+    const issues = problem.errors as { input: string; message: string }[];
+    const lines = issues.map((i) => `  - ${i.input}: ${i.message.replace(/pass it as (\S+)=/, "pass it with --input $1=")}`);
+    return new CliError(`invalid inputs:\n${lines.join("\n")}`, EXIT.notDone);
+  }
+  return null;
+}
 
 /** Register the run commands: run, runs, show, logs, cancel, rerun, validate. */
 export function registerRunCommands(program: Command): void {
   program
     .command("run")
-    .description("start a run of a workflow file and follow it live (exit 0 when it succeeds, 1 when it fails)")
+    .description("start a run of a workflow file and follow it live, step n of m (exit 0 when it succeeds, 1 when it fails or the file is invalid)")
     .argument("<file>", "workflow YAML file")
     .option("-i, --input <key=value>", "an input value (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("-d, --detach", "print the run id and return at once")
@@ -71,15 +99,11 @@ export function registerRunCommands(program: Command): void {
       try {
         run = await api.request<RunView>("POST", "/runs", { workflow: source, inputs: parseInputs(o.input), file });
       } catch (err) {
-        const problem = (err as { problem?: { code?: string; errors?: { file: string; line: number; column: number; message: string }[] } }).problem;
-        if (problem?.code === "invalid_workflow" && Array.isArray(problem.errors)) {
-          throw new CliError(problem.errors.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join("\n"), 2);
-        }
-        throw err;
+        throw runRefusal((err as { problem?: Problem }).problem) ?? err;
       }
       if (o.detach) return o.json ? printJson(run) : out(run.id);
       if (!o.json) out(`${bold("▶")} run ${bold(run.id)} (${run.workflow})  ${dim(`follow: shipyard logs -f ${run.id}`)}`);
-      const status = await followOperation(api, run.id, o.json ?? false);
+      const status = await followOperation(api, run.id, o.json ?? false, "run", progressOf(run));
       process.exitCode = followExitCode(status);
     });
 
@@ -98,32 +122,21 @@ export function registerRunCommands(program: Command): void {
       out(table([["ID", "WORKFLOW", "STATUS", "CREATED"].map(dim), ...runs.map((r) => [r.id, r.workflow, statusWord(r.status), r.createdAt])]));
     });
 
-  program
-    .command("show")
-    .description("show a run: status, steps, outputs, error")
-    .argument("<id>", "run id")
-    .option("--json", "print JSON")
-    .action(async (id: string, o: { json?: boolean }) => {
-      const run = await (await client()).request<RunView>("GET", `/runs/${encodeURIComponent(id)}`);
-      if (o.json) return printJson(run);
-      out(`${bold(run.id)}  ${run.workflow}  ${statusWord(run.status)}`);
-      if (run.error) out(red(`error: ${run.error}`));
-      out(table([["STEP", "PHASE", "STATUS", "ATTEMPT", "EXIT"].map(dim), ...(run.steps ?? []).map((s) => [s.id, s.phase, statusWord(s.status), String(s.attempt), s.exitCode === null ? "" : String(s.exitCode)])]));
-      for (const [k, v] of Object.entries(run.outputs ?? {})) out(`${bold(k)} = ${v}`);
-    });
+  registerShowCommand(program);
 
   program
     .command("logs")
-    .description("print a run's events; -f follows until the run ends")
-    .argument("<id>", "run id")
+    .description("print an operation's events (a run's step by step, with step n of m and the time elapsed); -f follows until it ends")
+    .argument("<id>", "run, job, build or publish id")
     .option("-f, --follow", "keep following live")
     .option("--since <seq>", "only events after this sequence number", "0")
     .option("--json", "print events as JSON lines")
     .action(async (id: string, o: { follow?: boolean; since: string; json?: boolean }) => {
       const api = await client();
+      const progress = !o.json && kindOfId(id) === "workflow" ? progressOf(await api.request<RunView>("GET", `/runs/${encodeURIComponent(id)}`)) : undefined;
       const print = (e: ApiEvent) => {
         const line = o.json ? JSON.stringify(e) : renderEvent(e);
-        if (line) out(line);
+        if (line) out(line + (progress?.suffix(e) ?? ""));
       };
       if (o.follow) {
         await api.follow(id, Number(o.since) || 0, print);
@@ -158,20 +171,21 @@ export function registerRunCommands(program: Command): void {
       const run = await api.request<RunView>("POST", `/runs/${encodeURIComponent(id)}/rerun`);
       if (!o.follow) return o.json ? printJson(run) : out(run.id);
       out(`${bold("▶")} run ${bold(run.id)} (${run.workflow}), re-run of ${id}`);
-      const status = await followOperation(api, run.id, o.json ?? false);
+      const status = await followOperation(api, run.id, o.json ?? false, "run", progressOf(run));
       process.exitCode = followExitCode(status);
     });
 
   program
     .command("validate")
-    .description("check a workflow file (no server needed); problems are printed as file:line:column")
+    .description("check a workflow file (no server needed); problems are printed as file:line:column (exit 1 when invalid)")
     .argument("<file>", "workflow YAML file")
     .option("--json", "print JSON")
     .action(async (file: string, o: { json?: boolean }) => {
+      const { parseWorkflow, formatIssue } = await import("../workflows/index.ts");
       const result = parseWorkflow(await readWorkflowFile(file), file);
       if (o.json) printJson(result.ok ? { valid: true, errors: [], workflow: result.workflow } : { valid: false, errors: result.errors });
       else if (result.ok) out(`${file}: ok (${result.workflow.steps.length} steps, ${result.workflow.teardown.length} teardown)`);
       else result.errors.forEach((e) => process.stderr.write(red(formatIssue(e)) + "\n"));
-      if (!result.ok) process.exitCode = 1;
+      if (!result.ok) process.exitCode = EXIT.failed;
     });
 }

@@ -1,26 +1,39 @@
+import type { Readable, Writable } from "node:stream";
 import type { Command } from "commander";
 import { CliError } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { dim, table } from "./render.ts";
 
-const USAGE_HINT = 'pipe it in (printf %s "$KEY" | shipyard secrets set NAME) or pass --value';
+const USAGE_HINT = 'type it at the prompt, pipe it in (printf %s "$KEY" | shipyard secrets set NAME) or pass --value';
 
-/** Read all of stdin as text (the caller has checked that it is not a terminal). */
-async function readStdin(): Promise<string> {
+/** Read all of a piped stdin as text. */
+async function readAll(input: Readable): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of input) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Where a secret's value comes from when no --value is given: stdin, and the prompt's output on a terminal. */
+export interface SecretInput {
+  input: Readable & { isTTY?: boolean };
+  output: Writable;
+}
+
 /**
- * The value to store: `--value`, else stdin. One trailing newline is dropped because `echo "$KEY" |` and a
- * file ending in a newline add one that is not part of the key; anything else is kept as given.
+ * The value to store: `--value`, else a prompt that does not echo on a terminal, else all of a piped stdin. One
+ * trailing newline of piped input is dropped because `echo "$KEY" |` and a file ending in a newline add one that
+ * is not part of the key; anything else is kept as given.
  */
-async function secretValue(flag: string | undefined): Promise<string> {
+export async function secretValue(name: string, flag: string | undefined, from: SecretInput = { input: process.stdin, output: process.stderr }): Promise<string> {
   if (flag !== undefined) return flag;
-  // Waiting on an interactive terminal would look like a hang; say what to do instead.
-  if (process.stdin.isTTY) throw new CliError(`no value given: ${USAGE_HINT}`);
-  const value = (await readStdin()).replace(/\r?\n$/, "");
+  if (from.input.isTTY) {
+    const { read } = await import("read");
+    // terminal: readline owns the echo (muted) even when stderr is redirected; otherwise the terminal would echo.
+    const value = await read({ prompt: `value of ${name} (not shown):`, silent: true, replace: "", terminal: true, input: from.input, output: from.output });
+    if (value === "") throw new CliError(`no value typed: ${USAGE_HINT}`);
+    return value;
+  }
+  const value = (await readAll(from.input)).replace(/\r?\n$/, "");
   if (value === "") throw new CliError(`the value on stdin is empty: ${USAGE_HINT}`);
   return value;
 }
@@ -49,13 +62,13 @@ export function registerSecretCommands(program: Command): void {
     });
   secrets
     .command("set")
-    .description("store or replace a secret; the value is read from stdin (keeps it out of shell history) or --value")
+    .description("store or replace a secret; on a terminal it asks for the value without echoing it, else reads stdin (both keep it out of shell history), or --value")
     .argument("<name>", "secret name: letters, digits and _, e.g. ANTHROPIC_API_KEY")
     .option("--value <value>", "the value (visible in shell history and `ps`: prefer stdin)")
     .option("--env <environment>", "scope it to deploys to staging or production (it wins there over the unscoped one)")
     .action(async (name: string, o: { value?: string; env?: string }) => {
       const environment = scope(o.env);
-      const value = await secretValue(o.value);
+      const value = await secretValue(name, o.value);
       await (await client()).request<null>("PUT", `/secrets/${encodeURIComponent(name)}`, { value, ...(environment ? { environment } : {}) });
       out(`secret ${name} stored${environment ? ` for ${environment}` : ""}`);
     });

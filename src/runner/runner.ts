@@ -134,7 +134,7 @@ export class Runner {
     ws.on("unexpected-response", (req, res) => {
       const status = res.statusCode ?? 0;
       req.destroy();
-      if (status === 401) this.refuse("the server refused this runner's token (HTTP 401: unknown or revoked): start the runner with a valid runner token");
+      if (status === 401) this.refuse("unauthorized: the server refused this runner's token (HTTP 401: unknown or revoked): start the runner with a valid runner token");
       else if (status === 403) this.refuse("the server refused this runner's token (HTTP 403): its role may not connect as a runner; use a runner token (`shipyard tokens create NAME --role runner`)");
       // Anything else (503 while its database is away) may pass: without this the socket would stay
       // half-open, never closing, and the runner would never try again.
@@ -151,7 +151,7 @@ export class Runner {
       if (this.heartbeat) clearInterval(this.heartbeat);
       if (this.stopped) return;
       if (code === CLOSE_PROTOCOL_MISMATCH) return this.refuse(this.refusal ?? `the server speaks another runner protocol than this runner (${PROTOCOL_VERSION})`);
-      if (code === CLOSE_TOKEN_REVOKED) return this.refuse("the token this runner connected with was revoked: start it with a new runner token");
+      if (code === CLOSE_TOKEN_REVOKED) return this.refuse("unauthorized: the token this runner connected with was revoked: start it with a new runner token");
       // Once per outage: while the server is away every attempt fails, with a backoff of up to 5 s.
       if (this.wasConnected) this.opts.log.warn({ code, reason: String(reason) }, "runner disconnected; reconnecting");
       else this.opts.log.debug({ code, reason: String(reason) }, "runner reconnect failed");

@@ -71,24 +71,25 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
     security: [{ bearer: [] }],
   });
   const generalLimit = bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
-        // the client not to reuse this connection (otherwise its next request fails with "other side closed").
-        c.header("connection", "close");
-        throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
-      },
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
+      // the client not to reuse this connection (otherwise its next request fails with "other side closed").
+      c.header("connection", "close");
+      throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+    },
   });
   // A design reference upload is an image with a limit of its own (set on its route).
   api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? referenceUploadLimit(c, next) : generalLimit(c, next)));
-  // Only the OpenAPI document itself is public: matching on the suffix alone let `/runs/openapi.json` through
-  // without a token (to a handler with no principal).
-  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : requireAuth(deps.pool, deps.stepTokens)(c, next)));
+  // Only the OpenAPI document and the workflow JSON Schema (an editor's `$schema` URL) are public, by exact path:
+  // matching on the suffix alone let `/runs/openapi.json` through without a token (to a handler with no principal).
+  const isPublic = (path: string) => path === `${API_BASE}/openapi.json` || path === `${API_BASE}/workflows/schema`;
+  api.use("*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(deps.pool, deps.stepTokens)(c, next)));
   // After the body limit (it reads the body) and before any route: NUL, unpaired surrogates, `__proto__` keys.
   api.use("*", wellFormedInput());
   // Roles are decided in one table (./policy.ts), never in the handlers.
   const authorizeRoute = authorize(API_BASE);
-  api.use("*", async (c, next) => (c.req.path === `${API_BASE}/openapi.json` ? next() : authorizeRoute(c, next)));
+  api.use("*", async (c, next) => (isPublic(c.req.path) ? next() : authorizeRoute(c, next)));
   workspaceRoutes(deps, api);
   workflowRoutes(api);
   runRoutes(deps, api);

@@ -43,6 +43,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /budgets": "viewer",
   "GET /settings": "viewer",
   "GET /secrets": "viewer",
+  // Public (src/server/app.ts): an editor fetches it as a `$schema` URL, without a token.
   "GET /workflows/schema": "viewer",
   "GET /projects/{id}/previews": "viewer",
   "GET /webhooks": "viewer",
@@ -90,6 +91,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "PUT /projects/{id}/deploy-target": "owner",
   // The installation.
   "POST /workspaces": "admin",
+  "GET /workspaces": "admin",
 };
 
 /** A route with no entry needs the most a workspace token can have: forgetting an entry never opens a route. */

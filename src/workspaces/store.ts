@@ -7,6 +7,19 @@ export async function insertWorkspace(db: Queryable, id: string, name: string): 
   return inserted.rowCount !== 0;
 }
 
+/** A workspace as listed: id, name, when it was created. */
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/** Every workspace of the installation, oldest first. */
+export async function listWorkspaces(db: Queryable): Promise<WorkspaceView[]> {
+  const res = await db.query<{ id: string; name: string; created_at: Date }>("select id, name, created_at from workspaces order by created_at, id");
+  return res.rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() }));
+}
+
 /** The id of the workspace named `name`, created with `id` when there is none. */
 export async function ensureWorkspace(db: Queryable, id: string, name: string): Promise<string> {
   await insertWorkspace(db, id, name);

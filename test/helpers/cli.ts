@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = path.join(REPO, "bin", "shipyard.js");
+export const BIN = path.join(REPO, "bin", "shipyard.js");
 
 export interface CliResult {
   code: number | null;

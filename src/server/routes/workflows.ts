@@ -27,7 +27,8 @@ export function workflowRoutes(app: OpenAPIHono<AppEnv>): void {
     createRoute({
       method: "get",
       path: "/workflows/schema",
-      summary: "JSON Schema of the workflow language (for editors)",
+      summary: "JSON Schema of the workflow language (for editors: public, usable as a `$schema` URL)",
+      security: [],
       responses: { 200: { description: "JSON Schema", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
     }),
     (c) => c.json(workflowJsonSchema() as Record<string, unknown>, 200),

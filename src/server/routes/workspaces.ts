@@ -1,7 +1,10 @@
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { listWorkspaces } from "../../workspaces/store.ts";
 import { createWorkspace, type AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, WorkspaceCreatedSchema, WorkspaceCreateSchema } from "../schemas.ts";
+
+const WorkspaceSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).openapi("Workspace");
 
 /** /workspaces: tenants, created by the admin token. */
 export function workspaceRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
@@ -19,5 +22,18 @@ export function workspaceRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
     async (c) => {
       return c.json(await createWorkspace(deps.pool, c.req.valid("json").name), 201);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/workspaces",
+      summary: "Every workspace of the installation (admin only)",
+      responses: {
+        200: { description: "The workspaces, oldest first", content: { "application/json": { schema: z.object({ workspaces: z.array(WorkspaceSchema) }) } } },
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => c.json({ workspaces: await listWorkspaces(deps.pool) }, 200),
   );
 }
