@@ -76,6 +76,8 @@ export function registerServerCommands(program: Command): void {
       const t0 = Date.now();
       // Checked here too so that a machine without bubblewrap is told at once, not by a runner that keeps dying.
       if (o.runner && o.sandbox) sandboxFor(true, () => undefined);
+      const { ensureWebUiBuilt } = await import("../server/web-ui.ts");
+      await ensureWebUiBuilt((msg) => process.stderr.write(dim(`${msg}\n`)));
       const fenced = (reason: string) => {
         process.stderr.write(`shipyard: stopped: ${reason}; another worker has this one's workflows\n`);
         process.exit(1);
@@ -87,6 +89,7 @@ export function registerServerCommands(program: Command): void {
       process.stdout.write(
         [
           `${bold("Shipyard is up")} at ${bold(shipyard.url)}  ${dim(`(${Date.now() - t0} ms)`)}`,
+          `  sign in:     ${await shipyard.signInUrl()}  ${dim("(one-time link, 15 min)")}`,
           `  admin token: ${shipyard.adminTokenFile}`,
           `  data:        ${config.dataDir}${config.databaseUrl ? " (database: DATABASE_URL)" : ""}`,
           `  try:         npx shipyard run examples/hello.yaml --input who=you`,
