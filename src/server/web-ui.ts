@@ -22,21 +22,24 @@ const NOT_UI = /^\/(api|healthz|readyz|metrics)(\/|$)/;
  * Registered after the API, so it only sees what no other route answered.
  */
 export function webUiRoutes(app: Hono<AppEnv>, dir: string): void {
-  const headers = (c: { header: (k: string, v: string) => void }, cache: string) => {
-    c.header("cache-control", cache);
+  const files = serveStatic<AppEnv>({ root: dir });
+  const index = serveStatic<AppEnv>({ root: dir, path: "index.html" });
+  app.on(["GET", "HEAD"], "*", async (c, next) => {
+    if (NOT_UI.test(c.req.path)) return next();
+    // Set before the file is read: serveStatic builds its response before its onFound hook runs.
+    const asset = c.req.path.startsWith("/assets/");
+    c.header("cache-control", asset ? "public, max-age=31536000, immutable" : "no-cache");
     c.header("x-content-type-options", "nosniff");
     // The UI is never framed (a preview is framed by the UI, never the reverse).
     c.header("x-frame-options", "DENY");
-  };
-  const files = serveStatic<AppEnv>({
-    root: dir,
-    onFound: (p, c) => headers(c, p.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache"),
-  });
-  const index = serveStatic<AppEnv>({ root: dir, path: "index.html", onFound: (_p, c) => headers(c, "no-cache") });
-  app.on(["GET", "HEAD"], "*", async (c, next) => {
-    if (NOT_UI.test(c.req.path)) return next();
     const file = await files(c, async () => undefined);
-    return file ?? index(c, next);
+    if (file) return file;
+    // A missing asset is a 404, not the page (a stale index.html must not be cached as a script).
+    if (asset) {
+      c.header("cache-control", "no-store");
+      return next();
+    }
+    return index(c, next);
   });
 }
 
