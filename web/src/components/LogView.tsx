@@ -40,7 +40,7 @@ export function LogView({ store, stepId, label }: { store: LogStore; stepId: str
             return (
               <div key={v.key} className={`log-line log-${l.stream}`} data-index={v.index} style={{ position: "absolute", top: 0, transform: `translateY(${v.start}px)`, height: ROW_PX }}>
                 {!stepId && <span className="log-step">{l.stepId}</span>}
-                {l.line}
+                <span>{l.line}</span>
               </div>
             );
           })}

@@ -95,10 +95,14 @@ function QueueColumn({ queue, paused, jobs, onPause }: { queue: QueueName; pause
 }
 
 function QueuedJob({ id, prompt }: { id: string; prompt: string }) {
-  const { attributes, listeners, setNodeRef, transform, transition } = useSortable({ id });
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition } = useSortable({ id });
+  // The list item stays a list item; only its handle is the draggable button (Space, arrows and Space again
+  // move it with the keyboard), and the link beside it stays a plain link.
   return (
-    <li ref={setNodeRef} className="queued" data-job={id} style={{ transform: CSS.Transform.toString(transform), transition }} {...attributes} {...listeners}>
-      <span aria-hidden="true">⠿ </span>
+    <li ref={setNodeRef} className="queued" data-job={id} style={{ transform: CSS.Transform.toString(transform), transition }}>
+      <button type="button" className="handle" ref={setActivatorNodeRef} {...attributes} {...listeners} aria-label={`Move: ${prompt.slice(0, 60)}`}>
+        ⠿
+      </button>{" "}
       <Link to="/jobs/$jobId" params={{ jobId: id }}>
         {prompt.slice(0, 80)}
       </Link>
