@@ -83,7 +83,8 @@ describe("web sessions", () => {
     const cookie = cookieOf(await signIn({ code: await issueSignInCode(app.pool, app.workspaceId) }));
     const doc = { workflow: "name: x\nsteps:\n  - id: a\n    run: echo a\n" };
     const before = await runCount();
-    for (const headers of [{ origin: "http://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site", origin: ORIGIN }, {}]) {
+    const crossSite: Record<string, string>[] = [{ origin: "http://evil.example" }, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site", origin: ORIGIN }, {}];
+    for (const headers of crossSite) {
       const res = await withCookie(cookie, "POST", "/runs", headers, doc);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect((await res.json()).code).toBe("forbidden");
