@@ -3,6 +3,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
@@ -49,6 +50,22 @@ describe("web UI: runs", () => {
     expect(again.status).toBe(401);
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, "runs");
+  });
+
+  it("the events socket takes the session cookie from Shipyard's own origin only", async () => {
+    const cookie = `shipyard_session=${(await page.context().cookies()).find((c) => c.name === "shipyard_session")!.value}`;
+    const handshake = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${s.url.replace("http", "ws")}/api/v1/ws`, { headers: { cookie, origin } });
+        ws.on("open", () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on("error", () => undefined);
+      });
+    expect(await handshake(s.url)).toBe(101);
+    expect(await handshake("http://evil.example")).toBe(403);
   });
 
   it("runs a workflow from the editor with its inputs form; its log arrives live; cancel, then re-run", async () => {

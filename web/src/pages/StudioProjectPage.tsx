@@ -34,9 +34,20 @@ export function StudioProjectPage({ id }: { id: string }) {
     [refresh],
   );
   useOperationEvents(building ? [building.operationId] : [], onEvent);
+  const publishes = useQuery({ queryKey: ["publishes", id], queryFn: () => get<{ publishes: Publish[] }>(`/projects/${pid}/publishes`) });
+  const publishing = publishes.data?.publishes.find((p) => !FINAL.has(p.status)) ?? null;
+  const onPublishEvent = useCallback(
+    (e: OperationEvent) => {
+      if (e.type === "phase" || e.type === "complete") void qc.invalidateQueries({ queryKey: ["publishes", id] });
+      if (e.type === "complete") refresh();
+    },
+    [qc, id, refresh],
+  );
+  useOperationEvents(publishing ? [publishing.operationId] : [], onPublishEvent);
+  const lastPublish = publishes.data?.publishes[0];
   const build = useMutation({ mutationFn: () => api<Build>("POST", `/projects/${pid}/builds`, { prompt }), onSuccess: () => { setPrompt(""); setPhase(null); refresh(); } });
   const rollback = useMutation({ mutationFn: (version: number) => api("POST", `/projects/${pid}/previews/${version}/promote`, { environment: env }), onSuccess: refresh });
-  const publish = useMutation({ mutationFn: () => api<Publish>("POST", `/projects/${pid}/publish`, {}), onSuccess: refresh });
+  const publish = useMutation({ mutationFn: () => api<Publish>("POST", `/projects/${pid}/publish`, {}), onSuccess: () => void qc.invalidateQueries({ queryKey: ["publishes", id] }) });
   const shown = previews.data?.environments[env];
   return (
     <section aria-labelledby="project-title" className="studio">
@@ -74,11 +85,17 @@ export function StudioProjectPage({ id }: { id: string }) {
                 <button key={e} type="button" role="radio" aria-checked={env === e} onClick={() => setEnv(e)}>{e}</button>
               ))}
             </div>
-            <button type="button" onClick={() => publish.mutate()} disabled={publish.isPending || !previews.data?.environments.staging.version}>Publish</button>
+            <button type="button" onClick={() => publish.mutate()} disabled={publish.isPending || !!publishing || !previews.data?.environments.staging.version}>Publish</button>
           </div>
           <p className="hint">
             {shown?.version ? <>v{shown.version} · <a href={shown.url} target="_blank" rel="noreferrer">{shown.url}</a></> : "nothing deployed here yet"}
-            {publish.data ? ` · publishing ${publish.data.id}` : ""}
+            {lastPublish && (
+              <span role="status" data-publish={lastPublish.status}>
+                {" "}· publish of v{lastPublish.version} to {lastPublish.toEnvironment}: {lastPublish.status}
+                {lastPublish.phase && !FINAL.has(lastPublish.status) ? ` (${lastPublish.phase})` : ""}
+                {lastPublish.error ? ` — ${lastPublish.error}` : ""}
+              </span>
+            )}
           </p>
           <div className="frame">
             {shown?.version ? <iframe title={`Preview (${env})`} src={shown.url} sandbox="allow-scripts allow-forms" key={`${env}-${shown.version}`} /> : <div className="empty" />}
