@@ -70,5 +70,5 @@ describe("web UI: studio", () => {
     await page.locator('iframe[title="Preview (production)"]').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 });
