@@ -1,6 +1,7 @@
 // Hooks every page shares: the live events socket, following an operation, and run/job status helpers.
 import { useRouteContext } from "@tanstack/react-router";
 import { useEffect } from "react";
+import { get } from "./client.ts";
 import type { LiveEvents } from "./live.ts";
 import type { OperationEvent } from "./types.ts";
 
@@ -18,6 +19,39 @@ export function useOperationEvents(ids: readonly string[], onEvent: (event: Oper
     return () => offs.forEach((off) => off());
     // onEvent is read through the closure of the latest render only when the ids change: callers keep it stable.
   }, [live, key, since]);
+}
+
+const HISTORY_PAGE = 5000;
+
+/**
+ * Follow one operation from its first event: the history is read as JSON pages (thousands of events per
+ * request, not one socket frame each), then the socket takes over from the last seq read.
+ */
+export function useOperationHistory(id: string, onEvent: (event: OperationEvent) => void): void {
+  const live = useLive();
+  useEffect(() => {
+    let stopped = false;
+    let off = () => {};
+    void (async () => {
+      let since = 0;
+      try {
+        for (;;) {
+          const page = await get<{ events: OperationEvent[] }>(`/operations/${encodeURIComponent(id)}/events?since=${since}&limit=${HISTORY_PAGE}`);
+          if (stopped) return;
+          for (const e of page.events) onEvent(e);
+          since = page.events.at(-1)?.seq ?? since;
+          if (page.events.length < HISTORY_PAGE) break;
+        }
+      } finally {
+        // A failed read leaves the rest to the socket, from the last seq delivered.
+        if (!stopped) off = live.subscribe(id, since, onEvent);
+      }
+    })();
+    return () => {
+      stopped = true;
+      off();
+    };
+  }, [live, id, onEvent]);
 }
 
 /** Statuses after which nothing changes any more. */

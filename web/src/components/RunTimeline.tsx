@@ -1,22 +1,49 @@
 import { duration } from "../api/hooks.ts";
 import type { Run, Step } from "../api/types.ts";
 
-/** The steps in order (main, then teardown), each a node with its status: the run's shape at a glance. */
+/** Each step's depth in the graph: 0 for a step that needs none, else one more than the deepest it needs. */
+function depths(steps: Step[]): Map<string, number> {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const depth = new Map<string, number>();
+  const of = (id: string, seen: Set<string>): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    const step = byId.get(id);
+    // A need outside this phase (or a cycle, which validation rejects) starts a column of its own.
+    if (!step || seen.has(id)) return 0;
+    seen.add(id);
+    const d = step.needs.length === 0 ? 0 : 1 + Math.max(...step.needs.map((n) => (byId.has(n) ? of(n, seen) : -1)));
+    depth.set(id, d);
+    return d;
+  };
+  for (const s of steps) of(s.id, new Set());
+  return depth;
+}
+
+/** The step graph: a column per depth of the `needs` DAG (a step stands right of what it waits for), per phase. */
 export function StepGraph({ steps }: { steps: Step[] }) {
   const phases = (["main", "teardown"] as const).map((p) => ({ phase: p, steps: steps.filter((s) => s.phase === p) })).filter((p) => p.steps.length > 0);
   return (
     <div className="graph" aria-label="Step graph">
-      {phases.map((p) => (
-        <ol key={p.phase} className="graph-phase" aria-label={p.phase === "main" ? "Steps" : "Teardown"}>
-          {p.steps.map((s) => (
-            <li key={s.id} className={`node status-${s.status}`}>
-              <strong>{s.id}</strong>
-              <span>{s.status}</span>
-              {s.attempt > 1 && <span>attempt {s.attempt}</span>}
-            </li>
-          ))}
-        </ol>
-      ))}
+      {phases.map((p) => {
+        const depth = depths(p.steps);
+        const columns = [...new Set(p.steps.map((s) => depth.get(s.id) ?? 0))].sort((a, b) => a - b);
+        return (
+          <div key={p.phase} className="graph-phase" aria-label={p.phase === "main" ? "Steps" : "Teardown"} role="group">
+            {columns.map((c) => (
+              <ol key={c} className="graph-column">
+                {p.steps.filter((s) => (depth.get(s.id) ?? 0) === c).map((s) => (
+                  <li key={s.id} className={`node status-${s.status}`} data-step={s.id}>
+                    <strong>{s.id}</strong>
+                    <span>{s.status}{s.attempt > 1 ? ` · attempt ${s.attempt}` : ""}</span>
+                    {s.needs.length > 0 && <span className="hint">after {s.needs.join(", ")}</span>}
+                  </li>
+                ))}
+              </ol>
+            ))}
+          </div>
+        );
+      })}
     </div>
   );
 }

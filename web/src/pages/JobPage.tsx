@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { api, get } from "../api/client.ts";
-import { FINAL, useOperationEvents, when } from "../api/hooks.ts";
+import { FINAL, useOperationHistory, when } from "../api/hooks.ts";
 import type { Job, OperationEvent } from "../api/types.ts";
 import { LogStore } from "../components/log-store.ts";
 import { LogView } from "../components/LogView.tsx";
@@ -26,7 +26,7 @@ export function JobPage({ id }: { id: string }) {
     },
     [store, queryClient, id],
   );
-  useOperationEvents([id], onEvent);
+  useOperationHistory(id, onEvent);
   const cancel = useMutation({ mutationFn: () => api<Job>("POST", `/jobs/${encodeURIComponent(id)}/cancel`), onSuccess: (j) => queryClient.setQueryData(["job", id], j) });
   if (job.error) return <ErrorNote error={job.error} />;
   if (!job.data) return <p aria-busy="true">Loading…</p>;

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
 import { useCallback, useState } from "react";
 import { api, get } from "../api/client.ts";
-import { duration, FINAL, useOperationEvents, when } from "../api/hooks.ts";
+import { duration, FINAL, useOperationHistory, when } from "../api/hooks.ts";
 import type { OperationEvent, Run } from "../api/types.ts";
 import { LogStore } from "../components/log-store.ts";
 import { LogView } from "../components/LogView.tsx";
@@ -25,7 +25,7 @@ export function RunPage({ id }: { id: string }) {
     },
     [store, queryClient, id],
   );
-  useOperationEvents([id], onEvent);
+  useOperationHistory(id, onEvent);
   const cancel = useMutation({ mutationFn: () => api<Run>("POST", `/runs/${encodeURIComponent(id)}/cancel`), onSuccess: (r) => queryClient.setQueryData(["run", id], r) });
   const rerun = useMutation({
     mutationFn: () => api<Run>("POST", `/runs/${encodeURIComponent(id)}/rerun`),
