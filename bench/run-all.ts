@@ -167,6 +167,15 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
       { label: "warm start → /readyz 200 (median of 3)", value: (r) => r.warmMedianMs, unit: "ms", target: { text: "< 3000 ms", met: (v) => v < 3000 } },
     ],
   },
+  {
+    name: "ui",
+    figures: [
+      { label: "web UI initial JS, gzipped", value: (r) => r.initialJsGzipKb, unit: "KB", target: { text: "< 300 KB", met: (v) => v < 300 } },
+      { label: "  raw", value: (r) => r.initialJsKb, unit: "KB" },
+      { label: "sign-in link → interactive runs page", value: (r) => r.signInToRunsMs, unit: "ms" },
+      { label: "run page → last of 10,000 log lines shown", value: (r) => r.runPage10kLogMs, unit: "ms" },
+    ],
+  },
 ];
 
 const TIMEOUT_MS = 15 * 60_000;

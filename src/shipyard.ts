@@ -48,6 +48,9 @@ import { startBuild } from "./builds/service.ts";
 import { TaskHandoff } from "./tasks/handoff.ts";
 import { OwnApi } from "./server/own-api.ts";
 import { StepApiTokens } from "./tokens/step-tokens.ts";
+import { findLiveToken } from "./tokens/store.ts";
+import { issueSignInCode } from "./web-sessions/service.ts";
+import { WEB_DIST_DIR, webUiBuilt } from "./server/web-ui.ts";
 
 export interface StartOptions {
   /**
@@ -73,6 +76,8 @@ export interface Shipyard {
   databaseUrl: string;
   /** The preview host's port (0 in a worker, which serves none). */
   previewPort: number;
+  /** A one-time link that signs a browser in to the admin's workspace (as an owner, never as the admin); "" in a worker. */
+  signInUrl(): Promise<string>;
   /** The local runner process as it is now (it is restarted when it dies). */
   readonly runner: ChildProcess | null;
   stop(): Promise<void>;
@@ -173,6 +178,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       adminTokenFile: http?.adminTokenFile ?? "",
       databaseUrl,
       previewPort: http?.previewPort ?? 0,
+      signInUrl: async () => (http ? `${http.url}/signin?code=${await issueSignInCode(pool, http.workspaceId)}` : ""),
       get runner() {
         return local?.child ?? null;
       },
@@ -285,6 +291,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     pool, hub, log, metrics, secrets, taskTokens, stepTokens: b.ownApi.tokens, outbound: b.outbound, revocations, workflows, handoff: b.handoff, cassettesDir: config.cassettesDir,
     heartbeatMs: opts.heartbeatMs ?? 15_000, isReady: o.isReady, closing: closing.signal,
     previews: { urls: previewHost.urls, dataDir: config.dataDir, maxArtifactBytes: config.maxArtifactBytes },
+    webDir: webUiBuilt() ? WEB_DIST_DIR : undefined,
     templates: {
       catalogue: loadCatalogue(),
       reposDir: path.join(config.dataDir, "repos"),
@@ -325,7 +332,8 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     closing.abort();
     await Promise.all([gateway.stop(), closeHttp(server as Server), local?.stop(3500)]);
   });
-  return { url, adminToken, adminTokenFile, local, previewPort: previewHost.port };
+  const workspaceId = (await findLiveToken(pool, adminToken))!.workspaceId;
+  return { url, adminToken, adminTokenFile, local, previewPort: previewHost.port, workspaceId };
 }
 
 /** A server without workflows waits for a worker to have created DBOS's tables (on a fresh database). */

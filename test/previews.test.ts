@@ -59,9 +59,11 @@ describe("previews on a running Shipyard", () => {
     expect(listed.stdout).toMatch(/production\s+v1\s+http:\/\//);
     expect(listed.stdout).toMatch(/v2\s+c0ffee2\s+\S+\s+staging\s+http/);
 
-    // The API's port never serves a preview.
+    // The API's port never serves a preview: asked with a preview's host, it answers with its own UI page.
     const onApi = await fetch(`${s.url}/`, { headers: { host: new URL(urls.environmentUrl(projectId, "staging")).host } });
-    expect(onApi.status).toBe(404);
+    const page = await onApi.text();
+    expect(page).not.toContain("landing v");
+    expect(page).toContain("<title>Shipyard</title>");
     // Three CLI processes, each a cold start of node and tsx: slow on a loaded machine.
   }, 180_000);
 });

@@ -71,6 +71,8 @@ export async function up(o: { runner: boolean; sandbox: boolean }): Promise<void
   const t0 = Date.now();
   // Checked here too so that a machine without bubblewrap is told at once, not by a runner that keeps dying.
   if (o.runner && o.sandbox) sandboxFor(true, () => undefined);
+  const { ensureWebUiBuilt } = await import("../server/web-ui.ts");
+  await ensureWebUiBuilt((msg) => process.stderr.write(dim(`${msg}\n`)));
   const shipyard = await startShipyard(config, log, { localRunner: o.runner, sandbox: o.sandbox, onFenced: fenced }).catch((err: Error) => {
     throw new CliError(err.message, 1);
   });
@@ -78,6 +80,7 @@ export async function up(o: { runner: boolean; sandbox: boolean }): Promise<void
   process.stdout.write(
     [
       `${bold("Shipyard is up")} at ${bold(shipyard.url)}  ${dim(`(${Date.now() - t0} ms)`)}`,
+      `  sign in:     ${await shipyard.signInUrl()}  ${dim("(one-time link, 15 min)")}`,
       `  admin token: ${shipyard.adminTokenFile}`,
       `  data:        ${config.dataDir}${config.databaseUrl ? " (database: DATABASE_URL)" : ""}`,
       `  try:         npx shipyard run examples/hello.yaml --input who=you`,

@@ -13,7 +13,7 @@ import { RUN_WORKFLOW } from "./workflow.ts";
 import { advanceRun } from "./advance.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
 import { withApiRole, withNetworkDefaults } from "./step-task.ts";
-import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runSource, runStepRows, type RunRow } from "./store.ts";
+import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runDefinition, runSource, runStepRows, type RunRow } from "./store.ts";
 import { workspaceSettings } from "../workspaces/store.ts";
 import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -37,6 +37,8 @@ export interface RunView {
 export interface StepView {
   id: string;
   phase: "main" | "teardown";
+  /** The steps it waits for (the edges of the run's step graph). */
+  needs: string[];
   status: StepStatus;
   attempt: number;
   outputs: Record<string, string>;
@@ -148,6 +150,7 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
     steps: steps.map((s) => ({
       id: s.step.id,
       phase: s.phase,
+      needs: s.step.needs,
       status: "pending",
       attempt: 0,
       outputs: {},
@@ -187,12 +190,14 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export async function getRun(db: Queryable, workspaceId: string, id: string): Promise<RunView | null> {
   const row = await getRunRow(db, workspaceId, id);
   if (!row) return null;
-  const steps = await runStepRows(db, id);
+  const [steps, definition] = await Promise.all([runStepRows(db, id), runDefinition(db, id)]);
+  const needs = new Map([...(definition?.steps ?? []), ...(definition?.teardown ?? [])].map((d) => [d.id, d.needs ?? []]));
   return {
     ...toView(row),
     steps: steps.map((s) => ({
       id: s.step_id,
       phase: s.phase,
+      needs: needs.get(s.step_id) ?? [],
       status: s.status,
       attempt: s.attempt,
       outputs: s.outputs,

@@ -25,6 +25,8 @@ import { workflowRoutes } from "./routes/workflows.ts";
 import { workspaceRoutes } from "./routes/workspaces.ts";
 import { previewRoutes } from "./routes/previews.ts";
 import { taskArtifactRoutes } from "./routes/task-artifacts.ts";
+import { sessionRoutes, signInRoute } from "./routes/web-session.ts";
+import { webUiRoutes } from "./web-ui.ts";
 
 /** Largest request body accepted (a workflow document is far smaller). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -107,11 +109,15 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   tokenRoutes(deps, api);
   if (deps.previews) previewRoutes({ ...deps, previews: deps.previews }, api);
   webhookRoutes(deps, api);
+  sessionRoutes(deps, api);
   if (deps.taskTokens) {
     const { pool, secrets, log, cassettesDir, taskTokens } = deps;
     modelCallRoutes({ pool, secrets, log, cassettesDir, llmMetrics: deps.metrics.llm, taskTokens }, app);
     if (deps.previews) taskArtifactRoutes({ pool, taskTokens, dataDir: deps.previews.dataDir, maxArtifactBytes: deps.previews.maxArtifactBytes }, app);
   }
+  // Public: how a browser signs in. Registered before the API so its token check never sees it.
+  signInRoute(deps, app);
   app.route(API_BASE, api);
+  if (deps.webDir) webUiRoutes(app, deps.webDir);
   return app;
 }

@@ -1,10 +1,13 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { parse as parseCookies } from "hono/utils/cookie";
 import { inTransaction, type Pool, type PoolClient, type Queryable } from "../db/pool.ts";
 import { ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { insertToken, useToken, type Role } from "../tokens/store.ts";
 import { insertWorkspace } from "../workspaces/store.ts";
 import { StepApiTokens } from "../tokens/step-tokens.ts";
+import { sessionIdentity } from "../web-sessions/service.ts";
 
 export { generateToken, hashToken } from "../tokens/store.ts";
 
@@ -16,6 +19,8 @@ export interface Principal {
   role: Role;
   /** A runner token of the shared pool (its runners serve every workspace). */
   shared: boolean;
+  /** Set when the request was signed in by a web session cookie (the token is the session's). */
+  sessionId?: string;
 }
 
 export type AppEnv = { Variables: { principal: Principal } };
@@ -53,13 +58,54 @@ function stepPrincipal(stepTokens: StepApiTokens | undefined, token: string): Pr
   return claims ? { workspaceId: claims.workspaceId, tokenId: `step:${claims.taskId}`, isAdmin: false, role: claims.role, shared: false } : null;
 }
 
-/** Hono middleware: 401 problem unless a valid bearer token (or, with `stepTokens`, an http step's token) is presented. */
+/** The cookie that carries a browser's session secret (HttpOnly, SameSite=Strict; see routes/web-session.ts). */
+export const SESSION_COOKIE = "shipyard_session";
+
+/** The principal of a web session's secret, or null when the session or its token is revoked or expired. */
+export async function resolveSession(db: Queryable, secret: string): Promise<Principal | null> {
+  const s = await sessionIdentity(db, secret);
+  return s ? { workspaceId: s.workspaceId, tokenId: s.id, isAdmin: s.isAdmin, role: s.role, shared: s.shared, sessionId: s.sessionId } : null;
+}
+
+/** The session secret of a raw `Cookie` header (the events socket's upgrade has no Hono context). */
+export function sessionFromCookieHeader(header: string | undefined): string | null {
+  return header ? (parseCookies(header, SESSION_COOKIE)[SESSION_COOKIE] ?? null) : null;
+}
+
+/**
+ * True when a request comes from a page of this origin: the browser's Fetch Metadata says so, or (older
+ * browsers) its Origin is ours. A cookie rides along on requests other sites' pages make, a bearer token never
+ * does, so state-changing requests signed in by cookie must pass this (Hono's csrf middleware checks form
+ * content types only, and same-site origins such as a preview's share SameSite=Strict cookies).
+ */
+export function isSameOrigin(headers: { secFetchSite?: string; origin?: string; host?: string }, ownOrigin: string): boolean {
+  if (headers.secFetchSite) return headers.secFetchSite === "same-origin";
+  return headers.origin !== undefined && headers.origin === ownOrigin;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** 403 unless a cookie-signed, state-changing request comes from this origin. */
+export function checkCookieRequest(c: Context): void {
+  if (SAFE_METHODS.has(c.req.method)) return;
+  if (!isSameOrigin({ secFetchSite: c.req.header("sec-fetch-site"), origin: c.req.header("origin") }, new URL(c.req.url).origin)) {
+    throw new ShipyardError("forbidden", "cross-site request refused: a request signed in by the session cookie must come from Shipyard's own pages", 403, { reason: "csrf" });
+  }
+}
+
+/** Hono middleware: 401 problem unless a valid bearer token (with `stepTokens`, an http step's token too) or a web session cookie is presented. */
 export function requireAuth(db: Queryable, stepTokens?: StepApiTokens): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
-    if (!token) throw new ShipyardError("unauthorized", "missing bearer token: send `Authorization: Bearer <token>`", 401);
-    const principal = StepApiTokens.looksLike(token) ? stepPrincipal(stepTokens, token) : await resolveToken(db, token);
-    if (!principal) throw new ShipyardError("unauthorized", "unknown or revoked token", 401);
+    const cookie = token ? undefined : getCookie(c, SESSION_COOKIE);
+    if (!token && !cookie) throw new ShipyardError("unauthorized", "missing bearer token: send `Authorization: Bearer <token>`", 401);
+    const principal = token
+      ? StepApiTokens.looksLike(token)
+        ? stepPrincipal(stepTokens, token)
+        : await resolveToken(db, token)
+      : await resolveSession(db, cookie!);
+    if (!principal) throw new ShipyardError("unauthorized", token ? "unknown or revoked token" : "the session has ended: sign in again", 401);
+    if (!token) checkCookieRequest(c);
     c.set("principal", principal);
     await next();
   };

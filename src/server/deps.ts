@@ -41,6 +41,8 @@ export interface ServerDeps {
   isReady: () => boolean;
   /** Previews: their URLs (the preview host's), the data dir build artifacts are uploaded to, and the largest upload. */
   previews?: { urls: PreviewUrls; dataDir: string; maxArtifactBytes: number };
+  /** The built web UI (web/dist) served at `/`; without it `/` is a 404. */
+  webDir?: string;
   /** Aborted when the server begins to stop: open event streams end so nothing holds the server open. */
   closing?: AbortSignal;
 }

@@ -13,7 +13,7 @@ import type { EventHub } from "../events/hub.ts";
 import type { StoredEvent } from "../events/store.ts";
 import type { Logger } from "../logger.ts";
 import { isOverAfter } from "../operations/service.ts";
-import { bearerToken, resolveToken, type Principal } from "./auth.ts";
+import { bearerToken, resolveSession, resolveToken, sessionFromCookieHeader, type Principal } from "./auth.ts";
 import { allows } from "./policy.ts";
 import type { Revocations } from "./revocations.ts";
 
@@ -55,6 +55,16 @@ function refuse(socket: Duplex, status: 401 | 403 | 503, detail: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
+/** The host (and port) of an Origin header, or null. */
+function originHost(origin: string | undefined): string | null {
+  if (!origin) return null;
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
 /** Create the handler; bearer tokens are checked at the handshake (`Authorization: Bearer <token>`). */
 export function createEventsSocket(deps: EventsSocketDeps): EventsSocket {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -65,8 +75,11 @@ export function createEventsSocket(deps: EventsSocketDeps): EventsSocket {
     async handleUpgrade(req, socket, head) {
       socket.on("error", () => socket.destroy());
       const token = bearerToken(req.headers.authorization);
-      const principal = token ? await resolveToken(deps.pool, token).catch(() => null) : null;
-      if (!principal) return refuse(socket, 401, token ? "unknown or revoked token" : "missing bearer token: send `Authorization: Bearer <token>`");
+      // A browser cannot set headers on a WebSocket: its session cookie signs it in, from Shipyard's own pages only.
+      const session = token ? null : sessionFromCookieHeader(req.headers.cookie);
+      if (session && originHost(req.headers.origin) !== req.headers.host) return refuse(socket, 403, "cross-site WebSocket refused: sign in by cookie from Shipyard's own pages");
+      const principal = token ? await resolveToken(deps.pool, token).catch(() => null) : session ? await resolveSession(deps.pool, session).catch(() => null) : null;
+      if (!principal) return refuse(socket, 401, token || session ? "unknown or revoked token" : "missing bearer token: send `Authorization: Bearer <token>`");
       if (!allows(principal, "viewer")) return refuse(socket, 403, "this token may not read events");
       if (deps.closing?.aborted) return refuse(socket, 503, "the server is stopping");
       wss.handleUpgrade(req, socket, head, (ws) => serve(deps, ws, principal));

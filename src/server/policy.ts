@@ -48,6 +48,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /projects/{id}/previews": "viewer",
   "GET /webhooks": "viewer",
   "GET /webhooks/{id}/deliveries": "viewer",
+  // The web session: who is signed in, and signing out (anyone signed in may end their own session).
+  "GET /session": "viewer",
+  "DELETE /session": "viewer",
   // Validation is a POST only to carry the document: it changes nothing.
   "POST /workflows/validate": "viewer",
   // Running and cancelling work.

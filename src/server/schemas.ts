@@ -23,6 +23,7 @@ export const StepSchema = z
   .object({
     id: z.string(),
     phase: z.enum(["main", "teardown"]),
+    needs: z.array(z.string()).openapi({ description: "The steps it waits for" }),
     status: StepStatusSchema,
     attempt: z.number().int(),
     outputs: z.record(z.string(), z.string()),

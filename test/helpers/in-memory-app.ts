@@ -48,7 +48,7 @@ export interface InMemoryApp {
 
 /** Build the app on a fresh database with one workspace and its token. */
 /** `urls`: the outbound URL rules (default: the server's defaults, no private addresses). */
-export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?: number; urls?: Partial<UrlPolicy> } = {}): Promise<InMemoryApp> {
+export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?: number; urls?: Partial<UrlPolicy>; webDir?: string } = {}): Promise<InMemoryApp> {
   const pool = createPool(await freshDatabase(prefix, { migrated: true }), 4);
   await migrate(pool);
   const secretKey = randomBytes(32);
@@ -61,7 +61,7 @@ export async function startInMemoryApp(prefix = "app", opts: { maxArtifactBytes?
   const previews = { urls: previewUrls({ baseDomain: "localhost", port: 7421 }), dataDir, maxArtifactBytes: opts.maxArtifactBytes ?? 100 * 1024 * 1024 };
   const reposDir = path.join(dataDir, "repos");
   const templates = { catalogue: loadCatalogue(), reposDir };
-  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, stepTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews, templates });
+  const app = createApp({ pool, workflows, hub: null, log: createLogger("silent"), metrics: new Metrics(pool), secrets, taskTokens, stepTokens, outbound, heartbeatMs: 15_000, isReady: () => true, previews, templates, webDir: opts.webDir });
   const ws = await createWorkspace(pool, `${prefix}-${randomBytes(3).toString("hex")}`);
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {

@@ -28,7 +28,7 @@ const VersionSchema = z
   })
   .openapi("PreviewVersion");
 
-const PreviewsSchema = z
+export const PreviewsSchema = z
   .object({
     versions: z.array(VersionSchema).openapi({ description: "Newest first" }),
     environments: z.object({ staging: EnvironmentSchema, production: EnvironmentSchema }),

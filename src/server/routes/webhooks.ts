@@ -7,7 +7,7 @@ import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
 
 // The signing secret is in the POST answer only: no other response carries it, and nothing here logs a body.
 
-const WebhookSchema = z
+export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "whk_01jd3k4m5n6p7q8r9s0t1v2w3x" }),
     url: z.string(),
@@ -43,7 +43,7 @@ const AttemptSchema = z
   })
   .openapi("WebhookAttempt");
 
-const DeliverySchema = z
+export const DeliverySchema = z
   .object({
     id: z.string().openapi({ description: "The webhook-id header: the same on every attempt and redelivery", example: "msg_01jd3k4m5n6p7q8r9s0t1v2w3x" }),
     endpointId: z.string(),

@@ -1,0 +1,43 @@
+// The UI's view of the API: every type comes from the server's own zod contract (type-only imports, erased from
+// the bundle), so a field renamed on the server breaks `npm run typecheck` here instead of a page at run time.
+import type { z } from "zod";
+import type { RunSchema, RunSummarySchema, RunnerSchema, StepSchema, ValidationResultSchema, IssueSchema } from "../../../src/server/schemas.ts";
+import type { JobSchema } from "../../../src/server/routes/jobs.ts";
+import type { ProjectSchema, TemplateSchema } from "../../../src/server/routes/projects.ts";
+import type { TokenSchema } from "../../../src/server/routes/tokens.ts";
+import type { SecretSchema } from "../../../src/server/routes/secrets.ts";
+import type { SettingsSchema } from "../../../src/server/routes/settings.ts";
+import type { UsageSchema, UsageGroupSchema, BudgetsSchema } from "../../../src/server/routes/usage.ts";
+import type { SessionSchema } from "../../../src/server/routes/web-session.ts";
+import type { StoredEvent } from "../../../src/events/catalogue.ts";
+import type { queuesView } from "../../../src/jobs/queue.ts";
+import type { WorkflowDef } from "../../../src/workflows/schema.ts";
+import type { RunStatus } from "../../../src/domain/statuses.ts";
+
+export type Run = z.infer<typeof RunSchema>;
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+export type Step = z.infer<typeof StepSchema>;
+export type Runner = z.infer<typeof RunnerSchema>;
+export type ValidationResult = z.infer<typeof ValidationResultSchema>;
+export type WorkflowIssue = z.infer<typeof IssueSchema>;
+export type Job = z.infer<typeof JobSchema>;
+export type Project = z.infer<typeof ProjectSchema>;
+export type Template = z.infer<typeof TemplateSchema>;
+export type Token = z.infer<typeof TokenSchema>;
+export type Secret = z.infer<typeof SecretSchema>;
+export type Settings = z.infer<typeof SettingsSchema>;
+export type Usage = z.infer<typeof UsageSchema>;
+export type UsageGroup = z.infer<typeof UsageGroupSchema>;
+export type Budgets = z.infer<typeof BudgetsSchema>;
+export type Session = z.infer<typeof SessionSchema>;
+export type Queues = Awaited<ReturnType<typeof queuesView>>;
+export type Workflow = WorkflowDef;
+export type RunStatusName = z.infer<typeof RunStatus>;
+export type OperationEvent = StoredEvent;
+export type LogEvent = Extract<StoredEvent, { type: "log" }>;
+export type Webhook = z.infer<typeof import("../../../src/server/routes/webhooks.ts").WebhookSchema>;
+export type Delivery = z.infer<typeof import("../../../src/server/routes/webhooks.ts").DeliverySchema>;
+export type Build = z.infer<typeof import("../../../src/builds/schemas.ts").BuildView>;
+export type Publish = z.infer<typeof import("../../../src/publishes/schemas.ts").PublishView>;
+export type Previews = z.infer<typeof import("../../../src/server/routes/previews.ts").PreviewsSchema>;
+export type BuildPhaseName = z.infer<typeof import("../../../src/events/catalogue.ts").BuildPhase>;
