@@ -61,7 +61,8 @@ export function mergeDetected(config: Record<string, unknown>, detected: Partial
 
 /** Parse a config for a generator: defaults from detection merged under the user's config; a zod error names the field and reason. */
 export function parseConfig(generator: GeneratorName, config: unknown, detected?: Partial<AppDescription>): Record<string, unknown> {
-  const spec = GENERATORS[generator];
+  // Own keys only: "toString" names no generator.
+  const spec = Object.hasOwn(GENERATORS, generator) ? GENERATORS[generator] : undefined;
   if (!spec) throw new ShipyardError("invalid_request", `generator: no generator "${String(generator)}"; the generators are: ${GENERATOR_NAMES.join(", ")}`, 400);
   if (!isRecord(config)) throw new ShipyardError("invalid_request", "config: must be an object", 400, { issues: [{ path: "", message: "must be an object" }] });
   const parsed = spec.config.safeParse(mergeDetected(config, detected));
