@@ -16,7 +16,11 @@ const IMAGE =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 export const ImageRef = z.string().min(1).max(255).regex(IMAGE, "an image reference such as ghcr.io/acme/app:1.0.0");
 
-export const EnvName = z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and '_', not starting with a digit");
+export const EnvName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and '_', not starting with a digit");
 /** Any text a process can be given: no NUL (exec strings end there) and no lone surrogate (no UTF-8 for it). */
 const EnvValue = z
   .string()

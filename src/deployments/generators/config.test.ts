@@ -52,6 +52,7 @@ describe("parseConfig", () => {
       [{ ...EXAMPLE, ports: [3000, 3000] }, "ports", /listed twice/],
       [{ ...EXAMPLE, ports: [70000] }, "ports.0", /65535/],
       [{ ...EXAMPLE, env: { "1BAD": "x" } }, "env.1BAD", /letters, digits/],
+      [{ ...EXAMPLE, env: JSON.parse('{"__proto__": "x"}') as Record<string, string> }, "env.__proto__", /cannot be/],
       [{ ...EXAMPLE, secrets: ["LOG_LEVEL"] }, "secrets", /also a plain env variable/],
       [{ ...EXAMPLE, autoscaling: { min: 5, max: 2 }, cpu: "1" }, "autoscaling.min", /not be more than max/],
       [{ ...EXAMPLE, autoscaling: { max: 4 } }, "cpu", /needed with autoscaling/],
@@ -74,7 +75,7 @@ describe("parseConfig", () => {
 
   it("refuses what is not an object, and an unknown generator", () => {
     expect(refused("image: nginx")).toEqual([{ path: "", message: "must be an object" }]);
-    expect(() => parseConfig("ansible" as GeneratorName, EXAMPLE)).toThrow(/no generator "ansible"/);
+    for (const name of ["ansible", "toString", "__proto__"]) expect(() => parseConfig(name as GeneratorName, EXAMPLE)).toThrow(`no generator "${name}"`);
   });
 });
 

@@ -61,12 +61,15 @@ export function mergeDetected(config: Record<string, unknown>, detected: Partial
 
 /** Parse a config for a generator: defaults from detection merged under the user's config; a zod error names the field and reason. */
 export function parseConfig(generator: GeneratorName, config: unknown, detected?: Partial<AppDescription>): Record<string, unknown> {
-  const spec = GENERATORS[generator];
+  // Own keys only: "toString" names no generator.
+  const spec = Object.hasOwn(GENERATORS, generator) ? GENERATORS[generator] : undefined;
   if (!spec) throw new ShipyardError("invalid_request", `generator: no generator "${String(generator)}"; the generators are: ${GENERATOR_NAMES.join(", ")}`, 400);
   if (!isRecord(config)) throw new ShipyardError("invalid_request", "config: must be an object", 400, { issues: [{ path: "", message: "must be an object" }] });
   const parsed = spec.config.safeParse(mergeDetected(config, detected));
-  if (!parsed.success) {
-    const issues = configIssues(parsed.error);
+  // zod's records skip a "__proto__" key without a word: refuse it rather than drop an env variable.
+  const dropped = isRecord(config.env) && Object.hasOwn(config.env, "__proto__") ? [{ path: "env.__proto__", message: "cannot be an env variable's name here" }] : [];
+  if (!parsed.success || dropped.length > 0) {
+    const issues = [...dropped, ...(parsed.success ? [] : configIssues(parsed.error))];
     const text = issues.map((i) => `config${i.path ? `.${i.path}` : ""}: ${i.message}`).join("; ");
     throw new ShipyardError("invalid_request", text, 400, { issues });
   }
