@@ -15,7 +15,8 @@ const isHttp2 = (first: Buffer) => first.subarray(0, 4).toString("latin1") === "
 /**
  * Listen on `port`: an HTTP/1.1 server (returned, for upgrades and closeHttp) whose connections that open with the
  * HTTP/2 preface are handed to an HTTP/2 server with the same handler. Its closeIdleConnections and
- * closeAllConnections also end the HTTP/2 sessions, so shutting it down never waits on a gRPC client.
+ * closeAllConnections also end the HTTP/2 sessions and the connections that have sent nothing yet, so shutting
+ * it down never waits on a gRPC client or a silent socket.
  */
 export async function listenApi(o: { handler: ApiHandler; port: number; hostname: string }): Promise<http.Server> {
   const h1 = http.createServer(o.handler);
@@ -27,8 +28,13 @@ export async function listenApi(o: { handler: ApiHandler; port: number; hostname
   });
   const [own] = h1.listeners("connection") as ((socket: Socket) => void)[];
   h1.removeAllListeners("connection");
+  // Connections that have sent nothing yet belong to neither server: closing idle connections ends them too.
+  const undecided = new Set<Socket>();
   h1.on("connection", (socket: Socket) => {
+    undecided.add(socket);
+    socket.once("close", () => undecided.delete(socket));
     socket.once("data", (first: Buffer) => {
+      undecided.delete(socket);
       socket.pause();
       if (isHttp2(first)) {
         // HTTP/2 reads a net socket's handle directly, past anything unshifted: it gets a stream that replays the first bytes.
@@ -52,10 +58,12 @@ export async function listenApi(o: { handler: ApiHandler; port: number; hostname
   h1.closeIdleConnections = () => {
     closeIdle();
     for (const s of sessions) s.close();
+    for (const socket of undecided) socket.destroy();
   };
   h1.closeAllConnections = () => {
     closeAll();
     for (const s of sessions) s.destroy();
+    for (const socket of undecided) socket.destroy();
   };
   await new Promise<void>((resolve) => h1.listen(o.port, o.hostname, resolve));
   return h1;
