@@ -70,13 +70,13 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
     security: [{ bearer: [] }],
   });
   const generalLimit = bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
-        // the client not to reuse this connection (otherwise its next request fails with "other side closed").
-        c.header("connection", "close");
-        throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
-      },
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      // The unread rest of the body is drained and the socket then closed under the client's feet, so tell
+      // the client not to reuse this connection (otherwise its next request fails with "other side closed").
+      c.header("connection", "close");
+      throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+    },
   });
   // A design reference upload is an image with a limit of its own (set on its route).
   api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? referenceUploadLimit(c, next) : generalLimit(c, next)));
