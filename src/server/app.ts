@@ -81,7 +81,7 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
       throw new ShipyardError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
     },
   });
-  // A design reference upload is an image with a limit of its own (set on its route).
+  // A design reference upload is an image, with a larger limit of its own (routes/blueprints.ts).
   api.use("*", async (c, next) => (REFERENCE_UPLOAD_PATH.test(c.req.path) ? referenceUploadLimit(c, next) : generalLimit(c, next)));
   // Only the OpenAPI document and the workflow JSON Schema (an editor's `$schema` URL) are public, by exact path:
   // matching on the suffix alone let `/runs/openapi.json` through without a token (to a handler with no principal).
