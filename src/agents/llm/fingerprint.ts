@@ -46,9 +46,21 @@ export function fingerprint(model: string, params: CallOptions): string {
   return fingerprintOf(normalizeRequest(model, params));
 }
 
-/** The fingerprint of an already normalized request. */
+/**
+ * The fingerprint of an already normalized request. The bytes of a file or image part are left out (only that one
+ * is there, with its media type, counts): a screenshot of the same page differs by a few pixels from one machine's
+ * fonts and Chromium to another's, and a recorded conversation must still replay there.
+ */
 export function fingerprintOf(request: NormalizedRequest): string {
-  return createHash("sha256").update(JSON.stringify(canonical(request))).digest("hex");
+  return createHash("sha256").update(JSON.stringify(withoutBytes(canonical(request)))).digest("hex");
+}
+
+/** A canonical value with every `{$bytes}` replaced by a placeholder. */
+function withoutBytes(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(withoutBytes);
+  if ("$bytes" in value) return { $bytes: "*" };
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutBytes(v)]));
 }
 
 /** A JSON-safe copy of `value` with sorted object keys, bytes as base64, URLs and dates as strings. */
