@@ -27,7 +27,8 @@ afterAll(async () => {
 const stepsOf = (run: { steps: { id: string }[] }) => Object.fromEntries(run.steps.map((st) => [st.id, st])) as Record<string, any>;
 const git = (repo: string, ...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" }).trim();
 
-describe("the Architect's trees", { timeout: 600_000 }, () => {
+// Two projects of their own: the trees run side by side.
+describe.concurrent("the Architect's trees", { timeout: 600_000 }, () => {
   it("design-from-reference: the reference page's screenshot fills the design system, the blueprint gets ready, builds and is published", async () => {
     const source = readFileSync("examples/trees/design-from-reference.yaml", "utf8");
     const run = await runToEnd(s, source, { reference_url: `${pageBase}/pricing.html` }, 540_000);
@@ -58,5 +59,7 @@ describe("the Architect's trees", { timeout: 600_000 }, () => {
     expect(steps.talk.outputs.body).toContain("lineFor");
     const said = (await operationEvents(s, run.id)).filter((e) => e.type === "log" && e.payload.stepId === "moving").map((e) => e.payload.line).join("\n");
     expect(said).toMatch(/\d of \d agents moved in 1800 frames; [1-9]\d* frames show speech bubbles/);
+    // The bubbles say the build's lines (site/conversations.js), not the template's "Hello!".
+    expect(said).toMatch(/speech bubbles: (Nice weather today!|Have you seen the lake\?|Where are you heading\?|I like this path\.|Good to see you!|Let's walk together\.)/);
   });
 });
