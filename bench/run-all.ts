@@ -71,6 +71,16 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     ],
   },
   {
+    name: "trees",
+    figures: [
+      { label: "social-world tree on cassettes, POST /runs → succeeded, p50 (2 runs)", value: (r) => r.socialWorldMs, unit: "ms" },
+      { label: "  project and its first deploy", value: (r) => r.firstDeployMs, unit: "ms" },
+      { label: "  three Architect turns", value: (r) => r.turnsMs, unit: "ms" },
+      { label: "  the blueprint's build", value: (r) => r.buildMs, unit: "ms" },
+      { label: "  fetching the preview and checking the agents move", value: (r) => r.checkMs, unit: "ms" },
+    ],
+  },
+  {
     name: "webhook-latency",
     figures: [
       { label: "run finished → webhook receiver, p50 (200 runs)", value: (r) => r.finishP50Ms, unit: "ms" },
