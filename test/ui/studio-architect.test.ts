@@ -3,10 +3,13 @@
 // by drag-and-drop (uploaded, shown as thumbnails), a turn that fails shown as an error that changes nothing,
 // the pending state while the Architect answers, each turn updating the plan pane, the Build button going from
 // its blockers to enabled, the blueprint's build with its five phases over the preview, and the new version in
-// the iframe.
+// the iframe. Then the design-from-reference conversation: a reference by URL (captured in Chromium), its
+// thumbnail and the design tokens as swatches and values in the plan pane.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser, Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SOCIAL_WORLD, scenarioModel } from "../../src/blueprints/demo.ts";
+import { DESIGN_FROM_REFERENCE, REFERENCE_PAGE, SOCIAL_WORLD, scenarioModel } from "../../src/blueprints/demo.ts";
 import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
 import { startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
 
@@ -14,15 +17,23 @@ let s: TestShipyard;
 let browser: Browser;
 let page: Page;
 let errors: string[];
+let pages: http.Server;
+let pageBase: string;
 
 beforeAll(async () => {
-  [s, browser] = await Promise.all([startTestShipyard({ env: { SHIPYARD_PREVIEW_PORT: "0" } }), launchBrowser()]);
+  // The reference page the design-from-reference cassette was recorded with, on loopback (allowed for this server).
+  pages = http.createServer((req, res) => (req.url === "/pricing.html" ? res.writeHead(200, { "content-type": "text/html" }).end(REFERENCE_PAGE) : res.writeHead(404).end()));
+  await new Promise<void>((r) => pages.listen(0, "127.0.0.1", r));
+  pageBase = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+  const env = { SHIPYARD_PREVIEW_PORT: "0", SHIPYARD_ALLOW_PRIVATE_URLS: "true", SHIPYARD_ALLOWED_HTTP_HOSTS: "127.0.0.1" };
+  [s, browser] = await Promise.all([startTestShipyard({ env }), launchBrowser()]);
   ({ page, errors } = await newPage(browser));
   await signIn(page, await s.signInUrl());
 });
 afterAll(async () => {
   await browser?.close();
   await s?.stop();
+  pages?.close();
 });
 
 const previews = async (projectId: string) => (await s.api("GET", `/projects/${projectId}/previews`)).body;
@@ -141,4 +152,46 @@ describe("web UI: studio chat and plan", () => {
     await screenshot(page, "studio-blueprint-built");
     expect(errors).toEqual([]);
   }, 360_000);
+
+  it("a reference by URL shows as a thumbnail, and the design tokens as swatches and values", async () => {
+    const project = await s.api("POST", "/projects", { name: "pricing", template: DESIGN_FROM_REFERENCE.template, defaultModel: scenarioModel(DESIGN_FROM_REFERENCE) });
+    expect(project.status, JSON.stringify(project.body)).toBe(201);
+    await page.goto(`${s.url}/studio/${project.body.id}`);
+    await page.getByLabel("Feature name").fill(DESIGN_FROM_REFERENCE.featureName);
+    await page.getByRole("button", { name: "Start blueprint" }).click();
+
+    const [first, second] = DESIGN_FROM_REFERENCE.turns;
+    await page.getByLabel("Reference URL").fill(`${pageBase}${first!.referencePaths![0]}`);
+    await page.getByRole("button", { name: "Attach URL" }).click();
+    await page.getByRole("list", { name: "Attachments" }).getByText(`${pageBase}/pricing.html`).waitFor();
+    await page.getByLabel("Message", { exact: true }).fill(first!.message);
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("log").getByText(first!.reply).waitFor({ timeout: 60_000 });
+    expect(await page.getByRole("list", { name: "Attachments" }).count()).toBe(0);
+
+    // The captured page as a thumbnail; the tokens the Architect read from it: swatches with their values.
+    const thumbnail = plan().getByRole("img", { name: `reference: ${pageBase}/pricing.html` });
+    await thumbnail.waitFor();
+    await waitFor(() => thumbnail.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0), 15_000, "the thumbnail loaded");
+    const colours = plan().getByRole("list", { name: "Colours" });
+    expect(await colours.getByRole("listitem").allTextContents()).toEqual(first!.plan.sections.designSystem.colors.map((c) => ` ${c.name} ${c.value}`));
+    expect(await colours.locator(".swatch").first().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(15, 23, 42)");
+    const design = section("designSystem");
+    expect(await design.getAttribute("data-status")).toBe("partial");
+    await design.getByText("system-ui, sans-serif · 40px · 700").waitFor();
+    await design.getByText("8px · 16px · 32px").waitFor();
+    await design.getByText("12px", { exact: true }).waitFor();
+    await page.getByRole("list", { name: "Blockers" }).getByText("the design system is only partly worked out").waitFor();
+
+    // The answer to its question completes the plan: a light theme with blue accents, ready to build.
+    await page.getByLabel("Message", { exact: true }).fill(second!.message);
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("log").getByText(second!.reply).waitFor({ timeout: 60_000 });
+    await colours.getByText("#2563eb").waitFor();
+    expect(await design.getAttribute("data-status")).toBe("complete");
+    expect(await page.getByRole("button", { name: "Build the blueprint" }).isDisabled()).toBe(false);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, "studio-design-tokens");
+    expect(errors).toEqual([]);
+  }, 180_000);
 });
