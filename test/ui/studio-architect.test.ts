@@ -141,6 +141,10 @@ describe("web UI: studio chat and plan", () => {
     await progress.waitFor();
     expect(await progress.getByRole("listitem").allTextContents()).toEqual(["spec", "design", "implement", "test", "deploy"]);
     await progress.locator('[aria-current="step"]').waitFor();
+    // Building is no blocker to answer: the plan pane lists none, and names the build as the blueprint's.
+    await page.getByText("Building: follow it over the preview.").waitFor();
+    expect(await page.getByText("Not ready to build").count()).toBe(0);
+    await plan().getByText("from the blueprint").waitFor();
     await screenshot(page, "studio-blueprint-building");
     await progress.waitFor({ state: "detached", timeout: 180_000 });
     await page.locator('[data-version="2"]').waitFor();

@@ -82,7 +82,7 @@ export function StudioProjectPage({ id }: { id: string }) {
           <h3>Builds</h3>
           <ul className="plain">
             {builds.data?.builds.map((b) => (
-              <li key={b.id}><Status status={b.status} /> {(b.prompt ?? "first deploy").slice(0, 40)} {b.previewVersion ? `→ v${b.previewVersion}` : ""}</li>
+              <li key={b.id}><Status status={b.status} /> {b.blueprintId ? "from the blueprint" : (b.prompt ?? "first deploy").slice(0, 40)} {b.previewVersion ? `→ v${b.previewVersion}` : ""}</li>
             ))}
           </ul>
         </aside>

@@ -51,7 +51,8 @@ export function PlanPane({ blueprint, onBuilt }: { blueprint: Blueprint | null; 
   });
   if (!blueprint) return <p className="hint">The blueprint's sections, tokens and open questions appear here once a feature is being planned.</p>;
   const building = blueprint.status === "building";
-  const blocked = !blueprint.readyToBuild;
+  // While it builds the plan is not buildable again, yet nothing is left to answer: no blockers to list then.
+  const blocked = !blueprint.readyToBuild && blueprint.blockers.length > 0;
   return (
     <div className="plan">
       {blueprint.summary && <p>{blueprint.summary}</p>}
