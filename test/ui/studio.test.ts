@@ -45,7 +45,7 @@ describe("web UI: studio", () => {
 
     // A build from the prompt box: its progress is shown over the preview while it runs, live.
     await page.getByLabel("What should change?").fill(bakery.prompt);
-    await page.getByRole("button", { name: "Build" }).click();
+    await page.getByRole("button", { name: "Build", exact: true }).click();
     const progress = page.getByRole("status", { name: "Build progress" });
     await progress.waitFor();
     await progress.locator('[aria-current="step"]').waitFor();

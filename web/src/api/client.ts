@@ -25,6 +25,21 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     headers: { accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return answer<T>(res);
+}
+
+/** Send a file's bytes as the body (its own Content-Type): `path` is relative to /api/v1. */
+export async function upload<T>(path: string, file: Blob): Promise<T> {
+  const res = await fetch(`${API_BASE}${path}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { accept: "application/json", "content-type": file.type || "application/octet-stream" },
+    body: file,
+  });
+  return answer<T>(res);
+}
+
+async function answer<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;

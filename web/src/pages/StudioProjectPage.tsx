@@ -4,12 +4,17 @@ import { api, get } from "../api/client.ts";
 import { FINAL, useOperationEvents, when } from "../api/hooks.ts";
 import type { Build, BuildPhaseName, OperationEvent, Previews, Project, Publish } from "../api/types.ts";
 import { ErrorNote, Status } from "../components/Status.tsx";
+import { useCurrentBlueprint } from "./studio/blueprint.ts";
+import { ChatPane } from "./studio/ChatPane.tsx";
+import { PlanPane } from "./studio/PlanPane.tsx";
 
-const PHASES: BuildPhaseName[] = ["plan", "implement", "test", "deploy"];
+// A build from a prompt plans its own tasks; a blueprint's build writes its spec and design first.
+const PROMPT_PHASES: BuildPhaseName[] = ["plan", "implement", "test", "deploy"];
+const BLUEPRINT_PHASES: BuildPhaseName[] = ["spec", "design", "implement", "test", "deploy"];
 type Environment = "staging" | "production";
 
 /**
- * /studio/{projectId}: three panes. The Architect chat and the plan (blueprints) come with that work; the
+ * /studio/{projectId}: three panes. The Architect chat and the plan of the project's current blueprint; the
  * preview pane is live: the preview in a sandboxed iframe, the build's phases over it, versions, Publish.
  */
 export function StudioProjectPage({ id }: { id: string }) {
@@ -21,9 +26,13 @@ export function StudioProjectPage({ id }: { id: string }) {
   const [env, setEnv] = useState<Environment>("staging");
   const [prompt, setPrompt] = useState("");
   const [phase, setPhase] = useState<string | null>(null);
+  const blueprint = useCurrentBlueprint(id);
+  const refreshBlueprint = blueprint.refresh;
   const refresh = useCallback(() => {
     for (const key of ["builds", "previews"]) void qc.invalidateQueries({ queryKey: [key, id] });
-  }, [qc, id]);
+    // A blueprint's build ends its `building` state: the plan pane shows built (or the error) again.
+    refreshBlueprint();
+  }, [qc, id, refreshBlueprint]);
   const latest = builds.data?.builds[0];
   const building = latest && !FINAL.has(latest.status) ? latest : null;
   const onEvent = useCallback(
@@ -49,6 +58,7 @@ export function StudioProjectPage({ id }: { id: string }) {
   const rollback = useMutation({ mutationFn: (version: number) => api("POST", `/projects/${pid}/previews/${version}/promote`, { environment: env }), onSuccess: refresh });
   const publish = useMutation({ mutationFn: () => api<Publish>("POST", `/projects/${pid}/publish`, {}), onSuccess: () => void qc.invalidateQueries({ queryKey: ["publishes", id] }) });
   const shown = previews.data?.environments[env];
+  const phases = building?.blueprintId ? BLUEPRINT_PHASES : PROMPT_PHASES;
   return (
     <section aria-labelledby="project-title" className="studio">
       <h1 id="project-title">{project.data?.name ?? "Project"}</h1>
@@ -56,24 +66,23 @@ export function StudioProjectPage({ id }: { id: string }) {
       <div className="panes">
         <aside className="pane" aria-labelledby="chat-title" data-pane="chat">
           <h2 id="chat-title">Architect</h2>
-          <p className="hint">The Architect chat (messages, references by URL, images) lives here once blueprints land.</p>
+          <ErrorNote error={blueprint.error} />
+          {blueprint.loaded && <ChatPane projectId={id} blueprint={blueprint.blueprint} onChanged={blueprint.refresh} />}
+          <h3>Quick change</h3>
           <form onSubmit={(e) => { e.preventDefault(); if (prompt.trim()) build.mutate(); }}>
-            <label htmlFor="prompt">What should change?</label>
+            <label htmlFor="prompt">What should change? (built without a blueprint)</label>
             <textarea id="prompt" rows={5} value={prompt} onChange={(e) => setPrompt(e.target.value)} />
             <button type="submit" disabled={build.isPending || !!building}>Build</button>
           </form>
         </aside>
         <aside className="pane" aria-labelledby="plan-title" data-pane="plan">
           <h2 id="plan-title">Plan</h2>
-          {latest?.tasks ? (
-            <ol>{latest.tasks.map((t) => <li key={t.title}>{t.title}</li>)}</ol>
-          ) : (
-            <p className="hint">The blueprint's sections, tokens and open questions appear here.</p>
-          )}
+          {blueprint.loaded && <PlanPane blueprint={blueprint.blueprint} onBuilt={() => { setPhase(null); refresh(); }} />}
+          {latest?.tasks && <ol aria-label="Tasks of the latest build">{latest.tasks.map((t) => <li key={t.title}>{t.title}</li>)}</ol>}
           <h3>Builds</h3>
           <ul className="plain">
             {builds.data?.builds.map((b) => (
-              <li key={b.id}><Status status={b.status} /> {(b.prompt ?? "first deploy").slice(0, 40)} {b.previewVersion ? `→ v${b.previewVersion}` : ""}</li>
+              <li key={b.id}><Status status={b.status} /> {b.blueprintId ? "from the blueprint" : (b.prompt ?? "first deploy").slice(0, 40)} {b.previewVersion ? `→ v${b.previewVersion}` : ""}</li>
             ))}
           </ul>
         </aside>
@@ -103,10 +112,10 @@ export function StudioProjectPage({ id }: { id: string }) {
               <div className="overlay" role="status" aria-label="Build progress">
                 <strong>Building…</strong>
                 <ol className="phases">
-                  {PHASES.map((p) => {
+                  {phases.map((p) => {
                     const current = phase ?? building.phase;
-                    const at = current ? PHASES.indexOf(current as BuildPhaseName) : -1;
-                    const i = PHASES.indexOf(p);
+                    const at = current ? phases.indexOf(current as BuildPhaseName) : -1;
+                    const i = phases.indexOf(p);
                     return <li key={p} className={i < at ? "done" : i === at ? "current" : ""} aria-current={i === at ? "step" : undefined}>{p}</li>;
                   })}
                 </ol>
