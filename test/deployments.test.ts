@@ -133,7 +133,8 @@ describe("deployments", { timeout: 180_000 }, () => {
     const events = await operationEvents(s, d.id);
     const [call] = stubCalls(events);
     expect(call).toMatchObject({ tool: "docker", dockerHost: "tcp://127.0.0.1:2375" });
-    expect(call!.args).toEqual(["compose", "-f", d.files[0].path, "-p", "app", "up", "-d"]);
+    // Nothing in the fixture repository names the app, so it takes the project's name (never the clone's directory).
+    expect(call!.args).toEqual(["compose", "-f", d.files[0].path, "-p", "compose-exec", "up", "-d"]);
     expect(phases(events).slice(-4)).toEqual(["execute:in_progress", "execute:complete", "health_check:in_progress", "health_check:complete"]);
     const hooks = await waitFor(async () => {
       const mine = receiver.received.filter((r) => r.verified?.data.deploymentId === d.id);
@@ -172,7 +173,7 @@ describe("deployments", { timeout: 180_000 }, () => {
       const [call] = stubCalls(events);
       expect(call?.kubeconfig).toBe(sha);
       const dir = path.posix.dirname(d.files[0].path);
-      expect(call!.args).toEqual(generator === "helm" ? ["upgrade", "--install", "app", dir, "--namespace", "shop", "--create-namespace", "--wait"] : ["apply", "--namespace", "shop", "-f", dir]);
+      expect(call!.args).toEqual(generator === "helm" ? ["upgrade", "--install", "k8s-exec", dir, "--namespace", "shop", "--create-namespace", "--wait"] : ["apply", "--namespace", "shop", "-f", dir]);
       expect(JSON.stringify(events)).not.toContain("kube-secret-token");
     }
   });

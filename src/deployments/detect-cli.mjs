@@ -5,4 +5,5 @@ import { register } from "tsx/esm/api";
 
 register();
 const { detectApp } = await import("./generators/index.ts");
-process.stdout.write(JSON.stringify(await detectApp(process.argv[2] ?? ".")));
+// The second argument names the app when nothing in the repository does (the project's name).
+process.stdout.write(JSON.stringify(await detectApp(process.argv[2] ?? ".", { name: process.argv[3] || undefined })));

@@ -34,14 +34,14 @@ function writeFiles(files: readonly GeneratedFile[]): string {
     .join("\n");
 }
 
-/** Clone (or refresh) the project at its default branch, then detect the app: `base=<sha>` and `detected=<json>` go to $SHIPYARD_OUTPUT. */
-export function deployPrepareScript(spec: { repo: string; defaultBranch: string }): string {
+/** Clone (or refresh) the project at its default branch, then detect the app (named `name` when nothing there names it): `base=<sha>` and `detected=<json>` go to $SHIPYARD_OUTPUT. */
+export function deployPrepareScript(spec: { repo: string; defaultBranch: string; name: string }): string {
   return `${prepareScript({ ...spec, branch: spec.defaultBranch })}
 : "\${SHIPYARD_OUTPUT:?shipyard: SHIPYARD_OUTPUT must name the step output file}"
 printf 'base=%s\\n' "$(git rev-parse HEAD)" >> "$SHIPYARD_OUTPUT"
 entry=${shellQuote(DETECT_ENTRY)}
 ${fromShipyardHome("entry")}
-printf 'detected=%s\\n' "$(node "$entry" .)" >> "$SHIPYARD_OUTPUT"
+printf 'detected=%s\\n' "$(node "$entry" . ${shellQuote(spec.name)})" >> "$SHIPYARD_OUTPUT"
 `;
 }
 

@@ -117,7 +117,7 @@ async function runnerSteps(res: EngineResources, ctx: DeploymentContext, job: Pi
     runPinnedTask(res, job, name, { ...spec, env: spec.env ?? {} }, secretEnv);
   at.step = "prepare";
   await stepEvent(res, ctx, "prepare", "in_progress", "cloning the repository and detecting the app", job.attempt);
-  const prepared = await stage("prepare", { command: deployPrepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch }), network: true, mounts: repoMounts(ctx.repo, false) }, ctx.gitEnv);
+  const prepared = await stage("prepare", { command: deployPrepareScript({ repo: ctx.repo, defaultBranch: ctx.defaultBranch, name: ctx.projectName }), network: true, mounts: repoMounts(ctx.repo, false) }, ctx.gitEnv);
   if (prepared.status !== "succeeded") throw new DeploymentFailed(`preparing the project's clone failed: ${prepared.error ?? "error"}`);
   const detected = JSON.parse(prepared.outputs.detected || "{}") as Partial<AppDescription>;
   await stepEvent(res, ctx, "prepare", "complete", `detected ${Object.keys(detected).join(", ") || "nothing"}`, job.attempt);

@@ -58,6 +58,11 @@ describe("detectApp", () => {
     expect(await detectApp(await repo("123", {}))).toEqual({});
   });
 
+  it("a given name comes before the directory's (a clone named after one deployment), never before the package's", async () => {
+    expect(await detectApp(await repo("dep_01abc", {}), { name: "My Shop" })).toEqual({ name: "my-shop" });
+    expect(await detectApp(await repo("dep_01abc", { "package.json": JSON.stringify({ name: "@acme/store" }) }), { name: "My Shop" })).toMatchObject({ name: "store" });
+  });
+
   it("feeds parseConfig: the user's image replaces the detected build, and the result renders valid files", async () => {
     const detected = await detectApp(await repo("shop", { Dockerfile: "FROM nginx:1.27\nEXPOSE 80\n" }));
     const config = parseConfig("helm", { image: "ghcr.io/acme/shop:2.0.0", ingress: { host: "shop.example.com" } }, detected);

@@ -10,6 +10,8 @@ import { ResourceName, type AppDescription } from "./app.ts";
 /** What detection can be told besides the checkout: the manifest of the template a studio project came from. */
 export interface DetectOptions {
   template?: TemplateManifest;
+  /** The name when neither a package.json nor a template names the app, before the directory's (a clone made for one deployment is named after it, which means nothing). */
+  name?: string;
 }
 
 async function readText(file: string): Promise<string | undefined> {
@@ -87,7 +89,7 @@ export async function detectApp(repoDir: string, options: DetectOptions = {}): P
     detected.healthCheck = { path: "/" };
   }
 
-  const name = pkgName ?? (template ? toResourceName(template.name) : undefined) ?? toResourceName(path.basename(path.resolve(repoDir)));
+  const name = pkgName ?? (template ? toResourceName(template.name) : undefined) ?? (options.name ? toResourceName(options.name) : undefined) ?? toResourceName(path.basename(path.resolve(repoDir)));
   if (name) detected.name = name;
   if (ports.length > 0) detected.ports = ports;
   return detected;
