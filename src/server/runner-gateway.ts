@@ -28,6 +28,8 @@ interface Connection {
   name: string;
   /** Pings left unanswered in a row. */
   missed: number;
+  /** The write of the last health-check outcome (a miss or an answer), which the next ping waits for. */
+  recording: Promise<void> | null;
   /** Running while a ping waits for its pong. */
   pongTimer: NodeJS.Timeout | null;
   workspaceId: string | null;
@@ -186,7 +188,7 @@ export class RunnerGateway {
       conn.missed = 0;
       if (conn.pongTimer) clearTimeout(conn.pongTimer);
       conn.pongTimer = null;
-      void touchRunner(this.o.pool, conn.runnerId).catch(() => undefined);
+      conn.recording = touchRunner(this.o.pool, conn.runnerId).catch(() => undefined);
     });
     ws.on("close", () => {
       clearTimeout(helloTimer);
@@ -232,7 +234,7 @@ export class RunnerGateway {
     const owned = new TaskOwnership(this.o.pool, runnerId);
     const untrack = this.o.revocations?.track(principal.tokenId, () => ws.close(CLOSE_TOKEN_REVOKED, "token revoked")) ?? (() => undefined);
     const conn: Connection = {
-      ws, runnerId, name: hello.name, missed: 0, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack,
+      ws, runnerId, name: hello.name, missed: 0, recording: null, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack,
       chain: Promise.resolve(), acks: hello.acks === true,
     };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
@@ -268,10 +270,14 @@ export class RunnerGateway {
    */
   private async ping(c: Connection): Promise<void> {
     if (c.pongTimer) return; // the previous ping is still within its timeout
+    // The runner's row says what the previous ping found before the next one goes out (a slow database
+    // would otherwise let a ping overtake the miss it follows).
+    if (c.recording) await c.recording;
+    if (c.pongTimer || this.connections.get(c.runnerId) !== c || c.ws.readyState !== c.ws.OPEN) return;
     c.ws.ping();
     c.pongTimer = setTimeout(() => {
       c.pongTimer = null;
-      void this.missed(c).catch((err: Error) => this.o.log.warn({ err: err.message }, "recording a missed ping failed"));
+      c.recording = this.missed(c).catch((err: Error) => this.o.log.warn({ err: err.message }, "recording a missed ping failed"));
     }, Math.min(1000, this.o.pingIntervalMs / 2));
     c.pongTimer.unref();
   }
