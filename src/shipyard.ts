@@ -46,6 +46,7 @@ import { previewUrls, PreviewUrlsRef } from "./previews/urls.ts";
 import { loadCatalogue } from "./projects/templates.ts";
 import { startBuild } from "./builds/service.ts";
 import { TaskHandoff } from "./tasks/handoff.ts";
+import { announcingMessages, RunWakes } from "./runs/wake.ts";
 import { OwnApi } from "./server/own-api.ts";
 import { StepApiTokens } from "./tokens/step-tokens.ts";
 import { findLiveToken } from "./tokens/store.ts";
@@ -141,11 +142,14 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const outbound = createOutboundClient(config.urls);
     // In `up` the advances and the gateway share this process: a placed task goes to the gateway directly.
     const handoff = new TaskHandoff();
+    // Run workflows of this process wait here for results and messages; after the engine stops, their waits stay open.
+    const wakes = new RunWakes(pool);
+    cleanups.push(async () => wakes.close());
     // http steps call the API of this process (`up`); a worker serves none (see the README, "API trees").
     const ownApi = new OwnApi(new StepApiTokens(secretKey));
     if (!servesHttp && config.apiUrl) ownApi.serve(config.apiUrl);
     else if (!servesHttp) ownApi.refuse("this worker knows no Shipyard API to call: set SHIPYARD_API_URL to a server's URL");
-    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, ownApi, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
+    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, wakes, ownApi, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
     // gateway listens). A server that runs none reaches them through DBOS's client instead.
@@ -157,7 +161,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       await waitForDbosSchema(pool, log);
       const client = await ClientWorkflows.open(databaseUrl);
       cleanups.push(() => client.close());
-      workflows = client;
+      workflows = announcingMessages(client, wakes);
     }
     let ready = !runsWorkflows;
     const startEngine = async () => {
@@ -203,6 +207,7 @@ interface Base {
   /** The preview URLs: configured ones, then the preview host's once it listens (up, server). */
   previewUrls: PreviewUrlsRef;
   handoff: TaskHandoff;
+  wakes: RunWakes;
   /** This process's API as its http steps call it. */
   ownApi: OwnApi;
   cleanups: (() => Promise<void>)[];
@@ -227,6 +232,7 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
     runnerLostAfterMs: config.runnerLostAfterMs,
     handoff: b.handoff,
     ownApi: b.ownApi,
+    wakes: b.wakes,
   });
   return {
     workflows: engine.workflows,
@@ -271,6 +277,7 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
     pingIntervalMs: opts.pingIntervalMs ?? config.pingIntervalMs,
     revocations,
     handoff: b.handoff,
+    wakes: b.wakes,
     resolveSecret: secrets.get,
     modelAccessEnv: (t, access) => modelAccessEnv(pool, taskTokens, t, access),
     taskToken: (taskId, dispatch) => taskTokens.mint(taskId, dispatch),

@@ -15,6 +15,7 @@ import type { OwnApi } from "../server/own-api.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { TaskHandoff } from "../tasks/handoff.ts";
 import { LocalWorkflows, type WorkflowControl } from "./control.ts";
+import { announcingMessages, type RunWakes } from "../runs/wake.ts";
 import { KINDS } from "./kinds.ts";
 import { registerQueues } from "./queues.ts";
 import { registerWebhookDelivery } from "../webhooks/delivery.ts";
@@ -61,6 +62,8 @@ export interface EngineOptions {
   handoff?: TaskHandoff;
   /** Shipyard's own API, for http steps. */
   ownApi?: OwnApi;
+  /** Where run workflows wait for work; told of every message sent (see announcingMessages). */
+  wakes: RunWakes;
 }
 
 /** This process's engine: its workflows registered, DBOS not yet launched. */
@@ -76,11 +79,12 @@ export interface Engine {
  * runner sweep's and each operation kind's (src/engine/kinds.ts).
  */
 export function createEngine(o: EngineOptions): Engine {
-  const workflows = new LocalWorkflows();
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff, ownApi: o.ownApi };
-  const schedules = [registerRunnerSweep(res, workflows), ...Object.values(KINDS).map((k) => k.register(res, workflows))];
+  const local = new LocalWorkflows();
+  const workflows = announcingMessages(local, o.wakes);
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, wakes: o.wakes, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff, ownApi: o.ownApi };
+  const schedules = [registerRunnerSweep(res, local), ...Object.values(KINDS).map((k) => k.register(res, local))];
   // Webhooks are not a kind of operation: their delivery workflow is registered here.
-  registerWebhookDelivery(res, workflows);
+  registerWebhookDelivery(res, local);
   return {
     workflows,
     async start() {
@@ -95,6 +99,8 @@ export function createEngine(o: EngineOptions): Engine {
         tracingEnabled: o.tracing === true,
         otelAttributeFormat: "semconv",
       });
+      // Before launch: recovered runs wait for work at once, and a wake from another process must reach them.
+      if (o.notifier) await o.wakes.listen(o.notifier);
       // One process launches at a time: two creating DBOS's schema on a fresh database at once collide.
       await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
       await registerQueues();

@@ -7,6 +7,7 @@ import type { PreviewUrls } from "../previews/urls.ts";
 import type { WorkflowControl } from "./control.ts";
 import type { TaskHandoff } from "../tasks/handoff.ts";
 import type { OwnApi } from "../server/own-api.ts";
+import type { RunWakes } from "../runs/wake.ts";
 
 /**
  * What DBOS workflow code needs at run time, given once to each folder's register function when the engine is
@@ -41,6 +42,8 @@ export interface EngineResources {
   ownApi?: OwnApi;
   /** Hands tasks an advance placed to this process's runner gateway (`up`); undefined: NOTIFY alone tells it. */
   handoff?: TaskHandoff;
+  /** Where run workflows wait for results and messages (src/runs/wake.ts). */
+  wakes: RunWakes;
 }
 
 /** Job scheduling and recovery settings. */

@@ -1,5 +1,6 @@
 // The job workflow on an engine of this process (DBOS on a fresh database), without a server or runner process:
 // a database blip in a stage is ridden out by the stage's step retries, not reported as the job's failure.
+import { RunWakes } from "../runs/wake.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
@@ -34,6 +35,7 @@ beforeAll(async () => {
   await migrate(pool);
   flaky = flakyPool(pool, STAGE_START);
   engine = createEngine({
+    wakes: new RunWakes(pool),
     databaseUrl: url,
     pool: flaky,
     log: createLogger("silent"),

@@ -95,6 +95,8 @@ class Advance {
         return this.applyLost(msg.taskId, msg.dispatch, msg.reason);
       case "cancel":
         return this.applyCancel();
+      case "reports":
+        return this.applyReported();
       case "tick":
         return this.recoverOrphanedTasks();
     }

@@ -7,6 +7,7 @@ import type { StartOptions, WorkflowControl } from "../engine/control.ts";
 import type { RunMessage } from "../tasks/messages.ts";
 import { advanceRun } from "./advance.ts";
 import { createRun } from "./service.ts";
+import { RUN_WORKFLOW } from "./workflow.ts";
 
 let pool: Pool;
 let ws: string;
@@ -45,7 +46,7 @@ describe("createRun", () => {
   it("starts a keyless run's first steps itself, and its workflow begins by waiting (no message needed)", async () => {
     const workflows = new RecordingWorkflows();
     const run = await createRun({ pool, workflows }, { workspaceId: ws, source: "name: w\nsteps:\n  - id: a\n    run: 'true'\n  - id: b\n    needs: a\n    run: 'true'\n", inputs: {} });
-    expect(workflows.started).toEqual([{ name: "shipyard.run", o: expect.objectContaining({ workflowId: run.id, queue: undefined }), args: [run.id, true] }]);
+    expect(workflows.started).toEqual([{ name: RUN_WORKFLOW, o: expect.objectContaining({ workflowId: run.id, queue: undefined }), args: [run.id, true] }]);
     expect(workflows.sent).toEqual([]);
     expect(await state(run.id)).toEqual({
       status: "running",

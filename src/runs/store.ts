@@ -289,3 +289,17 @@ export async function runsWithWorkflowIn(
   );
   return res.rows;
 }
+
+/**
+ * What a run's workflow has waiting (see src/runs/wake.ts): task results a runner stored (tasks), or an
+ * unconsumed DBOS message to it (DBOS's notifications table, topic `run`); null: nothing.
+ */
+export async function pendingRunWork(db: Queryable, runId: string): Promise<"reports" | "messages" | null> {
+  const res = await db.query<{ reports: boolean; messages: boolean }>(
+    `select exists (select 1 from tasks where operation_id = $1 and status = 'reported' and result is not null) as reports,
+       exists (select 1 from dbos.notifications where destination_uuid = $1 and topic = 'run' and consumed = false) as messages`,
+    [runId],
+  );
+  const row = res.rows[0];
+  return row?.messages ? "messages" : row?.reports ? "reports" : null;
+}

@@ -13,9 +13,16 @@ import { HTTP_TASK_WORKFLOW } from "./http-task.ts";
 import { WAIT_TASK_WORKFLOW } from "./wait-task.ts";
 
 /** The DBOS name of the run workflow (its id is the run's). */
-export const RUN_WORKFLOW = "shipyard.run";
+export const RUN_WORKFLOW = "shipyard.run.2";
 
-/** How long a run waits for a message before re-checking its tasks for runners that disappeared. */
+/**
+ * The run workflow before results woke it instead of arriving as messages (a DBOS.recv per step): still
+ * registered, so that runs in flight across an upgrade resume with the steps they recorded. Results reach it
+ * at its watchdog tick, from the rows the gateway stores.
+ */
+const LEGACY_RUN_WORKFLOW = "shipyard.run";
+
+/** How long a run waits for work before re-checking its tasks for runners that disappeared. */
 const WATCHDOG_SECONDS = 30;
 
 /** The child workflow that runs a server-run task of each kind. */
@@ -27,14 +34,27 @@ const serverTaskRef = (t: ServerTaskRef | string): ServerTaskRef => (typeof t ==
 const ADVANCE_ATTEMPTS = 5;
 const ADVANCE_RETRY_MS = 500;
 
+/** An advance's outcome, or word that a DBOS message waits (the workflow receives it, then advances with it). */
+type StepOutcome = AdvanceOutcome | { messageWaiting: true };
+
+/** What the next advance applies: a message, or null: wait for work first (results, a message, the watchdog). */
+type Next = RunMessage | null;
+
 /**
- * One checkpointed `advance`. It retries failures that are not terminal itself (5 attempts, 0.5 s doubling, as DBOS's
- * step retries would) rather than with `retriesAllowed`, which costs DBOS an extra workflow-status query on
- * every step; advanceRun is idempotent, so re-running a failed attempt is safe either way.
+ * One checkpointed `advance`, preceded (`next` null) by the wait for work, in the same step: one checkpoint per
+ * step cycle. It retries failures that are not terminal itself (5 attempts, 0.5 s doubling, as DBOS's step
+ * retries would) rather than with `retriesAllowed`, which costs DBOS an extra workflow-status query on every
+ * step; advanceRun is idempotent and the wait looks at stored state first, so re-running either is safe.
  */
-const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
+const advanceStep = (res: EngineResources, runId: string, next: Next) =>
   DBOS.runStep(
-    async () => {
+    async (): Promise<StepOutcome> => {
+      let msg = next;
+      if (!msg) {
+        const work = await res.wakes.waitForWork(runId, WATCHDOG_SECONDS * 1000);
+        if (work === "messages") return { messageWaiting: true };
+        msg = work === "reports" ? { type: "reports" } : { type: "tick" };
+      }
       for (let attempt = 1; ; attempt++) {
         try {
           return await advanceRun(res.pool, runId, msg, res.handoff);
@@ -45,30 +65,51 @@ const advanceStep = (res: EngineResources, runId: string, msg: RunMessage) =>
         }
       }
     },
-    { name: `advance:${msg.type}` },
+    { name: next ? `advance:${next.type}` : "advance:next" },
   );
 
 /**
- * Register the durable run of a YAML workflow: a loop of (advance the stored state, wait for the next message).
- * Task results, lost runners and cancellation arrive as DBOS messages, so the wait survives restarts and
- * every decision is checkpointed; after a crash DBOS replays the recorded steps and resumes the wait.
+ * Register the durable run of a YAML workflow: a loop of (wait for work, advance the stored state). Runners'
+ * results are stored in their task rows and wake the wait (src/runs/wake.ts); cancels, lost runners and
+ * server-run steps' results arrive as DBOS messages. Every decision is checkpointed: after a crash DBOS
+ * replays the recorded steps and the wait looks at what was stored meanwhile.
  */
 export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
-  /** `startedOutside`: whoever started the workflow made the run's first advance (see createRun); absent in workflows started before it existed. */
+  /** `startedOutside`: whoever started the workflow made the run's first advance (see createRun). */
   async function runWorkflowImpl(runId: string, startedOutside?: boolean): Promise<AdvanceOutcome> {
+    let next: Next = startedOutside === true ? null : { type: "start" };
+    for (;;) {
+      const outcome = await advanceStep(res, runId, next);
+      next = null;
+      if ("messageWaiting" in outcome) {
+        next = (await DBOS.recv<RunMessage>(RUN_TOPIC, 0)) ?? { type: "tick" };
+        continue;
+      }
+      if (await afterAdvance(res, workflows, runId, outcome)) return outcome;
+    }
+  }
+  workflows.register(RUN_WORKFLOW, runWorkflowImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
+
+  async function legacyRunWorkflowImpl(runId: string, startedOutside?: boolean): Promise<AdvanceOutcome> {
     let msg: RunMessage | null = startedOutside === true ? null : { type: "start" };
     for (;;) {
       if (msg) {
         const outcome = await advanceStep(res, runId, msg);
-        if (outcome.finished) {
-          await emitRunFinished(res, runId);
-          return outcome;
-        }
-        // Steps the server runs itself (llm, http, wait): one child workflow per task, its id the task's, so this is idempotent.
-        for (const t of (outcome.serverTasks ?? []).map(serverTaskRef)) await workflows.start(SERVER_TASK_WORKFLOWS[t.kind], { workflowId: t.id }, runId, t.id);
+        if (!("messageWaiting" in outcome) && (await afterAdvance(res, workflows, runId, outcome))) return outcome;
       }
       msg = (await DBOS.recv<RunMessage>(RUN_TOPIC, WATCHDOG_SECONDS)) ?? { type: "tick" };
     }
   }
-  workflows.register(RUN_WORKFLOW, runWorkflowImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
+  workflows.register(LEGACY_RUN_WORKFLOW, legacyRunWorkflowImpl, { maxRecoveryAttempts: MAX_RECOVERY_ATTEMPTS });
+}
+
+/** After an advance: the run's webhook when it finished (true), else the child workflows of its server-run steps. */
+async function afterAdvance(res: EngineResources, workflows: LocalWorkflows, runId: string, outcome: AdvanceOutcome): Promise<boolean> {
+  if (outcome.finished) {
+    await emitRunFinished(res, runId);
+    return true;
+  }
+  // Steps the server runs itself (llm, http, wait): one child workflow per task, its id the task's, so this is idempotent.
+  for (const t of (outcome.serverTasks ?? []).map(serverTaskRef)) await workflows.start(SERVER_TASK_WORKFLOWS[t.kind], { workflowId: t.id }, runId, t.id);
+  return false;
 }

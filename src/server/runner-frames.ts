@@ -10,6 +10,7 @@ import type { Logger } from "../logger.ts";
 import type { RunnerMessage, ServerMessage } from "../runner/protocol.ts";
 import type { Metrics } from "./metrics.ts";
 import { lineEvent, withoutNul } from "./runner-lines.ts";
+import { reportWakeKey, type RunWakes } from "../runs/wake.ts";
 
 /**
  * Store a log frame's lines as events of `task` (the operation, step and attempt the server knows for it, not
@@ -22,12 +23,13 @@ export async function storeLogFrame(pool: Pool, task: OwnedTask, msg: Extract<Ru
 }
 
 /**
- * Record a task's result and tell its waiting workflow. A repeat finds the task already reported and sends
- * the message again (DBOS keeps one per idempotency key), since the first time may have stopped in between.
+ * Record a task's result and tell its waiting workflow: a run's is woken, any other gets a DBOS message. A repeat
+ * finds the task already reported and tells it again (DBOS keeps one message per idempotency key), since the
+ * first time may have stopped in between.
  * True when the result freed a slot of the runner and a task it may claim waits.
  */
 export async function storeResultFrame(
-  { pool, workflows, metrics }: Pick<FrameHandling, "pool" | "workflows" | "metrics">,
+  { pool, workflows, metrics, wakes }: Pick<FrameHandling, "pool" | "workflows" | "metrics" | "wakes">,
   runner: { runnerId: string; workspaceId: string | null },
   msg: Extract<RunnerMessage, { type: "result" }>,
 ): Promise<boolean> {
@@ -36,18 +38,25 @@ export async function storeResultFrame(
   // (and re-reads a 'reported' row itself if this process dies before the message is sent).
   const reported = await reportTaskResult(pool, { taskId: msg.taskId, dispatch: msg.dispatch, ...runner, result });
   if (reported) metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
-  const workflowId = reported?.workflowId ?? (await reportedWorkflow(pool, msg.taskId, msg.dispatch, runner.runnerId));
-  if (!workflowId) return false;
-  const message: RunMessage = { type: "result", ...result };
-  await workflows.send(workflowId, message, `result:${msg.taskId}:${msg.dispatch}`);
+  const target = reported ?? (await reportedWorkflow(pool, msg.taskId, msg.dispatch, runner.runnerId));
+  if (!target) return false;
+  if (target.ofRun) {
+    // A run workflow takes the stored row itself: waking it is enough (the statement above sent the NOTIFY).
+    wakes.wake(target.workflowId, reportWakeKey(msg.taskId, msg.dispatch));
+  } else {
+    const message: RunMessage = { type: "result", ...result };
+    await workflows.send(target.workflowId, message, `result:${msg.taskId}:${msg.dispatch}`);
+  }
   return reported?.claimable === true;
 }
 
 /** What handling a runner's frames needs. */
 export interface FrameHandling {
   pool: Pool;
-  /** Tells the waiting workflow about a result. */
+  /** Tells the waiting workflow about a result (a job's or build's, by a DBOS message). */
   workflows: WorkflowControl;
+  /** Wakes a run workflow waiting in this process for a result. */
+  wakes: RunWakes;
   metrics: Metrics;
   log: Logger;
   /** Send a message back on the frame's connection. */

@@ -12,6 +12,7 @@ import type { WorkflowControl } from "../engine/control.ts";
 import type { RunMessage } from "../tasks/messages.ts";
 import { RepeatFilter } from "../log-repeats.ts";
 import { handleRunnerFrame } from "./runner-frames.ts";
+import type { RunWakes } from "../runs/wake.ts";
 import { deliverableTask, type DeliveryOptions } from "./task-delivery.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { Logger } from "../logger.ts";
@@ -63,6 +64,8 @@ export interface GatewayOptions extends DeliveryOptions {
   revocations?: Revocations;
   /** Tasks placed in this process, handed over without waiting for their NOTIFY. */
   handoff?: TaskHandoff;
+  /** Wakes run workflows of this process at a result, without waiting for its NOTIFY. */
+  wakes: RunWakes;
 }
 
 const ownedTask = (t: AssignedTask): OwnedTask => ({ operationId: t.message.runId, stepId: t.message.stepId, attempt: t.message.attempt });
@@ -74,7 +77,7 @@ const CLOSE_GRACE_MS = 1000;
 /**
  * The server end of the runner protocol: authenticates runners, records them online, sends them the tasks
  * assigned to them (woken by NOTIFY from whichever process assigned the task), turns their log lines into
- * events and forwards their results to the waiting run workflow as DBOS messages.
+ * events and stores their results for the waiting workflow (waking a run's, messaging any other's).
  */
 export class RunnerGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
@@ -301,7 +304,7 @@ export class RunnerGateway {
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
     // A slot is free after a result and work waits: take it, without holding up this runner's next message.
-    if (await handleRunnerFrame({ pool: this.o.pool, workflows: this.o.workflows, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
+    if (await handleRunnerFrame({ pool: this.o.pool, workflows: this.o.workflows, wakes: this.o.wakes, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
       void this.claim(c.runnerId);
     }
   }

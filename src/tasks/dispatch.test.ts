@@ -113,10 +113,10 @@ describe("reportTaskResult", () => {
     expect(await report(first, 2)).toBeNull(); // a stale dispatch
     expect(await report(first, 1, "rnr_other")).toBeNull(); // not its holder
     // Only another workspace's task waits: nothing this runner may take.
-    expect(await report(first, 1)).toEqual({ workflowId: runId, claimable: false });
+    expect(await report(first, 1)).toEqual({ workflowId: runId, claimable: false, ofRun: true });
     expect(await report(first, 1)).toBeNull(); // already reported
     const second = await enqueue({ runId, stepId: "s2", attempt: 1, workspaceId: ws, spec });
     await enqueue({ runId, stepId: "s3", attempt: 1, workspaceId: ws, spec });
-    expect(await report(second, 1)).toEqual({ workflowId: runId, claimable: true });
+    expect(await report(second, 1)).toEqual({ workflowId: runId, claimable: true, ofRun: true });
   });
 });

@@ -9,6 +9,11 @@ export type RunMessage =
   | ({ type: "result" } & TaskResult)
   | { type: "lost"; taskId: string; dispatch: number; reason: string }
   | { type: "cancel" }
+  /** Woken by stored results (src/runs/wake.ts): apply every reported task of the run. */
+  | { type: "reports" }
   | { type: "tick" };
 
 export const RUN_TOPIC = "run";
+
+/** The NOTIFY channel that wakes a run workflow waiting for work (src/runs/wake.ts); payload `<workflow id> <key>`. */
+export const RUN_WAKE_CHANNEL = "shipyard_run_wake";

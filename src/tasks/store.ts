@@ -8,7 +8,7 @@ export interface ServerTaskRef {
   id: string;
   kind: ServerTaskKind;
 }
-import type { TaskResult } from "./messages.ts";
+import { RUN_WAKE_CHANNEL, type TaskResult } from "./messages.ts";
 
 /** A task row as stored. */
 export interface TaskRow {
@@ -112,24 +112,29 @@ export async function taskHolder(db: Queryable, id: string): Promise<TaskHolder 
 export async function reportTaskResult(
   db: Queryable,
   r: { taskId: string; dispatch: number; runnerId: string; workspaceId: string | null; result: unknown },
-): Promise<{ workflowId: string; claimable: boolean } | null> {
-  const res = await db.query<{ workflow_id: string; claimable: boolean }>(
-    `update tasks set status = 'reported', result = $4 where id = $1 and dispatch = $2 and runner_id = $3 and status = 'assigned'
+): Promise<{ workflowId: string; claimable: boolean; ofRun: boolean } | null> {
+  // The NOTIFY wakes a run workflow waiting in another process (src/runs/wake.ts); other kinds get a message.
+  const res = await db.query<{ workflow_id: string; claimable: boolean; of_run: boolean }>(
+    `update tasks t set status = 'reported', result = $4 where id = $1 and dispatch = $2 and runner_id = $3 and status = 'assigned'
      returning workflow_id, exists (select 1 from tasks q where q.status = 'queued' and ($5::text is null or q.workspace_id = $5)
-       and (q.pinned_runner_id is null or q.pinned_runner_id = $3)) as claimable`,
-    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result), r.workspaceId],
+       and (q.pinned_runner_id is null or q.pinned_runner_id = $3)) as claimable,
+       exists (select 1 from operations o where o.id = t.operation_id and o.kind = 'workflow') as of_run,
+       pg_notify($6, workflow_id || ' report:' || id || '#' || dispatch)`,
+    [r.taskId, r.dispatch, r.runnerId, JSON.stringify(r.result), r.workspaceId, RUN_WAKE_CHANNEL],
   );
   const row = res.rows[0];
-  return row ? { workflowId: row.workflow_id, claimable: row.claimable } : null;
+  return row ? { workflowId: row.workflow_id, claimable: row.claimable, ofRun: row.of_run } : null;
 }
 
 /** The workflow of a task `runnerId` has already reported at that dispatch (a repeated result), or null. */
-export async function reportedWorkflow(db: Queryable, taskId: string, dispatch: number, runnerId: string): Promise<string | null> {
-  const res = await db.query<{ workflow_id: string }>(
-    "select workflow_id from tasks where id = $1 and dispatch = $2 and runner_id = $3 and status = 'reported'",
+export async function reportedWorkflow(db: Queryable, taskId: string, dispatch: number, runnerId: string): Promise<{ workflowId: string; ofRun: boolean } | null> {
+  const res = await db.query<{ workflow_id: string; of_run: boolean }>(
+    `select workflow_id, exists (select 1 from operations o where o.id = t.operation_id and o.kind = 'workflow') as of_run
+     from tasks t where id = $1 and dispatch = $2 and runner_id = $3 and status = 'reported'`,
     [taskId, dispatch, runnerId],
   );
-  return res.rows[0]?.workflow_id ?? null;
+  const row = res.rows[0];
+  return row ? { workflowId: row.workflow_id, ofRun: row.of_run } : null;
 }
 
 /** Mark a task's result at that dispatch done (from assigned or reported); null for a stale or repeated report. */

@@ -1,0 +1,117 @@
+// How a run workflow learns that there is something to apply: a runner's result stored in its task row, or a
+// DBOS message (a cancel, a lost runner, a server-run step's result). Results used to travel as DBOS messages
+// too, which cost a notification row, its NOTIFY, the consuming transaction and a durable timer per step; the
+// row the gateway writes is durable already, so a result only needs to wake the workflow. The wait is a
+// checkpointed step that looks at the stored state first, so a wake lost to a crash costs nothing: the step
+// runs again after recovery and finds the reported row.
+import type { Pool } from "../db/pool.ts";
+import type { Notifier } from "../events/notifier.ts";
+import type { WorkflowControl } from "../engine/control.ts";
+import { RUN_WAKE_CHANNEL, type RunMessage } from "../tasks/messages.ts";
+import { pendingRunWork } from "./store.ts";
+
+/** What a run's wait ended with: a reported task result, a DBOS message waiting, or nothing before the watchdog. */
+export type RunWork = "reports" | "messages" | "timeout";
+
+/** The wake key of a task result stored at that dispatch (the gateway's NOTIFY sends the same one). */
+export const reportWakeKey = (taskId: string, dispatch: number) => `report:${taskId}#${dispatch}`;
+
+interface Waiter {
+  resolve: (work: RunWork) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/** How long a key that woke a waiter is remembered, so the NOTIFY echo of a local wake is not a second wake. */
+const ECHO_MS = 10_000;
+
+/** The run workflows waiting in this process, and the wakes that reach them (in process, or by NOTIFY). */
+export class RunWakes {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly recent = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly pool: Pool) {}
+
+  /** Take wakes sent by other processes; after a reconnect every waiter looks at the stored state again. */
+  async listen(notifier: Notifier): Promise<void> {
+    // Wakes sent while the connection was down are lost: every waiter looks again (a message, else a tick).
+    notifier.onReconnect(() => {
+      for (const set of this.waiters.values()) {
+        for (const w of set) w.resolve("messages");
+        set.clear();
+      }
+    });
+    await notifier.on(RUN_WAKE_CHANNEL, (payload) => {
+      const space = payload.indexOf(" ");
+      if (space > 0) this.wake(payload.slice(0, space), payload.slice(space + 1));
+    });
+  }
+
+  /** Wake the waiter of workflow `id` for `key` (`report:…` or `message:…`), once per key. */
+  wake(id: string, key: string): void {
+    const set = this.waiters.get(id);
+    if (!set || set.size === 0 || this.recent.has(`${id} ${key}`)) return;
+    this.remember(`${id} ${key}`);
+    const work: RunWork = key.startsWith("report:") ? "reports" : "messages";
+    for (const w of set) w.resolve(work);
+    set.clear();
+  }
+
+  /** Wake workflow `id` here and in every other process: after a message to it has been committed. */
+  async announce(id: string, key: string): Promise<void> {
+    this.wake(id, key);
+    await this.pool.query("select pg_notify($1, $2)", [RUN_WAKE_CHANNEL, `${id} ${key}`]);
+  }
+
+  /**
+   * Wait until there is work for run `runId`: stored results or a message (checked once the waiter is registered,
+   * so a wake sent meanwhile is not missed), else the next wake, else "timeout" after `timeoutMs`.
+   */
+  async waitForWork(runId: string, timeoutMs: number): Promise<RunWork> {
+    let waiter!: Waiter;
+    const woken = new Promise<RunWork>((resolve) => (waiter = { resolve }));
+    if (this.closed) return woken; // never settles: see close()
+    const set = this.waiters.get(runId) ?? new Set();
+    set.add(waiter);
+    this.waiters.set(runId, set);
+    waiter.timer = setTimeout(() => waiter.resolve("timeout"), timeoutMs).unref();
+    try {
+      const stored = await pendingRunWork(this.pool, runId);
+      return stored ?? (await woken);
+    } finally {
+      clearTimeout(waiter.timer);
+      set.delete(waiter);
+      if (set.size === 0 && this.waiters.get(runId) === set) this.waiters.delete(runId);
+    }
+  }
+
+  /**
+   * Leave every wait unsettled for good (the engine stopped). Neither a result nor an error: a step that ended
+   * now would be recorded, and a recorded error would fail the run when it is recovered; a wait that never
+   * ends records nothing, and the workflow resumes at it in the next process.
+   */
+  close(): void {
+    this.closed = true;
+    for (const set of this.waiters.values()) for (const w of set) clearTimeout(w.timer);
+    this.waiters.clear();
+  }
+
+  private remember(key: string): void {
+    const now = Date.now();
+    if (this.recent.size > 1000) for (const [k, at] of this.recent) if (now - at > ECHO_MS) this.recent.delete(k);
+    this.recent.set(key, now);
+  }
+}
+
+/** `inner`, with every message it sends announced to the receiving workflow's wait (see RunWakes). */
+export function announcingMessages(inner: WorkflowControl, wakes: RunWakes): WorkflowControl {
+  return {
+    start: (name, o, ...args) => inner.start(name, o, ...args),
+    async send(workflowId: string, msg: RunMessage, idempotencyKey: string) {
+      await inner.send(workflowId, msg, idempotencyKey);
+      await wakes.announce(workflowId, `message:${idempotencyKey}`);
+    },
+    cancel: (id) => inner.cancel(id),
+    status: (id) => inner.status(id),
+  };
+}
