@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chownSync, mkdirSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
@@ -9,6 +10,7 @@ import { bwrapArgs, SANDBOX_HOME, SANDBOX_OUTPUT, SANDBOX_SERVER_SOCKET, SANDBOX
 import { checkRepoMount } from "./sandbox/mounts.ts";
 import type { SandboxPolicy } from "./sandbox/policy.ts";
 import { resolveWorkingDirectory } from "./working-directory.ts";
+import { startWarmSandbox, startWarmStep, WARM_LAUNCHER, WarmSandboxes, type WarmLaunch } from "./sandbox/warm.ts";
 import type { StderrTail } from "./stderr-tail.ts";
 
 /** Grace between SIGTERM and SIGKILL when a step is cancelled or times out. */
@@ -29,6 +31,8 @@ export interface ExecuteOptions {
   signal: AbortSignal;
   /** Run the step in this bubblewrap sandbox (absent: directly, as the runner's user: `--no-sandbox`). */
   sandbox?: StepSandbox;
+  /** The runner's warm sandboxes (see src/runner/sandbox/warm.ts); absent: every step starts its own. */
+  warm?: WarmSandboxes;
 }
 
 /** What a runner shows every sandbox of its steps. */
@@ -63,11 +67,16 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   }
   mkdirSync(opts.scratchDir, { recursive: true });
   const taskKey = `${task.taskId.replaceAll(/[^A-Za-z0-9_-]/g, "_")}.${task.dispatch}`;
+  // A step that mounts nothing may start in a sandbox made ready for its workspace while the previous one ran.
+  const warmKey = opts.sandbox && opts.warm && !spec.mounts?.length ? WarmSandboxes.key(opts.workdir, spec.network === true) : null;
+  const warm = warmKey ? opts.warm!.take(warmKey) : null;
   // Sandboxed, the output file lives in a directory of the attempt's own, bound into the sandbox.
-  const taskDir = opts.sandbox ? path.join(opts.scratchDir, taskKey) : null;
+  const taskDir = warm ? warm.taskDir : opts.sandbox ? path.join(opts.scratchDir, taskKey) : null;
   const outputFile = taskDir ? path.join(taskDir, "output") : path.join(opts.scratchDir, `${taskKey}.out`);
-  if (taskDir) mkdirSync(taskDir, { recursive: true });
-  writeFileSync(outputFile, "");
+  if (!warm) {
+    if (taskDir) mkdirSync(taskDir, { recursive: true });
+    writeFileSync(outputFile, "");
+  }
 
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
@@ -81,21 +90,29 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
     SHIPYARD_WORKSPACE: opts.workdir,
   };
   const shell = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", spec.command];
-  let launch: { file: string; args: string[]; cwd: string; uid?: number; gid?: number };
-  try {
-    launch = opts.sandbox && taskDir ? sandboxLaunch(task, opts.sandbox, opts.workdir, cwd, taskDir, env, shell) : { file: "bash", args: shell.slice(1), cwd };
-  } catch (err) {
-    rmSync(taskDir ?? outputFile, { recursive: true, force: true });
-    return { status: "failed", exitCode: null, outputs: {}, error: `cannot sandbox the step: ${(err as Error).message}`, durationMs: Date.now() - started };
+  let child: ChildProcess;
+  if (warm) {
+    child = warm.child;
+    startWarmStep(warm, cwd, spec.command, sandboxEnv(env, opts.sandbox!));
+  } else {
+    let launch: { file: string; args: string[]; cwd: string; uid?: number; gid?: number };
+    try {
+      launch = opts.sandbox && taskDir ? sandboxLaunch(task, opts.sandbox, opts.workdir, cwd, taskDir, env, shell) : { file: "bash", args: shell.slice(1), cwd };
+    } catch (err) {
+      rmSync(taskDir ?? outputFile, { recursive: true, force: true });
+      return { status: "failed", exitCode: null, outputs: {}, error: `cannot sandbox the step: ${(err as Error).message}`, durationMs: Date.now() - started };
+    }
+    child = spawn(launch.file, launch.args, {
+      cwd: launch.cwd,
+      env,
+      uid: launch.uid,
+      gid: launch.gid,
+      detached: true, // its own process group, so cancel reaches every descendant
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   }
-  const child = spawn(launch.file, launch.args, {
-    cwd: launch.cwd,
-    env,
-    uid: launch.uid,
-    gid: launch.gid,
-    detached: true, // its own process group, so cancel reaches every descendant
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // More steps of this run follow: the next one's sandbox starts now, while this one runs.
+  if (warmKey && spec.prewarm) opts.warm!.prepare(warmKey, () => startWarmSandbox(warmLaunch(opts.sandbox!, opts.workdir, opts.scratchDir, spec.network === true)));
 
   if (child.pid) opts.onSpawn?.(child.pid);
   let ended: "cancelled" | "timed_out" | null = null;
@@ -109,7 +126,7 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   opts.signal.addEventListener("abort", onAbort);
   const timer = spec.timeoutMs ? setTimeout(() => killTree("timed_out"), spec.timeoutMs) : null;
 
-  const streams = [pipeLines(child.stdout, "stdout", opts.onLines), pipeLines(child.stderr, "stderr", opts.onLines)];
+  const streams = [pipeLines(child.stdout!, "stdout", opts.onLines), pipeLines(child.stderr!, "stderr", opts.onLines)];
   const exit = await new Promise<{ code: number | null; error?: string }>((resolve) => {
     child.once("error", (err) => resolve({ code: null, error: `could not start bash: ${err.message}` }));
     child.once("exit", (code) => resolve({ code }));
@@ -144,26 +161,48 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
  */
 function sandboxLaunch(task: TaskMessage, sb: StepSandbox, workdir: string, cwd: string, taskDir: string, env: Record<string, string>, shell: string[]) {
   const { policy } = sb;
-  if (policy.switchesUser) {
-    // Only the top directories: what the sandbox creates inside them is its user's already.
-    if (statSync(workdir).uid !== policy.uid) chownSync(workdir, policy.uid, policy.gid);
-    chownSync(taskDir, policy.uid, policy.gid);
-    chownSync(path.join(taskDir, "output"), policy.uid, policy.gid);
-  }
+  handToSandboxUser(policy, workdir, taskDir);
   const mounts = task.spec.mounts ?? [];
   const readOnly = [...sb.readOnly, ...mounts.filter((m) => !m.writable).map((m) => checkRepoMount(m.path, sb.workDir))];
   const writable = mounts.filter((m) => m.writable).map((m) => checkRepoMount(m.path, sb.workDir));
-  Object.assign(env, { HOME: SANDBOX_HOME, SHIPYARD_OUTPUT: SANDBOX_OUTPUT });
+  sandboxEnv(env, sb);
   if (mounts.length > 0) {
     // A mounted repository belongs to another user than the sandbox's, which git refuses unless told it is safe.
     const gitconfig = path.join(taskDir, "gitconfig");
     writeFileSync(gitconfig, [...readOnly.slice(sb.readOnly.length), ...writable].map((d) => `[safe]\n\tdirectory = ${d}\n`).join(""));
     env.GIT_CONFIG_GLOBAL = `${SANDBOX_TASK_DIR}/gitconfig`;
   }
-  if (sb.serverSocketDir) env.SHIPYARD_SERVER_SOCKET = SANDBOX_SERVER_SOCKET;
   const args = bwrapArgs({ workspace: workdir, taskDir, serverSocketDir: sb.serverSocketDir, readOnly, writable, network: task.spec.network === true, cwd }, shell);
   // bwrap itself starts in / (the sandbox user may not reach the runner's cwd); --chdir sets the step's.
   return { file: policy.bwrap, args, cwd: "/", ...(policy.switchesUser ? { uid: policy.uid, gid: policy.gid } : {}) };
+}
+
+/** A warm sandbox for `workdir`: a task directory of its own, the workspace's mounts, and the waiting shell. */
+function warmLaunch(sb: StepSandbox, workdir: string, scratchDir: string, network: boolean): WarmLaunch {
+  const taskDir = path.join(scratchDir, `warm-${randomBytes(6).toString("hex")}`);
+  mkdirSync(taskDir, { recursive: true });
+  writeFileSync(path.join(taskDir, "output"), "");
+  const { policy } = sb;
+  handToSandboxUser(policy, workdir, taskDir);
+  const args = bwrapArgs({ workspace: workdir, taskDir, serverSocketDir: sb.serverSocketDir, readOnly: sb.readOnly, writable: [], network, cwd: workdir }, [
+    "bash", "--noprofile", "--norc", "-c", WARM_LAUNCHER,
+  ]);
+  return { file: policy.bwrap, args, taskDir, ...(policy.switchesUser ? { uid: policy.uid, gid: policy.gid } : {}) };
+}
+
+/** The workspace and task directory handed to the sandbox user (only the top directories: what the sandbox creates inside is its user's already). */
+function handToSandboxUser(policy: SandboxPolicy, workdir: string, taskDir: string): void {
+  if (!policy.switchesUser) return;
+  if (statSync(workdir).uid !== policy.uid) chownSync(workdir, policy.uid, policy.gid);
+  chownSync(taskDir, policy.uid, policy.gid);
+  chownSync(path.join(taskDir, "output"), policy.uid, policy.gid);
+}
+
+/** A step's environment pointed at the paths inside its sandbox. */
+function sandboxEnv(env: Record<string, string>, sb: StepSandbox): Record<string, string> {
+  Object.assign(env, { HOME: SANDBOX_HOME, SHIPYARD_OUTPUT: SANDBOX_OUTPUT });
+  if (sb.serverSocketDir) env.SHIPYARD_SERVER_SOCKET = SANDBOX_SERVER_SOCKET;
+  return env;
 }
 
 /** Read a file synchronously when it is small (the usual output file), else without blocking the loop. */

@@ -44,6 +44,8 @@ export const TaskSpec = z.object({
   network: z.boolean().optional(),
   /** Host directories the step's sandbox also sees, at the same path (a job's local git remote). */
   mounts: z.array(z.object({ path: z.string(), writable: z.boolean() })).max(10).optional(),
+  /** More steps of the run will follow: start the next one's sandbox while this one runs. */
+  prewarm: z.boolean().optional(),
 });
 
 export type TaskSpec = z.infer<typeof TaskSpec>;

@@ -6,6 +6,7 @@ import type { Logger } from "../logger.ts";
 import type { TaskResult } from "./protocol.ts";
 import { SHIPYARD_HOME } from "../agents/entry-points.ts";
 import { executeTask, type StepSandbox } from "./execute.ts";
+import { WarmSandboxes } from "./sandbox/warm.ts";
 import { grantTraverse } from "../host/traverse.ts";
 import { runnerReadOnlyDirs } from "./sandbox/mounts.ts";
 import type { SandboxPolicy } from "./sandbox/policy.ts";
@@ -67,6 +68,8 @@ export class Runner {
   private readonly leftovers: LeftoverProcesses;
   private welcomed: (() => void) | null = null;
   private stepSandbox: StepSandbox | undefined;
+  /** Sandboxes started for the next step of a run while its current one runs. */
+  private readonly warm: WarmSandboxes;
   private serverSocket: ServerSocket | null = null;
   /** The server's explanation in an error frame, printed if it then closes the connection for good. */
   private refusal: string | null = null;
@@ -79,6 +82,7 @@ export class Runner {
     this.leftovers = new LeftoverProcesses(path.join(opts.workDir, "processes.json"), opts.log);
     this.done.catch(() => undefined); // whoever awaits it handles the refusal; nobody awaiting it is no crash
     this.outbox = new Outbox({ send: (msg) => this.write(msg), log: opts.log });
+    this.warm = new WarmSandboxes(opts.slots);
   }
 
   /** Connect; resolves once the server has accepted this runner, rejects with RunnerRefused if it refuses it. */
@@ -215,6 +219,7 @@ export class Runner {
       scratchDir: path.join(this.opts.workDir, "tmp"),
       signal: entry.abort.signal,
       sandbox: this.stepSandbox,
+      warm: this.warm,
       runnerEnv: { SHIPYARD_SERVER_URL: this.opts.serverUrl.replace(/\/$/, ""), SHIPYARD_HOME },
       stderrTail,
       onLines: (lines) => {
@@ -288,6 +293,7 @@ export class Runner {
     this.ws?.close(1001, "runner stopping");
     this.ws = null;
     for (const r of this.running.values()) r.abort.abort();
+    this.warm.dispose();
     const deadline = Date.now() + 5000;
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await this.serverSocket?.close();

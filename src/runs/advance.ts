@@ -260,9 +260,17 @@ class Advance {
       this.setStatus(step, "running", { runner: "server" });
       return;
     }
-    await enqueueTask(this.client, { ...task, spec }, this.placed);
+    await enqueueTask(this.client, { ...task, spec: this.followed(step) ? { ...spec, prewarm: true } : spec }, this.placed);
     // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
     this.stale.add(step);
+  }
+
+  /** Whether another step of the run that a runner executes (run or agent) has yet to start: its sandbox can start early. */
+  private followed(step: StepRow): boolean {
+    for (const [id, def] of this.defs) {
+      if (id !== step.step_id && (def.kind === "run" || def.kind === "agent") && this.statusOf(id) === "pending") return true;
+    }
+    return false;
   }
 
   /**
