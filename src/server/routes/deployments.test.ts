@@ -104,16 +104,17 @@ describe("deployment API", () => {
   });
 
   it("documents the request's target in the OpenAPI document as the union of the three target kinds", async () => {
-    const doc = (await (await t.request("/api/v1/openapi.json")).json()) as any;
-    const body = doc.paths["/projects/{id}/deployments"].post.requestBody.content["application/json"].schema;
-    const request = body.$ref ? doc.components.schemas[body.$ref.split("/").pop()] : body;
-    const target = request.properties.target;
-    const kinds = (target.oneOf ?? target.anyOf) as any[];
-    expect(kinds.map((k) => k.properties.type.const ?? k.properties.type.enum?.[0])).toEqual(["docker", "kubernetes", "terraform"]);
-    expect(Object.keys(kinds[0].properties)).toEqual(expect.arrayContaining(["type", "url", "healthCheckSeconds", "hostUrl"]));
-    expect(Object.keys(kinds[1].properties)).toEqual(expect.arrayContaining(["kubeconfigSecret", "namespace"]));
-    expect(kinds[1].required).toContain("kubeconfigSecret");
-    expect(Object.keys(kinds[2].properties)).toEqual(expect.arrayContaining(["workspace", "vars", "secretVars"]));
+    interface Schema { $ref?: string; properties?: Record<string, Schema>; oneOf?: Schema[]; anyOf?: Schema[]; required?: string[]; additionalProperties?: boolean; const?: string; enum?: string[] }
+    const doc = (await (await t.request("/api/v1/openapi.json")).json()) as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>; components: { schemas: Record<string, Schema> } };
+    const body = doc.paths["/projects/{id}/deployments"]!.post.requestBody.content["application/json"]!.schema;
+    const request = body.$ref ? doc.components.schemas[body.$ref.split("/").pop()!]! : body;
+    const target = request.properties!.target!;
+    const kinds = (target.oneOf ?? target.anyOf)!;
+    expect(kinds.map((k) => k.properties!.type!.const ?? k.properties!.type!.enum?.[0])).toEqual(["docker", "kubernetes", "terraform"]);
+    expect(Object.keys(kinds[0]!.properties!)).toEqual(expect.arrayContaining(["type", "url", "healthCheckSeconds", "hostUrl"]));
+    expect(Object.keys(kinds[1]!.properties!)).toEqual(expect.arrayContaining(["kubeconfigSecret", "namespace"]));
+    expect(kinds[1]!.required).toContain("kubeconfigSecret");
+    expect(Object.keys(kinds[2]!.properties!)).toEqual(expect.arrayContaining(["workspace", "vars", "secretVars"]));
     expect(kinds.every((k) => k.additionalProperties === false)).toBe(true);
   });
 });
