@@ -10,7 +10,6 @@ import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
 const DeploymentSchema = z.object(DeploymentView.shape).openapi("Deployment");
 const Limit = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const FileSchema = z.object({ path: z.string(), content: z.string() }).openapi("DeploymentFile");
-const InputSchema = DeploymentInput.openapi("DeploymentRequest");
 const DetectedSchema = z.object({ app: z.record(z.string(), z.unknown()), source: z.enum(["template", "project"]) }).openapi("DetectedApp");
 
 /**
@@ -41,7 +40,7 @@ export function deploymentRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): vo
       method: "post",
       path: "/projects/{id}/deployments",
       summary: "Generate a project's deployment files and commit them (mode generate), or run them against a target (mode execute)",
-      request: { params: IdParam, body: { required: true, content: { "application/json": { schema: InputSchema } } } },
+      request: { params: IdParam, body: { required: true, content: { "application/json": { schema: DeploymentInput } } } },
       responses: { 202: jsonContent(DeploymentSchema, "The deployment, started"), ...errorResponses(400, 401, 403, 404, 422) },
     }),
     async (c) => c.json(await startDeployment(deps, c.get("principal").workspaceId, c.req.valid("param").id, c.req.valid("json")), 202),

@@ -18,6 +18,7 @@ function describe(e: OperationEvent): string {
   }
   if (e.type === "status") return `status: ${(e.payload as { status: string }).status}`;
   if (e.type === "complete") return `complete: ${(e.payload as { status: string }).status}`;
+  if (e.type === "step") return `runner stage ${e.payload.stepId}: ${e.payload.status}${e.payload.error ? ` — ${e.payload.error}` : ""}`;
   return e.type;
 }
 
