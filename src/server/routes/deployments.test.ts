@@ -55,6 +55,10 @@ describe("deployment API", () => {
     expect([badHost.status, badHost.body.errors[0].path]).toEqual([422, "target.hostUrl"]);
     const noSecret = await post({ generator: "kubernetes", config: APP, mode: "execute", target: { type: "kubernetes", kubeconfigSecret: "prod_kubeconfig" } });
     expect([noSecret.status, noSecret.body.errors[0]]).toEqual([422, { path: "target.kubeconfigSecret", message: "no secret named prod_kubeconfig in this workspace" }]);
+    // A wrong target and a wrong config in one request: every problem named, as the service names them.
+    const both = await post({ generator: "docker-compose", config: { ...APP, replicas: "two" }, mode: "execute", target: { type: "docker", hostUrl: "http://x", colour: "blue" } });
+    expect([both.status, both.body.code]).toEqual([422, "invalid_config"]);
+    expect(both.body.errors.map((e: { path: string }) => e.path)).toEqual(["config.replicas", "target.hostUrl", "target.colour"]);
     expect((await post({ generator: "nomad", config: APP })).status).toBe(400);
     expect(await count()).toBe(before);
   });

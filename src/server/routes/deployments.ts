@@ -2,7 +2,8 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ShipyardError } from "../../domain/errors.ts";
 import { DeploymentInput, DeploymentView, GeneratorView } from "../../deployments/schemas.ts";
 import { cancelDeployment, deploymentFile, deploymentFiles, detectProjectApp, generatorCatalogue, getDeployment, listDeployments, startDeployment } from "../../deployments/service.ts";
-import { fieldProblems, invalidConfig } from "../../deployments/validate.ts";
+import type { GeneratorName } from "../../deployments/generators/index.ts";
+import { checkGivenConfig, fieldProblems, invalidConfig } from "../../deployments/validate.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
@@ -13,13 +14,18 @@ const FileSchema = z.object({ path: z.string(), content: z.string() }).openapi("
 const DetectedSchema = z.object({ app: z.record(z.string(), z.unknown()), source: z.enum(["template", "project"]) }).openapi("DetectedApp");
 
 /**
- * The request's own validation, where a wrong target is a 422 naming its fields (as a wrong config is, from the
- * service) rather than a malformed request's 400: the target is typed in the schema so the OpenAPI document shows it.
+ * The request's own validation, where a wrong target is a 422 naming its fields (with the config's problems, as
+ * the service names them) rather than a malformed request's 400: the target is typed in the schema so that the
+ * OpenAPI document shows it.
  */
-function deploymentRequestHook(result: { success: true } | { success: false; error: z.ZodError }): undefined {
+function deploymentRequestHook(result: { success: true } | { success: false; error: z.ZodError; data?: unknown }): undefined {
   if (result.success) return undefined;
   const issues = result.error.issues;
-  if (issues.every((i) => i.path[0] === "target")) throw invalidConfig(fieldProblems("", issues));
+  if (issues.every((i) => i.path[0] === "target")) {
+    // Only the target is wrong, so the generator and the config's shape passed (the validator hands the body over as `data`).
+    const body = result.data as { generator: GeneratorName; config?: Record<string, unknown> } | undefined;
+    throw invalidConfig([...(body ? checkGivenConfig(body.generator, body.config ?? {}) : []), ...fieldProblems("", issues)]);
+  }
   const errors = issues.map((i) => ({ path: i.path.join("."), message: i.message }));
   throw new ShipyardError("invalid_request", `${errors[0]?.path || "body"}: ${errors[0]?.message ?? "invalid request"}`, 400, errors);
 }
