@@ -52,6 +52,13 @@ describe("web UI: deployments", () => {
     const problemId = (await replicas.getAttribute("aria-describedby"))!;
     expect(await dialog.locator(`[id="${problemId}"]`).textContent()).toMatch(/^config\.replicas: /);
     expect(await dialog.getByLabel("Image").getAttribute("aria-invalid")).toBeNull();
+    // Execute mode asks for the generator's target; a wrong Docker host is named at its field.
+    await dialog.getByLabel("Execute them against a target").check();
+    await dialog.getByLabel("Docker host (DOCKER_HOST)").fill("http://x");
+    await dialog.getByRole("button", { name: "Start" }).click();
+    const host = dialog.getByLabel("Docker host (DOCKER_HOST)");
+    await dialog.locator(`[id="${(await waitFor(() => host.getAttribute("aria-describedby"), 15_000, "the host's problem"))!}"]`).getByText("target.hostUrl: ", { exact: false }).waitFor();
+    await dialog.getByLabel("Generate the files and commit them").check();
     expect((await s.api("GET", `/projects/${projectId}/deployments`)).body.deployments).toEqual([]);
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, "deployments-dialog");

@@ -36,7 +36,8 @@ export function DeploymentPage({ id }: { id: string }) {
   const onEvent = useCallback(
     (e: OperationEvent) => {
       if (e.type === "log") return store.push(e);
-      setEvents((all) => [...all, e]);
+      // Events come in seq order; one seen already (the history read again) is not listed twice.
+      setEvents((all) => ((all.at(-1)?.seq ?? 0) >= e.seq ? all : [...all, e]));
       void qc.invalidateQueries({ queryKey: ["deployment", id] });
     },
     [store, qc, id],

@@ -85,10 +85,16 @@ export function GenerateDialog({ projectId: fixed }: { projectId?: string }) {
     queryKey: ["detect", projectId],
     queryFn: () => get<Detected>(`/projects/${encodeURIComponent(projectId)}/deployments/detect`),
     enabled: open && projectId !== "",
+    staleTime: Infinity,
   });
+  // Prefilled once per project: a refetch must not throw away what the user typed.
+  const [prefilledFor, setPrefilledFor] = useState<string | null>(null);
   useEffect(() => {
-    if (detected.data) setForm(formOf(detected.data.app));
-  }, [detected.data]);
+    if (detected.data && prefilledFor !== projectId) {
+      setForm(formOf(detected.data.app));
+      setPrefilledFor(projectId);
+    }
+  }, [detected.data, prefilledFor, projectId]);
   useEffect(() => {
     if (!fixed && !projectId && projects.data?.projects[0]) setProjectId(projects.data.projects[0].id);
   }, [fixed, projectId, projects.data]);
