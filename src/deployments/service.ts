@@ -136,8 +136,8 @@ export function generatorCatalogue(): { name: (typeof GENERATOR_NAMES)[number]; 
 /**
  * The app description a deployment of the project would start from, for a form to prefill: a studio project's
  * template read as the runner reads a clone (named after the project unless a package.json names it); any other
- * project only its name (the server holds no checkout: the
- * deployment's prepare step detects again from the repository, under the config the user gives).
+ * project only its name. The server holds no checkout: the deployment's prepare step detects again from the
+ * repository, under the config the user gives.
  */
 export async function detectProjectApp(
   db: Queryable,
