@@ -103,6 +103,8 @@ describe("deployment API", () => {
     // A package.json names the app, as it does in the clone.
     const vite = (await t.api("POST", "/projects", { name: "shop", template: "react-vite" })).body.id as string;
     expect((await t.api("GET", `/projects/${vite}/deployments/detect`)).body.app).toMatchObject({ name: "react-vite-app", healthCheck: { path: "/" } });
+    const viewer = (await t.api("POST", "/tokens", { name: "detect-viewer", role: "viewer" })).body.token as string;
+    expect((await t.api("GET", `/projects/${projectId}/deployments/detect`, undefined, as(viewer))).status).toBe(200);
     const other = await createWorkspace(t.pool, "detect-elsewhere");
     expect((await t.api("GET", `/projects/${projectId}/deployments/detect`, undefined, as(other.token))).status).toBe(404);
   });
