@@ -56,7 +56,8 @@ export const DeploymentInput = z
   .object({
     generator: z.enum(GENERATOR_NAMES),
     config: z.record(z.string(), z.unknown()).default({}),
-    target: z.unknown().optional(),
+    /** Execute mode's target; a wrong one is refused with 422 naming the field (the route maps its validation). */
+    target: DeploymentTarget.optional(),
     mode: z.enum(["generate", "execute"]).default("generate"),
     /** generate mode: commit to the default branch itself rather than a branch with a pull request. */
     direct: z.boolean().default(false),

@@ -9,10 +9,12 @@ import { appendEvents } from "../events/store.ts";
 import { endUnfinished } from "../operations/end.ts";
 import { insertOperation } from "../operations/store.ts";
 import { getProject } from "../projects/store.ts";
+import type { TemplateCatalogue } from "../projects/templates.ts";
 import { isDeadWorkflow } from "../runs/finish.ts";
 import type { SecretStore } from "../secrets/store.ts";
 import type { RunMessage } from "../tasks/messages.ts";
-import { GENERATOR_NAMES, GENERATORS, type GeneratedFile } from "./generators/index.ts";
+import { detectApp, toResourceName } from "./generators/detect.ts";
+import { GENERATOR_NAMES, GENERATORS, type AppDescription, type GeneratedFile } from "./generators/index.ts";
 import { DEPLOYMENT_STEPS, TARGET_OF, type DeploymentInput, type DeploymentStatus, type DeploymentView } from "./schemas.ts";
 import { deploymentOfWorkspace, insertDeployment, listDeploymentRows, type DeploymentRow } from "./store.ts";
 import { checkGivenConfig, checkTarget, configJsonSchema, invalidConfig, targetSecrets } from "./validate.ts";
@@ -129,4 +131,26 @@ export async function cancelDeployment(deps: OperationDeps, workspaceId: string,
 /** The generator catalogue: each generator, the target kind it executes against, its config's JSON Schema. */
 export function generatorCatalogue(): { name: (typeof GENERATOR_NAMES)[number]; description: string; target: string; configSchema: Record<string, unknown> }[] {
   return GENERATOR_NAMES.map((name) => ({ name, description: GENERATORS[name].description, target: TARGET_OF[name], configSchema: configJsonSchema(name) }));
+}
+
+/**
+ * The app description a deployment of the project would start from, for a form to prefill: a studio project's
+ * template read as the runner reads a clone (named after the project unless a package.json names it); any other
+ * project only its name. The server holds no checkout: the deployment's prepare step detects again from the
+ * repository, under the config the user gives.
+ */
+export async function detectProjectApp(
+  db: Queryable,
+  templates: TemplateCatalogue | undefined,
+  workspaceId: string,
+  projectId: string,
+): Promise<{ app: Partial<AppDescription>; source: "template" | "project" }> {
+  const project = await getProject(db, workspaceId, projectId);
+  const name = toResourceName(project.name);
+  const template = project.template ? templates?.get(project.template) : undefined;
+  if (!template) return { app: name ? { name } : {}, source: "project" };
+  const app = await detectApp(template.dir, { template: template.manifest, name: project.name });
+  // A clone carries no template manifest, so the runner names such an app after the project, not the template.
+  if (name && app.name === toResourceName(template.manifest.name)) app.name = name;
+  return { app, source: "template" };
 }

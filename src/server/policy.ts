@@ -36,6 +36,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Need>> = {
   "GET /generators": "viewer",
   "GET /deployments": "viewer",
   "GET /projects/{id}/deployments": "viewer",
+  "GET /projects/{id}/deployments/detect": "viewer",
   "GET /deployments/{id}": "viewer",
   "GET /deployments/{id}/files": "viewer",
   "GET /queues": "viewer",

@@ -11,6 +11,7 @@ import { JobPage } from "./pages/JobPage.tsx";
 import { JobsPage } from "./pages/JobsPage.tsx";
 import { RunnersPage } from "./pages/RunnersPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
+import type { DeploymentsSearch } from "./pages/DeploymentsPage.tsx";
 import { RunsPage, type RunsSearch } from "./pages/RunsPage.tsx";
 import { SettingsPage } from "./pages/SettingsPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
@@ -20,6 +21,9 @@ import { UsagePage } from "./pages/UsagePage.tsx";
 const RunWorkflowPage = lazy(() => import("./pages/RunWorkflowPage.tsx").then((m) => ({ default: m.RunWorkflowPage })));
 const StudioPage = lazy(() => import("./pages/StudioPage.tsx").then((m) => ({ default: m.StudioPage })));
 const StudioProjectPage = lazy(() => import("./pages/StudioProjectPage.tsx").then((m) => ({ default: m.StudioProjectPage })));
+// The deployment pages carry a file viewer (CodeMirror) and the generate dialog.
+const DeploymentsPage = lazy(() => import("./pages/DeploymentsPage.tsx").then((m) => ({ default: m.DeploymentsPage })));
+const DeploymentPage = lazy(() => import("./pages/DeploymentPage.tsx").then((m) => ({ default: m.DeploymentPage })));
 
 /** What every route may use: the query cache and the live events socket. */
 export interface RouterContext {
@@ -78,6 +82,21 @@ const studioProject = createRoute({
   component: () => <StudioProjectPage id={studioProject.useParams().projectId} />,
 });
 
+const deployments = createRoute({
+  getParentRoute: () => app,
+  path: "/deployments",
+  validateSearch: (s: Record<string, unknown>): DeploymentsSearch => (typeof s.project === "string" && s.project ? { project: s.project } : {}),
+  component: () => <DeploymentsPage search={deployments.useSearch()} />,
+});
+const deployment = createRoute({
+  getParentRoute: () => app,
+  path: "/deployments/$deploymentId",
+  component: () => {
+    const { deploymentId } = deployment.useParams();
+    return <DeploymentPage key={deploymentId} id={deploymentId} />;
+  },
+});
+
 // Keyed by id: moving from one run (or job) to another starts a fresh page with a fresh log.
 function RunPageOf({ id }: { id: string }) {
   return <RunPage key={id} id={id} />;
@@ -86,7 +105,7 @@ function JobPageOf({ id }: { id: string }) {
   return <JobPage key={id} id={id} />;
 }
 
-const routeTree = root.addChildren([signIn, app.addChildren([index, runs, runNew, run, jobs, job, runners, usage, settings, studio, studioProject])]);
+const routeTree = root.addChildren([signIn, app.addChildren([index, runs, runNew, run, jobs, job, runners, usage, settings, studio, studioProject, deployments, deployment])]);
 
 /** The router of the app, with its context. */
 export function createAppRouter(context: RouterContext) {

@@ -55,6 +55,10 @@ describe("deployment API", () => {
     expect([badHost.status, badHost.body.errors[0].path]).toEqual([422, "target.hostUrl"]);
     const noSecret = await post({ generator: "kubernetes", config: APP, mode: "execute", target: { type: "kubernetes", kubeconfigSecret: "prod_kubeconfig" } });
     expect([noSecret.status, noSecret.body.errors[0]]).toEqual([422, { path: "target.kubeconfigSecret", message: "no secret named prod_kubeconfig in this workspace" }]);
+    // A wrong target and a wrong config in one request: every problem named, as the service names them.
+    const both = await post({ generator: "docker-compose", config: { ...APP, replicas: "two" }, mode: "execute", target: { type: "docker", hostUrl: "http://x", colour: "blue" } });
+    expect([both.status, both.body.code]).toEqual([422, "invalid_config"]);
+    expect(both.body.errors.map((e: { path: string }) => e.path)).toEqual(["config.replicas", "target.hostUrl", "target.colour"]);
     expect((await post({ generator: "nomad", config: APP })).status).toBe(400);
     expect(await count()).toBe(before);
   });
@@ -90,5 +94,33 @@ describe("deployment API", () => {
     const res = await t.api("GET", "/generators");
     expect(res.body.generators.map((g: { name: string }) => g.name)).toEqual(["docker-compose", "helm", "kubernetes", "terraform"]);
     expect(res.body.generators[0]).toMatchObject({ target: "docker", configSchema: { type: "object" } });
+  });
+
+  it("detects the app a studio project's deployment starts from: its template, named after the project; 404 elsewhere", async () => {
+    const res = await t.api("GET", `/projects/${projectId}/deployments/detect`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toEqual({ app: { name: "site", ports: [80], healthCheck: { path: "/" } }, source: "template" });
+    // A package.json names the app, as it does in the clone.
+    const vite = (await t.api("POST", "/projects", { name: "shop", template: "react-vite" })).body.id as string;
+    expect((await t.api("GET", `/projects/${vite}/deployments/detect`)).body.app).toMatchObject({ name: "react-vite-app", healthCheck: { path: "/" } });
+    const viewer = (await t.api("POST", "/tokens", { name: "detect-viewer", role: "viewer" })).body.token as string;
+    expect((await t.api("GET", `/projects/${projectId}/deployments/detect`, undefined, as(viewer))).status).toBe(200);
+    const other = await createWorkspace(t.pool, "detect-elsewhere");
+    expect((await t.api("GET", `/projects/${projectId}/deployments/detect`, undefined, as(other.token))).status).toBe(404);
+  });
+
+  it("documents the request's target in the OpenAPI document as the union of the three target kinds", async () => {
+    interface Schema { $ref?: string; properties?: Record<string, Schema>; oneOf?: Schema[]; anyOf?: Schema[]; required?: string[]; additionalProperties?: boolean; const?: string; enum?: string[] }
+    const doc = (await (await t.request("/api/v1/openapi.json")).json()) as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>; components: { schemas: Record<string, Schema> } };
+    const body = doc.paths["/projects/{id}/deployments"]!.post.requestBody.content["application/json"]!.schema;
+    const request = body.$ref ? doc.components.schemas[body.$ref.split("/").pop()!]! : body;
+    const target = request.properties!.target!;
+    const kinds = (target.oneOf ?? target.anyOf)!;
+    expect(kinds.map((k) => k.properties!.type!.const ?? k.properties!.type!.enum?.[0])).toEqual(["docker", "kubernetes", "terraform"]);
+    expect(Object.keys(kinds[0]!.properties!)).toEqual(expect.arrayContaining(["type", "url", "healthCheckSeconds", "hostUrl"]));
+    expect(Object.keys(kinds[1]!.properties!)).toEqual(expect.arrayContaining(["kubeconfigSecret", "namespace"]));
+    expect(kinds[1]!.required).toContain("kubeconfigSecret");
+    expect(Object.keys(kinds[2]!.properties!)).toEqual(expect.arrayContaining(["workspace", "vars", "secretVars"]));
+    expect(kinds.every((k) => k.additionalProperties === false)).toBe(true);
   });
 });

@@ -47,3 +47,6 @@ export type BlueprintWithMessages = Blueprint & { messages: BlueprintMessage[] }
 export type Reference = z.infer<typeof import("../../../src/blueprints/schemas.ts").ReferenceView>;
 export type ReferenceInput = z.infer<typeof import("../../../src/blueprints/schemas.ts").ReferenceInput>;
 export type SectionStatusName = z.infer<typeof import("../../../src/blueprints/schemas.ts").SectionStatus>;
+export type Deployment = z.infer<typeof import("../../../src/deployments/schemas.ts").DeploymentView>;
+export type DeploymentRequest = z.input<typeof import("../../../src/deployments/schemas.ts").DeploymentInput>;
+export type Generator = z.infer<typeof import("../../../src/deployments/schemas.ts").GeneratorView>;

@@ -8,6 +8,7 @@ const NAV = [
   { to: "/runs", label: "Runs" },
   { to: "/jobs", label: "Jobs" },
   { to: "/studio", label: "Studio" },
+  { to: "/deployments", label: "Deployments" },
   { to: "/runners", label: "Runners" },
   { to: "/usage", label: "Usage" },
   { to: "/settings", label: "Settings" },

@@ -4,6 +4,7 @@ import { api, get } from "../api/client.ts";
 import { FINAL, useOperationEvents, when } from "../api/hooks.ts";
 import type { Build, BuildPhaseName, OperationEvent, Previews, Project, Publish } from "../api/types.ts";
 import { ErrorNote, Status } from "../components/Status.tsx";
+import { GenerateDialog } from "./deployments/GenerateDialog.tsx";
 import { useCurrentBlueprint } from "./studio/blueprint.ts";
 import { ChatPane } from "./studio/ChatPane.tsx";
 import { PlanPane } from "./studio/PlanPane.tsx";
@@ -61,7 +62,10 @@ export function StudioProjectPage({ id }: { id: string }) {
   const phases = building?.blueprintId ? BLUEPRINT_PHASES : PROMPT_PHASES;
   return (
     <section aria-labelledby="project-title" className="studio">
-      <h1 id="project-title">{project.data?.name ?? "Project"}</h1>
+      <div className="title-row">
+        <h1 id="project-title">{project.data?.name ?? "Project"}</h1>
+        <GenerateDialog projectId={id} />
+      </div>
       <ErrorNote error={project.error ?? build.error ?? rollback.error ?? publish.error} />
       <div className="panes">
         <aside className="pane" aria-labelledby="chat-title" data-pane="chat">
