@@ -49,6 +49,8 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
       settle: msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined,
       // A tick starts a pending run too: its first advance may have been lost (see createRun).
       start: msg.type === "start" || msg.type === "tick",
+      // Woken by stored results: they are taken with the lock.
+      take: msg.type === "reports",
     });
     if (!run) throw new Error(`run ${runId} does not exist`);
     const finished = isFinalStatus(run.status);
@@ -96,7 +98,8 @@ class Advance {
       case "cancel":
         return this.applyCancel();
       case "reports":
-        return this.applyReported();
+        for (const r of this.run.reported) await this.applyResult(r.result, { attempt: r.attempt, spec: r.spec });
+        return;
       case "tick":
         return this.recoverOrphanedTasks();
     }

@@ -126,16 +126,16 @@ export interface LockedReports {
 
 /**
  * Load and lock a run with its steps (null when it does not exist), in one round trip:
- * shipyard_lock_run_and_take (migration 018) locks the operation row, then reads the steps with a snapshot
+ * shipyard_lock_run_and_take (migrations 018, 023) locks the operation row, then reads the steps with a snapshot
  * taken after the lock. With `settle`, a task report is also marked done in the same round trip (only while
  * the run is not finished), `settled` tells what it found, and the run's other reported tasks are taken too;
- * with `start`, a pending run becomes running. A finished run, or a report that settled nothing, comes back
+ * with `take` alone, only those; with `start`, a pending run becomes running. A finished run, or a report that settled nothing, comes back
  * `unchanged` with its status only.
  */
 export async function lockRun(
   db: Queryable,
   runId: string,
-  o: { settle?: { taskId: string; dispatch: number; result: unknown }; start?: boolean } = {},
+  o: { settle?: { taskId: string; dispatch: number; result: unknown }; start?: boolean; take?: boolean } = {},
 ): Promise<(LockedRun & LockedReports) | { id: string; status: RunStatus; unchanged: true } | null> {
   const { settle } = o;
   const res = await db.query<{
@@ -148,12 +148,13 @@ export async function lockRun(
     r_task: SettledTask;
     r_reported: (SettledAttempt & { result: TaskResult })[] | null;
     r_started: boolean;
-  }>("select * from shipyard_lock_run_and_take($1, $2, $3, $4, $5)", [
+  }>("select * from shipyard_lock_run_and_take($1, $2, $3, $4, $5, $6)", [
     runId,
     settle?.taskId ?? null,
     settle?.dispatch ?? null,
     settle ? JSON.stringify(settle.result) : null,
     o.start === true,
+    o.take === true,
   ]);
   const row = res.rows[0];
   if (!row) return null;

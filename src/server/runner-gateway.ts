@@ -91,7 +91,13 @@ export class RunnerGateway {
 
   /** Subscribe to dispatch notifications and start pinging runners. */
   async start(): Promise<void> {
-    await this.o.notifier.on(DISPATCH_CHANNEL, (runnerId) => void this.deliver(runnerId));
+    await this.o.notifier.on(DISPATCH_CHANNEL, (payload) => {
+      // `<runner> <task>#<dispatch>` (migration 023; older processes send the runner alone): a task handed over
+      // in this process was sent already, and needs no read of the runner's tasks.
+      const [runnerId = "", placed] = payload.split(" ");
+      if (placed && this.connections.get(runnerId)?.sent.has(placed)) return;
+      void this.deliver(runnerId);
+    });
     this.o.handoff?.serve((t) => void this.handOver(t).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId: t.runnerId }, "handing over a task failed")));
     await this.o.notifier.on(QUEUED_CHANNEL, (workspaceId) => {
       for (const c of this.connections.values()) {
