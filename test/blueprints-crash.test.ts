@@ -2,43 +2,23 @@
 // phase: the next start resumes the build, which lands one commit with the spec, tells each phase once, and
 // leaves the blueprint built (not stuck `building`).
 import { execFileSync } from "node:child_process";
-import { promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SOCIAL_WORLD, scenarioModel } from "../src/blueprints/demo.ts";
-import { killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
+import { crashableUp, type CrashableUp } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
 
 const ENV = { SHIPYARD_PREVIEW_PORT: "0", SHIPYARD_ALLOW_PRIVATE_URLS: "true", SHIPYARD_ALLOWED_HTTP_HOSTS: "127.0.0.1" };
 
-let dataDir: string;
-let ports: Awaited<ReturnType<typeof reservePorts>>;
-let up: UpProcess;
-const procs: UpProcess[] = [];
-
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${up.url}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${up.token}`, "content-type": "application/json", accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-const start = async () => {
-  up = await startUp(dataDir, ports, ENV);
-  procs.push(up);
-};
-const events = async (id: string): Promise<any[]> => (await api("GET", `/operations/${id}/events?limit=5000`)).body.events;
+let shipyard: CrashableUp;
+const api: CrashableUp["api"] = (method, route, body) => shipyard.api(method, route, body);
+const events = (id: string) => shipyard.events(id);
 const git = (repo: string, ...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" }).trim();
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-blueprint-crash-"));
-  ports = await reservePorts();
-  await start();
+  shipyard = await crashableUp("shipyard-blueprint-crash-", ENV);
 });
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) await killGroup(p).catch(() => undefined);
+  await shipyard?.cleanup();
 });
 
 describe("a blueprint build survives kill -9", { timeout: 400_000 }, () => {
@@ -54,8 +34,8 @@ describe("a blueprint build survives kill -9", { timeout: 400_000 }, () => {
     const buildId: string = started.body.buildId;
 
     await waitFor(async () => (await events(buildId)).some((e) => e.type === "task_started" && e.payload.index === 1), 90_000, "the implement phase");
-    await killGroup(up);
-    await start();
+    await shipyard.kill();
+    await shipyard.start();
     expect((await api("GET", `/blueprints/${bp.id}`)).body.status).toBe("building");
 
     const build = await waitFor(async () => {

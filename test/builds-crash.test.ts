@@ -2,51 +2,30 @@
 // again as its deploy phase starts: each time the next start resumes the build, which ends with one commit, one
 // new preview version, every event once and one webhook delivery per event.
 import { execFileSync } from "node:child_process";
-import { promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCENARIOS } from "../src/builds/demo.ts";
-import { killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
+import { crashableUp, type CrashableUp } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver.ts";
 
 const ENV = { SHIPYARD_PREVIEW_PORT: "0", SHIPYARD_ALLOW_PRIVATE_URLS: "true", SHIPYARD_ALLOWED_HTTP_HOSTS: "127.0.0.1", SHIPYARD_WEBHOOK_RETRY_SCHEDULE: "0,1,1,1" };
 const prompt = SCENARIOS[0]!.prompt;
 
-let dataDir: string;
-let ports: Awaited<ReturnType<typeof reservePorts>>;
-let up: UpProcess;
+let shipyard: CrashableUp;
 let receiver: WebhookReceiver;
-const procs: UpProcess[] = [];
-
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${up.url}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${up.token}`, "content-type": "application/json", accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-const start = async () => {
-  up = await startUp(dataDir, ports, ENV);
-  procs.push(up);
-};
-const events = async (id: string): Promise<any[]> => (await api("GET", `/operations/${id}/events?limit=5000`)).body.events;
+const api: CrashableUp["api"] = (method, route, body) => shipyard.api(method, route, body);
+const events = (id: string) => shipyard.events(id);
 const git = (repo: string, ...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" }).trim();
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-build-crash-"));
-  ports = await reservePorts();
   receiver = await startWebhookReceiver();
-  await start();
+  shipyard = await crashableUp("shipyard-build-crash-", ENV);
   const hook = await api("POST", "/webhooks", { url: receiver.url, events: ["*"] });
   expect(hook.status).toBe(201);
   receiver.secret = hook.body.secret;
 });
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) await killGroup(p).catch(() => undefined);
+  await shipyard?.cleanup();
   await receiver?.close();
 });
 
@@ -59,8 +38,8 @@ async function crashDuring(name: string, when: (events: any[]) => boolean): Prom
   const build = await api("POST", `/projects/${project.body.id}/builds`, { prompt });
   expect(build.status).toBe(202);
   await waitFor(async () => when(await events(build.body.id)), 90_000, `the moment to crash ${name}`);
-  await killGroup(up);
-  await start();
+  await shipyard.kill();
+  await shipyard.start();
   return { buildId: build.body.id, repo: project.body.repo, base, projectId: project.body.id };
 }
 

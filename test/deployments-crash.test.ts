@@ -2,41 +2,23 @@
 // once before the remote took it (a hook holds the push in pre-receive) and once after (held in post-receive).
 // Each time the next start resumes the deployment, which ends with exactly one commit on the default branch.
 import { promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeFixtureRemote } from "./helpers/git-fixture.ts";
-import { killGroup, reservePorts, startUp, type UpProcess } from "./helpers/process.ts";
+import { crashableUp, type CrashableUp } from "./helpers/process.ts";
 import { waitFor } from "./helpers/shipyard.ts";
 
 const ENV = { SHIPYARD_ALLOW_LOCAL_REPOS: "true", SHIPYARD_RUNNER_LOST_AFTER_MS: "1000" };
 const APP = { image: "ghcr.io/acme/app:1.0.0", ports: [3000] };
 
-let dataDir: string;
-let ports: Awaited<ReturnType<typeof reservePorts>>;
-let up: UpProcess;
-const procs: UpProcess[] = [];
-
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${up.url}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${up.token}`, "content-type": "application/json", accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-const start = async () => {
-  up = await startUp(dataDir, ports, ENV);
-  procs.push(up);
-};
+let shipyard: CrashableUp;
+const api: CrashableUp["api"] = (method, route, body) => shipyard.api(method, route, body);
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "shipyard-deploy-crash-"));
-  ports = await reservePorts();
-  await start();
+  shipyard = await crashableUp("shipyard-deploy-crash-", ENV);
 });
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) await killGroup(p).catch(() => undefined);
+  await shipyard?.cleanup();
 });
 
 /**
@@ -66,9 +48,9 @@ async function crashDuringPush(name: string, hook: "pre-receive" | "post-receive
   const started = await api("POST", `/projects/${project.body.id}/deployments`, { generator: "docker-compose", config: APP, direct: true });
   expect(started.status, JSON.stringify(started.body)).toBe(202);
   await waitFor(held.reached, 90_000, `the push to reach ${hook}`);
-  await killGroup(up);
+  await shipyard.kill();
   await held.release();
-  await start();
+  await shipyard.start();
   const d = await waitFor(async () => {
     const b = (await api("GET", `/deployments/${started.body.id}`)).body;
     return ["generated", "failed", "cancelled"].includes(b.status) ? b : null;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/db/embedded.ts";
@@ -95,4 +96,55 @@ export async function killGroup(p: UpProcess): Promise<void> {
   }
   await p.exited;
   await waitFor(async () => !(await Promise.all(tree.map(alive))).some(Boolean), 10_000, "every process of the killed tree to be gone");
+}
+
+/** A `shipyard up` on one data dir that a crash test kills and starts again, with its API as the admin. */
+export interface CrashableUp {
+  /** The process running now (the last started). */
+  readonly up: UpProcess;
+  readonly dataDir: string;
+  /** Start `shipyard up` again on the same data dir and ports. */
+  start(): Promise<void>;
+  /** kill -9 of the running process tree (see killGroup). */
+  kill(): Promise<void>;
+  /** A JSON request to the running server's API. */
+  api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Every event of an operation, as the running server has them. */
+  events(operationId: string): Promise<any[]>;
+  /** Kill whatever is still running (afterAll). */
+  cleanup(): Promise<void>;
+}
+
+/** A fresh data dir (named from `prefix`) with `shipyard up` started on it under `env`. */
+export async function crashableUp(prefix: string, env: Record<string, string> = {}): Promise<CrashableUp> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const ports = await reservePorts();
+  const procs: UpProcess[] = [];
+  const current = () => procs[procs.length - 1]!;
+  const api: CrashableUp["api"] = async (method, route, body) => {
+    const p = current();
+    const res = await fetch(`${p.url}/api/v1${route}`, {
+      method,
+      headers: { authorization: `Bearer ${p.token}`, "content-type": "application/json", accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const start = async () => {
+    procs.push(await startUp(dataDir, ports, env));
+  };
+  await start();
+  return {
+    get up() {
+      return current();
+    },
+    dataDir,
+    start,
+    kill: () => killGroup(current()),
+    api,
+    events: async (id) => (await api("GET", `/operations/${id}/events?limit=5000`)).body.events,
+    async cleanup() {
+      for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) await killGroup(p).catch(() => undefined);
+    },
+  };
 }
