@@ -111,10 +111,11 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
       stdio: ["ignore", "pipe", "pipe"],
     });
   }
-  // More steps of this run follow: the next one's sandbox starts now, while this one runs.
-  if (warmKey && spec.prewarm) opts.warm!.prepare(warmKey, () => startWarmSandbox(warmLaunch(opts.sandbox!, opts.workdir, opts.scratchDir, spec.network === true)));
 
   if (child.pid) opts.onSpawn?.(child.pid);
+  // More steps of this run follow: the next one's sandbox starts while this one runs (just after its own
+  // start, which spawning would otherwise delay by the few milliseconds a fork of the runner takes).
+  if (warmKey && spec.prewarm) setImmediate(() => opts.warm!.prepare(warmKey, () => startWarmSandbox(warmLaunch(opts.sandbox!, opts.workdir, opts.scratchDir, spec.network === true))));
   let ended: "cancelled" | "timed_out" | null = null;
   const killTree = (why: "cancelled" | "timed_out") => {
     if (ended || child.exitCode !== null) return;

@@ -23,6 +23,14 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
+/** Until `warm` holds a ready sandbox (it is started just after the step that asked for it). */
+async function ready(warm: WarmSandboxes): Promise<void> {
+  for (let i = 0; warm.pids().length === 0; i++) {
+    if (i > 200) throw new Error("no warm sandbox was started");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 let n = 0;
 /** Run `command` as a step of run `runId` (its workspace is the run's), through `warm`. */
 async function step(warm: WarmSandboxes, runId: string, command: string, spec: Partial<TaskMessage["spec"]> = {}) {
@@ -50,6 +58,7 @@ describe("warm sandboxes", () => {
       await fs.mkdir(path.join(dir, "workspaces", "run_warm", "sub"), { recursive: true });
       const first = await step(warm, "run_warm", "true", { prewarm: true });
       expect(first.result.status).toBe("succeeded");
+      await ready(warm);
       expect(warm.taken).toBe(0);
       const hot = await step(warm, "run_warm", PROBE, { workingDirectory: "sub" });
       expect(warm.taken).toBe(1);
@@ -75,6 +84,7 @@ describe("warm sandboxes", () => {
     const warm = new WarmSandboxes(4);
     try {
       await step(warm, "run_a", "true", { prewarm: true });
+      await ready(warm);
       await step(warm, "run_b", "true");
       expect(warm.taken).toBe(0);
       await step(warm, "run_a", "true", { network: true });
@@ -89,6 +99,7 @@ describe("warm sandboxes", () => {
   it("end when not taken in time, and at dispose", async () => {
     const idle = new WarmSandboxes(4, 100);
     await step(idle, "run_idle", "true", { prewarm: true });
+    await ready(idle);
     const [pid] = idle.pids();
     expect(pid).toBeGreaterThan(0);
     expect(await goneWithin(pid!, 3000)).toBe(true);
@@ -96,6 +107,7 @@ describe("warm sandboxes", () => {
 
     const disposed = new WarmSandboxes(4);
     await step(disposed, "run_disposed", "true", { prewarm: true });
+    await ready(disposed);
     const [pid2] = disposed.pids();
     expect(pid2).toBeGreaterThan(0);
     disposed.dispose();
@@ -106,6 +118,7 @@ describe("warm sandboxes", () => {
     const warm = new WarmSandboxes(4);
     try {
       await step(warm, "run_fail", "true", { prewarm: true });
+      await ready(warm);
       const { result } = await step(warm, "run_fail", "echo bad >&2; exit 3");
       expect(warm.taken).toBe(1);
       expect(result).toMatchObject({ status: "failed", exitCode: 3 });
