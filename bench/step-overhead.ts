@@ -45,16 +45,17 @@ interface Sample {
   runnerMs: number[];
   /** Last step's `succeeded` event → `complete` received by the client. */
   tailMs: number;
-  /** From DBOS's own step records: each `advance` transaction, and each `DBOS.recv` wait between them. */
+  /** From DBOS's own step records: each step (the wait for the result, then the advance), and the gap between two steps. */
   advanceMs: number[];
-  recvMs: number[];
+  gapMs: number[];
 }
 
 /**
  * Diagnostic only (read-only, not part of the measured path): DBOS records each step's start and end in
- * dbos.operation_outputs, which splits a step cycle into the `advance` transaction and the `recv` wait.
+ * dbos.operation_outputs: each run workflow step waits for the result and then advances; between two steps
+ * DBOS records the first and starts the second.
  */
-async function dbosStepTimes(databaseUrl: string, runId: string): Promise<{ advanceMs: number[]; recvMs: number[] }> {
+async function dbosStepTimes(databaseUrl: string, runId: string): Promise<{ advanceMs: number[]; gapMs: number[] }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -65,9 +66,10 @@ async function dbosStepTimes(databaseUrl: string, runId: string): Promise<{ adva
     );
     const span = (r: { started: string | null; completed: string | null }) => Number(r.completed) - Number(r.started);
     const rows = res.rows.filter((r) => r.started !== null && r.completed !== null);
+    const steps = rows.filter((r) => r.function_name.startsWith("advance:"));
     return {
-      advanceMs: rows.filter((r) => r.function_name.startsWith("advance:")).map(span),
-      recvMs: rows.filter((r) => r.function_name.includes("recv")).map(span),
+      advanceMs: steps.map(span),
+      gapMs: steps.slice(1).map((r, i) => Number(r.started) - Number(steps[i]!.completed)),
     };
   } finally {
     await client.end();
@@ -168,9 +170,9 @@ main("step-overhead", async () => {
       `where a Shipyard step's time goes (medians over all steps of all runs):`,
       `  step cycle (running event → succeeded event, server clock): ${round(cycle, 1)} ms`,
       `    runner-side execution (mkdir, spawn bash, exit, outputs): ${round(runner, 1)} ms`,
-      `    the rest (NOTIFY → gateway → WebSocket → runner; result → DBOS.send → recv → advance tx): ${round(cycle - runner, 1)} ms`,
-      `  DBOS's own step records: advance transaction ${round(median(samples.flatMap((x) => x.advanceMs)), 1)} ms, ` +
-        `recv wait (task out to the runner and its result back) ${round(median(samples.flatMap((x) => x.recvMs)), 1)} ms`,
+      `    the rest (advance tx → gateway → WebSocket → runner; result → stored → wake → advance tx): ${round(cycle - runner, 1)} ms`,
+      `  DBOS's own step records: a run step (wait for the result, then advance) ${round(median(samples.flatMap((x) => x.advanceMs)), 1)} ms, ` +
+        `DBOS between two steps (record one, start the next) ${round(median(samples.flatMap((x) => x.gapMs)), 1)} ms`,
       `  SQL statements sent by the server process per step: ${round(median(sqlPerStep), 1)} ` +
         `(idle background of ${round(idlePerMs * 1000)} statements/s, from DBOS queue polling, subtracted)`,
       `  per run: POST ${round(median(samples.map((x) => x.postMs)))} ms, queue pick-up ${round(median(samples.map((x) => x.pickupMs)))} ms (after POST sent), ` +
@@ -194,8 +196,8 @@ main("step-overhead", async () => {
       pickupMs: round(median(samples.map((x) => x.pickupMs)), 1),
       sqlPerStep: round(median(sqlPerStep), 1),
       idleSqlPerSec: round(idlePerMs * 1000),
-      advanceTxMs: round(median(samples.flatMap((x) => x.advanceMs)), 1),
-      recvWaitMs: round(median(samples.flatMap((x) => x.recvMs)), 1),
+      runStepMs: round(median(samples.flatMap((x) => x.advanceMs)), 1),
+      dbosGapMs: round(median(samples.flatMap((x) => x.gapMs)), 1),
     },
   );
 });
