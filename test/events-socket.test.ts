@@ -13,6 +13,7 @@ import { EventHub } from "../src/events/hub.ts";
 import { Notifier } from "../src/events/notifier.ts";
 import { appendEventsNow } from "../src/events/store.ts";
 import { createLogger } from "../src/logger.ts";
+import { finishOperation, insertOperation, markOperationRunning } from "../src/operations/store.ts";
 import { createOutboundClient } from "../src/net/outbound-client.ts";
 import { SecretBox } from "../src/secrets/box.ts";
 import { createSecretStore } from "../src/secrets/store.ts";
@@ -164,5 +165,45 @@ describe("events since a time (for pollers)", () => {
     expect((await get("yesterday")).status).toBe(400);
     const theirs = await fetch(`http://${base}/api/v1/operations/${id}/events?since=${encodeURIComponent(cut)}`, { headers: { authorization: `Bearer ${other.token}`, accept: "application/json" } });
     expect(theirs.status).toBe(404);
+  });
+});
+
+describe("the workspace's operations feed", () => {
+  it("delivers a new run's creation and each status change, never another workspace's operation", async () => {
+    const mine = await connect();
+    const theirs = await connect(other.token);
+    mine.send({ type: "subscribe_operations", kinds: ["workflow"] });
+    theirs.send({ type: "subscribe_operations" });
+    await until(() => mine.frames.some((f) => f.type === "subscribed_operations") && theirs.frames.some((f) => f.type === "subscribed_operations"), "both feeds");
+
+    const created = await fetch(`http://${base}/api/v1/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ws.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ workflow: "name: fed\nsteps:\n  - id: a\n    run: echo a\n" }),
+    });
+    expect(created.status).toBe(201);
+    const runId = ((await created.json()) as { id: string }).id;
+    await markOperationRunning(pool, runId);
+    await markOperationRunning(pool, runId); // no change of status: no frame
+    await finishOperation(pool, runId, "succeeded", null);
+    // A job of this workspace is not a workflow: filtered out by `kinds`; the other socket follows every kind.
+    await insertOperation(pool, { id: newId("job"), workspaceId: ws.id, kind: "job", title: "a job" });
+    const theirRun = newId("run");
+    await insertOperation(pool, { id: theirRun, workspaceId: other.id, kind: "workflow", title: "theirs" });
+
+    await until(() => theirs.frames.some((f) => f.type === "operation"), "the other workspace's own operation");
+    await until(() => mine.frames.filter((f) => f.type === "operation").length >= 3, "the run's three changes");
+    await pause(100);
+    const ops = mine.frames.filter((f) => f.type === "operation").map((f) => f.operation);
+    expect(ops.map((o) => [o.id, o.kind, o.status])).toEqual([
+      [runId, "workflow", "pending"],
+      [runId, "workflow", "running"],
+      [runId, "workflow", "succeeded"],
+    ]);
+    expect(ops[0]).toMatchObject({ title: "fed", error: null, startedAt: null, finishedAt: null });
+    expect(ops[2].finishedAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    expect(theirs.frames.filter((f) => f.type === "operation").map((f) => f.operation.id)).toEqual([theirRun]);
+    mine.socket.close();
+    theirs.socket.close();
   });
 });
