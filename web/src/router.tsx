@@ -11,14 +11,14 @@ import { JobPage } from "./pages/JobPage.tsx";
 import { JobsPage } from "./pages/JobsPage.tsx";
 import { RunnersPage } from "./pages/RunnersPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
-import { RunsPage, type RunsSearch } from "./pages/RunsPage.tsx";
+import { RunsPage, validateRunsSearch } from "./pages/RunsPage.tsx";
 import { SettingsPage } from "./pages/SettingsPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
-import { UsagePage } from "./pages/UsagePage.tsx";
 
 // The editor and the studio are larger and not on the first page a person sees: loaded when opened.
 const RunWorkflowPage = lazy(() => import("./pages/RunWorkflowPage.tsx").then((m) => ({ default: m.RunWorkflowPage })));
 const StudioPage = lazy(() => import("./pages/StudioPage.tsx").then((m) => ({ default: m.StudioPage })));
+const UsagePage = lazy(() => import("./pages/UsagePage.tsx").then((m) => ({ default: m.UsagePage })));
 const StudioProjectPage = lazy(() => import("./pages/StudioProjectPage.tsx").then((m) => ({ default: m.StudioProjectPage })));
 
 /** What every route may use: the query cache and the live events socket. */
@@ -57,11 +57,7 @@ const index = createRoute({ getParentRoute: () => app, path: "/", beforeLoad: ()
 const runs = createRoute({
   getParentRoute: () => app,
   path: "/runs",
-  validateSearch: (s: Record<string, unknown>): RunsSearch => ({
-    ...(typeof s.status === "string" && s.status ? { status: s.status } : {}),
-    ...(typeof s.workflow === "string" && s.workflow ? { workflow: s.workflow } : {}),
-    ...(typeof s.within === "string" && s.within ? { within: s.within } : {}),
-  }),
+  validateSearch: validateRunsSearch,
   component: RunsPage,
 });
 const runNew = createRoute({ getParentRoute: () => app, path: "/runs/new", component: RunWorkflowPage });
