@@ -22,6 +22,7 @@ import { createWorkspace } from "../src/server/auth.ts";
 import { createEventsSocket, EVENTS_SOCKET_PATH } from "../src/server/events-socket.ts";
 import { Metrics } from "../src/server/metrics.ts";
 import { freshDatabase } from "./helpers/database.ts";
+import { readSse } from "./helpers/sse.ts";
 import { RecordingWorkflows } from "./helpers/workflows.ts";
 
 const log = createLogger("silent");
@@ -31,6 +32,7 @@ let server: ServerType;
 let base: string;
 let ws: { id: string; token: string };
 let other: { id: string; token: string };
+let hub: EventHub;
 
 beforeAll(async () => {
   const db = await freshDatabase("wsevents");
@@ -38,7 +40,7 @@ beforeAll(async () => {
   await migrate(pool);
   notifier = new Notifier(db, log);
   await notifier.start();
-  const hub = new EventHub(pool, notifier, log);
+  hub = new EventHub(pool, notifier, log);
   const secrets = createSecretStore(pool, new SecretBox(Buffer.alloc(32)));
   const app = createApp({ pool, workflows: new RecordingWorkflows(), hub, log, metrics: new Metrics(pool), secrets, outbound: createOutboundClient(loadConfig({}).urls), heartbeatMs: 300, isReady: () => true });
   server = await new Promise<ServerType>((resolve) => {
@@ -51,6 +53,8 @@ beforeAll(async () => {
   other = await createWorkspace(pool, "wsevents-other");
 });
 afterAll(async () => {
+  // Kept-alive fetch connections would hold close() for the keep-alive timeout.
+  (server as import("node:http").Server | undefined)?.closeAllConnections();
   await new Promise((r) => server?.close(r));
   await notifier?.stop();
   await pool?.end();
@@ -205,5 +209,28 @@ describe("the workspace's operations feed", () => {
     expect(theirs.frames.filter((f) => f.type === "operation").map((f) => f.operation.id)).toEqual([theirRun]);
     mine.socket.close();
     theirs.socket.close();
+  });
+});
+
+describe("the operations feed as SSE", () => {
+  it("GET /operations/stream says ready, then streams this workspace's operations of the kinds asked for", async () => {
+    // The sockets of the tests before close asynchronously: none is left on the feed before this stream joins.
+    await until(() => hub.operations.subscribers === 0, "the earlier feeds to close");
+    const reading = readSse(`http://${base}/api/v1/operations/stream?kinds=workflow`, { token: ws.token, stopWhen: (e) => e.event === "operation" && JSON.parse(e.data).status === "succeeded" });
+    await until(() => hub.operations.subscribers === 1, "the stream's subscription");
+    await insertOperation(pool, { id: newId("run"), workspaceId: other.id, kind: "workflow", title: "theirs" });
+    await insertOperation(pool, { id: newId("job"), workspaceId: ws.id, kind: "job", title: "a job" });
+    const id = newId("run");
+    await insertOperation(pool, { id, workspaceId: ws.id, kind: "workflow", title: "streamed" });
+    await finishOperation(pool, id, "succeeded", null);
+    const read = await reading;
+    expect(read.status).toBe(200);
+    expect(read.events.map((e) => e.event)).toEqual(["ready", "operation", "operation"]);
+    expect(read.events.slice(1).map((e) => JSON.parse(e.data))).toMatchObject([
+      { id, kind: "workflow", status: "pending", title: "streamed" },
+      { id, kind: "workflow", status: "succeeded" },
+    ]);
+    const bad = await fetch(`http://${base}/api/v1/operations/stream?kinds=runs`, { headers: { authorization: `Bearer ${ws.token}` } });
+    expect(bad.status).toBe(400);
   });
 });
