@@ -210,6 +210,19 @@ describe("the workspace's operations feed", () => {
     mine.socket.close();
     theirs.socket.close();
   });
+
+  it("tells the feed's sockets to read their lists again when the server's LISTEN connection was lost", async () => {
+    const c = await connect();
+    c.send({ type: "subscribe_operations" });
+    await until(() => c.frames.some((f) => f.type === "subscribed_operations"), "the feed");
+    // Notifications sent while the connection is down are lost for good: only a re-read closes the gap.
+    await pool.query("select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen %' and pid <> pg_backend_pid()");
+    await until(() => c.frames.some((f) => f.type === "operations_missed"), "operations_missed");
+    const id = newId("run");
+    await insertOperation(pool, { id, workspaceId: ws.id, kind: "workflow", title: "after the outage" });
+    await until(() => c.frames.some((f) => f.type === "operation" && f.operation.id === id), "the feed live again");
+    c.socket.close();
+  });
 });
 
 describe("the operations feed as SSE", () => {
