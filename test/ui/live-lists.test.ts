@@ -3,7 +3,7 @@
 // the URL are the server's; usage draws one series per model and per project.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordUsage } from "../../src/agents/llm/index.ts";
 import { createPool, type Pool } from "../../src/db/pool.ts";
@@ -72,6 +72,39 @@ describe("web UI: live lists", () => {
     expect(await row(other.id).count()).toBe(0);
     expect(await page.locator("tr[data-run]").count()).toBe(2);
     expect(errors).toEqual([]);
+  });
+
+  it("after the socket reconnects the list is read again, so a run whose frames were lost meanwhile shows up", async () => {
+    // A page of the same signed-in context whose events socket goes through the test: it can lose frames and drop.
+    const p = await page.context().newPage();
+    let losing = false;
+    const lost: string[] = [];
+    const routes: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    let synced = 0;
+    await p.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((m) => {
+        const frame = JSON.parse(String(m)) as { type: string; operation?: { id: string } };
+        if (frame.type === "subscribed_operations") synced++;
+        if (losing && frame.type === "operation") return void lost.push(frame.operation!.id);
+        ws.send(m);
+      });
+      routes.push({ page: ws, server });
+    });
+    await p.goto(`${s.url}/runs`);
+    await p.getByRole("heading", { name: "Runs", level: 1 }).waitFor();
+    await waitFor(async () => synced === 1, 15_000, "the feed");
+    losing = true;
+    const missed = await runToEnd(s, quick("missed"));
+    await waitFor(async () => lost.filter((id) => id === missed.id).length >= 2, 15_000, "the run's frames lost");
+    expect(await p.locator(`tr[data-run="${missed.id}"]`).count()).toBe(0);
+    losing = false;
+    const dropped = routes.at(-1)!;
+    await dropped.server.close();
+    await dropped.page.close({ code: 1006 });
+    await waitFor(async () => synced === 2, 15_000, "the feed after the reconnect");
+    await p.locator(`tr[data-run="${missed.id}"]`).getByText("succeeded").waitFor();
+    await p.close();
   });
 
   it("the usage page draws a series per model, and per project when switched", async () => {
