@@ -74,6 +74,23 @@ describe("web UI: live lists", () => {
     expect(errors).toEqual([]);
   });
 
+  it("Older runs reads the next page from the server's nextCursor", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 51; i++) {
+      const r = await s.api("POST", "/runs", { workflow: quick("many") });
+      expect(r.status).toBe(201);
+      ids.push(r.body.id);
+    }
+    await page.goto(`${s.url}/runs?workflow=many`);
+    await row(ids[1]!).waitFor();
+    expect(await page.locator("tr[data-run]").count()).toBe(50);
+    expect(await row(ids[0]!).count()).toBe(0);
+    await page.getByRole("button", { name: "Older runs" }).click();
+    await row(ids[0]!).waitFor();
+    expect(await page.locator("tr[data-run]").count()).toBe(51);
+    await page.getByRole("button", { name: "Older runs" }).waitFor({ state: "detached" });
+  });
+
   it("after the socket reconnects the list is read again, so a run whose frames were lost meanwhile shows up", async () => {
     // A page of the same signed-in context whose events socket goes through the test: it can lose frames and drop.
     const p = await page.context().newPage();

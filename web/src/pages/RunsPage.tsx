@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import { useCallback, useRef } from "react";
 import { get, query } from "../api/client.ts";
@@ -16,7 +16,7 @@ export interface RunsSearch {
 const STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"];
 const WITHIN: Record<string, number> = { "1h": 3600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 const KINDS = ["workflow"] as const;
-const PAGE = 100;
+const PAGE = 50;
 const route = getRouteApi("/app/runs");
 
 /** The runs search params of a URL, as the router keeps them (unknown values dropped). */
@@ -30,10 +30,10 @@ export function validateRunsSearch(s: Record<string, unknown>): RunsSearch {
   };
 }
 
-/** The GET /runs query of the filters; `within` becomes a `since` of the moment the list is read. */
-function runsPath(search: RunsSearch): string {
+/** The GET /runs query of the filters and page; `within` becomes a `since` of the moment the list is read. */
+function runsPath(search: RunsSearch, before: string | undefined): string {
   const since = search.within ? new Date(Date.now() - WITHIN[search.within]!).toISOString() : undefined;
-  return `/runs${query({ status: search.status, workflow: search.workflow, since, limit: PAGE })}`;
+  return `/runs${query({ status: search.status, workflow: search.workflow, since, limit: PAGE, before })}`;
 }
 
 /** True when a run in the list with this change still matches the status filter (a change never moves a run in time or name). */
@@ -47,7 +47,12 @@ export function RunsPage() {
   const search = route.useSearch();
   const navigate = useNavigate({ from: "/runs" });
   const queryClient = useQueryClient();
-  const runs = useQuery({ queryKey: ["runs", search], queryFn: () => get<RunList>(runsPath(search)) });
+  const runs = useInfiniteQuery({
+    queryKey: ["runs", search],
+    queryFn: ({ pageParam }) => get<RunList>(runsPath(search, pageParam)),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
   // The feed's callbacks stay the same across renders (one subscription); they read the filters shown now.
   const shownSearch = useRef(search);
   shownSearch.current = search;
@@ -55,18 +60,19 @@ export function RunsPage() {
   const onChange = useCallback(
     (change: OperationChange) => {
       const key = ["runs", shownSearch.current];
-      const list = queryClient.getQueryData<RunList>(key);
-      const known = list?.runs.find((r) => r.id === change.id);
+      const list = queryClient.getQueryData<InfiniteData<RunList>>(key);
+      const known = list?.pages.flatMap((p) => p.runs).find((r) => r.id === change.id);
       // A run already shown changes in place; a new one (or one leaving the filter) is read from the server once.
       if (!list || !known || !stillMatches(shownSearch.current, change)) return void queryClient.invalidateQueries({ queryKey: ["runs"] });
       const patch = { status: change.status as typeof known.status, error: change.error, startedAt: change.startedAt, finishedAt: change.finishedAt };
-      queryClient.setQueryData<RunList>(key, { ...list, runs: list.runs.map((r) => (r.id === change.id ? { ...r, ...patch } : r)) });
+      const pages = list.pages.map((p) => ({ ...p, runs: p.runs.map((r) => (r.id === change.id ? { ...r, ...patch } : r)) }));
+      queryClient.setQueryData<InfiniteData<RunList>>(key, { ...list, pages });
     },
     [queryClient],
   );
   useOperationFeed(KINDS, onChange, onSynced);
   const set = (patch: Partial<RunsSearch>) => void navigate({ search: (s: RunsSearch) => ({ ...s, ...patch }) });
-  const shown = runs.data?.runs ?? [];
+  const shown = runs.data?.pages.flatMap((p) => p.runs) ?? [];
   return (
     <section aria-labelledby="runs-title">
       <div className="title-row">
@@ -129,7 +135,11 @@ export function RunsPage() {
         </tbody>
       </table>
       {runs.isSuccess && shown.length === 0 && <p className="hint">No runs match.</p>}
-      {runs.data?.nextCursor && <p className="hint">Showing the newest {PAGE}; narrow the filters to see older runs.</p>}
+      {runs.hasNextPage && (
+        <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
+          Older runs
+        </button>
+      )}
     </section>
   );
 }
