@@ -144,6 +144,10 @@ describe("web UI: live lists", () => {
     await screenshot(page, "usage-series");
     await page.getByLabel("Group by").selectOption("project");
     await waitFor(async () => JSON.stringify(await series()) === JSON.stringify(["prj_blog", "prj_shop"]), 15_000, "two project series");
+    // The view is in the URL: a reload (or the link, shared) shows the same.
+    expect(new URL(page.url()).searchParams.get("by")).toBe("project");
+    await page.reload();
+    await waitFor(async () => JSON.stringify(await series()) === JSON.stringify(["prj_blog", "prj_shop"]), 15_000, "the project series after a reload");
     await page.getByLabel("Range").selectOption("hour");
     // The last 24 hours from the start of the hour that holds their first instant: 24 buckets, or 25 between two hours.
     await waitFor(async () => [24, 25].includes(await page.locator("table.sr-only tbody tr").count()), 15_000, "the hour buckets");

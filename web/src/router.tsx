@@ -14,6 +14,7 @@ import { RunPage } from "./pages/RunPage.tsx";
 import { RunsPage, validateRunsSearch } from "./pages/RunsPage.tsx";
 import { SettingsPage } from "./pages/SettingsPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
+import { validateUsageSearch } from "./pages/usage-search.ts";
 
 // The editor and the studio are larger and not on the first page a person sees: loaded when opened.
 const RunWorkflowPage = lazy(() => import("./pages/RunWorkflowPage.tsx").then((m) => ({ default: m.RunWorkflowPage })));
@@ -65,7 +66,7 @@ const run = createRoute({ getParentRoute: () => app, path: "/runs/$runId", compo
 const jobs = createRoute({ getParentRoute: () => app, path: "/jobs", component: JobsPage });
 const job = createRoute({ getParentRoute: () => app, path: "/jobs/$jobId", component: () => <JobPageOf id={job.useParams().jobId} /> });
 const runners = createRoute({ getParentRoute: () => app, path: "/runners", component: RunnersPage });
-const usage = createRoute({ getParentRoute: () => app, path: "/usage", component: UsagePage });
+const usage = createRoute({ getParentRoute: () => app, path: "/usage", validateSearch: validateUsageSearch, component: UsagePage });
 const settings = createRoute({ getParentRoute: () => app, path: "/settings", component: SettingsPage });
 const studio = createRoute({ getParentRoute: () => app, path: "/studio", component: StudioPage });
 const studioProject = createRoute({

@@ -1,17 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { getRouteApi, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { api, get, query } from "../api/client.ts";
 import type { Budgets, UsageGroup, UsageSeries } from "../api/types.ts";
 import { StackedChart, type Series } from "../components/StackedChart.tsx";
 import { ErrorNote } from "../components/Status.tsx";
+import { validateUsageSearch, type UsageSearch } from "./usage-search.ts";
 
 const usd = (v: number) => `$${v.toFixed(4)}`;
 const tokens = (v: number) => v.toLocaleString();
 const RANGES = { hour: "last 24 hours, per hour", day: "last 30 days, per day" } as const;
 const METRICS = { cost: { label: "Cost", value: (g: UsageGroup) => g.costUsd, format: usd }, tokens: { label: "Tokens", value: (g: UsageGroup) => g.inputTokens + g.outputTokens, format: tokens } } as const;
-type Bucket = keyof typeof RANGES;
-type By = "model" | "project";
-type Metric = keyof typeof METRICS;
+type Bucket = NonNullable<UsageSearch["bucket"]>;
+type By = NonNullable<UsageSearch["by"]>;
+type Metric = NonNullable<UsageSearch["metric"]>;
+const route = getRouteApi("/app/usage");
 
 const keyName = (key: string | null, by: By) => key ?? (by === "project" ? "no project" : "unknown");
 const bucketLabel = (start: string, bucket: Bucket) => (bucket === "day" ? start.slice(0, 10) : `${start.slice(5, 10)} ${start.slice(11, 16)}`);
@@ -30,9 +33,10 @@ function seriesOf(data: UsageSeries, metric: Metric): Series[] {
 /** /usage: tokens and cost over time per model or project (stacked), the totals, and the daily budget against spend. */
 export function UsagePage() {
   const queryClient = useQueryClient();
-  const [by, setBy] = useState<By>("model");
-  const [bucket, setBucket] = useState<Bucket>("day");
-  const [metric, setMetric] = useState<Metric>("cost");
+  const search = route.useSearch();
+  const navigate = useNavigate({ from: "/usage" });
+  const { by = "model", bucket = "day", metric = "cost" } = search;
+  const set = (patch: Partial<UsageSearch>) => void navigate({ search: (s: UsageSearch) => validateUsageSearch({ ...s, ...patch }) });
   const series = useQuery({ queryKey: ["usage-series", bucket, by], queryFn: () => get<UsageSeries>(`/usage/series${query({ bucket, by })}`) });
   const budgets = useQuery({ queryKey: ["budgets"], queryFn: () => get<Budgets>("/budgets") });
   const [limit, setLimit] = useState("");
@@ -52,14 +56,14 @@ export function UsagePage() {
       <form className="filters" aria-label="Usage chart" onSubmit={(e) => e.preventDefault()}>
         <label>
           Group by
-          <select value={by} onChange={(e) => setBy(e.target.value as By)}>
+          <select value={by} onChange={(e) => set({ by: e.target.value as By })}>
             <option value="model">model</option>
             <option value="project">project</option>
           </select>
         </label>
         <label>
           Range
-          <select value={bucket} onChange={(e) => setBucket(e.target.value as Bucket)}>
+          <select value={bucket} onChange={(e) => set({ bucket: e.target.value as Bucket })}>
             {Object.entries(RANGES).map(([b, label]) => (
               <option key={b} value={b}>
                 {label}
@@ -69,7 +73,7 @@ export function UsagePage() {
         </label>
         <label>
           Show
-          <select value={metric} onChange={(e) => setMetric(e.target.value as Metric)}>
+          <select value={metric} onChange={(e) => set({ metric: e.target.value as Metric })}>
             {Object.entries(METRICS).map(([m, { label }]) => (
               <option key={m} value={m}>
                 {label.toLowerCase()}
