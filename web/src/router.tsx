@@ -11,7 +11,7 @@ import { JobPage } from "./pages/JobPage.tsx";
 import { JobsPage } from "./pages/JobsPage.tsx";
 import { RunnersPage } from "./pages/RunnersPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
-import { RunsPage, validateRunsSearch } from "./pages/RunsPage.tsx";
+import { RunsPage, type RunsSearch } from "./pages/RunsPage.tsx";
 import { SettingsPage } from "./pages/SettingsPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
 import { validateUsageSearch } from "./pages/usage-search.ts";
@@ -58,7 +58,11 @@ const index = createRoute({ getParentRoute: () => app, path: "/", beforeLoad: ()
 const runs = createRoute({
   getParentRoute: () => app,
   path: "/runs",
-  validateSearch: validateRunsSearch,
+  validateSearch: (s: Record<string, unknown>): RunsSearch => ({
+    ...(typeof s.status === "string" && s.status ? { status: s.status } : {}),
+    ...(typeof s.workflow === "string" && s.workflow ? { workflow: s.workflow } : {}),
+    ...(typeof s.within === "string" && s.within ? { within: s.within } : {}),
+  }),
   component: RunsPage,
 });
 const runNew = createRoute({ getParentRoute: () => app, path: "/runs/new", component: RunWorkflowPage });

@@ -19,20 +19,11 @@ const KINDS = ["workflow"] as const;
 const PAGE = 50;
 const route = getRouteApi("/app/runs");
 
-/** The runs search params of a URL, as the router keeps them (unknown values dropped). */
-export function validateRunsSearch(s: Record<string, unknown>): RunsSearch {
-  const text = (v: unknown) => (typeof v === "string" && v ? v : undefined);
-  const within = text(s.within);
-  return {
-    ...(text(s.status) ? { status: text(s.status) } : {}),
-    ...(text(s.workflow) ? { workflow: text(s.workflow) } : {}),
-    ...(within && WITHIN[within] ? { within } : {}),
-  };
-}
-
 /** The GET /runs query of the filters and page; `within` becomes a `since` of the moment the list is read. */
 function runsPath(search: RunsSearch, before: string | undefined): string {
-  const since = search.within ? new Date(Date.now() - WITHIN[search.within]!).toISOString() : undefined;
+  // A `within` the page does not offer (a hand-edited URL) filters nothing.
+  const span = search.within ? WITHIN[search.within] : undefined;
+  const since = span ? new Date(Date.now() - span).toISOString() : undefined;
   return `/runs${query({ status: search.status, workflow: search.workflow, since, limit: PAGE, before })}`;
 }
 
