@@ -1,4 +1,4 @@
-// The workspace-wide feed of operation changes: a trigger (migration 023) NOTIFYs every operation's creation
+// The workspace-wide feed of operation changes: a trigger (migration 024) NOTIFYs every operation's creation
 // and status change; this process's one LISTEN connection hands each to the subscribers of that operation's
 // workspace only. Nothing is read from the table: the notification carries the summary.
 import { z } from "zod";
@@ -6,7 +6,7 @@ import { OPERATION_KINDS, type OperationKind } from "../domain/operation-kinds.t
 import type { Logger } from "../logger.ts";
 import type { Notifier } from "./notifier.ts";
 
-/** Also hard-coded in shipyard_notify_operation (src/db/migrations/023_operation_feed.sql). */
+/** Also hard-coded in shipyard_notify_operation (src/db/migrations/024_operation_feed.sql). */
 export const OPERATIONS_CHANNEL = "shipyard_operations";
 
 // PostgreSQL's JSON times carry an offset ("…+00:00"): given back in the API's own form (toISOString).
