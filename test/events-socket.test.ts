@@ -13,6 +13,7 @@ import { EventHub } from "../src/events/hub.ts";
 import { Notifier } from "../src/events/notifier.ts";
 import { appendEventsNow } from "../src/events/store.ts";
 import { createLogger } from "../src/logger.ts";
+import { finishOperation, insertOperation, markOperationRunning } from "../src/operations/store.ts";
 import { createOutboundClient } from "../src/net/outbound-client.ts";
 import { SecretBox } from "../src/secrets/box.ts";
 import { createSecretStore } from "../src/secrets/store.ts";
@@ -21,6 +22,7 @@ import { createWorkspace } from "../src/server/auth.ts";
 import { createEventsSocket, EVENTS_SOCKET_PATH } from "../src/server/events-socket.ts";
 import { Metrics } from "../src/server/metrics.ts";
 import { freshDatabase } from "./helpers/database.ts";
+import { readSse } from "./helpers/sse.ts";
 import { RecordingWorkflows } from "./helpers/workflows.ts";
 
 const log = createLogger("silent");
@@ -30,6 +32,7 @@ let server: ServerType;
 let base: string;
 let ws: { id: string; token: string };
 let other: { id: string; token: string };
+let hub: EventHub;
 
 beforeAll(async () => {
   const db = await freshDatabase("wsevents");
@@ -37,7 +40,7 @@ beforeAll(async () => {
   await migrate(pool);
   notifier = new Notifier(db, log);
   await notifier.start();
-  const hub = new EventHub(pool, notifier, log);
+  hub = new EventHub(pool, notifier, log);
   const secrets = createSecretStore(pool, new SecretBox(Buffer.alloc(32)));
   const app = createApp({ pool, workflows: new RecordingWorkflows(), hub, log, metrics: new Metrics(pool), secrets, outbound: createOutboundClient(loadConfig({}).urls), heartbeatMs: 300, isReady: () => true });
   server = await new Promise<ServerType>((resolve) => {
@@ -50,6 +53,8 @@ beforeAll(async () => {
   other = await createWorkspace(pool, "wsevents-other");
 });
 afterAll(async () => {
+  // Kept-alive fetch connections would hold close() for the keep-alive timeout.
+  (server as import("node:http").Server | undefined)?.closeAllConnections();
   await new Promise((r) => server?.close(r));
   await notifier?.stop();
   await pool?.end();
@@ -164,5 +169,81 @@ describe("events since a time (for pollers)", () => {
     expect((await get("yesterday")).status).toBe(400);
     const theirs = await fetch(`http://${base}/api/v1/operations/${id}/events?since=${encodeURIComponent(cut)}`, { headers: { authorization: `Bearer ${other.token}`, accept: "application/json" } });
     expect(theirs.status).toBe(404);
+  });
+});
+
+describe("the workspace's operations feed", () => {
+  it("delivers a new run's creation and each status change, never another workspace's operation", async () => {
+    const mine = await connect();
+    const theirs = await connect(other.token);
+    mine.send({ type: "subscribe_operations", kinds: ["workflow"] });
+    theirs.send({ type: "subscribe_operations" });
+    await until(() => mine.frames.some((f) => f.type === "subscribed_operations") && theirs.frames.some((f) => f.type === "subscribed_operations"), "both feeds");
+
+    const created = await fetch(`http://${base}/api/v1/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ws.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ workflow: "name: fed\nsteps:\n  - id: a\n    run: echo a\n" }),
+    });
+    expect(created.status).toBe(201);
+    const runId = ((await created.json()) as { id: string }).id;
+    await markOperationRunning(pool, runId);
+    await markOperationRunning(pool, runId); // no change of status: no frame
+    await finishOperation(pool, runId, "succeeded", null);
+    // A job of this workspace is not a workflow: filtered out by `kinds`; the other socket follows every kind.
+    await insertOperation(pool, { id: newId("job"), workspaceId: ws.id, kind: "job", title: "a job" });
+    const theirRun = newId("run");
+    await insertOperation(pool, { id: theirRun, workspaceId: other.id, kind: "workflow", title: "theirs" });
+
+    await until(() => theirs.frames.some((f) => f.type === "operation"), "the other workspace's own operation");
+    await until(() => mine.frames.filter((f) => f.type === "operation").length >= 3, "the run's three changes");
+    await pause(100);
+    const ops = mine.frames.filter((f) => f.type === "operation").map((f) => f.operation);
+    expect(ops.map((o) => [o.id, o.kind, o.status])).toEqual([
+      [runId, "workflow", "pending"],
+      [runId, "workflow", "running"],
+      [runId, "workflow", "succeeded"],
+    ]);
+    expect(ops[0]).toMatchObject({ title: "fed", error: null, startedAt: null, finishedAt: null });
+    expect(ops[2].finishedAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    expect(theirs.frames.filter((f) => f.type === "operation").map((f) => f.operation.id)).toEqual([theirRun]);
+    mine.socket.close();
+    theirs.socket.close();
+  });
+
+  it("tells the feed's sockets to read their lists again when the server's LISTEN connection was lost", async () => {
+    const c = await connect();
+    c.send({ type: "subscribe_operations" });
+    await until(() => c.frames.some((f) => f.type === "subscribed_operations"), "the feed");
+    // Notifications sent while the connection is down are lost for good: only a re-read closes the gap.
+    await pool.query("select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen %' and pid <> pg_backend_pid()");
+    await until(() => c.frames.some((f) => f.type === "operations_missed"), "operations_missed");
+    const id = newId("run");
+    await insertOperation(pool, { id, workspaceId: ws.id, kind: "workflow", title: "after the outage" });
+    await until(() => c.frames.some((f) => f.type === "operation" && f.operation.id === id), "the feed live again");
+    c.socket.close();
+  });
+});
+
+describe("the operations feed as SSE", () => {
+  it("GET /operations/stream says ready, then streams this workspace's operations of the kinds asked for", async () => {
+    // The sockets of the tests before close asynchronously: none is left on the feed before this stream joins.
+    await until(() => hub.operations.subscribers === 0, "the earlier feeds to close");
+    const reading = readSse(`http://${base}/api/v1/operations/stream?kinds=workflow`, { token: ws.token, stopWhen: (e) => e.event === "operation" && JSON.parse(e.data).status === "succeeded" });
+    await until(() => hub.operations.subscribers === 1, "the stream's subscription");
+    await insertOperation(pool, { id: newId("run"), workspaceId: other.id, kind: "workflow", title: "theirs" });
+    await insertOperation(pool, { id: newId("job"), workspaceId: ws.id, kind: "job", title: "a job" });
+    const id = newId("run");
+    await insertOperation(pool, { id, workspaceId: ws.id, kind: "workflow", title: "streamed" });
+    await finishOperation(pool, id, "succeeded", null);
+    const read = await reading;
+    expect(read.status).toBe(200);
+    expect(read.events.map((e) => e.event)).toEqual(["ready", "operation", "operation"]);
+    expect(read.events.slice(1).map((e) => JSON.parse(e.data))).toMatchObject([
+      { id, kind: "workflow", status: "pending", title: "streamed" },
+      { id, kind: "workflow", status: "succeeded" },
+    ]);
+    const bad = await fetch(`http://${base}/api/v1/operations/stream?kinds=runs`, { headers: { authorization: `Bearer ${ws.token}` } });
+    expect(bad.status).toBe(400);
   });
 });

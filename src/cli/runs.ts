@@ -8,6 +8,7 @@ import { client, out, printJson } from "./io.ts";
 import { RunProgress } from "./progress.ts";
 import { bold, dim, red, renderEvent, statusWord, table } from "./render.ts";
 import { registerShowCommand } from "./show.ts";
+import { instantFromFlag } from "./time-range.ts";
 
 /** `--input k=v` pairs into an object (values stay strings; the server coerces them to the declared types). */
 function parseInputs(pairs: string[]): Record<string, string> {
@@ -110,16 +111,25 @@ export function registerRunCommands(program: Command): void {
   program
     .command("runs")
     .description("list runs, newest first")
-    .option("-s, --status <status>", "only runs with this status")
+    .option("-s, --status <status>", "only runs with these statuses (comma-separated: running,pending)")
+    .option("-w, --workflow <name>", "only runs of this workflow; `name*`: of workflows whose name starts so")
+    .option("--since <when>", "only runs created since: ISO 8601 time or date, or a span back from now (30m, 1h, 7d)")
+    .option("--until <when>", "only runs created before (as --since)")
     .option("-n, --limit <n>", "how many", "20")
+    .option("--before <id>", "only runs older than this run id (the next page)")
     .option("--json", "print JSON")
-    .action(async (o: { status?: string; limit: string; json?: boolean }) => {
+    .action(async (o: { status?: string; workflow?: string; since?: string; until?: string; limit: string; before?: string; json?: boolean }) => {
       const api = await client();
-      const q = new URLSearchParams({ limit: o.limit, ...(o.status ? { status: o.status } : {}) });
-      const { runs } = await api.request<{ runs: RunView[] }>("GET", `/runs?${q}`);
+      const q = new URLSearchParams({ limit: o.limit });
+      for (const [k, v] of Object.entries({ status: o.status, workflow: o.workflow, before: o.before })) if (v) q.set(k, v);
+      if (o.since) q.set("since", instantFromFlag("--since", o.since));
+      if (o.until) q.set("until", instantFromFlag("--until", o.until));
+      const { runs, nextCursor } = await api.request<{ runs: RunView[]; nextCursor: string | null }>("GET", `/runs?${q}`);
       if (o.json) return printJson(runs);
-      if (runs.length === 0) return out(dim("no runs yet: start one with `shipyard run FILE`"));
+      const filtered = o.status || o.workflow || o.since || o.until || o.before;
+      if (runs.length === 0) return out(dim(filtered ? "no runs match" : "no runs yet: start one with `shipyard run FILE`"));
       out(table([["ID", "WORKFLOW", "STATUS", "CREATED"].map(dim), ...runs.map((r) => [r.id, r.workflow, statusWord(r.status), r.createdAt])]));
+      if (nextCursor) process.stderr.write(dim(`more: --before ${nextCursor}\n`));
     });
 
   registerShowCommand(program);

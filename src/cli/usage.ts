@@ -3,7 +3,7 @@ import type { UsageGroup } from "../agents/llm/usage.ts";
 import { CliError } from "./client.ts";
 import { client, out, printJson } from "./io.ts";
 import { dim, table } from "./render.ts";
-
+import { instantFromFlag } from "./time-range.ts";
 
 interface Usage {
   groupBy: string;
@@ -20,13 +20,18 @@ export function registerUsageCommands(program: Command): void {
     .command("usage")
     .description("model usage of this workspace: tokens, cost and calls")
     .addOption(new Option("--group-by <what>", "group by").choices(["model", "provider", "operation", "project", "day"]).default("model"))
-    .option("--from <iso>", "from this instant or UTC date (inclusive)")
-    .option("--to <iso>", "up to this instant or UTC date (exclusive)")
+    .addOption(new Option("--by <what>", "with --bucket: one series per model or project").choices(["model", "project"]).default("model"))
+    .addOption(new Option("--bucket <size>", "over time: tokens and cost per hour or UTC day").choices(["hour", "day"]))
+    .option("--from <when>", "from this instant or UTC date (inclusive), or a span back from now (24h, 7d)")
+    .option("--to <when>", "up to this instant or UTC date (exclusive)")
     .option("--json", "print JSON")
-    .action(async (o: { groupBy: string; from?: string; to?: string; json?: boolean }) => {
+    .action(async (o: { groupBy: string; by: string; bucket?: string; from?: string; to?: string; json?: boolean }) => {
+      const from = o.from === undefined ? undefined : instantFromFlag("--from", o.from);
+      const to = o.to === undefined ? undefined : instantFromFlag("--to", o.to);
+      if (o.bucket) return printSeries(await (await client()).request<UsageSeries>("GET", `/usage/series?${new URLSearchParams({ bucket: o.bucket, by: o.by, ...(from ? { since: from } : {}), ...(to ? { until: to } : {}) })}`), o.json);
       const query = new URLSearchParams({ groupBy: o.groupBy });
-      if (o.from) query.set("from", o.from);
-      if (o.to) query.set("to", o.to);
+      if (from) query.set("from", from);
+      if (to) query.set("to", to);
       const usage = await (await client()).request<Usage>("GET", `/usage?${query.toString()}`);
       if (o.json) return printJson(usage);
       if (usage.groups.length === 0) return out(dim("no model usage"));
@@ -50,6 +55,20 @@ export function registerUsageCommands(program: Command): void {
         ]),
       );
     });
+}
+
+interface UsageSeries {
+  bucket: string;
+  by: string;
+  buckets: { start: string; groups: UsageGroup[] }[];
+}
+
+/** A series as one line per bucket and key that had usage (empty buckets are left out of the table). */
+function printSeries(series: UsageSeries, json: boolean | undefined): void {
+  if (json) return printJson(series);
+  const rows = series.buckets.flatMap((b) => b.groups.map((g) => [series.bucket === "day" ? b.start.slice(0, 10) : b.start.slice(0, 16).replace("T", " "), g.key ?? "(none)", String(g.calls), String(g.inputTokens), String(g.outputTokens), `$${g.costUsd.toFixed(4)}`]));
+  if (rows.length === 0) return out(dim("no model usage"));
+  out(table([[series.bucket.toUpperCase(), series.by.toUpperCase(), "CALLS", "INPUT", "OUTPUT", "COST"].map(dim), ...rows]));
 }
 
 /** Register `budget`: the workspace's daily model budget, or one run's or job's. */

@@ -1,6 +1,7 @@
 import type { Pool } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import type { Notifier } from "./notifier.ts";
+import { OperationFeed } from "./operation-feed.ts";
 import { EVENTS_CHANNEL, readEvents, type StoredEvent } from "./store.ts";
 
 /** Receives events in order; the array may be shared with other subscribers and must not be changed. */
@@ -32,12 +33,15 @@ const behind = (topic: Topic) => [...topic.subscribers].some((s) => s.cursor < t
  */
 export class EventHub {
   private readonly topics = new Map<string, Topic>();
+  /** Every workspace's operation creations and status changes, on the same LISTEN connection. */
+  readonly operations: OperationFeed;
 
   constructor(
     private readonly pool: Pool,
     notifier: Notifier,
     private readonly log: Logger,
   ) {
+    this.operations = new OperationFeed(notifier, log);
     void notifier.on(EVENTS_CHANNEL, (payload) => {
       const at = payload.lastIndexOf(":");
       const op = payload.slice(0, at);

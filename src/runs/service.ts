@@ -13,7 +13,7 @@ import { RUN_WORKFLOW } from "./workflow.ts";
 import { advanceRun } from "./advance.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
 import { withApiRole, withNetworkDefaults } from "./step-task.ts";
-import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runDefinition, runSource, runStepRows, type RunRow } from "./store.ts";
+import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runDefinition, runSource, runStepRows, type RunFilter, type RunRow } from "./store.ts";
 import { workspaceSettings } from "../workspaces/store.ts";
 import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -225,13 +225,13 @@ function toView(row: RunRow): Omit<RunView, "steps"> {
   };
 }
 
-/** Runs of a workspace, newest first, optionally filtered by status; `before` pages by run id. */
-export async function listRuns(
-  db: Queryable,
-  workspaceId: string,
-  opts: { status?: RunStatus; limit: number; before?: string },
-): Promise<Omit<RunView, "steps">[]> {
-  return (await listRunRows(db, workspaceId, opts)).map(toView);
+/**
+ * Runs of a workspace, newest first, filtered; `before` pages by run id (ids sort by creation time) and
+ * `nextCursor` is the `before` of the next page, null on the last one.
+ */
+export async function listRuns(db: Queryable, workspaceId: string, filter: RunFilter): Promise<{ runs: Omit<RunView, "steps">[]; nextCursor: string | null }> {
+  const rows = await listRunRows(db, workspaceId, filter);
+  return { runs: rows.map(toView), nextCursor: rows.length === filter.limit ? rows[rows.length - 1]!.id : null };
 }
 
 /**

@@ -40,6 +40,16 @@ export interface StepViewRow {
 const RUN_COLUMNS = `r.id, r.workflow_name, o.status, r.inputs, r.outputs, o.error, r.concurrency_key, r.rerun_of,
   o.created_at, o.started_at, o.finished_at`;
 
+/** Which runs a list shows: any of `statuses`, a workflow name (or its prefix), created in [since, until), older than run `before`. */
+export interface RunFilter {
+  statuses?: readonly RunStatus[];
+  workflow?: { name: string; prefix: boolean };
+  since?: Date;
+  until?: Date;
+  before?: string;
+  limit: number;
+}
+
 /** Store a run in one statement (shipyard_create_run): the operation, run, steps and first events, atomically. */
 export async function insertRun(
   db: Queryable,
@@ -92,12 +102,14 @@ export async function runStepRows(db: Queryable, runId: string): Promise<StepVie
 }
 
 /** Runs of a workspace, newest first, optionally filtered by status; `before` pages by run id. */
-export async function listRunRows(db: Queryable, workspaceId: string, opts: { status?: RunStatus; limit: number; before?: string }): Promise<RunRow[]> {
+export async function listRunRows(db: Queryable, workspaceId: string, filter: RunFilter): Promise<RunRow[]> {
   const res = await db.query<RunRow>(
     `select ${RUN_COLUMNS} from runs r join operations o on o.id = r.id
-     where r.workspace_id = $1 and ($2::text is null or o.status = $2) and ($3::text is null or r.id < $3)
+     where r.workspace_id = $1 and ($2::text[] is null or o.status = any($2)) and ($3::text is null or r.id < $3)
+       and ($5::text is null or (case when $6 then starts_with(r.workflow_name, $5) else r.workflow_name = $5 end))
+       and ($7::timestamptz is null or o.created_at >= $7) and ($8::timestamptz is null or o.created_at < $8)
      order by r.id desc limit $4`,
-    [workspaceId, opts.status ?? null, opts.before ?? null, opts.limit],
+    [workspaceId, filter.statuses?.length ? filter.statuses : null, filter.before ?? null, filter.limit, filter.workflow?.name ?? null, filter.workflow?.prefix ?? false, filter.since ?? null, filter.until ?? null],
   );
   return res.rows;
 }

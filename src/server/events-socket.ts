@@ -3,6 +3,9 @@
 // same EventHub the SSE streams use. After a reconnect it subscribes again with the last seq it saw per
 // operation and misses nothing. Frames are JSON: {type: "subscribe", operationId, since?} and
 // {type: "unsubscribe", operationId} in; {type: "subscribed" | "event" | "unsubscribed" | "error", ...} out.
+// The workspace-wide feed: {type: "subscribe_operations", kinds?} in, then {type: "operation", operation} out for
+// every operation of the socket's workspace created or changing status, and {type: "operations_missed"} when
+// changes may have been lost (the server's LISTEN connection dropped): the client reads its list again.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
@@ -11,6 +14,7 @@ import type { Pool } from "../db/pool.ts";
 import { ensureError, ShipyardError } from "../domain/errors.ts";
 import type { EventHub } from "../events/hub.ts";
 import type { StoredEvent } from "../events/store.ts";
+import { OPERATION_KINDS } from "../domain/operation-kinds.ts";
 import type { Logger } from "../logger.ts";
 import { isOverAfter } from "../operations/service.ts";
 import { bearerToken, resolveSession, resolveToken, sessionFromCookieHeader, type Principal } from "./auth.ts";
@@ -31,6 +35,8 @@ const PING_MS = 30_000;
 const ClientFrame = z.discriminatedUnion("type", [
   z.object({ type: z.literal("subscribe"), operationId: z.string().min(1).max(100), since: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
   z.object({ type: z.literal("unsubscribe"), operationId: z.string().min(1).max(100) }),
+  z.object({ type: z.literal("subscribe_operations"), kinds: z.array(z.enum(OPERATION_KINDS)).max(OPERATION_KINDS.length).optional() }),
+  z.object({ type: z.literal("unsubscribe_operations") }),
 ]);
 
 /** What the events socket is built from. */
@@ -89,6 +95,7 @@ export function createEventsSocket(deps: EventsSocketDeps): EventsSocket {
 
 function serve(deps: EventsSocketDeps, ws: WebSocket, principal: Principal): void {
   const subscriptions = new Map<string, () => void>();
+  let unfollowOperations: (() => void) | null = null;
   const send = (frame: Record<string, unknown>) => {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.close(1008, "too far behind: reconnect and resume with since");
@@ -97,6 +104,7 @@ function serve(deps: EventsSocketDeps, ws: WebSocket, principal: Principal): voi
   const stopAll = () => {
     for (const unsubscribe of subscriptions.values()) unsubscribe();
     subscriptions.clear();
+    unfollowOperations?.();
     untrack();
     clearInterval(ping);
   };
@@ -114,12 +122,24 @@ function serve(deps: EventsSocketDeps, ws: WebSocket, principal: Principal): voi
     try {
       frame = ClientFrame.parse(JSON.parse(String(data)));
     } catch {
-      return fail(new ShipyardError("invalid_request", 'expected {"type":"subscribe","operationId":"...","since":0} or {"type":"unsubscribe","operationId":"..."}', 400));
+      return fail(new ShipyardError("invalid_request", 'expected {"type":"subscribe","operationId":"...","since":0}, {"type":"unsubscribe","operationId":"..."} or {"type":"subscribe_operations","kinds":["workflow"]}', 400));
     }
+    if (frame.type === "subscribe_operations" || frame.type === "unsubscribe_operations") return followOperations(frame);
     void handle(frame).catch((err: unknown) => fail(err, frame.operationId));
   });
 
-  async function handle(frame: z.infer<typeof ClientFrame>): Promise<void> {
+  // Subscribing again replaces the kinds followed; the feed only ever carries the principal's workspace.
+  function followOperations(frame: Extract<z.infer<typeof ClientFrame>, { type: "subscribe_operations" | "unsubscribe_operations" }>): void {
+    unfollowOperations?.();
+    unfollowOperations = null;
+    if (frame.type === "unsubscribe_operations") return send({ type: "unsubscribed_operations" });
+    unfollowOperations = deps.hub.operations.subscribe(principal.workspaceId, frame.kinds, (operation) =>
+      send(operation ? { type: "operation", operation } : { type: "operations_missed" }),
+    );
+    send({ type: "subscribed_operations", kinds: frame.kinds ?? null });
+  }
+
+  async function handle(frame: Extract<z.infer<typeof ClientFrame>, { operationId: string }>): Promise<void> {
     const { operationId } = frame;
     if (frame.type === "unsubscribe") {
       subscriptions.get(operationId)?.();

@@ -118,3 +118,9 @@ export const errorResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 413 |
       { description: "Problem", content: { "application/problem+json": { schema: ProblemSchema } } },
     ]),
   );
+
+/** An instant in a query (`2026-12-01T10:00:00Z`, with an offset) or a UTC date (`2026-12-01`, its midnight), as a Date. */
+export const InstantQuery = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: "an ISO 8601 time such as 2026-12-01T10:00:00Z, or a date such as 2026-12-01" })
+  .transform((t) => new Date(t))
+  .openapi({ type: "string", example: "2026-12-01T10:00:00Z" });

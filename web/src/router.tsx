@@ -15,11 +15,12 @@ import type { DeploymentsSearch } from "./pages/DeploymentsPage.tsx";
 import { RunsPage, type RunsSearch } from "./pages/RunsPage.tsx";
 import { SettingsPage } from "./pages/SettingsPage.tsx";
 import { SignInPage } from "./pages/SignInPage.tsx";
-import { UsagePage } from "./pages/UsagePage.tsx";
+import { validateUsageSearch } from "./pages/usage-search.ts";
 
 // The editor and the studio are larger and not on the first page a person sees: loaded when opened.
 const RunWorkflowPage = lazy(() => import("./pages/RunWorkflowPage.tsx").then((m) => ({ default: m.RunWorkflowPage })));
 const StudioPage = lazy(() => import("./pages/StudioPage.tsx").then((m) => ({ default: m.StudioPage })));
+const UsagePage = lazy(() => import("./pages/UsagePage.tsx").then((m) => ({ default: m.UsagePage })));
 const StudioProjectPage = lazy(() => import("./pages/StudioProjectPage.tsx").then((m) => ({ default: m.StudioProjectPage })));
 // The deployment pages carry a file viewer (CodeMirror) and the generate dialog.
 const DeploymentsPage = lazy(() => import("./pages/DeploymentsPage.tsx").then((m) => ({ default: m.DeploymentsPage })));
@@ -73,7 +74,7 @@ const run = createRoute({ getParentRoute: () => app, path: "/runs/$runId", compo
 const jobs = createRoute({ getParentRoute: () => app, path: "/jobs", component: JobsPage });
 const job = createRoute({ getParentRoute: () => app, path: "/jobs/$jobId", component: () => <JobPageOf id={job.useParams().jobId} /> });
 const runners = createRoute({ getParentRoute: () => app, path: "/runners", component: RunnersPage });
-const usage = createRoute({ getParentRoute: () => app, path: "/usage", component: UsagePage });
+const usage = createRoute({ getParentRoute: () => app, path: "/usage", validateSearch: validateUsageSearch, component: UsagePage });
 const settings = createRoute({ getParentRoute: () => app, path: "/settings", component: SettingsPage });
 const studio = createRoute({ getParentRoute: () => app, path: "/studio", component: StudioPage });
 const studioProject = createRoute({

@@ -6,6 +6,7 @@ import { cancelOperation, eventsAfter, getOperation, isOverAfter, resumePoint } 
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
+import { operationStreamRoute } from "./operation-stream.ts";
 
 const OperationSchema = z
   .object({
@@ -24,6 +25,8 @@ const OperationSchema = z
 
 /** /operations/{id}: any durable execution (a run, a job) and its events as SSE (live, with replay) or JSON. */
 export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
+  // Before /operations/{id}, which would take "stream" for an id.
+  operationStreamRoute(deps, app);
   app.openapi(
     createRoute({
       method: "get",

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { usageSummary } from "../../agents/llm/index.ts";
+import { USAGE_BUCKET_MS as BUCKET_MS, usageSeries, usageSummary } from "../../agents/llm/index.ts";
 import { ShipyardError } from "../../domain/errors.ts";
 import { setOperationBudget, setWorkspaceBudget, workspaceBudgets } from "../../models/budgets.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
-import { errorResponses, IdParam, jsonContent } from "../schemas.ts";
+import { errorResponses, IdParam, InstantQuery, jsonContent } from "../schemas.ts";
 
 const GROUP_BY = ["model", "provider", "operation", "project", "day"] as const;
 
@@ -31,6 +31,22 @@ export const UsageSchema = z
     groups: z.array(UsageGroupSchema),
   })
   .openapi("Usage");
+
+/** Most buckets one series answers (hour buckets: about six weeks). */
+const MAX_BUCKETS = 1000;
+/** The range a series covers when `since` is not given. */
+const DEFAULT_SPAN = { hour: 24, day: 30 } as const;
+
+export const UsageSeriesSchema = z
+  .object({
+    bucket: z.enum(["hour", "day"]),
+    by: z.enum(["model", "project"]),
+    since: z.string().openapi({ description: "Start of the first bucket (UTC)" }),
+    until: z.string(),
+    keys: z.array(z.string().nullable()).openapi({ description: "Every key with usage in the range, costliest first (one series each)" }),
+    buckets: z.array(z.object({ start: z.string(), groups: z.array(UsageGroupSchema) })).openapi({ description: "Every bucket of the range in order, empty ones too" }),
+  })
+  .openapi("UsageSeries");
 
 export const BudgetsSchema = z
   .object({
@@ -82,6 +98,41 @@ export function usageRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       if (from && to && from > to) throw new ShipyardError("invalid_request", "from: must not be after to", 400);
       const groups = await usageSummary(deps.pool, c.get("principal").workspaceId, { groupBy: q.groupBy, from, to });
       return c.json({ groupBy: q.groupBy, from: from?.toISOString() ?? null, to: to?.toISOString() ?? null, groups }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/usage/series",
+      summary: "Model usage over time: tokens and cost per hour or UTC day, per model or project",
+      request: {
+        query: z.object({
+          bucket: z.enum(["hour", "day"]).default("day"),
+          by: z.enum(["model", "project"]).default("model"),
+          since: InstantQuery.optional().openapi({ description: "Inclusive start (ISO 8601); default 24 hours (hour) or 30 days (day) before until" }),
+          until: InstantQuery.optional().openapi({ description: "Exclusive end (ISO 8601); default now" }),
+        }),
+      },
+      responses: { 200: jsonContent(UsageSeriesSchema, "The series"), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const until = q.until ?? new Date();
+      const since = q.since ?? new Date(until.getTime() - DEFAULT_SPAN[q.bucket] * BUCKET_MS[q.bucket]);
+      if (since >= until) throw new ShipyardError("invalid_request", "since: must be before until", 400);
+      if ((until.getTime() - since.getTime()) / BUCKET_MS[q.bucket] > MAX_BUCKETS) throw new ShipyardError("invalid_request", `since: at most ${MAX_BUCKETS} ${q.bucket} buckets per series; use a shorter range or bucket=day`, 400);
+      const buckets = await usageSeries(deps.pool, c.get("principal").workspaceId, { bucket: q.bucket, by: q.by, since, until });
+      // Costliest first, then (unpriced models cost 0) by tokens: the chart stacks the biggest series at the bottom.
+      const totals = new Map<string | null, { cost: number; tokens: number }>();
+      for (const b of buckets) {
+        for (const g of b.groups) {
+          const t = totals.get(g.key) ?? { cost: 0, tokens: 0 };
+          totals.set(g.key, { cost: t.cost + g.costUsd, tokens: t.tokens + g.inputTokens + g.outputTokens });
+        }
+      }
+      const keys = [...totals.entries()].sort(([, a], [, b]) => b.cost - a.cost || b.tokens - a.tokens).map(([k]) => k);
+      return c.json({ bucket: q.bucket, by: q.by, since: buckets[0]?.start ?? since.toISOString(), until: until.toISOString(), keys, buckets }, 200);
     },
   );
 

@@ -3,7 +3,7 @@ import { useRouteContext } from "@tanstack/react-router";
 import { useEffect } from "react";
 import { get } from "./client.ts";
 import type { LiveEvents } from "./live.ts";
-import type { OperationEvent } from "./types.ts";
+import type { OperationChange, OperationEvent, OperationKind } from "./types.ts";
 
 /** The page's live events socket. */
 export function useLive(): LiveEvents {
@@ -19,6 +19,16 @@ export function useOperationEvents(ids: readonly string[], onEvent: (event: Oper
     return () => offs.forEach((off) => off());
     // onEvent is read through the closure of the latest render only when the ids change: callers keep it stable.
   }, [live, key, since]);
+}
+
+/**
+ * Follow the workspace's operations of `kinds` while the component is shown: `onSynced` when the feed is live
+ * (read the list then), `onChange` for each creation or status change after it. Callers keep both stable.
+ */
+export function useOperationFeed(kinds: readonly OperationKind[], onChange: (change: OperationChange) => void, onSynced: () => void): void {
+  const live = useLive();
+  const key = kinds.join(",");
+  useEffect(() => live.followOperations(kinds, onChange, onSynced), [live, key, onChange, onSynced]);
 }
 
 const HISTORY_PAGE = 5000;

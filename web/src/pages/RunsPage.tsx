@@ -1,12 +1,12 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
-import { useCallback, useMemo } from "react";
+import { useCallback, useRef } from "react";
 import { get, query } from "../api/client.ts";
-import { duration, FINAL, useOperationEvents, when } from "../api/hooks.ts";
-import type { OperationEvent, RunSummary } from "../api/types.ts";
+import { duration, useOperationFeed, when } from "../api/hooks.ts";
+import type { OperationChange, RunList } from "../api/types.ts";
 import { ErrorNote, Status } from "../components/Status.tsx";
 
-/** The filters of the runs list, kept in the URL so a filtered list can be shared. */
+/** The filters of the runs list, kept in the URL so a filtered list can be shared and reloaded. */
 export interface RunsSearch {
   status?: string;
   workflow?: string;
@@ -15,28 +15,55 @@ export interface RunsSearch {
 
 const STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"];
 const WITHIN: Record<string, number> = { "1h": 3600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
+const KINDS = ["workflow"] as const;
+const PAGE = 50;
 const route = getRouteApi("/app/runs");
 
-/** /runs: newest first, filtered by status, workflow name and time; active runs update live. */
+/** The GET /runs query of the filters and page; `within` becomes a `since` of the moment the list is read. */
+function runsPath(search: RunsSearch, before: string | undefined): string {
+  // A `within` the page does not offer (a hand-edited URL) filters nothing.
+  const span = search.within ? WITHIN[search.within] : undefined;
+  const since = span ? new Date(Date.now() - span).toISOString() : undefined;
+  return `/runs${query({ status: search.status, workflow: search.workflow, since, limit: PAGE, before })}`;
+}
+
+/** True when a run in the list with this change still matches the status filter (a change never moves a run in time or name). */
+const stillMatches = (search: RunsSearch, change: OperationChange) => !search.status || search.status.split(",").includes(change.status);
+
+/**
+ * /runs: newest first, filtered on the server by status, workflow name (or `prefix*`) and time; live from the
+ * workspace's operation feed: a run started anywhere (CLI, API, another tab) appears, and statuses change in place.
+ */
 export function RunsPage() {
   const search = route.useSearch();
   const navigate = useNavigate({ from: "/runs" });
   const queryClient = useQueryClient();
-  const runs = useQuery({ queryKey: ["runs", search.status ?? ""], queryFn: () => get<{ runs: RunSummary[] }>(`/runs${query({ status: search.status, limit: 200 })}`) });
-  const shown = useMemo(() => {
-    const since = search.within && WITHIN[search.within] ? Date.now() - WITHIN[search.within]! : 0;
-    const name = search.workflow?.toLowerCase() ?? "";
-    return (runs.data?.runs ?? []).filter((r) => r.workflow.toLowerCase().includes(name) && Date.parse(r.createdAt) >= since);
-  }, [runs.data, search.workflow, search.within]);
-  const active = shown.filter((r) => !FINAL.has(r.status)).map((r) => r.id);
-  const onEvent = useCallback(
-    (e: OperationEvent) => {
-      if (e.type === "status" || e.type === "complete") void queryClient.invalidateQueries({ queryKey: ["runs"] });
+  const runs = useInfiniteQuery({
+    queryKey: ["runs", search],
+    queryFn: ({ pageParam }) => get<RunList>(runsPath(search, pageParam)),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  // The feed's callbacks stay the same across renders (one subscription); they read the filters shown now.
+  const shownSearch = useRef(search);
+  shownSearch.current = search;
+  const onSynced = useCallback(() => void queryClient.invalidateQueries({ queryKey: ["runs"] }), [queryClient]);
+  const onChange = useCallback(
+    (change: OperationChange) => {
+      const key = ["runs", shownSearch.current];
+      const list = queryClient.getQueryData<InfiniteData<RunList>>(key);
+      const known = list?.pages.flatMap((p) => p.runs).find((r) => r.id === change.id);
+      // A run already shown changes in place; a new one (or one leaving the filter) is read from the server once.
+      if (!list || !known || !stillMatches(shownSearch.current, change)) return void queryClient.invalidateQueries({ queryKey: ["runs"] });
+      const patch = { status: change.status as typeof known.status, error: change.error, startedAt: change.startedAt, finishedAt: change.finishedAt };
+      const pages = list.pages.map((p) => ({ ...p, runs: p.runs.map((r) => (r.id === change.id ? { ...r, ...patch } : r)) }));
+      queryClient.setQueryData<InfiniteData<RunList>>(key, { ...list, pages });
     },
     [queryClient],
   );
-  useOperationEvents(active, onEvent);
+  useOperationFeed(KINDS, onChange, onSynced);
   const set = (patch: Partial<RunsSearch>) => void navigate({ search: (s: RunsSearch) => ({ ...s, ...patch }) });
+  const shown = runs.data?.pages.flatMap((p) => p.runs) ?? [];
   return (
     <section aria-labelledby="runs-title">
       <div className="title-row">
@@ -57,7 +84,7 @@ export function RunsPage() {
         </label>
         <label>
           Workflow
-          <input type="search" value={search.workflow ?? ""} onChange={(e) => set({ workflow: e.target.value || undefined })} />
+          <input type="search" placeholder="name, or prefix*" value={search.workflow ?? ""} onChange={(e) => set({ workflow: e.target.value || undefined })} />
         </label>
         <label>
           Started within
@@ -99,6 +126,11 @@ export function RunsPage() {
         </tbody>
       </table>
       {runs.isSuccess && shown.length === 0 && <p className="hint">No runs match.</p>}
+      {runs.hasNextPage && (
+        <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
+          Older runs
+        </button>
+      )}
     </section>
   );
 }
