@@ -66,6 +66,12 @@ describe("web UI: pages", () => {
     await drag(page, item(ids[1]!).getByRole("button"), page.locator(`[data-queue="rework"]`));
     await waitFor(async () => JSON.stringify(await order("rework")) === JSON.stringify([ids[1]]), 15_000, "second job in rework");
     await page.locator(`[data-queue="rework"]`).locator(`[data-job="${ids[1]}"]`).waitFor();
+    // A job added elsewhere while the page is open appears in its queue without a reload (the operations feed);
+    // first the page's own re-reads after the moves settle, so none of them is what shows it.
+    await page.waitForTimeout(1500);
+    const added = await s.api("POST", "/jobs", { projectId: project.body.id, prompt: "fourth job", executor: { type: "patch", diff: ADD_MUL_PATCH } });
+    expect(added.status).toBe(201);
+    await page.locator(`[data-queue="backlog"]`).locator(`[data-job="${added.body.id}"]`).waitFor({ timeout: 15_000 });
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, "jobs");
     await item(ids[0]!).getByRole("link").click();

@@ -5,11 +5,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useCallback } from "react";
 import { api, get } from "../api/client.ts";
-import { useOperationEvents } from "../api/hooks.ts";
+import { useOperationEvents, useOperationFeed } from "../api/hooks.ts";
 import type { Job, Queues } from "../api/types.ts";
 import { ErrorNote, Status } from "../components/Status.tsx";
 
 type QueueName = "rework" | "backlog";
+
+const JOB_KINDS = ["job"] as const;
 
 /** /jobs: what each runner executes, and the rework and backlog queues, reordered and moved by dragging. */
 export function JobsPage() {
@@ -20,6 +22,8 @@ export function JobsPage() {
   useOperationEvents(ids, (e) => {
     if (e.type === "status" || e.type === "complete" || e.type === "stage") refresh();
   });
+  // A job added elsewhere (the CLI, the API, another tab) or changing status shows up without a reload.
+  useOperationFeed(JOB_KINDS, refresh, refresh);
   const move = useMutation({
     mutationFn: (m: { id: string; queue: QueueName; position: number }) => api<Job>("PATCH", `/jobs/${encodeURIComponent(m.id)}`, { queue: m.queue, position: m.position }),
     onSettled: refresh,
