@@ -110,6 +110,11 @@ describe("web UI: deployments", () => {
     await page.getByLabel("Project").selectOption(projectId);
     await page.waitForURL(new RegExp(`project=${projectId}`));
     await row.waitFor();
+    // One started through the API while the list is open appears without a reload (the operations feed).
+    await page.waitForTimeout(1500);
+    const other = await s.api("POST", `/projects/${projectId}/deployments`, { generator: "kubernetes", config: { image: IMAGE, ports: [80] } });
+    expect(other.status, JSON.stringify(other.body)).toBe(202);
+    await page.locator(`tr[data-deployment="${other.body.id}"]`).waitFor({ timeout: 15_000 });
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, "deployments");
     expect(errors).toEqual([]);

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useCallback } from "react";
 import { get, query } from "../api/client.ts";
-import { useOperationEvents, when } from "../api/hooks.ts";
+import { useOperationEvents, useOperationFeed, when } from "../api/hooks.ts";
 import type { Deployment, OperationEvent, Project } from "../api/types.ts";
 import { ErrorNote, Status } from "../components/Status.tsx";
 import { GenerateDialog } from "./deployments/GenerateDialog.tsx";
@@ -14,6 +14,8 @@ export interface DeploymentsSearch {
 
 /** Statuses after which a deployment changes no more. */
 export const DEPLOYMENT_OVER = new Set(["generated", "deployed", "failed", "cancelled"]);
+
+const DEPLOYMENT_KINDS = ["deployment"] as const;
 
 /** /deployments: the workspace's deployments, newest first, filtered by project; the unfinished ones followed live. */
 export function DeploymentsPage({ search }: { search: DeploymentsSearch }) {
@@ -31,6 +33,9 @@ export function DeploymentsPage({ search }: { search: DeploymentsSearch }) {
     [qc],
   );
   useOperationEvents(live, onEvent);
+  // A deployment started elsewhere (the CLI, the API, Connect) shows up without a reload.
+  const reread = useCallback(() => void qc.invalidateQueries({ queryKey: ["deployments"] }), [qc]);
+  useOperationFeed(DEPLOYMENT_KINDS, reread, reread);
   return (
     <section aria-labelledby="deployments-title">
       <div className="title-row">
