@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RUN_WORKFLOW } from "../src/runs/workflow.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "./helpers/otlp-receiver.ts";
 import { runToEnd, startTestShipyard, waitFor, type TestShipyard } from "./helpers/shipyard.ts";
 
@@ -33,13 +34,13 @@ describe("tracing over OTLP/HTTP", () => {
   it("exports the run's workflow span, its DBOS steps and one span per step attempt, parented to the run", async () => {
     const run = await runToEnd(s, WORKFLOW);
     expect(run.status).toBe("succeeded");
-    const runSpan = () => otlp.spans.find((x) => x.name === "shipyard.run" && x.attributes["dbos.operation.workflow_id"] === run.id);
+    const runSpan = () => otlp.spans.find((x) => x.name === RUN_WORKFLOW && x.attributes["dbos.operation.workflow_id"] === run.id);
     const inTrace = () => otlp.spans.filter((x) => x.traceId === runSpan()?.traceId);
     // The batch processor sends on its own schedule; the step spans are drawn by the time the run span ends.
     await waitFor(async () => inTrace().filter((x) => x.name.startsWith("step ")).length === 3, 20_000, "the run's spans");
 
     const spans = inTrace();
-    expect(spans.filter((x) => x.name === "shipyard.run")).toHaveLength(1);
+    expect(spans.filter((x) => x.name === RUN_WORKFLOW)).toHaveLength(1);
     const wf = runSpan()!;
     expect(wf.parentSpanId).toBeUndefined();
     expect(wf.attributes).toMatchObject({
@@ -53,7 +54,8 @@ describe("tracing over OTLP/HTTP", () => {
     // DBOS's own steps of the run (its advances; the first one, of a run without a concurrency key, is made by
     // createRun outside the workflow) are children of the workflow span.
     const advances = spans.filter((x) => x.name.startsWith("advance:"));
-    expect(advances.map((x) => x.name)).toContain("advance:result");
+    // Each waits for the next result, then applies it.
+    expect(advances.map((x) => x.name)).toContain("advance:next");
     for (const a of advances) expect(a.parentSpanId).toBe(wf.spanId);
     // Those after the first (which starts before the operation is looked up) carry the operation too.
     expect(advances.filter((a) => a.attributes["shipyard.operation.id"] === run.id).length).toBeGreaterThanOrEqual(advances.length - 1);

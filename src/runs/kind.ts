@@ -8,7 +8,7 @@ import { registerHttpTaskWorkflow } from "./http-task.ts";
 import { registerWaitTaskWorkflow } from "./wait-task.ts";
 import { registerRunWorkflow, RUN_WORKFLOW } from "./workflow.ts";
 
-/** A run of a YAML workflow: `shipyard.run` (with a child `shipyard.llm-task`, `shipyard.http-task` or `shipyard.wait-task` per server-run step), cancelled by a `cancel` message, swept every 5 s. */
+/** A run of a YAML workflow: `shipyard.run.2` (with a child `shipyard.llm-task`, `shipyard.http-task` or `shipyard.wait-task` per server-run step), cancelled by a `cancel` message, swept every 5 s. */
 export const runKind: OperationKindSpec<RunView> = {
   kind: "workflow",
   workflow: RUN_WORKFLOW,

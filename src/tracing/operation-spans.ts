@@ -7,8 +7,11 @@ const WORKFLOW_ID = "dbos.operation.workflow_id";
 const OPERATION_TYPE = "dbos.operation.type";
 const OPERATION_NAME = "dbos.operation.name";
 
-/** The DBOS workflows that carry a Shipyard operation: the tasks whose results they take become step spans. */
-const OPERATION_WORKFLOWS = new Set(["shipyard.run", "shipyard.job"]);
+/**
+ * The DBOS workflows that carry a Shipyard operation: the tasks whose results they take become step spans
+ * (`shipyard.run` is the run workflow of runs started before results woke it: see src/runs/workflow.ts).
+ */
+const OPERATION_WORKFLOWS = new Set(["shipyard.run.2", "shipyard.run", "shipyard.job"]);
 
 /**
  * Finished tasks are read again from this long before the latest one seen: `finished_at` is its transaction's
