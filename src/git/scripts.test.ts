@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitAndPushScript, patchScript, prepareScript } from "./scripts.ts";
+import { commitAndPushScript, patchScript, prepareScript, WORKSPACE_GONE_EXIT } from "./scripts.ts";
 import { addFileDiff, advanceRemote, git, outputs, remoteRef, runScript, sandbox, tmpIsEmpty, type Sandbox } from "./test-repos.ts";
 
 const BRANCH = "shipyard/job-1";
@@ -165,10 +165,19 @@ describe("commitAndPushScript", () => {
 
   it("refuses to run outside a clone instead of finding a repository above the workspace", () => {
     git(box.root, "init", "--quiet"); // the directory holding the workspace is itself a repository
+    writeFileSync(path.join(box.ws, "stray.txt"), "not a clone\n"); // not empty: not a workspace the runner lost
     const r = push();
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("is not a git clone");
     expect(() => git(box.root, "rev-parse", "HEAD")).toThrow(); // nothing was committed there
+  });
+
+  it("says the workspace is gone (a code of its own: the runner's loss) when it is empty, as after a runner restarted with another work dir", () => {
+    rmSync(box.ws, { recursive: true, force: true });
+    mkdirSync(box.ws);
+    const r = push();
+    expect(r.status).toBe(WORKSPACE_GONE_EXIT);
+    expect(r.stderr).toContain("no longer has the clone");
   });
 });
 

@@ -19,7 +19,18 @@ export interface BranchSpec {
 export const CEILING = `GIT_CEILING_DIRECTORIES="$(cd .. && pwd -P)"
 export GIT_CEILING_DIRECTORIES`;
 
+/**
+ * The exit code of a stage that finds its workspace empty: the runner no longer has the clone an earlier stage
+ * made (it was restarted with another work dir, or its disk was wiped), which is the runner's loss, not the
+ * job's failure (the stage's workflow treats it as a lost runner: a new attempt starts from a fresh clone).
+ */
+export const WORKSPACE_GONE_EXIT = 75;
+
 export const REQUIRE_CLONE = `if [ ! -d .git ]; then
+  if [ -z "$(ls -A)" ]; then
+    echo "shipyard: $PWD is empty: this runner no longer has the clone an earlier stage made" >&2
+    exit ${WORKSPACE_GONE_EXIT}
+  fi
   echo "shipyard: $PWD is not a git clone (the prepare step has not run)" >&2
   exit 2
 fi`;

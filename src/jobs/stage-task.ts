@@ -1,4 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import { WORKSPACE_GONE_EXIT } from "../git/scripts.ts";
 import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { inTransaction, type PoolClient } from "../db/pool.ts";
 import type { EngineResources } from "../engine/resources.ts";
@@ -58,7 +59,7 @@ export async function runPinnedTask(
     const msg = await DBOS.recv<RunMessage>(RUN_TOPIC, WATCH_SECONDS);
     if (msg === null) {
       const check = await DBOS.runStep(() => checkTask(res, job.runnerId, id), { name: "check-runner", ...TRANSIENT_RETRIES });
-      if (check.result) return check.result; // reported, but the message was lost with a crashed server
+      if (check.result) return unlessWorkspaceGone(check.result); // reported, but the message was lost with a crashed server
       if (check.offline) throw new RunnerLost(`runner went offline during ${stage}`);
       continue;
     }
@@ -76,8 +77,14 @@ export async function runPinnedTask(
       { name: `settle:${stage}`, ...TRANSIENT_RETRIES },
     );
     if (cancelled || msg.status === "cancelled") throw new JobCancelled("cancelled");
-    return msg;
+    return unlessWorkspaceGone(msg);
   }
+}
+
+/** A stage's result, unless it found the runner without the workspace an earlier stage made (then RunnerLost). */
+function unlessWorkspaceGone<R extends { status: string; exitCode: number | null }>(result: R): R {
+  if (result.status === "failed" && result.exitCode === WORKSPACE_GONE_EXIT) throw new RunnerLost("the runner no longer has the workspace an earlier stage made (restarted with another work dir?)");
+  return result;
 }
 
 async function checkTask(res: EngineResources, runnerId: string, taskId: string): Promise<{ offline: boolean; result: TaskResult | null }> {
