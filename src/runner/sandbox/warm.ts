@@ -60,6 +60,7 @@ export class WarmSandboxes {
   private readonly ready = new Map<string, { sb: WarmSandbox; idle: NodeJS.Timeout }>();
   /** Steps that started in a warm sandbox (for the runner's diagnostics and tests). */
   taken = 0;
+  private disposed = false;
 
   constructor(
     private readonly max: number,
@@ -88,7 +89,7 @@ export class WarmSandboxes {
 
   /** Start one for `key` unless one is ready or enough are; never throws (a step can always start its own). */
   prepare(key: string, start: () => WarmSandbox): void {
-    if (this.ready.has(key) || this.ready.size >= this.max) return;
+    if (this.disposed || this.ready.has(key) || this.ready.size >= this.max) return;
     let sb: WarmSandbox;
     try {
       sb = start();
@@ -109,8 +110,9 @@ export class WarmSandboxes {
     return [...this.ready.values()].flatMap(({ sb }) => (sb.child.pid ? [sb.child.pid] : []));
   }
 
-  /** End every warm sandbox (the runner is stopping). */
+  /** End every warm sandbox and start no more (the runner is stopping). */
   dispose(): void {
+    this.disposed = true;
     for (const { sb, idle } of this.ready.values()) {
       clearTimeout(idle);
       discard(sb);
