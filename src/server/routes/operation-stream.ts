@@ -5,6 +5,7 @@ import { OPERATION_KINDS } from "../../domain/operation-kinds.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
 import { errorResponses } from "../schemas.ts";
+import { holdSseStream } from "../sse-session.ts";
 
 // `kinds=workflow,job` or repeated: the kinds to follow (all when absent).
 const Kinds = z
@@ -33,29 +34,13 @@ export function operationStreamRoute(deps: ServerDeps, app: OpenAPIHono<AppEnv>)
       const feed = deps.hub.operations;
       const { kinds } = c.req.valid("query");
       const principal = c.get("principal");
-      const closing = deps.closing;
-      return streamSSE(c, async (stream) => {
-        await new Promise<void>((resolve) => {
-          let writing: Promise<unknown> = stream.writeSSE({ event: "ready", data: "{}" });
-          const write = (event: string, data: unknown) => (writing = writing.then(() => stream.writeSSE({ event, data: JSON.stringify(data) })));
-          const unsubscribe = feed.subscribe(principal.workspaceId, kinds, (change) => (change ? write("operation", change) : write("resync", {})));
-          const heartbeat = setInterval(() => (writing = writing.then(() => stream.write(": heartbeat\n\n"))), deps.heartbeatMs);
-          let finished = false;
-          const finish = () => {
-            if (finished) return;
-            finished = true;
-            unsubscribe();
-            untrack();
-            clearInterval(heartbeat);
-            closing?.removeEventListener("abort", finish);
-            void writing.then(() => resolve(), () => resolve());
-          };
-          // Revoking the token ends the stream at once (in whichever server holds it).
-          const untrack = deps.revocations?.track(principal.tokenId, finish) ?? (() => undefined);
-          stream.onAbort(finish);
-          closing?.addEventListener("abort", finish);
-        });
-      }) as never;
+      return streamSSE(c, (stream) =>
+        holdSseStream(stream, { heartbeatMs: deps.heartbeatMs, closing: deps.closing, revocations: deps.revocations, tokenId: principal.tokenId, first: { event: "ready", data: "{}" } }, (session) =>
+          feed.subscribe(principal.workspaceId, kinds, (change) =>
+            session.write(change ? { event: "operation", data: JSON.stringify(change) } : { event: "resync", data: "{}" }),
+          ),
+        ),
+      ) as never;
     },
   );
 }

@@ -5,6 +5,7 @@ import type { StoredEvent } from "../../events/store.ts";
 import { cancelOperation, eventsAfter, getOperation, isOverAfter, resumePoint } from "../../operations/service.ts";
 import type { AppEnv } from "../auth.ts";
 import type { ServerDeps } from "../deps.ts";
+import { holdSseStream } from "../sse-session.ts";
 import { errorResponses, EventSchema, IdParam } from "../schemas.ts";
 import { operationStreamRoute } from "./operation-stream.ts";
 
@@ -96,34 +97,16 @@ export function operationRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): voi
       if (closing?.aborted) throw new ShipyardError("unavailable", "the server is stopping", 503);
       return streamSSE(c, async (stream) => {
         if (alreadyOver) return;
-        await new Promise<void>((resolve) => {
-          let writing: Promise<unknown> = Promise.resolve();
-          let finished = false;
-          const finish = () => {
-            if (finished) return;
-            finished = true;
-            unsubscribe();
-            untrack();
-            clearInterval(heartbeat);
-            closing?.removeEventListener("abort", finish);
-            void writing.then(() => resolve(), () => resolve());
-          };
-          // Revoking the token ends the stream at once (in whichever server holds it).
-          const untrack = deps.revocations?.track(principal.tokenId, finish) ?? (() => undefined);
-          const unsubscribe = hub.subscribe(id, since, (events: StoredEvent[]) => {
+        // A stopping server ends the stream without `complete`: the client reconnects with Last-Event-ID.
+        await holdSseStream(stream, { heartbeatMs: deps.heartbeatMs, closing, revocations: deps.revocations, tokenId: principal.tokenId }, (session) =>
+          hub.subscribe(id, since, (events: StoredEvent[]) => {
             for (const e of events) {
-              if (finished) return;
-              writing = writing.then(() => stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) }));
-              if (e.type === "complete") finish();
+              if (session.finished) return;
+              session.write({ id: String(e.seq), event: e.type, data: JSON.stringify(e) });
+              if (e.type === "complete") session.finish();
             }
-          });
-          const heartbeat = setInterval(() => {
-            writing = writing.then(() => stream.write(": heartbeat\n\n"));
-          }, deps.heartbeatMs);
-          stream.onAbort(finish);
-          // A stopping server ends the stream without `complete`: the client reconnects with Last-Event-ID.
-          closing?.addEventListener("abort", finish);
-        });
+          }),
+        );
       }) as never;
     },
   );
