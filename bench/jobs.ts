@@ -5,7 +5,7 @@
 //   (c) how long until a runner that was SIGKILLed (socket closed) or SIGSTOPped (socket open, no pongs) is
 //       shown offline by GET /runners.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import {
@@ -59,6 +59,11 @@ function makeRemote(): string {
   git(work, "add", "-A");
   git(work, "commit", "-q", "-m", "initial");
   git(root, "clone", "-q", "--bare", work, remote);
+  // Job stages run sandboxed as an unprivileged user (nobody when this runs as root): it pushes to the remote as
+  // to a shared repository.
+  git(remote, "config", "core.sharedRepository", "0777");
+  execFileSync("chmod", ["-R", "a+rwX", remote]);
+  chmodSync(root, 0o755);
   return remote;
 }
 
