@@ -1,6 +1,6 @@
 // Usage over time from the ledger (model_usage): per hour or UTC day, per model or project, for charts.
 import type { Queryable } from "../../db/pool.ts";
-import type { UsageGroup } from "./usage.ts";
+import { usageGroupOf, type UsageGroup, type UsageGroupRow } from "./usage.ts";
 
 /** The width of a bucket. */
 export type UsageBucket = "hour" | "day";
@@ -35,7 +35,7 @@ export async function usageSeries(
 ): Promise<UsageSeriesBucket[]> {
   const key = KEY_SQL[opts.by];
   if (!key) throw new TypeError(`cannot group usage by ${JSON.stringify(opts.by)}`);
-  const { rows } = await db.query<{ start: Date; key: string | null; calls: number; input: string; output: string; cached: string; cost: string; unpriced: number }>(
+  const { rows } = await db.query<UsageGroupRow & { start: Date }>(
     `select date_trunc($4, created_at, 'UTC') as start, ${key} as key, count(*)::int as calls,
        sum(input_tokens)::text as input, sum(output_tokens)::text as output, sum(cached_tokens)::text as cached,
        sum(cost_usd)::text as cost, count(*) filter (where not priced)::int as unpriced
@@ -49,15 +49,7 @@ export async function usageSeries(
     buckets.set(t, { start: new Date(t).toISOString(), groups: [] });
   }
   for (const r of rows) {
-    buckets.get(r.start.getTime())?.groups.push({
-      key: r.key,
-      calls: r.calls,
-      inputTokens: Number(r.input),
-      outputTokens: Number(r.output),
-      cachedTokens: Number(r.cached),
-      costUsd: Number(r.cost),
-      unpricedCalls: r.unpriced,
-    });
+    buckets.get(r.start.getTime())?.groups.push(usageGroupOf(r));
   }
   return [...buckets.values()];
 }

@@ -137,15 +137,7 @@ export async function usageSummary(
 ): Promise<UsageGroup[]> {
   const group = GROUP_SQL[opts.groupBy];
   if (!group) throw new TypeError(`cannot group usage by ${JSON.stringify(opts.groupBy)}`);
-  const { rows } = await db.query<{
-    key: string | null;
-    calls: number;
-    input: string;
-    output: string;
-    cached: string;
-    cost: string;
-    unpriced: number;
-  }>(
+  const { rows } = await db.query<UsageGroupRow>(
     `select ${group} as key, count(*)::int as calls, sum(input_tokens)::text as input, sum(output_tokens)::text as output,
        sum(cached_tokens)::text as cached, sum(cost_usd)::text as cost, count(*) filter (where not priced)::int as unpriced
      from model_usage
@@ -154,7 +146,23 @@ export async function usageSummary(
      group by 1 order by 1 nulls last`,
     [workspaceId, opts.from ?? null, opts.to ?? null],
   );
-  return rows.map((r) => ({
+  return rows.map(usageGroupOf);
+}
+
+/** A group's sums as the SQL of the usage queries returns them (bigint and numeric sums as text). */
+export interface UsageGroupRow {
+  key: string | null;
+  calls: number;
+  input: string;
+  output: string;
+  cached: string;
+  cost: string;
+  unpriced: number;
+}
+
+/** The view of one group's sums. */
+export function usageGroupOf(r: UsageGroupRow): UsageGroup {
+  return {
     key: r.key,
     calls: r.calls,
     inputTokens: Number(r.input),
@@ -162,5 +170,5 @@ export async function usageSummary(
     cachedTokens: Number(r.cached),
     costUsd: Number(r.cost),
     unpricedCalls: r.unpriced,
-  }));
+  };
 }
