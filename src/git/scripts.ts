@@ -26,11 +26,14 @@ export GIT_CEILING_DIRECTORIES`;
  */
 export const WORKSPACE_GONE_EXIT = 75;
 
-export const REQUIRE_CLONE = `if [ ! -d .git ]; then
-  if [ -z "$(ls -A)" ]; then
-    echo "shipyard: $PWD is empty: this runner no longer has the clone an earlier stage made" >&2
-    exit ${WORKSPACE_GONE_EXIT}
-  fi
+/** First in a stage that needs what an earlier stage left in the workspace: exits WORKSPACE_GONE_EXIT when it is empty. */
+export const REQUIRE_WORKSPACE = `if [ -z "$(ls -A)" ]; then
+  echo "shipyard: $PWD is empty: this runner no longer has the clone an earlier stage made" >&2
+  exit ${WORKSPACE_GONE_EXIT}
+fi`;
+
+export const REQUIRE_CLONE = `${REQUIRE_WORKSPACE}
+if [ ! -d .git ]; then
   echo "shipyard: $PWD is not a git clone (the prepare step has not run)" >&2
   exit 2
 fi`;

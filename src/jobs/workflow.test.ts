@@ -22,6 +22,7 @@ import { createSecretStore } from "../secrets/store.ts";
 import { startDispatcher } from "./dispatch.ts";
 import { createJob } from "./queue.ts";
 import { loadJob } from "./store.ts";
+import { REQUIRE_WORKSPACE } from "../git/scripts.ts";
 
 let pool: Pool;
 let engine: Engine;
@@ -70,5 +71,35 @@ describe("the job workflow and the database going away", () => {
     expect(flaky.failures).toBe(1);
     expect(stages).toEqual(["credentials:started:1", "credentials:succeeded:1", "prepare:started:1"]);
     expect(await loadJob(pool, job.id)).toMatchObject({ status: "running", attempts: 1, stage: "prepare", error: null });
+  });
+});
+
+describe("the job workflow and a runner that lost its workspace", () => {
+  it("a stage that finds the workspace empty (exit 75) returns the job to its queue as after a lost runner, not failed", async () => {
+    const ws = await workspace(pool);
+    await pool.query("insert into projects (id, workspace_id, name, repo, default_branch) values ('prj_gone', $1, 'p', 'https://example.com/p.git', 'main')", [ws]);
+    const runner = await onlineRunner(pool, ws);
+    const job = await createJob(pool, ws, { projectId: "prj_gone", prompt: "gone", queue: "backlog", executor: { type: "command", command: "true" } });
+    await startDispatcher(engine.workflows, runner);
+    // Answer each stage as the runner's gateway would: prepare succeeds, the agent finds an empty workspace.
+    const answer = async (stage: string, result: { status: "succeeded" | "failed"; exitCode: number }) => {
+      const task = await waitFor(async () => {
+        const { rows } = await pool.query("select id, dispatch, workflow_id, spec->>'command' as command from tasks where operation_id = $1 and step_id = $2 and status = 'assigned'", [job.id, stage]);
+        return rows[0] ?? null;
+      }, 30_000, `the ${stage} stage's task`);
+      await engine.workflows.send(task.workflow_id, { type: "result", taskId: task.id, dispatch: task.dispatch, ...result, outputs: {}, durationMs: 1 }, `result:${task.id}:${task.dispatch}`);
+      return task.command as string;
+    };
+    const prepare = await answer("prepare", { status: "succeeded", exitCode: 0 });
+    expect(prepare).not.toContain("no longer has the clone");
+    const agent = await answer("agent", { status: "failed", exitCode: 75 });
+    expect(agent.startsWith(REQUIRE_WORKSPACE)).toBe(true);
+    // Back at the front of its queue (a new attempt starts from a fresh clone), with the reason; never failed.
+    const requeued = await waitFor(async () => {
+      const events = await readEvents(pool, job.id, 0);
+      return events.find((e) => e.type === "status" && e.payload.status === "queued" && e.payload.attempt === 1) ?? null;
+    }, 30_000, "the job back in its queue");
+    expect(requeued.payload).toMatchObject({ front: true, reason: expect.stringContaining("no longer has the workspace") });
+    expect((await loadJob(pool, job.id))?.status).not.toBe("failed");
   });
 });

@@ -6,7 +6,7 @@ import type { EngineResources } from "../engine/resources.ts";
 import { isOutage, TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { inTransaction } from "../db/pool.ts";
 import { onlineRunnerIds } from "../tasks/runner-store.ts";
-import { prepareScript, verifyScript, commitAndPushScript } from "../git/scripts.ts";
+import { prepareScript, verifyScript, commitAndPushScript, REQUIRE_WORKSPACE } from "../git/scripts.ts";
 import { pullRequestTitle } from "../git/github.ts";
 import { repoMounts } from "../git/local-repo.ts";
 import { returnJobToQueue } from "./claim.ts";
@@ -46,7 +46,9 @@ async function runJob(res: EngineResources, jobId: string, attempt: number, runn
   const run = async (name: string, spec: Omit<TaskSpec, "env"> & { env?: Record<string, string> }, env: Record<string, string> = secretEnv) => {
     stage = name;
     await stageEvent(res, ctx, name, "started");
-    const result = await runPinnedTask(res, job, name, { ...spec, env: spec.env ?? {} }, env);
+    // Every stage after prepare works on its clone: one that finds the workspace empty is the runner's loss (see REQUIRE_WORKSPACE).
+    const command = name === "prepare" ? spec.command : `${REQUIRE_WORKSPACE}\n${spec.command}`;
+    const result = await runPinnedTask(res, job, name, { ...spec, command, env: spec.env ?? {} }, env);
     const error = result.status !== "succeeded" && result.error ? { error: result.error } : {};
     await stageEvent(res, ctx, name, result.status === "succeeded" ? "succeeded" : "failed", { exitCode: result.exitCode, ...error, ...agentUsage(name, result.outputs) });
     return result;
