@@ -3,7 +3,6 @@ import type { OperationKindSpec } from "../engine/kinds.ts";
 import type { BuildView } from "./schemas.ts";
 import { cancelBuild, getBuild } from "./service.ts";
 import { registerDeadOperationSweep } from "../operations/end.ts";
-import { buildsWithWorkflowIn } from "./store.ts";
 import { BUILD_WORKFLOW, registerBuildWorkflow } from "./workflow.ts";
 
 /** A prompt-to-preview build: one `shipyard.build` workflow (its id the build's), one at a time per project, swept every 10 s. */
@@ -15,6 +14,6 @@ export const buildKind: OperationKindSpec<BuildView> = {
   cancel: cancelBuild,
   register(res, workflows) {
     registerBuildWorkflow(res, workflows);
-    return registerDeadOperationSweep(res, workflows, "build", buildsWithWorkflowIn);
+    return registerDeadOperationSweep(res, workflows, "build");
   },
 };

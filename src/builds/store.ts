@@ -76,13 +76,3 @@ export async function recordBuild(
   );
 }
 
-/** Builds whose operation is unfinished while DBOS's workflow for it is in one of `statuses` (or missing), for the sweep. */
-export async function buildsWithWorkflowIn(db: Queryable, statuses: readonly string[]): Promise<{ id: string; wf_status: string | null; wf_error: string | null; attempts: number }[]> {
-  const res = await db.query<{ id: string; wf_status: string | null; wf_error: string | null; attempts: number }>(
-    `select b.id, w.status as wf_status, w.error as wf_error, coalesce(w.recovery_attempts, 0)::int as attempts
-       from builds b join operations o on o.id = b.id left join dbos.workflow_status w on w.workflow_uuid = b.id
-      where o.status in ('pending', 'running') and w.status = any($1::text[]) and o.created_at < now() - interval '5 seconds'`,
-    [statuses],
-  );
-  return res.rows;
-}

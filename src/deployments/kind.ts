@@ -3,7 +3,6 @@ import type { OperationKindSpec } from "../engine/kinds.ts";
 import { registerDeadOperationSweep } from "../operations/end.ts";
 import type { DeploymentView } from "./schemas.ts";
 import { cancelDeployment, getDeployment } from "./service.ts";
-import { deploymentsWithWorkflowIn } from "./store.ts";
 import { DEPLOYMENT_WORKFLOW, registerDeploymentWorkflow } from "./workflow.ts";
 
 /** A deployment of a project's generated files: one `shipyard.deployment` workflow (its id the deployment's), in line with the project's builds, swept every 10 s. */
@@ -15,6 +14,6 @@ export const deploymentKind: OperationKindSpec<DeploymentView> = {
   cancel: cancelDeployment,
   register(res, workflows) {
     registerDeploymentWorkflow(res, workflows);
-    return registerDeadOperationSweep(res, workflows, "deployment", deploymentsWithWorkflowIn);
+    return registerDeadOperationSweep(res, workflows, "deployment");
   },
 };

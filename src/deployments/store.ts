@@ -78,13 +78,3 @@ export async function recordDeployment(
   );
 }
 
-/** Deployments whose operation is unfinished while DBOS's workflow for it is in one of `statuses` (or missing), for the sweep. */
-export async function deploymentsWithWorkflowIn(db: Queryable, statuses: readonly string[]): Promise<{ id: string; wf_status: string | null; wf_error: string | null; attempts: number }[]> {
-  const res = await db.query<{ id: string; wf_status: string | null; wf_error: string | null; attempts: number }>(
-    `select d.id, w.status as wf_status, w.error as wf_error, coalesce(w.recovery_attempts, 0)::int as attempts
-       from deployments d join operations o on o.id = d.id left join dbos.workflow_status w on w.workflow_uuid = d.id
-      where o.status in ('pending', 'running') and w.status = any($1::text[]) and o.created_at < now() - interval '5 seconds'`,
-    [statuses],
-  );
-  return res.rows;
-}

@@ -9,7 +9,8 @@ import type { EngineResources } from "../engine/resources.ts";
 import type { EventPayload } from "../events/catalogue.ts";
 import { appendEvents } from "../events/store.ts";
 import { DEAD_WORKFLOW_STATUSES, deadWorkflowReason } from "../runs/finish.ts";
-import { endOperation, lockOperation } from "./store.ts";
+import type { OperationKind } from "../domain/operation-kinds.ts";
+import { endOperation, lockOperation, operationsWithWorkflowIn } from "./store.ts";
 
 /**
  * End an operation that has not ended yet with `status` and `error`: its row, a `status` event (with the reason
@@ -38,17 +39,19 @@ export interface StalledOperation {
 
 /**
  * Register a kind's sweep (every 10 s): an operation whose workflow will never finish it (DBOS gave up on it, or it
- * ended without ending the operation) is failed once, saying why. `find` lists the kind's unfinished operations whose
- * workflow is in one of the given DBOS statuses.
+ * ended without ending the operation; with `missingWorkflow`, also one whose workflow was never started) is failed
+ * once, saying why.
  */
 export function registerDeadOperationSweep(
   res: EngineResources,
   workflows: LocalWorkflows,
-  kind: string,
-  find: (pool: Pool, statuses: readonly string[]) => Promise<StalledOperation[]>,
+  kind: OperationKind,
+  o: { missingWorkflow?: boolean } = {},
 ): SweepSchedule {
   async function sweepImpl(_scheduled: Date, _context: unknown): Promise<void> {
-    const dead = await DBOS.runStep(() => find(res.pool, DEAD_WORKFLOW_STATUSES), { name: `find-dead-${kind}s` });
+    const dead: StalledOperation[] = await DBOS.runStep(() => operationsWithWorkflowIn(res.pool, kind, DEAD_WORKFLOW_STATUSES, o.missingWorkflow === true), {
+      name: `find-dead-${kind}s`,
+    });
     for (const op of dead) {
       const reason = deadWorkflowReason(op.wf_status ?? "missing", op.wf_error, op.attempts);
       const ended = await DBOS.runStep(() => endUnfinished(res.pool, op.id, "failed", reason), { name: `end-dead-${kind}` });

@@ -69,3 +69,23 @@ export async function endOperation(db: Queryable, id: string, status: string, er
 export async function countRunsByStatus(db: Queryable): Promise<{ status: string; n: number }[]> {
   return (await db.query<{ status: string; n: number }>("select status, count(*)::int as n from operations where kind = 'workflow' group by status")).rows;
 }
+
+/**
+ * Unfinished operations of `kind` (older than 5 s) whose DBOS workflow is in one of `statuses`, or has no row at
+ * all when `missing` is set, for the kinds' dead-operation sweeps.
+ */
+export async function operationsWithWorkflowIn(
+  db: Queryable,
+  kind: OperationKind,
+  statuses: readonly string[],
+  missing: boolean,
+): Promise<{ id: string; wf_status: string | null; wf_error: string | null; attempts: number }[]> {
+  const res = await db.query<{ id: string; wf_status: string | null; wf_error: string | null; attempts: number }>(
+    `select o.id, w.status as wf_status, w.error as wf_error, coalesce(w.recovery_attempts, 0)::int as attempts
+       from operations o left join dbos.workflow_status w on w.workflow_uuid = o.id
+      where o.kind = $1 and o.status in ('pending', 'running') and (w.status = any($2::text[]) or ($3 and w.status is null))
+        and o.created_at < now() - interval '5 seconds'`,
+    [kind, statuses, missing],
+  );
+  return res.rows;
+}
