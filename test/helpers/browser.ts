@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { CHROMIUM_PATH } from "../../src/previews/check.ts";
+import { startTestShipyard, type TestShipyard, type TestShipyardOptions } from "./shipyard.ts";
 
 /** Where page screenshots go (gitignored). */
 export const ARTIFACTS_DIR = path.join(process.cwd(), "test-artifacts", "ui");
@@ -46,4 +47,31 @@ export async function seriousViolations(page: Page): Promise<string[]> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+}
+
+/** A Shipyard with Chromium on it for one UI test file: a page (its uncaught errors collected), signed in unless told not to. */
+export interface UiSession {
+  s: TestShipyard;
+  browser: Browser;
+  page: Page;
+  errors: string[];
+  /** Close the browser and stop Shipyard. */
+  close(): Promise<void>;
+}
+
+/** Start a Shipyard (with `options`) and Chromium at once, open a page and sign it in (`signedIn: false`: not). */
+export async function openUi(options: TestShipyardOptions & { signedIn?: boolean } = {}): Promise<UiSession> {
+  const [s, browser] = await Promise.all([startTestShipyard(options), launchBrowser()]);
+  const { page, errors } = await newPage(browser);
+  if (options.signedIn !== false) await signIn(page, await s.signInUrl());
+  return {
+    s,
+    browser,
+    page,
+    errors,
+    async close() {
+      await browser.close();
+      await s.stop();
+    },
+  };
 }

@@ -1,26 +1,24 @@
 // The deployment pages in a real Chromium against a real Shipyard and runner: a studio project (made from a
 // template, as the studio test makes one), "Generate deployment files" with a server 422 shown at its field, the
 // deployment page following progress live to `generated`, the generated compose file in the viewer, the list.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_TEMPLATE } from "../../src/builds/demo.ts";
 import { COMPOSE_FILE } from "../../src/deployments/generators/docker-compose.ts";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
-import { startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
+import { openUi, screenshot, seriousViolations, type UiSession } from "../helpers/browser.ts";
+import { waitFor, type TestShipyard } from "../helpers/shipyard.ts";
 
+let ui: UiSession;
 let s: TestShipyard;
-let browser: Browser;
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  [s, browser] = await Promise.all([startTestShipyard({ env: { SHIPYARD_PREVIEW_PORT: "0" } }), launchBrowser()]);
-  ({ page, errors } = await newPage(browser));
-  await signIn(page, await s.signInUrl());
+  ui = await openUi({ env: { SHIPYARD_PREVIEW_PORT: "0" } });
+  ({ s, page, errors } = ui);
 });
 afterAll(async () => {
-  await browser?.close();
-  await s?.stop();
+  await ui?.close();
 });
 
 const IMAGE = "ghcr.io/acme/bakery:1.0.0";

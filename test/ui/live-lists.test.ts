@@ -3,29 +3,27 @@
 // the URL are the server's; usage draws one series per model and per project.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Browser, Page, WebSocketRoute } from "playwright-core";
+import type { Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordUsage } from "../../src/agents/llm/index.ts";
 import { createPool, type Pool } from "../../src/db/pool.ts";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
-import { runToEnd, startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
+import { openUi, screenshot, seriousViolations, type UiSession } from "../helpers/browser.ts";
+import { runToEnd, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
 
+let ui: UiSession;
 let s: TestShipyard;
-let browser: Browser;
 let page: Page;
 let errors: string[];
 let pool: Pool;
 
 beforeAll(async () => {
-  [s, browser] = await Promise.all([startTestShipyard(), launchBrowser()]);
+  ui = await openUi();
+  ({ s, page, errors } = ui);
   pool = createPool(s.databaseUrl, 2);
-  ({ page, errors } = await newPage(browser));
-  await signIn(page, await s.signInUrl());
 });
 afterAll(async () => {
   await pool?.end();
-  await browser?.close();
-  await s?.stop();
+  await ui?.close();
 });
 
 // Runs until the test writes `release` into the run's workspace.

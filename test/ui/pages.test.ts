@@ -1,24 +1,22 @@
 // The other pages in a real Chromium: a 10,000-line log that still shows its end and scrolls, job queues
 // reordered and moved by dragging, and every page free of serious accessibility violations (with a screenshot).
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
+import { openUi, screenshot, seriousViolations, type UiSession } from "../helpers/browser.ts";
 import { ADD_MUL_PATCH, makeFixtureRemote } from "../helpers/git-fixture.ts";
-import { startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
+import { waitFor, type TestShipyard } from "../helpers/shipyard.ts";
 
+let ui: UiSession;
 let s: TestShipyard;
-let browser: Browser;
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  [s, browser] = await Promise.all([startTestShipyard(), launchBrowser()]);
-  ({ page, errors } = await newPage(browser));
-  await signIn(page, await s.signInUrl());
+  ui = await openUi();
+  ({ s, page, errors } = ui);
 });
 afterAll(async () => {
-  await browser?.close();
-  await s?.stop();
+  await ui?.close();
 });
 
 const LINES = 10_000;

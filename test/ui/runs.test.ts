@@ -2,24 +2,23 @@
 // from the editor with its inputs form, watch its log arrive while it runs, cancel it, re-run it.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
-import { startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
+import { openUi, screenshot, seriousViolations, signIn, type UiSession } from "../helpers/browser.ts";
+import { waitFor, type TestShipyard } from "../helpers/shipyard.ts";
 
+let ui: UiSession;
 let s: TestShipyard;
-let browser: Browser;
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  [s, browser] = await Promise.all([startTestShipyard(), launchBrowser()]);
-  ({ page, errors } = await newPage(browser));
+  ui = await openUi({ signedIn: false });
+  ({ s, page, errors } = ui);
 });
 afterAll(async () => {
-  await browser?.close();
-  await s?.stop();
+  await ui?.close();
 });
 
 // Waits for a file the test writes into the run's workspace: the step stays running until the test says so.

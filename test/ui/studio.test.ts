@@ -1,25 +1,23 @@
 // The studio in a real Chromium on the demo's recorded cassette (src/builds/demo.ts): the template gallery, a
 // project's first deploy in the preview iframe, a build from the prompt box with its phases over the preview, the
 // new version in the iframe, a rollback to the first version, and Publish to production.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_MODEL, DEMO_TEMPLATE, SCENARIOS } from "../../src/builds/demo.ts";
-import { launchBrowser, newPage, screenshot, seriousViolations, signIn } from "../helpers/browser.ts";
-import { startTestShipyard, waitFor, type TestShipyard } from "../helpers/shipyard.ts";
+import { openUi, screenshot, seriousViolations, type UiSession } from "../helpers/browser.ts";
+import { waitFor, type TestShipyard } from "../helpers/shipyard.ts";
 
+let ui: UiSession;
 let s: TestShipyard;
-let browser: Browser;
 let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  [s, browser] = await Promise.all([startTestShipyard({ env: { SHIPYARD_PREVIEW_PORT: "0" } }), launchBrowser()]);
-  ({ page, errors } = await newPage(browser));
-  await signIn(page, await s.signInUrl());
+  ui = await openUi({ env: { SHIPYARD_PREVIEW_PORT: "0" } });
+  ({ s, page, errors } = ui);
 });
 afterAll(async () => {
-  await browser?.close();
-  await s?.stop();
+  await ui?.close();
 });
 
 const bakery = SCENARIOS[0]!;
