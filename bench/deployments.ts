@@ -3,38 +3,17 @@
 // own. Prints the median and p95 less the git push (the time from the commit stage's "pushing" line to its
 // "pushed" line, read from the log's runner timestamps), which is the remote's and the network's, not Shipyard's.
 //   tsx bench/deployments.ts
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { main, median, percentile, report, round, startBenchShipyard, tempDir, waitUntil, wallMs } from "./lib/common.ts";
+import { bareRemote, main, median, percentile, report, round, startBenchShipyard, waitUntil, wallMs } from "./lib/common.ts";
 
 const DEPLOYMENTS = 5;
 const APP = { image: "ghcr.io/acme/app:1.0.0", ports: [3000], replicas: 2, env: { LOG_LEVEL: "info" }, ingress: { host: "app.example.com" } };
-
-/** A bare remote with one commit, reachable by the sandbox's user. */
-function bareRemote(): string {
-  const root = tempDir("shipyard-bench-deploy-");
-  const work = path.join(root, "work");
-  const remote = path.join(root, "remote.git");
-  mkdirSync(work);
-  writeFileSync(path.join(work, "README.md"), "# app\n");
-  const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=b", "-c", "user.email=b@b", ...args], { cwd, stdio: "ignore" });
-  git(work, "init", "-q", "-b", "main");
-  git(work, "add", "-A");
-  git(work, "commit", "-q", "-m", "initial");
-  execFileSync("git", ["clone", "-q", "--bare", work, remote]);
-  git(remote, "config", "core.sharedRepository", "0777");
-  execFileSync("chmod", ["-R", "a+rwX", remote]);
-  chmodSync(root, 0o755);
-  return remote;
-}
 
 main("deployments", async () => {
   const s = await startBenchShipyard({ SHIPYARD_ALLOW_LOCAL_REPOS: "true" });
   const totals: number[] = [];
   const withoutPush: number[] = [];
   for (let i = 0; i < DEPLOYMENTS; i++) {
-    const project = await s.api("POST", "/projects", { name: `bench-deploy-${i}`, repo: bareRemote(), defaultBranch: "main" });
+    const project = await s.api("POST", "/projects", { name: `bench-deploy-${i}`, repo: bareRemote("shipyard-bench-deploy-"), defaultBranch: "main" });
     if (project.status !== 201) throw new Error(`project: ${JSON.stringify(project.body)}`);
     const t0 = wallMs();
     const started = await s.api("POST", `/projects/${project.body.id}/deployments`, { generator: "docker-compose", config: APP, direct: true });

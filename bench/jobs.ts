@@ -4,11 +4,11 @@
 //   (b) the dispatch gap: one job's `complete` → the next job's `status: running` on the same runner;
 //   (c) how long until a runner that was SIGKILLed (socket closed) or SIGSTOPped (socket open, no pongs) is
 //       shown offline by GET /runners.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import {
+  bareRemote,
   BIN,
   ROOT,
   cpuBetween,
@@ -45,27 +45,6 @@ const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixture and runner processes.
-
-/** A bare "remote" repository with one commit on main (removed at cleanup). */
-function makeRemote(): string {
-  const root = tempDir("shipyard-bench-repo-");
-  const work = path.join(root, "work");
-  const remote = path.join(root, "remote.git");
-  mkdirSync(work);
-  writeFileSync(path.join(work, "README.md"), "Shipyard jobs benchmark fixture\n");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@localhost", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@localhost" };
-  const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-  git(work, "init", "-q", "-b", "main");
-  git(work, "add", "-A");
-  git(work, "commit", "-q", "-m", "initial");
-  git(root, "clone", "-q", "--bare", work, remote);
-  // Job stages run sandboxed as an unprivileged user (nobody when this runs as root): it pushes to the remote as
-  // to a shared repository.
-  git(remote, "config", "core.sharedRepository", "0777");
-  execFileSync("chmod", ["-R", "a+rwX", remote]);
-  chmodSync(root, 0o755);
-  return remote;
-}
 
 interface RunnerProc {
   name: string;
@@ -359,7 +338,7 @@ async function offlineSample(s: BenchShipyard, dir: string, name: string, signal
 
 main("jobs", async () => {
   const s = await startBenchShipyard({}, { localRunner: false, pingIntervalMs: PING_MS });
-  const remote = makeRemote();
+  const remote = bareRemote("shipyard-bench-repo-");
   const runnerDir = tempDir("shipyard-bench-runners-");
   const runners = Array.from({ length: RUNNERS }, (_, i) => spawnRunner(s, `r${i + 1}`, runnerDir));
   const runnerNames = await waitOnline(s, runners.map((r) => r.name));

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: start the real product, talk to it over HTTP/SSE, small statistics and
 // the output format (a human-readable block, then one JSON line starting with {"bench": ...}).
-import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +85,27 @@ export function main(name: string, body: () => Promise<void>, timeoutMs = 10 * 6
 export interface BenchShipyard extends Shipyard {
   dataDir: string;
   api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+/**
+ * A bare "remote" repository with one commit on main (a README), shared with the step sandbox's user (job and
+ * deployment stages push to it as another user); removed at cleanup.
+ */
+export function bareRemote(prefix: string): string {
+  const root = tempDir(prefix);
+  const work = path.join(root, "work");
+  const remote = path.join(root, "remote.git");
+  mkdirSync(work);
+  writeFileSync(path.join(work, "README.md"), "# bench fixture\n");
+  const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@localhost", ...args], { cwd, stdio: "ignore" });
+  git(work, "init", "-q", "-b", "main");
+  git(work, "add", "-A");
+  git(work, "commit", "-q", "-m", "initial");
+  git(root, "clone", "-q", "--bare", work, remote);
+  git(remote, "config", "core.sharedRepository", "0777");
+  execFileSync("chmod", ["-R", "a+rwX", remote]);
+  chmodSync(root, 0o755);
+  return remote;
 }
 
 /**
