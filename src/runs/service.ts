@@ -1,4 +1,5 @@
 import { inTransaction, type Pool, type Queryable } from "../db/pool.ts";
+import { RUN_ID_PREFIX } from "./wake.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import { isFinalStatus, type RunStatus, type StepStatus } from "../domain/statuses.ts";
@@ -117,7 +118,7 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
     if (err instanceof ExpressionError) throw new ShipyardError("invalid_inputs", `concurrency: ${err.message}`, 422, undefined, { cause: err });
     throw err;
   }
-  const id = newId("run");
+  const id = newId(RUN_ID_PREFIX);
   const steps = allSteps(def);
   const first: EventInput[] = [
     { type: "status", payload: { status: "pending", workflow: def.name, steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })) }, dedupeKey: "status:pending" },

@@ -91,6 +91,11 @@ describe("RunWakes", () => {
     const second = here.waitForWork(runId, 300);
     here.wake(runId, `message:cancel:${runId}`);
     expect(await second).toBe("timeout");
+    // A message to another kind's workflow (it receives with DBOS.recv) is not announced.
+    const job = here.waitForWork("job_x:1", 300);
+    await new Promise((r) => setTimeout(r, 50));
+    await announcingMessages(control, there).send("job_x:1", { type: "cancel" }, "cancel:job_x:1");
+    expect(await job).toBe("timeout");
   });
 
   it("a local wake reaches the wait at once", async () => {

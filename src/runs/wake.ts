@@ -103,13 +103,19 @@ export class RunWakes {
   }
 }
 
-/** `inner`, with every message it sends announced to the receiving workflow's wait (see RunWakes). */
+/** The prefix of run ids, which are their workflows' ids too (`run_…`). */
+export const RUN_ID_PREFIX = "run";
+
+/**
+ * `inner`, with every message it sends to a run announced to that run's wait (see RunWakes); the other kinds'
+ * workflows receive with DBOS.recv, which DBOS wakes itself.
+ */
 export function announcingMessages(inner: WorkflowControl, wakes: RunWakes): WorkflowControl {
   return {
     start: (name, o, ...args) => inner.start(name, o, ...args),
     async send(workflowId: string, msg: RunMessage, idempotencyKey: string) {
       await inner.send(workflowId, msg, idempotencyKey);
-      await wakes.announce(workflowId, `message:${idempotencyKey}`);
+      if (workflowId.startsWith(`${RUN_ID_PREFIX}_`)) await wakes.announce(workflowId, `message:${idempotencyKey}`);
     },
     cancel: (id) => inner.cancel(id),
     status: (id) => inner.status(id),
