@@ -109,6 +109,9 @@ describe("web UI: live lists", () => {
     await p.goto(`${s.url}/runs`);
     await p.getByRole("heading", { name: "Runs", level: 1 }).waitFor();
     await waitFor(async () => synced === 1, 15_000, "the feed");
+    // The page reads the list again once the feed is live: that read must be over before the run exists, or it
+    // would show the run and the lost frames would prove nothing.
+    await p.waitForTimeout(1000);
     losing = true;
     const missed = await runToEnd(s, quick("missed"));
     await waitFor(async () => lost.filter((id) => id === missed.id).length >= 2, 15_000, "the run's frames lost");
