@@ -13,7 +13,7 @@ import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
 import { ensureError, isRetryable, ShipyardError } from "../domain/errors.ts";
 import { contextFor, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
-import { finishRun, flushRun, lockRun, stepStatuses, type LockedReports } from "./store.ts";
+import { finishRun, flushRun, flushRunParams, lockRun, stepStatuses, type LockedReports, type ReportingRunner } from "./store.ts";
 
 /** Re-runs a step gets after lost runners even with no `retry` (its `retry.max` when that is more). */
 const LOST_RUNNER_RERUNS = 1;
@@ -22,6 +22,10 @@ const LOST_RUNNER_RERUNS = 1;
 export interface AdvanceOutcome {
   finished: boolean;
   status: RunStatus;
+  /** The result it was to apply changed nothing (a repeat, or its run had finished). */
+  stale?: boolean;
+  /** Applying a result for its runner (`by`): a queued task waits that the runner could claim. */
+  claimable?: boolean;
   /** Tasks the server runs itself (`llm`, `http`, `wait` steps) that this advance started or found running: the
    * run workflow starts (idempotently, workflow id = task id) the child workflow of each, by its kind. */
   serverTasks?: ServerTaskRef[];
@@ -33,20 +37,20 @@ export interface AdvanceOutcome {
  * pure function of the database state and the message, and idempotent, so DBOS may re-execute it after a
  * crash.
  */
-export async function advanceRun(pool: Pool, runId: string, msg: RunMessage, handoff?: TaskHandoff): Promise<AdvanceOutcome> {
+export async function advanceRun(pool: Pool, runId: string, msg: RunMessage, handoff?: TaskHandoff, by?: ReportingRunner): Promise<AdvanceOutcome> {
   const placed: PlacedTask[] = [];
-  const outcome = await advanceInTransaction(pool, runId, msg, placed);
+  const outcome = await advanceInTransaction(pool, runId, msg, placed, by);
   // Committed: the tasks it placed exist, and this process's gateway may send them before their NOTIFY is back.
   handoff?.placed(placed);
   return outcome;
 }
 
-function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed: PlacedTask[]): Promise<AdvanceOutcome> {
+function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed: PlacedTask[], by?: ReportingRunner): Promise<AdvanceOutcome> {
   return inTransaction(pool, async (client) => {
     // A task result is settled (task marked done) in the same round trip as the lock, the run's other reports
     // are taken with it, and a start makes a pending run running there too.
     const run = await lockRun(client, runId, {
-      settle: msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg } : undefined,
+      settle: msg.type === "result" ? { taskId: msg.taskId, dispatch: msg.dispatch, result: msg, by } : undefined,
       // A tick starts a pending run too: its first advance may have been lost (see createRun).
       start: msg.type === "start" || msg.type === "tick",
       // Woken by stored results: they are taken with the lock.
@@ -54,13 +58,13 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
     });
     if (!run) throw new Error(`run ${runId} does not exist`);
     const finished = isFinalStatus(run.status);
+    const claimable = run.claimable !== undefined ? { claimable: run.claimable } : {};
     // A stale or duplicate report (an earlier advance took it from the table already) changes nothing.
-    if (finished || "unchanged" in run) return { finished, status: run.status };
+    if (finished || "unchanged" in run) return { finished, status: run.status, ...(msg.type === "result" ? { stale: true } : {}), ...claimable };
     const a = new Advance(client, run, placed);
     await a.apply(msg);
     await a.schedule();
-    await a.flush();
-    const outcome = await a.finishIfDone();
+    const outcome = { ...(await a.finishIfDone()), ...claimable };
     const serverTasks = [...new Map(a.serverTasks.map((t) => [t.id, t])).values()];
     return serverTasks.length > 0 && !outcome.finished ? { ...outcome, serverTasks } : outcome;
   });
@@ -255,15 +259,17 @@ class Advance {
 
   /** Write what is pending first, so the `running` event of a task placed at once follows `queued`. */
   private async startTask(step: StepRow, spec: AnyTaskSpec): Promise<void> {
-    await this.flush();
     const task = { runId: this.run.id, stepId: step.step_id, attempt: step.attempt, workspaceId: this.run.workspaceId };
     if (isServerSpec(spec)) {
+      await this.flush();
       // The server runs it (a child workflow the run workflow starts): it is running as soon as it exists.
       this.serverTasks.push({ id: await createServerTask(this.client, { ...task, spec }), kind: spec.kind });
       this.setStatus(step, "running", { runner: "server" });
       return;
     }
-    await enqueueTask(this.client, { ...task, spec: this.followed(step) ? { ...spec, prewarm: true } : spec }, this.placed);
+    // Written in the statement that places it.
+    const flushFirst = flushRunParams(this.run.id, this.takeRows(), this.events.splice(0));
+    await enqueueTask(this.client, { ...task, spec: this.followed(step) ? { ...spec, prewarm: true } : spec }, this.placed, flushFirst);
     // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
     this.stale.add(step);
   }
@@ -309,16 +315,26 @@ class Advance {
   }
 
   /** Write changed step rows and the collected events, in one round trip. */
-  async flush(): Promise<void> {
-    const rows = [...this.pendingRows];
-    this.pendingRows.clear();
-    await flushRun(this.client, this.run.id, rows, this.events.splice(0));
+  private async flush(): Promise<void> {
+    await flushRun(this.client, this.run.id, this.takeRows(), this.events.splice(0));
   }
 
-  /** When every step has finished, settle the run's status and outputs and publish the final event. */
+  private takeRows(): StepRow[] {
+    const rows = [...this.pendingRows];
+    this.pendingRows.clear();
+    return rows;
+  }
+
+  /**
+   * Write what this advance changed; when every step has finished, settle the run's status and outputs and
+   * publish the final event in the same round trip.
+   */
   async finishIfDone(): Promise<AdvanceOutcome> {
     const all = [...this.run.steps.values()];
-    if (!all.every((s) => isFinishedStep(s.status))) return { finished: false, status: this.run.status };
+    if (!all.every((s) => isFinishedStep(s.status))) {
+      await this.flush();
+      return { finished: false, status: this.run.status };
+    }
     await this.refreshStale();
     const failed = all.filter((s) => s.status === "failed");
     const status: RunStatus = this.run.cancelRequested ? "cancelled" : failed.length > 0 ? "failed" : "succeeded";
@@ -327,15 +343,20 @@ class Advance {
     const error =
       status === "cancelled" ? "cancelled" : failed.map((s) => `step ${s.step_id} failed: ${s.error ?? "error"}`).join("; ") || null;
     // Not while a task is still queued or assigned (shipyard_finish_run checks under the run's lock).
-    const finished = await finishRun(this.client, this.run.id, {
-      outputs,
-      status,
-      error: status === "succeeded" ? null : error,
-      events: [
-        { type: "status", payload: { status }, dedupeKey: `status:${status}` },
-        { type: "complete", payload: { status, outputs, error: status === "succeeded" ? null : error }, dedupeKey: "complete" },
-      ],
-    });
+    const finished = await finishRun(
+      this.client,
+      this.run.id,
+      {
+        outputs,
+        status,
+        error: status === "succeeded" ? null : error,
+        events: [
+          { type: "status", payload: { status }, dedupeKey: `status:${status}` },
+          { type: "complete", payload: { status, outputs, error: status === "succeeded" ? null : error }, dedupeKey: "complete" },
+        ],
+      },
+      { rows: this.takeRows(), events: this.events.splice(0) },
+    );
     return finished ? { finished: true, status } : { finished: false, status: this.run.status };
   }
 }

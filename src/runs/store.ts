@@ -2,7 +2,7 @@
 // functions of migration 003 (shipyard_create_run, shipyard_lock_run, shipyard_flush_run) that also write the
 // run's operation row and events.
 import type { Queryable } from "../db/pool.ts";
-import { isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
+import { isFinalStatus, isFinishedStep, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, appendEventsParams, type EventInput } from "../events/store.ts";
 import type { WorkflowDef } from "../workflows/index.ts";
 import type { LockedRun, SettledTask, StepRow } from "./state.ts";
@@ -134,6 +134,15 @@ export interface LockedReports {
   reported: (SettledAttempt & { result: TaskResult })[];
   /** The run was pending and is running from now on (asked for with `start`). */
   started: boolean;
+  /** Settled for a reporting runner: a queued task waits that it could claim with the slot just freed. */
+  claimable?: boolean;
+}
+
+/** The runner a result came from, when the server that received it settles it (src/runs/arriving-result.ts). */
+export interface ReportingRunner {
+  runnerId: string;
+  /** The runner's workspace; null: the shared pool. */
+  workspaceId: string | null;
 }
 
 /**
@@ -147,9 +156,10 @@ export interface LockedReports {
 export async function lockRun(
   db: Queryable,
   runId: string,
-  o: { settle?: { taskId: string; dispatch: number; result: unknown }; start?: boolean; take?: boolean } = {},
-): Promise<(LockedRun & LockedReports) | { id: string; status: RunStatus; unchanged: true } | null> {
+  o: { settle?: { taskId: string; dispatch: number; result: unknown; by?: ReportingRunner }; start?: boolean; take?: boolean } = {},
+): Promise<(LockedRun & LockedReports) | { id: string; status: RunStatus; unchanged: true; claimable?: boolean } | null> {
   const { settle } = o;
+  const by = settle?.by;
   const res = await db.query<{
     r_workspace_id: string;
     r_status: RunStatus;
@@ -160,18 +170,24 @@ export async function lockRun(
     r_task: SettledTask;
     r_reported: (SettledAttempt & { result: TaskResult })[] | null;
     r_started: boolean;
-  }>("select * from shipyard_lock_run_and_take($1, $2, $3, $4, $5, $6)", [
-    runId,
-    settle?.taskId ?? null,
-    settle?.dispatch ?? null,
-    settle ? JSON.stringify(settle.result) : null,
-    o.start === true,
-    o.take === true,
-  ]);
+    r_claimable?: boolean;
+  }>(
+    // Settled for the runner that reported it: whether it could claim a waiting task is told too (migration 025).
+    by ? "select * from shipyard_settle_run_result($1, $2, $3, $4, $5, $6)" : "select * from shipyard_lock_run_and_take($1, $2, $3, $4, $5, $6)",
+    [
+      runId,
+      settle?.taskId ?? null,
+      settle?.dispatch ?? null,
+      settle ? JSON.stringify(settle.result) : null,
+      by ? by.runnerId : o.start === true,
+      by ? by.workspaceId : o.take === true,
+    ],
+  );
   const row = res.rows[0];
   if (!row) return null;
+  const claimable = by ? { claimable: row.r_claimable === true } : {};
   // A finished run, or a stale report (migration 009): nothing to act on, so nothing more was read.
-  if (row.r_steps === null) return { id: runId, status: row.r_status, unchanged: true };
+  if (row.r_steps === null) return { id: runId, status: row.r_status, unchanged: true, ...claimable };
   const date = (v: string | null) => (v === null ? null : new Date(v));
   return {
     id: runId,
@@ -184,6 +200,7 @@ export async function lockRun(
     settled: row.r_task,
     reported: row.r_reported ?? [],
     started: row.r_started,
+    ...claimable,
   };
 }
 
@@ -196,18 +213,26 @@ export async function flushRun(db: Queryable, runId: string, rows: StepRow[], ev
   await db.query(
     `select operation_id, seq, type, payload, created_at
      from shipyard_flush_run($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[], $10::jsonb[], $11::text[])`,
-    [
-      runId,
-      rows.map((s) => s.step_id),
-      rows.map((s) => s.status),
-      rows.map((s) => JSON.stringify(s.outputs)),
-      rows.map((s) => s.exit_code),
-      rows.map((s) => s.error),
-      rows.map((s) => isFinishedStep(s.status)),
-      rows.map((s) => s.attempt),
-      ...appendEventsParams(runId, events).slice(1),
-    ],
+    flushRunParams(runId, rows, events),
   );
+}
+
+/**
+ * The eleven parameters of shipyard_flush_run, in order, for the statements that flush a run on their way
+ * (shipyard_flush_run_and_place_task, shipyard_flush_and_finish_run: migration 025).
+ */
+export function flushRunParams(runId: string, rows: StepRow[], events: EventInput[]): unknown[] {
+  return [
+    runId,
+    rows.map((s) => s.step_id),
+    rows.map((s) => s.status),
+    rows.map((s) => JSON.stringify(s.outputs)),
+    rows.map((s) => s.exit_code),
+    rows.map((s) => s.error),
+    rows.map((s) => isFinishedStep(s.status)),
+    rows.map((s) => s.attempt),
+    ...appendEventsParams(runId, events).slice(1),
+  ];
 }
 
 /** The current status of some steps of a run. */
@@ -230,11 +255,17 @@ export async function finishRun(
   db: Queryable,
   runId: string,
   r: { outputs: Record<string, string>; status: RunStatus; error: string | null; events: EventInput[] },
+  /** Changed step rows and events written first, in the same round trip (shipyard_flush_and_finish_run, migration 025). */
+  flush?: { rows: StepRow[]; events: EventInput[] },
 ): Promise<boolean> {
-  const res = await db.query<{ finished: boolean }>(
-    "select shipyard_finish_run($1, $2, $3, $4, $5::text[], $6::jsonb[], $7::text[]) as finished",
-    [runId, JSON.stringify(r.outputs), r.status, r.error, ...appendEventsParams(runId, r.events).slice(1)],
-  );
+  const finish = [JSON.stringify(r.outputs), r.status, r.error, ...appendEventsParams(runId, r.events).slice(1)];
+  const res = flush
+    ? await db.query<{ finished: boolean }>(
+        `select shipyard_flush_and_finish_run($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[], $10::jsonb[],
+           $11::text[], $12, $13, $14, $15::text[], $16::jsonb[], $17::text[]) as finished`,
+        [...flushRunParams(runId, flush.rows, flush.events), ...finish],
+      )
+    : await db.query<{ finished: boolean }>("select shipyard_finish_run($1, $2, $3, $4, $5::text[], $6::jsonb[], $7::text[]) as finished", [runId, ...finish]);
   return res.rows[0]?.finished === true;
 }
 
@@ -304,15 +335,18 @@ export async function runsWithWorkflowIn(
 }
 
 /**
- * What a run's workflow has waiting (see src/runs/wake.ts): task results a runner stored (tasks), or an
- * unconsumed DBOS message to it (DBOS's notifications table, topic `run`); null: nothing.
+ * What a run's workflow has waiting (see src/runs/wake.ts): the run finished (by an advance made where a result
+ * arrived), task results a runner stored (tasks), or an unconsumed DBOS message to it (DBOS's notifications
+ * table, topic `run`); null: nothing.
  */
-export async function pendingRunWork(db: Queryable, runId: string): Promise<"reports" | "messages" | null> {
-  const res = await db.query<{ reports: boolean; messages: boolean }>(
+export async function pendingRunWork(db: Queryable, runId: string): Promise<"reports" | "messages" | { finished: RunStatus } | null> {
+  const res = await db.query<{ reports: boolean; messages: boolean; status: RunStatus | null }>(
     `select exists (select 1 from tasks where operation_id = $1 and status = 'reported' and result is not null) as reports,
-       exists (select 1 from dbos.notifications where destination_uuid = $1 and topic = 'run' and consumed = false) as messages`,
+       exists (select 1 from dbos.notifications where destination_uuid = $1 and topic = 'run' and consumed = false) as messages,
+       (select status from operations where id = $1) as status`,
     [runId],
   );
   const row = res.rows[0];
+  if (row?.status && isFinalStatus(row.status)) return { finished: row.status };
   return row?.messages ? "messages" : row?.reports ? "reports" : null;
 }

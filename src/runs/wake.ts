@@ -9,12 +9,31 @@ import type { Notifier } from "../events/notifier.ts";
 import type { WorkflowControl } from "../engine/control.ts";
 import { RUN_WAKE_CHANNEL, type RunMessage } from "../tasks/messages.ts";
 import { pendingRunWork } from "./store.ts";
+import { isFinalStatus, type RunStatus } from "../domain/statuses.ts";
 
-/** What a run's wait ended with: a reported task result, a DBOS message waiting, or nothing before the watchdog. */
-export type RunWork = "reports" | "messages" | "timeout";
+/**
+ * What a run's wait ended with: a reported task result, a DBOS message waiting, the run finished (by an advance
+ * made where a result arrived), or nothing before the watchdog.
+ */
+export type RunWork = "reports" | "messages" | "timeout" | { finished: RunStatus };
 
 /** The wake key of a task result stored at that dispatch (the gateway's NOTIFY sends the same one). */
 export const reportWakeKey = (taskId: string, dispatch: number) => `report:${taskId}#${dispatch}`;
+
+/** The wake key of a run that finished with `status`. */
+export const finishedWakeKey = (status: RunStatus) => `finished:${status}`;
+
+const FINISHED = "finished:";
+
+/** What a wake key stands for. */
+function workOfKey(key: string): RunWork {
+  if (key.startsWith("report:")) return "reports";
+  if (key.startsWith(FINISHED)) {
+    const status = key.slice(FINISHED.length);
+    if (isFinalStatus(status)) return { finished: status };
+  }
+  return "messages";
+}
 
 interface Waiter {
   resolve: (work: RunWork) => void;
@@ -47,20 +66,29 @@ export class RunWakes {
     });
   }
 
-  /** Wake the waiter of workflow `id` for `key` (`report:…` or `message:…`), once per key. */
-  wake(id: string, key: string): void {
+  /** Wake the waiter of workflow `id` for `key` (`report:…`, `finished:…` or `message:…`), once per key; true when one waits here. */
+  wake(id: string, key: string): boolean {
     const set = this.waiters.get(id);
-    if (!set || set.size === 0 || this.recent.has(`${id} ${key}`)) return;
+    if (!set || set.size === 0 || this.recent.has(`${id} ${key}`)) return false;
     this.remember(`${id} ${key}`);
-    const work: RunWork = key.startsWith("report:") ? "reports" : "messages";
+    const work = workOfKey(key);
     for (const w of set) w.resolve(work);
     set.clear();
+    return true;
   }
 
   /** Wake workflow `id` here and in every other process: after a message to it has been committed. */
   async announce(id: string, key: string): Promise<void> {
     this.wake(id, key);
     await this.pool.query("select pg_notify($1, $2)", [RUN_WAKE_CHANNEL, `${id} ${key}`]);
+  }
+
+  /**
+   * Wake workflow `id` for `key`, committed already: here when it waits here, else in every other process. A
+   * workflow waiting nowhere is between steps, and its next wait finds the stored state.
+   */
+  async wakeAnywhere(id: string, key: string): Promise<void> {
+    if (!this.wake(id, key)) await this.pool.query("select pg_notify($1, $2)", [RUN_WAKE_CHANNEL, `${id} ${key}`]);
   }
 
   /**

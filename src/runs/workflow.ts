@@ -2,7 +2,7 @@ import { MAX_RECOVERY_ATTEMPTS } from "../engine/queues.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { isTerminal } from "../domain/errors.ts";
 import type { EngineResources } from "../engine/resources.ts";
-import type { LocalWorkflows } from "../engine/control.ts";
+import type { LocalWorkflows, WorkflowControl } from "../engine/control.ts";
 import { LLM_TASK_WORKFLOW } from "../models/llm-task.ts";
 import { advanceRun, type AdvanceOutcome } from "./advance.ts";
 import { emitRunFinished } from "./webhook.ts";
@@ -52,6 +52,8 @@ const advanceStep = (res: EngineResources, runId: string, next: Next) =>
       let msg = next;
       if (!msg) {
         const work = await res.wakes.waitForWork(runId, WATCHDOG_SECONDS * 1000);
+        // Finished by an advance made where its last result arrived (src/runs/arriving-result.ts).
+        if (typeof work === "object") return { finished: true, status: work.finished };
         if (work === "messages") return { messageWaiting: true };
         msg = work === "reports" ? { type: "reports" } : { type: "tick" };
       }
@@ -109,7 +111,14 @@ async function afterAdvance(res: EngineResources, workflows: LocalWorkflows, run
     await emitRunFinished(res, runId);
     return true;
   }
-  // Steps the server runs itself (llm, http, wait): one child workflow per task, its id the task's, so this is idempotent.
-  for (const t of (outcome.serverTasks ?? []).map(serverTaskRef)) await workflows.start(SERVER_TASK_WORKFLOWS[t.kind], { workflowId: t.id }, runId, t.id);
+  await startServerTasks(workflows, runId, outcome.serverTasks ?? []);
   return false;
+}
+
+/**
+ * Start the child workflow of each server-run task (llm, http, wait steps) an advance started or found running:
+ * one per task, its id the task's, so this is idempotent.
+ */
+export async function startServerTasks(workflows: WorkflowControl, runId: string, tasks: readonly (ServerTaskRef | string)[]): Promise<void> {
+  for (const t of tasks.map(serverTaskRef)) await workflows.start(SERVER_TASK_WORKFLOWS[t.kind], { workflowId: t.id }, runId, t.id);
 }

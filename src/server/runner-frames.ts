@@ -11,6 +11,8 @@ import type { RunnerMessage, ServerMessage } from "../runner/protocol.ts";
 import type { Metrics } from "./metrics.ts";
 import { lineEvent, withoutNul } from "./runner-lines.ts";
 import { reportWakeKey, type RunWakes } from "../runs/wake.ts";
+import { applyArrivingResult, runOfTask } from "../runs/arriving-result.ts";
+import type { TaskHandoff } from "../tasks/handoff.ts";
 
 /**
  * Store a log frame's lines as events of `task` (the operation, step and attempt the server knows for it, not
@@ -20,6 +22,31 @@ export async function storeLogFrame(pool: Pool, task: OwnedTask, msg: Extract<Ru
   const events = msg.lines.map((l) => lineEvent(task.stepId, task.attempt, l));
   if (msg.batch === undefined) await appendEventsNow(pool, task.operationId, events);
   else await appendLogBatch(pool, task.operationId, `log:${msg.taskId}#${msg.dispatch}:${msg.batch}`, events);
+}
+
+/**
+ * Apply a run task's result to its run here (src/runs/arriving-result.ts); any other task's result, or one that
+ * could not be applied here, is stored for its waiting workflow (see storeResultFrame).
+ * True when the result freed a slot of the runner and a task it may claim waits.
+ */
+export async function takeResultFrame(
+  h: Pick<FrameHandling, "pool" | "workflows" | "metrics" | "wakes" | "handoff" | "log">,
+  runner: { runnerId: string; workspaceId: string | null },
+  msg: Extract<RunnerMessage, { type: "result" }>,
+): Promise<boolean> {
+  const runId = runOfTask(msg.taskId);
+  if (runId) {
+    const { type: _t, ...result } = withoutNul(msg);
+    try {
+      const outcome = await applyArrivingResult(h, runId, runner, result);
+      if (!outcome.stale) h.metrics.stepDuration.observe({ status: result.status }, result.durationMs / 1000);
+      return outcome.claimable === true;
+    } catch (err) {
+      // Nothing of the advance was kept: the run workflow applies the stored report instead, and retries.
+      h.log.warn({ err: (err as Error).message, runId, taskId: msg.taskId }, "applying a result to its run failed; storing it for the run's workflow");
+    }
+  }
+  return storeResultFrame(h, runner, msg);
 }
 
 /**
@@ -57,6 +84,8 @@ export interface FrameHandling {
   workflows: WorkflowControl;
   /** Wakes a run workflow waiting in this process for a result. */
   wakes: RunWakes;
+  /** Hands tasks that results make ready to this process's gateway. */
+  handoff?: TaskHandoff;
   metrics: Metrics;
   log: Logger;
   /** Send a message back on the frame's connection. */
@@ -99,7 +128,7 @@ export async function handleRunnerFrame(h: FrameHandling, c: FrameConnection, ms
     ack(h, c, msg);
     return false;
   }
-  const claimable = await storeResultFrame(h, c, msg);
+  const claimable = await takeResultFrame(h, c, msg);
   c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
   c.owned.release(msg.taskId, msg.dispatch);
   ack(h, c, msg);

@@ -41,8 +41,8 @@ interface Connection {
   warnedRejected: boolean;
   /** Forgets this connection in the revocation registry. */
   untrack: () => void;
-  /** Keeps a runner's log batches in order. */
-  chain: Promise<unknown>;
+  /** The frames of each task still being handled, by task id: each task's are handled in order. */
+  chains: Map<string, Promise<void>>;
   /** The runner sends again what is not acknowledged, and expects acks. */
   acks: boolean;
 }
@@ -186,10 +186,17 @@ export class RunnerGateway {
       }
       if (!conn) return this.o.metrics.runnerFramesRejected.inc({ reason: "before_hello" });
       const c = conn;
-      c.chain = c.chain.then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => {
+      // Frames about one task are handled in order (its log lines before its result); different tasks' at once, so
+      // that one result's advance of its run does not hold up the others'.
+      const key = "taskId" in msg ? msg.taskId : "";
+      const next = (c.chains.get(key) ?? Promise.resolve()).then(() => this.onRunnerMessage(c, msg)).catch((err: Error) => {
         // While the database is away every frame fails the same way, and runners send them again every few seconds.
         const { pass, held } = this.storeFailures.check(err.message);
         if (pass) this.o.log.error({ err: err.message, ...(held > 0 ? { repeated: held } : {}) }, "storing a runner's frame failed");
+      });
+      c.chains.set(key, next);
+      void next.then(() => {
+        if (c.chains.get(key) === next) c.chains.delete(key);
       });
     });
     ws.on("pong", () => {
@@ -244,7 +251,7 @@ export class RunnerGateway {
     const untrack = this.o.revocations?.track(principal.tokenId, () => ws.close(CLOSE_TOKEN_REVOKED, "token revoked")) ?? (() => undefined);
     const conn: Connection = {
       ws, runnerId, name: hello.name, missed: 0, recording: null, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack,
-      chain: Promise.resolve(), acks: hello.acks === true,
+      chains: new Map(), acks: hello.acks === true,
     };
     for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
     this.connections.set(runnerId, conn);
@@ -310,7 +317,8 @@ export class RunnerGateway {
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
     // A slot is free after a result and work waits: take it, without holding up this runner's next message.
-    if (await handleRunnerFrame({ pool: this.o.pool, workflows: this.o.workflows, wakes: this.o.wakes, metrics: this.o.metrics, log: this.o.log, send: (msg) => this.sendTo(c, msg) }, c, msg)) {
+    const h = { pool: this.o.pool, workflows: this.o.workflows, wakes: this.o.wakes, handoff: this.o.handoff, metrics: this.o.metrics, log: this.o.log, send: (msg: ServerMessage) => this.sendTo(c, msg) };
+    if (await handleRunnerFrame(h, c, msg)) {
       void this.claim(c.runnerId);
     }
   }

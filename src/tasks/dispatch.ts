@@ -36,6 +36,8 @@ export async function enqueueTask(
     secretEnv?: Record<string, string>;
   },
   placed?: PlacedTask[],
+  /** Parameters of shipyard_flush_run for the task's run, written in the same round trip first (see insertAndPlaceTask). */
+  flushFirst?: readonly unknown[],
 ): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
   const workflowId = t.workflowId ?? t.runId;
@@ -51,7 +53,7 @@ export async function enqueueTask(
     spec: t.spec,
     pinnedRunnerId: t.pinnedRunnerId ?? null,
     secretEnv,
-  });
+  }, flushFirst);
   if (res.placed && placed) {
     placed.push({
       runnerId: res.placed.runnerId,

@@ -39,11 +39,19 @@ export interface SettledAttempt {
 export async function insertAndPlaceTask(
   db: Queryable,
   t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; workflowId: string; spec: TaskSpec; pinnedRunnerId: string | null; secretEnv: Record<string, string> },
+  /** The parameters of shipyard_flush_run for the task's run (its own store makes them), written first in the same round trip. */
+  flushFirst?: readonly unknown[],
 ): Promise<{ created: boolean; placed: { runnerId: string; runner: string; dispatch: number } | null }> {
-  const res = await db.query<{ r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null }>(
-    "select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    [t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
-  );
+  type Placed = { r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null };
+  const res = flushFirst
+    ? await db.query<Placed>(
+        `select * from shipyard_flush_run_and_place_task($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[],
+           $10::jsonb[], $11::text[], $12, $13, $14, $15, $16, $17, $18, $19)`,
+        [...flushFirst, t.id, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
+      )
+    : await db.query<Placed>("select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
+        t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv),
+      ]);
   const row = res.rows[0];
   const placed = row?.r_runner_id && row.r_runner && row.r_dispatch !== null ? { runnerId: row.r_runner_id, runner: row.r_runner, dispatch: row.r_dispatch } : null;
   return { created: row?.r_created ?? false, placed };

@@ -10,3 +10,8 @@ export function taskId(operationId: string, stepId: string, attempt: number): st
 export function stepIdOfTask(operationId: string, id: string): string {
   return id.slice(operationId.length + 1, id.lastIndexOf(":"));
 }
+
+/** The operation of a task id made by taskId (operation ids hold no `:`). */
+export function operationOfTask(id: string): string {
+  return id.slice(0, id.indexOf(":"));
+}
