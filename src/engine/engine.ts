@@ -1,3 +1,4 @@
+import { LiveEndpoints } from "../webhooks/live-endpoints.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import type { LlmMetrics } from "../agents/llm/index.ts";
 import { LOCKS, withAdvisoryLock } from "../db/advisory-lock.ts";
@@ -81,7 +82,7 @@ export interface Engine {
 export function createEngine(o: EngineOptions): Engine {
   const local = new LocalWorkflows();
   const workflows = announcingMessages(local, o.wakes);
-  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, wakes: o.wakes, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff, ownApi: o.ownApi };
+  const res: EngineResources = { pool: o.pool, log: o.log, secrets: o.secrets, jobs: o.jobs, workflows, wakes: o.wakes, cassettesDir: o.cassettesDir, llmMetrics: o.llmMetrics, outbound: o.outbound, githubApiUrl: o.githubApiUrl, dataDir: o.dataDir, previewUrls: o.previewUrls, webhookRetrySchedule: o.webhookRetrySchedule, runnerLostAfterMs: o.runnerLostAfterMs, handoff: o.handoff, ownApi: o.ownApi, liveEndpoints: new LiveEndpoints(o.pool) };
   const schedules = [registerRunnerSweep(res, local), ...Object.values(KINDS).map((k) => k.register(res, local))];
   // Webhooks are not a kind of operation: their delivery workflow is registered here.
   registerWebhookDelivery(res, local);
@@ -101,6 +102,7 @@ export function createEngine(o: EngineOptions): Engine {
       });
       // Before launch: recovered runs wait for work at once, and a wake from another process must reach them.
       if (o.notifier) await o.wakes.listen(o.notifier);
+      if (o.notifier) await res.liveEndpoints.listen(o.notifier);
       // One process launches at a time: two creating DBOS's schema on a fresh database at once collide.
       await withAdvisoryLock(o.pool, LOCKS.dbosLaunch, () => DBOS.launch());
       await registerQueues();

@@ -8,6 +8,7 @@ import type { WorkflowControl } from "./control.ts";
 import type { TaskHandoff } from "../tasks/handoff.ts";
 import type { OwnApi } from "../server/own-api.ts";
 import type { RunWakes } from "../runs/wake.ts";
+import type { LiveEndpoints } from "../webhooks/live-endpoints.ts";
 
 /**
  * What DBOS workflow code needs at run time, given once to each folder's register function when the engine is
@@ -44,6 +45,8 @@ export interface EngineResources {
   handoff?: TaskHandoff;
   /** Where run workflows wait for results and messages (src/runs/wake.ts). */
   wakes: RunWakes;
+  /** Whether any webhook endpoint is live, kept current by NOTIFY. */
+  liveEndpoints: LiveEndpoints;
 }
 
 /** Job scheduling and recovery settings. */

@@ -39,13 +39,19 @@ export interface AdvanceOutcome {
  */
 export async function advanceRun(pool: Pool, runId: string, msg: RunMessage, handoff?: TaskHandoff, by?: ReportingRunner): Promise<AdvanceOutcome> {
   const placed: PlacedTask[] = [];
-  const outcome = await advanceInTransaction(pool, runId, msg, placed, by);
+  let outcome: AdvanceOutcome;
+  try {
+    outcome = await advanceInTransaction(pool, runId, msg, placed, by, handoff);
+  } catch (err) {
+    handoff?.abandoned(placed);
+    throw err;
+  }
   // Committed: the tasks it placed exist, and this process's gateway may send them before their NOTIFY is back.
   handoff?.placed(placed);
   return outcome;
 }
 
-function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed: PlacedTask[], by?: ReportingRunner): Promise<AdvanceOutcome> {
+function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed: PlacedTask[], by?: ReportingRunner, handoff?: TaskHandoff): Promise<AdvanceOutcome> {
   return inTransaction(pool, async (client) => {
     // A task result is settled (task marked done) in the same round trip as the lock, the run's other reports
     // are taken with it, and a start makes a pending run running there too.
@@ -65,6 +71,7 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
     await a.apply(msg);
     await a.schedule();
     const outcome = { ...(await a.finishIfDone()), ...claimable };
+    handoff?.committingNow(placed);
     const serverTasks = [...new Map(a.serverTasks.map((t) => [t.id, t])).values()];
     return serverTasks.length > 0 && !outcome.finished ? { ...outcome, serverTasks } : outcome;
   });

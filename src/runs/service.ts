@@ -5,7 +5,7 @@ import { newId } from "../domain/ids.ts";
 import { isFinalStatus, type RunStatus, type StepStatus } from "../domain/statuses.ts";
 import { appendEvents, type EventInput } from "../events/store.ts";
 import { finishOperation, lockOperation } from "../operations/store.ts";
-import { ExpressionError, InputError, interpolate, parseWorkflow, resolveInputs } from "../workflows/index.ts";
+import { ExpressionError, InputError, interpolate, parseWorkflowMemo, resolveInputs } from "../workflows/index.ts";
 import type { RunMessage } from "../tasks/messages.ts";
 import type { OperationDeps, WorkflowControl } from "../engine/control.ts";
 import { KEYED_RUNS_QUEUE } from "../engine/queues.ts";
@@ -96,7 +96,7 @@ async function startRunSteps({ pool, workflows, handoff }: OperationDeps, runId:
 
 /** Parse, validate and store a pending run (as createRun does), without enqueueing its workflow. */
 export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
-  const parsed = parseWorkflow(req.source, req.file ?? "workflow.yaml");
+  const parsed = parseWorkflowMemo(req.source, req.file ?? "workflow.yaml");
   if (!parsed.ok) {
     throw new ShipyardError("invalid_workflow", `the workflow has ${parsed.errors.length} problem(s)`, 422, parsed.errors);
   }

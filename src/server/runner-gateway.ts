@@ -3,7 +3,8 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Pool } from "../db/pool.ts";
 import { newId } from "../domain/ids.ts";
-import { CANCEL_CHANNEL, claimQueuedTasks, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
+import { CANCEL_CHANNEL, DISPATCH_CHANNEL, QUEUED_CHANNEL } from "../tasks/dispatch.ts";
+import { RunnerClaims } from "./runner-claims.ts";
 import { disconnectRunner, markRunnerOffline, recordMissedPings, registerRunner, touchRunner } from "../tasks/runner-store.ts";
 import type { AssignedTask } from "../tasks/spec.ts";
 import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
@@ -86,16 +87,19 @@ export class RunnerGateway {
   private catcher: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly storeFailures = new RepeatFilter();
+  private readonly claims: RunnerClaims;
 
-  constructor(private readonly o: GatewayOptions) {}
+  constructor(private readonly o: GatewayOptions) {
+    this.claims = new RunnerClaims({ pool: o.pool, log: o.log, connected: (id) => this.connections.has(id), send: (id, tasks) => this.deliver(id, tasks) });
+  }
 
   /** Subscribe to dispatch notifications and start pinging runners. */
   async start(): Promise<void> {
     await this.o.notifier.on(DISPATCH_CHANNEL, (payload) => {
       // `<runner> <task>#<dispatch>` (migration 023; older processes send the runner alone): a task handed over
-      // in this process was sent already, and needs no read of the runner's tasks.
+      // in this process was sent already, or is about to be, and needs no read of the runner's tasks.
       const [runnerId = "", placed] = payload.split(" ");
-      if (placed && this.connections.get(runnerId)?.sent.has(placed)) return;
+      if (placed && (this.connections.get(runnerId)?.sent.has(placed) || this.o.handoff?.handsOver(placed))) return;
       void this.deliver(runnerId);
     });
     this.o.handoff?.serve((t) => void this.handOver(t).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId: t.runnerId }, "handing over a task failed")));
@@ -335,19 +339,14 @@ export class RunnerGateway {
   }
 
   /** Claim waiting tasks for a runner connected here and send them to it (a claim sends no NOTIFY). */
-  private async claim(runnerId: string): Promise<void> {
-    if (!this.connections.has(runnerId)) return;
-    const claimed = await claimQueuedTasks(this.o.pool, runnerId).catch((err: Error) => {
-      this.o.log.warn({ err: err.message, runnerId }, "claiming queued tasks failed");
-      return 0;
-    });
-    if (claimed > 0) await this.deliver(runnerId).catch((err: Error) => this.o.log.debug({ err: err.message, runnerId }, "delivering claimed tasks failed"));
+  private claim(runnerId: string): Promise<void> {
+    return this.claims.claim(runnerId);
   }
 
-  private async deliver(runnerId: string): Promise<void> {
+  private async deliver(runnerId: string, tasks?: AssignedTask[]): Promise<void> {
     const conn = this.connections.get(runnerId);
     if (!conn) return;
-    for (const t of await assignedTasks(this.o.pool, runnerId)) await this.send(conn, t);
+    for (const t of tasks ?? (await assignedTasks(this.o.pool, runnerId))) await this.send(conn, t);
   }
 
   /** A task placed in this process on a runner connected here: sent now (its NOTIFY then finds it sent). */

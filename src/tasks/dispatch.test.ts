@@ -16,7 +16,8 @@ afterAll(async () => {
 
 const spec = { command: "true", env: {} };
 const enqueue = (t: Parameters<typeof enqueueTask>[1]) => inTransaction(pool, (c) => enqueueTask(c, t));
-const claim = (runnerId: string) => inTransaction(pool, (c) => claimQueuedTasks(c, runnerId));
+/** How many tasks a claim for the runner took (all it holds are returned when it took any; it held none before). */
+const claim = async (runnerId: string) => (await inTransaction(pool, (c) => claimQueuedTasks(c, runnerId))).length;
 const tasksOf = async (runId: string) =>
   (await pool.query<{ step_id: string; status: string; runner_id: string | null; dispatch: number }>("select step_id, status, runner_id, dispatch from tasks where operation_id = $1 order by step_id", [runId])).rows;
 
@@ -68,7 +69,12 @@ describe("claimQueuedTasks", () => {
     await pool.query("update runs set cancel_requested_at = now() where id = $1", [cancelledRun]);
 
     const runner = await onlineRunner(pool, ws, 2);
-    expect(await claim(runner)).toBe(2);
+    // What it claimed comes back as the gateway sends it.
+    const claimed = await inTransaction(pool, (c) => claimQueuedTasks(c, runner));
+    expect(claimed.map((t) => [t.message.runId, t.message.stepId, t.message.dispatch, t.workflowId])).toEqual([
+      [runId, "s2", 1, runId],
+      [runId, "s3", 1, runId],
+    ]);
     expect((await tasksOf(runId)).map((t) => [t.step_id, t.status, t.runner_id])).toEqual([
       ["s1", "queued", null],
       ["s2", "assigned", runner],

@@ -1,6 +1,6 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
 import { markServerStepStarted } from "../runs/store.ts";
-import type { ServerTaskSpec, TaskSpec } from "./spec.ts";
+import type { AssignedTask, ServerTaskSpec, TaskSpec } from "./spec.ts";
 import { claimTasks, insertAndPlaceTask, insertServerTask } from "./store.ts";
 import { taskId } from "./task-id.ts";
 import type { PlacedTask } from "./handoff.ts";
@@ -83,10 +83,10 @@ export async function createServerTask(
 
 /**
  * Claim up to the runner's free slots from the queued tasks it may serve, oldest first, marking their steps
- * running; one statement (shipyard_claim_tasks, migration 018). It sends no NOTIFY: the caller holds the runner's
- * connection and delivers what it claimed.
+ * running; one statement (shipyard_claim_and_list_tasks, migration 025). It sends no NOTIFY: the caller holds the
+ * runner's connection and sends it what is returned (every task assigned to it, when it claimed any; else none).
  */
-export async function claimQueuedTasks(db: Queryable, runnerId: string): Promise<number> {
+export async function claimQueuedTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
   return claimTasks(db, runnerId);
 }
 

@@ -6,17 +6,42 @@ import type { AssignedTask } from "./spec.ts";
 /** A task an advance placed on a runner, as its gateway sends it. */
 export type PlacedTask = AssignedTask & { runnerId: string };
 
+/** The key of a placed task's dispatch, as the dispatch NOTIFY names it (`<task>#<dispatch>`). */
+const keyOf = (t: PlacedTask) => `${t.message.taskId}#${t.message.dispatch}`;
+
 /** Where a process's placements go: to its runner gateway, once one serves them (none: nowhere). */
 export class TaskHandoff {
   private receiver: ((task: PlacedTask) => void) | null = null;
+  private readonly committing = new Set<string>();
 
   /** The gateway of this process takes what is placed from now on. */
   serve(receiver: (task: PlacedTask) => void): void {
     this.receiver = receiver;
   }
 
+  /**
+   * Tasks placed by a transaction about to commit. Its dispatch NOTIFY may reach the gateway before the commit's
+   * answer reaches the placer: the gateway leaves such a task to the handoff rather than re-reading the runner's tasks.
+   */
+  committingNow(tasks: PlacedTask[]): void {
+    if (this.receiver) for (const t of tasks) this.committing.add(keyOf(t));
+  }
+
+  /** Whether the dispatch `<task>#<dispatch>` is on its way through this handoff. */
+  handsOver(key: string): boolean {
+    return this.committing.has(key);
+  }
+
   /** Tasks placed by a transaction that has committed (never before: a rollback would leave a task sent that does not exist). */
   placed(tasks: PlacedTask[]): void {
-    if (this.receiver) for (const t of tasks) this.receiver(t);
+    for (const t of tasks) {
+      this.committing.delete(keyOf(t));
+      this.receiver?.(t);
+    }
+  }
+
+  /** Tasks of a transaction that did not commit (their NOTIFY is never sent). */
+  abandoned(tasks: PlacedTask[]): void {
+    for (const t of tasks) this.committing.delete(keyOf(t));
   }
 }

@@ -73,11 +73,13 @@ export async function insertServerTask(
 /**
  * Assign to an online runner up to its free slots of the queued tasks it may serve, oldest first (a cancelled
  * run's main steps never), each step marked running with its event, under the runner's row lock: one
- * statement (shipyard_claim_tasks, migration 018). Returns how many it assigned.
+ * statement (shipyard_claim_tasks, migration 018). Returns every task assigned to the runner when it assigned
+ * any (none: nothing was claimed).
  */
-export async function claimTasks(db: Queryable, runnerId: string): Promise<number> {
-  const claimed = await db.query<{ n: number }>("select shipyard_claim_tasks($1) as n", [runnerId]);
-  return claimed.rows[0]?.n ?? 0;
+export async function claimTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
+  // With the runner's assigned tasks when it claimed any, so that sending them takes no read of its own (migration 025).
+  const claimed = await db.query<TaskRow>("select * from shipyard_claim_and_list_tasks($1)", [runnerId]);
+  return claimed.rows.map(toAssigned);
 }
 
 /** True when a task waits that this runner (of `workspaceId`, null: the shared pool) could claim; unlocked. */
@@ -93,13 +95,15 @@ export async function hasClaimableTask(db: Queryable, workspaceId: string | null
 /** Tasks assigned to a runner. */
 export async function assignedTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
   const res = await db.query<TaskRow>("select * from tasks where runner_id = $1 and status = 'assigned' order by assigned_at", [runnerId]);
-  return res.rows.map((t) => ({
-    message: { taskId: t.id, dispatch: t.dispatch, runId: t.operation_id, stepId: t.step_id, attempt: t.attempt, spec: t.spec },
-    workflowId: t.workflow_id,
-    workspaceId: t.workspace_id,
-    secretEnv: t.secret_env,
-  }));
+  return res.rows.map(toAssigned);
 }
+
+const toAssigned = (t: TaskRow): AssignedTask => ({
+  message: { taskId: t.id, dispatch: t.dispatch, runId: t.operation_id, stepId: t.step_id, attempt: t.attempt, spec: t.spec },
+  workflowId: t.workflow_id,
+  workspaceId: t.workspace_id,
+  secretEnv: t.secret_env,
+});
 
 /** The current holder of a task (null for an unknown task id). */
 export async function taskHolder(db: Queryable, id: string): Promise<TaskHolder | null> {

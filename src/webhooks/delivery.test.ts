@@ -1,6 +1,7 @@
 // Webhook delivery on an engine of this process (DBOS on a fresh database) to real HTTP receivers on loopback
 // that verify every request with the standardwebhooks package. Runs are driven by sending their workflow the
 // result a runner would report; the retry schedule is shortened to 0, 0.2, 0.2 s.
+import { LiveEndpoints } from "./live-endpoints.ts";
 import { RunWakes } from "../runs/wake.ts";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
@@ -143,7 +144,7 @@ describe("webhook delivery", () => {
     await pool.query("insert into projects (id, workspace_id, name, repo, default_branch) values ('prj_hooks', $1, 'p', 'https://example.com/p.git', 'main')", [ws]);
     const job = await createJob(pool, ws, { projectId: "prj_hooks", prompt: "fix it", queue: "backlog", executor: { type: "command", command: "true" } });
     // What the job workflow's resources would hold; emitJobFinished uses the pool and the workflows.
-    const engineRes = { ...deps, wakes: new RunWakes(pool), log: pino({ level: "silent" }), jobs: { onePerWorkspace: false, stuckAfterMs: 1, recovery: "fail" as const }, githubApiUrl: "", dataDir: os.tmpdir(), previewUrls: previewUrls({ baseDomain: "localhost", port: 7421 }) };
+    const engineRes = { ...deps, wakes: new RunWakes(pool), liveEndpoints: new LiveEndpoints(pool), log: pino({ level: "silent" }), jobs: { onePerWorkspace: false, stuckAfterMs: 1, recovery: "fail" as const }, githubApiUrl: "", dataDir: os.tmpdir(), previewUrls: previewUrls({ baseDomain: "localhost", port: 7421 }) };
     await pool.query("update jobs set status = 'running' where id = $1", [job.id]);
     expect(await emitWebhookEvent(engineRes, async () => null)).toEqual([]);
     await emitJobFinished(engineRes, job.id);

@@ -1,5 +1,6 @@
 // Webhook endpoints, their deliveries, and emitting an event to them. Kind-free: builds, runs and jobs each
 // call emitWebhookEvent with their own event type and data.
+import type { LiveEndpoints } from "./live-endpoints.ts";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { inTransaction, type Pool } from "../db/pool.ts";
 import { notFound, ShipyardError } from "../domain/errors.ts";
@@ -138,14 +139,14 @@ export interface WebhookEvent {
  * event), so that reading it is part of the same step. `last`: the workflow's last call (see below).
  */
 export async function emitWebhookEvent(
-  res: { pool: Pool; workflows: WorkflowControl },
+  res: { pool: Pool; workflows: WorkflowControl; liveEndpoints?: LiveEndpoints },
   event: WebhookEvent | (() => Promise<WebhookEvent | null>),
   opts: { last?: boolean } = {},
 ): Promise<string[]> {
   // Most installations have no endpoint, and every finished run would pay a checkpointed step for nothing. When this
   // is the workflow's last call the check need not be recorded: a replay that now finds no endpoint only skips steps
   // nothing follows, and one that now finds one runs them afresh. Anywhere else skipping would shift the steps after it.
-  if (opts.last && !(await store.anyLiveEndpoint(res.pool))) return [];
+  if (opts.last && !(await (res.liveEndpoints?.any() ?? store.anyLiveEndpoint(res.pool)))) return [];
   const ids = await DBOS.runStep(
     async () => {
       const e = typeof event === "function" ? await event() : event;

@@ -24,6 +24,7 @@ export { formatPath } from "./issues.ts";
 export { WORKFLOW_SCHEMA_ID, workflowJsonSchema } from "./json-schema.ts";
 export { formatOutputFile, OutputFileError, parseOutputFile } from "./outputs.ts";
 export { formatIssue, type ParseResult, parseWorkflow, type WorkflowIssue } from "./parse.ts";
+export { parseWorkflowMemo } from "./parse-memo.ts";
 export { knownOutputs } from "./references.ts";
 export {
   IDENTIFIER,

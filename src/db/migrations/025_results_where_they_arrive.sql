@@ -6,6 +6,7 @@
 --   which the report statement told before (shipyard_lock_run_and_take's snapshot: the claim that follows decides).
 -- shipyard_flush_run_and_place_task(...): shipyard_flush_run, then shipyard_enqueue_and_place_task, in one round trip.
 -- shipyard_flush_and_finish_run(...): shipyard_flush_run, then shipyard_finish_run, in one round trip.
+-- shipyard_claim_and_list_tasks(runner), and a NOTIFY when webhook endpoints change: below.
 
 create or replace function shipyard_settle_run_result(p_run text, p_task text, p_dispatch int, p_result jsonb, p_runner text, p_ws text)
 returns table (r_workspace_id text, r_status text, r_definition jsonb, r_inputs jsonb, r_cancel_requested_at timestamptz, r_steps json, r_task json,
@@ -50,3 +51,28 @@ begin
   return shipyard_finish_run(p_run, p_run_outputs, p_status, p_error, p_final_types, p_final_payloads, p_final_keys);
 end
 $$;
+
+-- shipyard_claim_and_list_tasks(runner): shipyard_claim_tasks, and when it claimed any, every task assigned to the
+-- runner (what the gateway sends it), in one round trip instead of a claim and then a read.
+create or replace function shipyard_claim_and_list_tasks(p_runner text)
+returns setof tasks
+language plpgsql
+set plan_cache_mode = force_generic_plan
+as $$
+begin
+  if shipyard_claim_tasks(p_runner) > 0 then
+    return query select * from tasks t where t.runner_id = p_runner and t.status = 'assigned' order by t.assigned_at;
+  end if;
+end
+$$;
+
+-- Every change to which webhook endpoints exist or are disabled NOTIFYs shipyard_webhook_endpoints, so a process
+-- knows whether any is live without asking at every finished operation (src/webhooks/live-endpoints.ts).
+create function shipyard_notify_webhook_endpoints() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('shipyard_webhook_endpoints', '');
+  return null;
+end $$;
+
+create trigger webhook_endpoints_changed after insert or delete or update of disabled_at on webhook_endpoints
+  for each statement execute function shipyard_notify_webhook_endpoints();
