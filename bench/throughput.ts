@@ -1,16 +1,18 @@
-// (b) Throughput: 200 one-step runs (`run: "true"`) submitted at once (concurrent POSTs), timed until all
-// have succeeded. Measured once per local-runner slot count, each in a process of its own (DBOS is a process
-// singleton) with its own embedded PostgreSQL:
+// (b) Throughput: 200 one-step runs (`run: "true"`) submitted at once (concurrent POSTs from a client process of
+// its own, bench/lib/post-batch.ts), timed until all have succeeded. Measured once per local-runner slot count,
+// each in a process of its own (DBOS is a process singleton) with its own embedded PostgreSQL:
 //   tsx bench/throughput.ts                 both slot counts, summary and JSON line
 //   tsx bench/throughput.ts --slots 32      one measurement (prints only its JSON line)
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import {
   countStatements,
   cpuBetween,
   cpuSnapshot,
   lastJsonLine,
   main,
+  onCleanup,
   median,
   percentile,
   report,
@@ -19,8 +21,6 @@ import {
   runTsChild,
   sleep,
   startBenchShipyard,
-  submitRun,
-  wallMs,
   type BenchShipyard,
 } from "./lib/common.ts";
 
@@ -40,37 +40,57 @@ interface Batch {
   latencies: number[];
   failed: number;
   polls: number;
+  clientCpuS: number;
 }
 
-/** Submit `n` runs at once and wait until none of them is pending or running. */
-async function batch(s: BenchShipyard, n: number): Promise<Batch> {
-  const t0 = wallMs();
-  const ids = new Set(await Promise.all(Array.from({ length: n }, () => submitRun(s, workflow))));
-  const submitMs = wallMs() - t0;
-  let polls = 0;
-  // Cheap polls (is any run still pending or running?), so that watching costs the server little; the
-  // runs themselves are read once at the end.
-  const unfinished = async () => {
-    polls += 2;
-    const [pending, running] = await Promise.all([s.api("GET", "/runs?status=pending&limit=1"), s.api("GET", "/runs?status=running&limit=1")]);
-    return pending.body.runs.length + running.body.runs.length;
-  };
-  for (const deadline = Date.now() + 120_000; (await unfinished()) > 0; ) {
-    if (Date.now() > deadline) throw new Error("runs still unfinished after 120 s");
-    await sleep(POLL_MS);
-  }
-  const observedMs = wallMs() - t0;
-  const runs = ((await s.api("GET", "/runs?limit=500")).body.runs as { id: string; status: string; createdAt: string; finishedAt: string | null }[]).filter((r) => ids.has(r.id));
-  if (runs.length !== n) throw new Error(`only ${runs.length} of ${n} runs listed`);
-  const finished = runs.map((r) => Date.parse(r.finishedAt!));
+/** The client process (bench/lib/post-batch.ts), started and ready to POST `n` runs when told. */
+async function readyClient(s: BenchShipyard, n: number): Promise<{ go: () => Promise<Record<string, any>> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench", "lib", "post-batch.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_API: `${s.url}/api/v1`, BENCH_TOKEN: s.adminToken, BENCH_RUNS: String(n), BENCH_WORKFLOW: workflow, BENCH_POLL_MS: String(POLL_MS) },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  onCleanup(() => {
+    child.kill("SIGTERM");
+  });
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith("ready\n")) resolve();
+    });
+    void exited.then((code) => reject(new Error(`the client exited (${code}) before it was ready`)));
+  });
   return {
-    submitMs,
-    observedMs,
-    lastFinishedMs: Math.max(...finished) - t0,
-    firstFinishedMs: Math.min(...finished) - t0,
-    latencies: runs.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.createdAt)),
-    failed: runs.filter((r) => r.status !== "succeeded").length,
-    polls,
+    go: async () => {
+      child.stdin.write("go\n");
+      const code = await exited;
+      if (code !== 0) throw new Error(`the client exited with ${code}:\n${out}`);
+      return lastJsonLine(out);
+    },
+  };
+}
+
+/** Submit `n` runs at once from the client process and wait until none of them is pending or running. */
+async function batch(s: BenchShipyard, n: number, window: { begin?: () => void; end?: () => void } = {}): Promise<Batch> {
+  const client = await readyClient(s, n);
+  window.begin?.();
+  const r = await client.go();
+  window.end?.();
+  const ids = new Set(r.ids as string[]);
+  const runs = ((await s.api("GET", "/runs?limit=500")).body.runs as { id: string; status: string; createdAt: string; finishedAt: string | null }[]).filter((x) => ids.has(x.id));
+  if (runs.length !== n) throw new Error(`only ${runs.length} of ${n} runs listed`);
+  const finished = runs.map((x) => Date.parse(x.finishedAt!));
+  return {
+    submitMs: r.submitMs,
+    observedMs: r.observedMs,
+    lastFinishedMs: Math.max(...finished) - r.startedAt,
+    firstFinishedMs: Math.min(...finished) - r.startedAt,
+    latencies: runs.map((x) => Date.parse(x.finishedAt!) - Date.parse(x.createdAt)),
+    failed: runs.filter((x) => x.status !== "succeeded").length,
+    polls: r.polls,
+    clientCpuS: r.clientCpuS,
   };
 }
 
@@ -85,12 +105,23 @@ async function measure(slots: number): Promise<void> {
   const idle0 = statements();
   await sleep(IDLE_MS);
   const idlePerMs = (statements() - idle0) / IDLE_MS;
-  const cpu0 = cpuSnapshot(s);
-  const sql0 = statements();
-  const b = await batch(s, RUNS);
-  const cpu = cpuBetween(cpu0, cpuSnapshot(s), b.observedMs);
+  let cpu0 = cpuSnapshot(s);
+  let cpu1 = cpu0;
+  let sql0 = 0;
+  let sql1 = 0;
+  const b = await batch(s, RUNS, {
+    begin: () => {
+      cpu0 = cpuSnapshot(s);
+      sql0 = statements();
+    },
+    end: () => {
+      cpu1 = cpuSnapshot(s);
+      sql1 = statements();
+    },
+  });
+  const cpu = cpuBetween(cpu0, cpu1, b.observedMs, "server process");
   // Without the statements of this bench's own GET /runs polls and the idle background.
-  const sql = statements() - sql0 - b.polls * perPoll - idlePerMs * b.observedMs;
+  const sql = sql1 - sql0 - b.polls * perPoll - idlePerMs * b.observedMs;
   process.stdout.write(
     JSON.stringify({
       bench: "throughput-slots",
@@ -114,6 +145,7 @@ async function measure(slots: number): Promise<void> {
         postgres: round((cpu.postgresS * 1000) / RUNS),
       },
       coresBusy: cpu.coresBusy,
+      clientCpuMsPerRun: round((b.clientCpuS * 1000) / RUNS),
     }) + "\n",
   );
 }
@@ -143,7 +175,7 @@ if (slotsArg >= 0) {
         `          POSTs all answered after ${r.submitMs} ms; first run finished at ${r.firstFinishedMs} ms, last at ${r.lastFinishedMs} ms (server clock) = ${r.runsPerSecServer} runs/s`,
         `          per-run latency created → finished: p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms`,
         `          ${r.cpu}`,
-        `          CPU per run: server+client ${r.cpuMsPerRun.node} ms, runner+bash ${r.cpuMsPerRun.runner} ms, PostgreSQL ${r.cpuMsPerRun.postgres} ms; ` +
+        `          CPU per run: server ${r.cpuMsPerRun.node} ms (the client process ${r.clientCpuMsPerRun} ms), runner+bash ${r.cpuMsPerRun.runner} ms, PostgreSQL ${r.cpuMsPerRun.postgres} ms; ` +
           `SQL statements sent by the server process per run: ${r.sqlPerRun} (not counting this bench's polls and the idle background of ${r.idleSqlPerSec}/s)`,
         `          Shipyard / floor: ${round(r.runsPerSec / floors.bash.runsPerSec, 2)}x (sandboxed floor: ${round(r.runsPerSec / floors.bwrap.runsPerSec, 2)}x)`,
       );

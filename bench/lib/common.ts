@@ -317,7 +317,7 @@ export function cpuSnapshot(s: BenchShipyard): CpuSnapshot {
 }
 
 /** CPU seconds per component between two snapshots, and how many cores that kept busy over `wallMs`. */
-export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, wallMs: number) {
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, wallMs: number, nodeLabel = "server+client process") {
   const node = b.node - a.node;
   const runner = b.runner - a.runner;
   const postgres = b.postgres - a.postgres;
@@ -327,7 +327,7 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, wallMs: number) {
     runnerS: round(runner, 2),
     postgresS: round(postgres, 2),
     coresBusy: round(total / (wallMs / 1000), 2),
-    text: `CPU: server+client process ${round(node, 2)} s, runner+bash ${round(runner, 2)} s, PostgreSQL ${round(postgres, 2)} s = ${round(total / (wallMs / 1000), 2)} of ${os.cpus().length} cores busy`,
+    text: `CPU: ${nodeLabel} ${round(node, 2)} s, runner+bash ${round(runner, 2)} s, PostgreSQL ${round(postgres, 2)} s = ${round(total / (wallMs / 1000), 2)} of ${os.cpus().length} cores busy`,
   };
 }
 

@@ -1,60 +1,11 @@
-// The long-running commands' bodies: `up`, `server`, `worker` and `runner`. Loaded from the TypeScript sources
-// (see ./source.ts) when one of them runs, so that no other command loads the engine, the database or the runner.
-import { promises as fs } from "node:fs";
-import path from "node:path";
+// The long-running commands' bodies: `up`, `server` and `worker` (`runner` is ./runner-command.ts). Loaded from the
+// TypeScript sources (see ./source.ts) when one of them runs, so that no other command loads the engine or the database.
 import { createLogger } from "../logger.ts";
 import { guardProcess } from "../host/process-guard.ts";
-import { detectSandbox, SandboxUnavailableError, type SandboxPolicy } from "../runner/sandbox/policy.ts";
 import { CliError } from "./client.ts";
 import { bold, dim } from "./render.ts";
-
-/** However stuck a step of the shutdown is, the process is gone this long after the signal. */
-const STOP_DEADLINE_MS = 5000;
-/**
- * A signal this soon after the first is the same Ctrl-C arriving twice: the terminal sends it to the whole
- * foreground group and `npm start` forwards its own copy to the process it runs.
- */
-const SAME_SIGNAL_MS = 1000;
-
-/**
- * Run `stop` once on SIGINT/SIGTERM and exit when it is done, or at the deadline (what `exit` hooks do then
- * still happens: the embedded PostgreSQL is told to stop, server.json goes); a later second signal exits at once.
- */
-export function onShutdown(stop: () => Promise<void>): void {
-  let stoppingSince = 0;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stoppingSince > 0) {
-      if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
-      process.exit(130);
-    }
-    stoppingSince = Date.now();
-    process.stderr.write(dim(`\n${signal}: stopping…\n`));
-    setTimeout(() => {
-      process.stderr.write(`shipyard: still stopping after ${STOP_DEADLINE_MS} ms; exiting now\n`);
-      process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-}
-
-/** The sandbox steps will run in, or null with `--no-sandbox` (said loudly); a CliError when there is none. */
-function sandboxFor(enabled: boolean, warn: (msg: string) => void): SandboxPolicy | null {
-  if (!enabled) {
-    warn("--no-sandbox: steps run unsandboxed, as this user, with its files, network and environment in reach");
-    return null;
-  }
-  try {
-    return detectSandbox();
-  } catch (err) {
-    if (err instanceof SandboxUnavailableError) throw new CliError(err.message, 1);
-    throw err;
-  }
-}
+import { sandboxFor } from "./runner-command.ts";
+import { onShutdown } from "./shutdown.ts";
 
 const loadServer = () => Promise.all([import("../config.ts"), import("../shipyard.ts")]);
 const fenced = (reason: string) => {
@@ -111,80 +62,4 @@ export async function startRole(role: "server" | "worker"): Promise<void> {
   onShutdown(() => shipyard.stop());
   const where = role === "server" ? `at ${bold(shipyard.url)}` : `as executor ${bold(config.executorId)}`;
   process.stdout.write(`${bold(`Shipyard ${role} is up`)} ${where}  ${dim(`(${Date.now() - t0} ms)`)}\n`);
-}
-
-/** What `shipyard runner` is given on its command line. */
-export interface RunnerCommandOptions {
-  server?: string;
-  token?: string;
-  tokenFile?: string;
-  name: string;
-  labels: string;
-  slots: string;
-  workDir: string;
-  exitWithParent?: boolean | string;
-  sandbox: boolean;
-}
-
-/**
- * The runner's token: --token-file, else --token, else SHIPYARD_RUNNER_TOKEN, else SHIPYARD_TOKEN. The
- * variables are removed once read: nothing this runner starts (its watchdog, agents) needs to inherit them.
- */
-export async function runnerToken(o: { token?: string; tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  let token = o.token ?? env.SHIPYARD_RUNNER_TOKEN ?? env.SHIPYARD_TOKEN;
-  if (o.tokenFile !== undefined) {
-    const text = await fs.readFile(o.tokenFile, "utf8").catch((err: NodeJS.ErrnoException) => {
-      throw new CliError(`cannot read --token-file ${o.tokenFile}: ${err.code ?? err.message}`);
-    });
-    token = text.trim();
-    if (!token) throw new CliError(`--token-file ${o.tokenFile} is empty`);
-  }
-  delete env.SHIPYARD_RUNNER_TOKEN;
-  delete env.SHIPYARD_TOKEN;
-  return token || undefined;
-}
-
-/** `shipyard runner`: run steps for a server until stopped, or until the server refuses it for good (exit 1). */
-export async function runner(o: RunnerCommandOptions): Promise<void> {
-  const server = o.server ?? process.env.SHIPYARD_URL;
-  const token = await runnerToken(o);
-  if (!server || !token) throw new CliError("a runner needs --server URL (or SHIPYARD_URL) and a token: SHIPYARD_RUNNER_TOKEN, --token-file FILE or --token T");
-  const slots = Number(o.slots);
-  if (!Number.isInteger(slots) || slots < 1 || slots > 256) throw new CliError(`--slots must be an integer from 1 to 256, got "${o.slots}"`);
-  const log = createLogger(process.env.SHIPYARD_LOG_LEVEL ?? "info", "shipyard-runner");
-  guardProcess(log);
-  const sandbox = sandboxFor(o.sandbox, (msg) => {
-    process.stderr.write(`shipyard runner: warning: ${msg}\n`);
-    log.warn(msg);
-  });
-  const { Runner } = await import("../runner/runner.ts");
-  const r = new Runner({
-    sandbox,
-    serverUrl: server,
-    token,
-    name: o.name,
-    labels: o.labels.split(",").map((l) => l.trim()).filter(Boolean),
-    slots,
-    workDir: path.resolve(o.workDir),
-    log,
-  });
-  onShutdown(() => r.stop());
-  if (o.exitWithParent) {
-    // A server killed with -9 cannot stop its runner; the orphan notices its new parent and leaves. The
-    // parent names itself: one killed while this process was still loading would otherwise go unnoticed.
-    const parent = typeof o.exitWithParent === "string" ? Number(o.exitWithParent) : process.ppid;
-    const watch = setInterval(() => {
-      if (process.ppid === parent) return;
-      clearInterval(watch);
-      void r.stop().finally(() => process.exit(0));
-    }, 500);
-    watch.unref();
-  }
-  // Refused for good (another protocol version, a rejected token): say why and exit non-zero instead of retrying for ever.
-  const refused = async (err: Error) => {
-    await r.stop(); // its socket and timers would keep the process alive
-    throw new CliError(err.message, 1);
-  };
-  await r.start().catch(refused);
-  await r.done.catch(refused);
 }

@@ -1,9 +1,9 @@
 import os from "node:os";
 import type { Command } from "commander";
-import type { RunnerCommandOptions } from "./daemons.ts";
+import type { RunnerCommandOptions } from "./runner-command.ts";
 import { daemons } from "./source.ts";
 
-/** Register `up` and `runner`; their bodies load when they run (./daemons.ts). */
+/** Register `up` and `runner`; their bodies load when they run (./daemons.ts, ./runner-command.ts). */
 export function registerServerCommands(program: Command): void {
   program
     .command("up")
@@ -24,5 +24,5 @@ export function registerServerCommands(program: Command): void {
     .option("--work-dir <dir>", "where run workspaces live", ".shipyard-runner")
     .option("--exit-with-parent [pid]", "stop when the process that started this runner (pid, when given) exits (used by `shipyard up`)")
     .option("--no-sandbox", "run steps without the bubblewrap sandbox, as this user (not for untrusted workflows)")
-    .action(async (o: RunnerCommandOptions) => (await daemons()).runner(o));
+    .action(async (o: RunnerCommandOptions) => (await import("./runner-command.ts")).runner(o));
 }

@@ -1,0 +1,59 @@
+// The throughput bench's client, in a process of its own as a real client is (in the server's process its
+// requests and their answers would take the server's own CPU): once told "go" on stdin, POSTs BENCH_RUNS runs
+// at once, then polls cheaply until none is pending or running, and prints one JSON line with its timings.
+//   BENCH_API=<base URL of /api/v1> BENCH_TOKEN=<token> BENCH_RUNS=200 BENCH_WORKFLOW=<yaml> tsx bench/lib/post-batch.ts
+import { createInterface } from "node:readline";
+
+const api = process.env.BENCH_API!;
+const token = process.env.BENCH_TOKEN!;
+const runs = Number(process.env.BENCH_RUNS ?? 200);
+const workflow = process.env.BENCH_WORKFLOW!;
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 25);
+
+async function call(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${api}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function batch(): Promise<void> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const startedAt = Date.now();
+  const ids = await Promise.all(
+    Array.from({ length: runs }, async () => {
+      const res = await call("POST", "/runs", { workflow, inputs: {} });
+      if (res.status !== 201) throw new Error(`POST /runs answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.id as string;
+    }),
+  );
+  const submitMs = performance.now() - t0;
+  let polls = 0;
+  const unfinished = async () => {
+    polls += 2;
+    const [pending, running] = await Promise.all([call("GET", "/runs?status=pending&limit=1"), call("GET", "/runs?status=running&limit=1")]);
+    return pending.body.runs.length + running.body.runs.length;
+  };
+  for (const deadline = Date.now() + 120_000; (await unfinished()) > 0; ) {
+    if (Date.now() > deadline) throw new Error("runs still unfinished after 120 s");
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ ids, startedAt, submitMs, observedMs: performance.now() - t0, polls, clientCpuS: (cpu.user + cpu.system) / 1e6 }) + "\n");
+}
+
+process.stdout.write("ready\n");
+const lines = createInterface({ input: process.stdin });
+lines.once("line", () => {
+  lines.close();
+  batch().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+});
