@@ -125,10 +125,11 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
       log.info({ port: db.port, ms: Date.now() - t0 }, "embedded PostgreSQL started");
     }
     const poolErrors = new RepeatFilter();
-    const pool = createPool(databaseUrl, 30, (err) => {
+    const onPoolError = (err: Error) => {
       const { pass, held } = poolErrors.check(err.message);
       if (pass) log.warn({ err: err.message, ...(held > 0 ? { repeated: held } : {}) }, "database connection error");
-    });
+    };
+    const pool = createPool(databaseUrl, 30, onPoolError);
     cleanups.push(() => pool.end());
     // Many processes may start on one database at once: migrate serialises itself (an advisory lock).
     const applied = await migrate(pool);
@@ -149,7 +150,7 @@ export async function startShipyard(config: Config, log: Logger, opts: StartOpti
     const ownApi = new OwnApi(new StepApiTokens(secretKey));
     if (!servesHttp && config.apiUrl) ownApi.serve(config.apiUrl);
     else if (!servesHttp) ownApi.refuse("this worker knows no Shipyard API to call: set SHIPYARD_API_URL to a server's URL");
-    const base = { config, log, pool, databaseUrl, notifier, metrics, secrets, outbound, handoff, wakes, ownApi, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
+    const base = { config, log, pool, onPoolError, databaseUrl, notifier, metrics, secrets, outbound, handoff, wakes, ownApi, previewUrls: new PreviewUrlsRef(previewUrls(config.previews)), cleanups, stop };
 
     // Workflows are registered before anything can start or message them; DBOS itself launches below (after the
     // gateway listens). A server that runs none reaches them through DBOS's client instead.
@@ -199,6 +200,8 @@ interface Base {
   config: Config;
   log: Logger;
   pool: Pool;
+  /** What a pool of this process does with an idle connection's error. */
+  onPoolError: (err: Error) => void;
   databaseUrl: string;
   notifier: Notifier;
   metrics: Metrics;
@@ -255,6 +258,9 @@ function prepareEngine(b: Base, opts: StartOptions): { workflows: WorkflowContro
   };
 }
 
+/** Connections of the runner gateway, besides the process's pool of 30 (PostgreSQL's default max_connections is 100). */
+const GATEWAY_POOL_SIZE = 10;
+
 /**
  * The HTTP side (`up`, `server`): the admin token, the event hub, the runner gateway, the API and, for `up`,
  * the local runner (started by the caller once all is up). Stopping closes streams and connections first.
@@ -267,8 +273,12 @@ async function startHttpSide(b: Base, opts: StartOptions, o: { secretKey: Buffer
   const revocations = new Revocations(pool, log);
   await revocations.start(notifier);
   const taskTokens = new TaskTokens(o.secretKey);
+  // The runner gateway's own connections: a runner's results (each advancing its run) and the claims that follow
+  // never queue behind a burst of API requests, so runners keep working while new runs arrive.
+  const gatewayPool = createPool(b.databaseUrl, GATEWAY_POOL_SIZE, b.onPoolError);
+  b.cleanups.push(() => gatewayPool.end());
   const gateway = new RunnerGateway({
-    pool,
+    pool: gatewayPool,
     workflows,
     notifier,
     log,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, promises as fs, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { parseOutputFile } from "../workflows/index.ts";
@@ -150,10 +150,25 @@ export async function executeTask(task: TaskMessage, opts: ExecuteOptions): Prom
   } catch (err) {
     return { status: "failed", exitCode: exit.code, outputs: {}, error: `bad $SHIPYARD_OUTPUT: ${(err as Error).message}`, durationMs };
   } finally {
-    rmSync(taskDir ?? outputFile, { recursive: true, force: true });
+    discard(taskDir ?? outputFile);
   }
   if (exit.code === 0) return { status: "succeeded", exitCode: 0, outputs, durationMs };
   return { status: "failed", exitCode: exit.code, outputs, error: opts.stderrTail?.explain(`exited with code ${exit.code}`) ?? `exited with code ${exit.code}`, durationMs };
+}
+
+/**
+ * Remove a step's task directory or output file in the background (the thread pool): the result need not wait
+ * for it, and a runner busy with many steps spends its one thread on starting them. It is renamed first (one
+ * call), so that nothing made under the same name afterwards is removed with it.
+ */
+function discard(file: string): void {
+  const gone = `${file}.gone-${randomBytes(4).toString("hex")}`;
+  try {
+    renameSync(file, gone);
+  } catch {
+    return; // never made, or gone already
+  }
+  void fs.rm(gone, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /**
