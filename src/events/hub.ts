@@ -42,7 +42,7 @@ export class EventHub {
     private readonly log: Logger,
   ) {
     this.operations = new OperationFeed(notifier, log);
-    void notifier.on(EVENTS_CHANNEL, (payload) => {
+    const listening = notifier.on(EVENTS_CHANNEL, (payload) => {
       const at = payload.lastIndexOf(":");
       const op = payload.slice(0, at);
       const topic = this.topics.get(op);
@@ -55,6 +55,14 @@ export class EventHub {
       if (topic.pumping) topic.againIfBehind = true;
       else if (behind(topic)) this.pump(op);
     });
+    // Until the LISTEN is in place, appends announce nothing here: once it is, read every watched operation again,
+    // so that one subscribed meanwhile misses none of what was appended in between.
+    void listening.then(
+      () => {
+        for (const op of this.topics.keys()) this.pump(op);
+      },
+      (err: Error) => log.warn({ err: err.message }, "listening for events failed"),
+    );
     // Notifications sent while the LISTEN connection was down are lost: re-read every watched operation.
     notifier.onReconnect(() => {
       for (const op of this.topics.keys()) this.pump(op);

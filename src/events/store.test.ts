@@ -88,4 +88,26 @@ describe("event store", () => {
     expect(fromStart.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(fromTwo.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
   });
+
+  it("hub: a subscriber from before its LISTEN was in place misses nothing appended meanwhile", async () => {
+    const op = await newOperation();
+    const notifier = new Notifier(url, createLogger("silent"));
+    await notifier.start();
+    // A LISTEN that takes a while (a busy connection): appends before it is in place announce nothing.
+    const slow = Object.assign(Object.create(notifier) as Notifier, {
+      on: async (channel: string, handler: (payload: string) => void) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return notifier.on(channel, handler);
+      },
+    });
+    const hub = new EventHub(pool, slow, createLogger("silent"));
+    const got: StoredEvent[] = [];
+    const un = hub.subscribe(op, 0, (e) => got.push(...e));
+    for (let i = 1; i <= 5; i++) await appendEventsNow(pool, op, [{ type: "log", payload: { stepId: "s", stream: "stdout", line: String(i) } }]);
+    const deadline = Date.now() + 5000;
+    while (got.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    un();
+    await notifier.stop();
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
 });

@@ -70,7 +70,7 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
     const a = new Advance(client, run, placed);
     await a.apply(msg);
     await a.schedule();
-    const outcome = { ...(await a.finishIfDone()), ...claimable };
+    const outcome = { ...(await a.flushAndFinishIfDone()), ...claimable };
     handoff?.committingNow(placed);
     const serverTasks = [...new Map(a.serverTasks.map((t) => [t.id, t])).values()];
     return serverTasks.length > 0 && !outcome.finished ? { ...outcome, serverTasks } : outcome;
@@ -336,7 +336,7 @@ class Advance {
    * Write what this advance changed; when every step has finished, settle the run's status and outputs and
    * publish the final event in the same round trip.
    */
-  async finishIfDone(): Promise<AdvanceOutcome> {
+  async flushAndFinishIfDone(): Promise<AdvanceOutcome> {
     const all = [...this.run.steps.values()];
     if (!all.every((s) => isFinishedStep(s.status))) {
       await this.flush();

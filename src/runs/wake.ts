@@ -1,9 +1,10 @@
-// How a run workflow learns that there is something to apply: a runner's result stored in its task row, or a
-// DBOS message (a cancel, a lost runner, a server-run step's result). Results used to travel as DBOS messages
-// too, which cost a notification row, its NOTIFY, the consuming transaction and a durable timer per step; the
-// row the gateway writes is durable already, so a result only needs to wake the workflow. The wait is a
-// checkpointed step that looks at the stored state first, so a wake lost to a crash costs nothing: the step
-// runs again after recovery and finds the reported row.
+// How a run workflow learns that there is something for it: its run finished (a runner's last result applied by
+// the server that received it: src/runs/arriving-result.ts), a runner's result stored in its task row (when it
+// could not be applied there), or a DBOS message (a cancel, a lost runner, a server-run step's result). Results
+// used to travel as DBOS messages, which cost a notification row, its NOTIFY, the consuming transaction and a
+// durable timer per step; what the gateway writes is durable already, so the workflow only needs waking. The wait
+// is a checkpointed step that looks at the stored state first, so a wake lost to a crash costs nothing: the step
+// runs again after recovery and finds the finished run or the reported row.
 import type { Pool } from "../db/pool.ts";
 import type { Notifier } from "../events/notifier.ts";
 import type { WorkflowControl } from "../engine/control.ts";

@@ -72,9 +72,11 @@ const advanceStep = (res: EngineResources, runId: string, next: Next) =>
 
 /**
  * Register the durable run of a YAML workflow: a loop of (wait for work, advance the stored state). Runners'
- * results are stored in their task rows and wake the wait (src/runs/wake.ts); cancels, lost runners and
- * server-run steps' results arrive as DBOS messages. Every decision is checkpointed: after a crash DBOS
- * replays the recorded steps and the wait looks at what was stored meanwhile.
+ * results are applied to the run where they arrive (src/runs/arriving-result.ts), which wakes the wait when the
+ * run finished; a result that could not be applied there is stored in its task row and wakes it too
+ * (src/runs/wake.ts); cancels, lost runners and server-run steps' results arrive as DBOS messages. Every
+ * decision is checkpointed: after a crash DBOS replays the recorded steps and the wait looks at what was
+ * stored meanwhile.
  */
 export function registerRunWorkflow(res: EngineResources, workflows: LocalWorkflows): void {
   /** `startedOutside`: whoever started the workflow made the run's first advance (see createRun). */
