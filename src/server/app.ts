@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { ShipyardError } from "../domain/errors.ts";
 import { requireAuth, type AppEnv } from "./auth.ts";
+import { TokenCache } from "./token-cache.ts";
 import type { ServerDeps } from "./deps.ts";
 import { authorize } from "./policy.ts";
 import { errorHandler } from "./problem.ts";
@@ -86,7 +87,9 @@ export function createApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   // Only the OpenAPI document and the workflow JSON Schema (an editor's `$schema` URL) are public, by exact path:
   // matching on the suffix alone let `/runs/openapi.json` through without a token (to a handler with no principal).
   const isPublic = (path: string) => path === `${API_BASE}/openapi.json` || path === `${API_BASE}/workflows/schema`;
-  api.use("*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(deps.pool, deps.stepTokens)(c, next)));
+  const tokens = deps.revocations ? new TokenCache(deps.pool, deps.revocations) : undefined;
+  const auth = requireAuth(deps.pool, deps.stepTokens, tokens);
+  api.use("*", async (c, next) => (isPublic(c.req.path) ? next() : auth(c, next)));
   // After the body limit (it reads the body) and before any route: NUL, unpaired surrogates, `__proto__` keys.
   api.use("*", wellFormedInput());
   // Roles are decided in one table (./policy.ts), never in the handlers.

@@ -93,8 +93,11 @@ export function checkCookieRequest(c: Context): void {
   }
 }
 
-/** Hono middleware: 401 problem unless a valid bearer token (with `stepTokens`, an http step's token too) or a web session cookie is presented. */
-export function requireAuth(db: Queryable, stepTokens?: StepApiTokens): MiddlewareHandler<AppEnv> {
+/**
+ * Hono middleware: 401 problem unless a valid bearer token (with `stepTokens`, an http step's token too) or a web
+ * session cookie is presented. `tokens`: where bearer tokens are resolved (a cache of recent ones); default: the database.
+ */
+export function requireAuth(db: Queryable, stepTokens?: StepApiTokens, tokens?: { resolve(token: string): Promise<Principal | null> }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
     const cookie = token ? undefined : getCookie(c, SESSION_COOKIE);
@@ -102,7 +105,7 @@ export function requireAuth(db: Queryable, stepTokens?: StepApiTokens): Middlewa
     const principal = token
       ? StepApiTokens.looksLike(token)
         ? stepPrincipal(stepTokens, token)
-        : await resolveToken(db, token)
+        : await (tokens ? tokens.resolve(token) : resolveToken(db, token))
       : await resolveSession(db, cookie!);
     if (!principal) throw new ShipyardError("unauthorized", token ? "unknown or revoked token" : "the session has ended: sign in again", 401);
     if (!token) checkCookieRequest(c);

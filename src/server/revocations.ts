@@ -4,9 +4,9 @@ import type { Logger } from "../logger.ts";
 import { isRevoked, TOKEN_REVOKED_CHANNEL } from "../tokens/store.ts";
 
 /**
- * Long-lived sessions opened with a token (SSE streams, runner connections) by token id, so that a revoked
- * token's sessions end at once in every server process: the revoking transaction NOTIFYs, each process's
- * Notifier hears it and closes what it holds.
+ * Long-lived sessions opened with a token (SSE streams, runner connections, the recently resolved tokens of
+ * ./token-cache.ts) by token id, so that a revoked token's sessions end at once in every server process: the
+ * revoking transaction NOTIFYs, each process's Notifier hears it and closes what it holds.
  */
 export class Revocations {
   private readonly sessions = new Map<string, Set<() => void>>();
@@ -49,6 +49,11 @@ export class Revocations {
       set.delete(close);
       if (set.size === 0 && this.sessions.get(tokenId) === set) this.sessions.delete(tokenId);
     };
+  }
+
+  /** A token this process has just revoked (committed): what it holds with it ends now. */
+  revokedHere(tokenId: string): void {
+    this.closeAll(tokenId);
   }
 
   private closeAll(tokenId: string): void {

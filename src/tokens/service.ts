@@ -33,8 +33,9 @@ export function tokensOf(pool: Pool, caller: TokenCaller): Promise<TokenRecord[]
 }
 
 /**
- * Revoke a token of the caller's workspace at once: from the commit on, every request with it is a 401, and
- * the NOTIFY it sends makes every server close the streams and runner connections opened with it. 404 for a
+ * Revoke a token of the caller's workspace at once: from the commit on, every request with it is a 401 (a server
+ * that resolved it in the last seconds lets go of it when the NOTIFY it sends arrives, which also makes every
+ * server close the streams and runner connections opened with it). 404 for a
  * token of another workspace. The admin token cannot be revoked (it is the operator's way in), and a
  * shared-pool token only by the admin, who issued it.
  */

@@ -64,7 +64,10 @@ export function tokenRoutes(deps: ServerDeps, app: OpenAPIHono<AppEnv>): void {
       responses: { 204: { description: "Revoked; no body" }, ...errorResponses(401, 403, 404, 409) },
     }),
     async (c) => {
-      await revokeTokenOf(deps.pool, c.get("principal"), c.req.valid("param").id);
+      const id = c.req.valid("param").id;
+      await revokeTokenOf(deps.pool, c.get("principal"), id);
+      // This process lets go of it now, without waiting for its own NOTIFY (others do when theirs arrives).
+      deps.revocations?.revokedHere(id);
       return c.body(null, 204);
     },
   );
