@@ -320,11 +320,10 @@ export class RunnerGateway {
 
   private async onRunnerMessage(c: Connection, msg: RunnerMessage): Promise<void> {
     if (msg.type !== "log" && msg.type !== "result") return;
-    // A slot is free after a result and work waits: take it, without holding up this runner's next message.
     const h = { pool: this.o.pool, workflows: this.o.workflows, wakes: this.o.wakes, handoff: this.o.handoff, metrics: this.o.metrics, log: this.o.log, send: (msg: ServerMessage) => this.sendTo(c, msg) };
-    if (await handleRunnerFrame(h, c, msg)) {
-      void this.claim(c.runnerId);
-    }
+    if (msg.type === "log") return void (await handleRunnerFrame(h, c, msg));
+    // A slot is free after a result and work waits: take it, without holding up this runner's next message.
+    await this.claims.onResult(c.runnerId, msg.taskId, () => handleRunnerFrame(h, c, msg));
   }
 
   /** Claim only when tasks wait: the unlocked check spares a locking transaction after most results. */

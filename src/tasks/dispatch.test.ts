@@ -93,6 +93,21 @@ describe("claimQueuedTasks", () => {
     expect((await tasksOf(cancelledRun))[0]!.status).toBe("queued");
   });
 
+  it("counts a task whose result has arrived (not settled yet) as a free slot", async () => {
+    const ws = await workspace(pool);
+    const runId = await runWithSteps(ws, 2);
+    const runner = await onlineRunner(pool, ws, 1);
+    const running = await enqueue({ runId, stepId: "s1", attempt: 1, workspaceId: ws, spec });
+    await enqueue({ runId, stepId: "s2", attempt: 1, workspaceId: ws, spec });
+    expect(await claim(runner)).toBe(0); // its one slot is busy
+    const claimed = await inTransaction(pool, (c) => claimQueuedTasks(c, runner, [running]));
+    expect(claimed.map((t) => t.message.stepId)).toEqual(["s2"]); // the finishing task is not sent again
+    expect((await tasksOf(runId)).map((t) => [t.step_id, t.status])).toEqual([
+      ["s1", "assigned"],
+      ["s2", "assigned"],
+    ]);
+  });
+
   it("never gives one task to two runners claiming at once (property: many runners, many tasks)", async () => {
     const ws = await workspace(pool);
     const runId = await runWithSteps(ws, 30);

@@ -85,9 +85,10 @@ export async function createServerTask(
  * Claim up to the runner's free slots from the queued tasks it may serve, oldest first, marking their steps
  * running; one statement (shipyard_claim_and_list_tasks, migration 025). It sends no NOTIFY: the caller holds the
  * runner's connection and sends it what is returned (every task assigned to it, when it claimed any; else none).
+ * `done`: tasks whose results the runner has sent but are not settled yet: their slots count as free.
  */
-export async function claimQueuedTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
-  return claimTasks(db, runnerId);
+export async function claimQueuedTasks(db: Queryable, runnerId: string, done: readonly string[] = []): Promise<AssignedTask[]> {
+  return claimTasks(db, runnerId, done);
 }
 
 /** Ask the server holding a runner to kill a task's process tree (runnerId null: the server making a server-run task's model call aborts it). */

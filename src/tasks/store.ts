@@ -73,12 +73,13 @@ export async function insertServerTask(
 /**
  * Assign to an online runner up to its free slots of the queued tasks it may serve, oldest first (a cancelled
  * run's main steps never), each step marked running with its event, under the runner's row lock: one
- * statement (shipyard_claim_tasks, migration 018). Returns every task assigned to the runner when it assigned
- * any (none: nothing was claimed).
+ * statement (shipyard_claim_tasks, migrations 018 and 025). Tasks in `done` are not counted as busy (the runner
+ * has sent their results, which are not settled yet). Returns every task assigned to the runner, but those, when
+ * it assigned any (none: nothing was claimed).
  */
-export async function claimTasks(db: Queryable, runnerId: string): Promise<AssignedTask[]> {
+export async function claimTasks(db: Queryable, runnerId: string, done: readonly string[] = []): Promise<AssignedTask[]> {
   // With the runner's assigned tasks when it claimed any, so that sending them takes no read of its own (migration 025).
-  const claimed = await db.query<TaskRow>("select * from shipyard_claim_and_list_tasks($1)", [runnerId]);
+  const claimed = await db.query<TaskRow>("select * from shipyard_claim_and_list_tasks($1, $2::text[])", [runnerId, done]);
   return claimed.rows.map(toAssigned);
 }
 
