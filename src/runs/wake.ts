@@ -81,7 +81,7 @@ export class RunWakes {
   /** Wake workflow `id` here and in every other process: after a message to it has been committed. */
   async announce(id: string, key: string): Promise<void> {
     this.wake(id, key);
-    await this.pool.query("select pg_notify($1, $2)", [RUN_WAKE_CHANNEL, `${id} ${key}`]);
+    await this.notifyOthers(id, key);
   }
 
   /**
@@ -89,7 +89,11 @@ export class RunWakes {
    * workflow waiting nowhere is between steps, and its next wait finds the stored state.
    */
   async wakeAnywhere(id: string, key: string): Promise<void> {
-    if (!this.wake(id, key)) await this.pool.query("select pg_notify($1, $2)", [RUN_WAKE_CHANNEL, `${id} ${key}`]);
+    if (!this.wake(id, key)) await this.notifyOthers(id, key);
+  }
+
+  private async notifyOthers(id: string, key: string): Promise<void> {
+    await this.pool.query("select pg_notify($1, $2)", [RUN_WAKE_CHANNEL, `${id} ${key}`]);
   }
 
   /**

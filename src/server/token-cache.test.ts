@@ -1,7 +1,7 @@
 // Recently resolved bearer tokens (./token-cache.ts), on a fresh database with a real LISTEN connection: asked
 // for again within seconds they cost no query, and a revocation (by this process or, by NOTIFY, another) ends them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workspace } from "../../test/helpers/core.ts";
+import { countingPool, workspace } from "../../test/helpers/core.ts";
 import { freshDatabase } from "../../test/helpers/database.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { Notifier } from "../events/notifier.ts";
@@ -26,17 +26,6 @@ afterAll(async () => {
   await pool?.end();
 });
 
-/** A pool that counts the token queries sent through it. */
-function counting(p: Pool): Pool & { tokenQueries: number } {
-  const c = Object.create(p) as Pool & { tokenQueries: number };
-  c.tokenQueries = 0;
-  c.query = ((...args: Parameters<Pool["query"]>) => {
-    if (/from api_tokens where token_hash/.test(String(args[0]))) c.tokenQueries += 1;
-    return p.query(...args);
-  }) as Pool["query"];
-  return c;
-}
-
 async function cacheWithRevocations(db: Pool): Promise<{ cache: TokenCache; revocations: Revocations }> {
   const revocations = new Revocations(db, createLogger("silent"));
   await revocations.start(notifier);
@@ -45,14 +34,14 @@ async function cacheWithRevocations(db: Pool): Promise<{ cache: TokenCache; revo
 
 describe("TokenCache", () => {
   it("resolves a token once for many requests, refuses an unknown one every time, and lets go of one revoked here at once", async () => {
-    const db = counting(pool);
+    const db = countingPool(pool, /from api_tokens where token_hash/);
     const { cache, revocations } = await cacheWithRevocations(db);
     const { token, record: { id } } = await insertToken(pool, { workspaceId: ws, name: "c1", role: "member" });
     for (let i = 0; i < 5; i++) expect(await cache.resolve(token)).toMatchObject({ workspaceId: ws, tokenId: id, role: "member" });
-    expect(db.tokenQueries).toBe(1);
+    expect(db.statements).toBe(1);
     expect(await cache.resolve("shp_not_a_token")).toBeNull();
     expect(await cache.resolve("shp_not_a_token")).toBeNull();
-    expect(db.tokenQueries).toBe(3);
+    expect(db.statements).toBe(3);
 
     await revokeToken(pool, ws, id);
     revocations.revokedHere(id);

@@ -1,7 +1,7 @@
 // The cached answer to "is any webhook endpoint live?", kept current by the endpoints table's NOTIFY, on a fresh
 // database with a real LISTEN connection.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workspace } from "../../test/helpers/core.ts";
+import { countingPool, workspace } from "../../test/helpers/core.ts";
 import { freshDatabase } from "../../test/helpers/database.ts";
 import { createPool, type Pool } from "../db/pool.ts";
 import { Notifier } from "../events/notifier.ts";
@@ -22,17 +22,6 @@ afterAll(async () => {
   await pool?.end();
 });
 
-/** A pool that counts the statements sent through it. */
-function counting(p: Pool): Pool & { statements: number } {
-  const c = Object.create(p) as Pool & { statements: number };
-  c.statements = 0;
-  c.query = ((...args: Parameters<Pool["query"]>) => {
-    c.statements += 1;
-    return p.query(...args);
-  }) as Pool["query"];
-  return c;
-}
-
 /** Until `check` holds (a NOTIFY takes a moment), at most 5 s. */
 async function eventually(check: () => Promise<boolean>): Promise<void> {
   for (const deadline = Date.now() + 5000; !(await check()); ) {
@@ -43,7 +32,7 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 
 describe("LiveEndpoints", () => {
   it("reads once, then answers from memory until an endpoint is added, disabled or deleted anywhere", async () => {
-    const db = counting(pool);
+    const db = countingPool(pool);
     const live = new LiveEndpoints(db);
     await live.listen(notifier);
     expect(await live.any()).toBe(false);
@@ -65,7 +54,7 @@ describe("LiveEndpoints", () => {
   });
 
   it("asks the database every time while it does not listen", async () => {
-    const db = counting(pool);
+    const db = countingPool(pool);
     const live = new LiveEndpoints(db);
     await live.any();
     await live.any();

@@ -83,3 +83,14 @@ export function flakyPool(pool: Pool, pattern: RegExp, times = 1): Pool & { fail
     },
   }) as Pool & { failures: number };
 }
+
+/** `p`, counting the statements sent through its `query` that match `pattern` (all by default). */
+export function countingPool(p: Pool, pattern = /./): Pool & { statements: number } {
+  const c = Object.create(p) as Pool & { statements: number };
+  c.statements = 0;
+  c.query = ((...args: Parameters<Pool["query"]>) => {
+    if (pattern.test(String(args[0]))) c.statements += 1;
+    return p.query(...args);
+  }) as Pool["query"];
+  return c;
+}
