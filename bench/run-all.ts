@@ -33,6 +33,7 @@ const BENCHES: { name: string; figures: Figure[] }[] = [
     figures: [
       { label: "floor: 200 one-step DBOS workflows spawning bash", value: (r) => r.floorRunsPerSec, unit: "runs/s" },
       { label: "  the same in the step sandbox", value: (r) => r.sandboxedFloorRunsPerSec, unit: "runs/s" },
+      { label: "  the same with a no-op step", value: (r) => r.noopFloorRunsPerSec, unit: "runs/s" },
       { label: "200 one-step runs, 8 runner slots", value: (r) => r.runsPerSec_slots8, unit: "runs/s" },
       { label: "  ratio to the floor", value: (r) => r.ratioToFloor_slots8, unit: "x", target: { text: "≥ 0.5x", met: (v) => v >= 0.5 } },
       { label: "200 one-step runs, 32 runner slots", value: (r) => r.runsPerSec_slots32, unit: "runs/s" },

@@ -161,12 +161,13 @@ if (slotsArg >= 0) {
     }
     // The floor: bare DBOS workflows of one step spawning bash (and the same in the step sandbox), on a queue.
     const floors: Record<string, any> = {};
-    for (const kind of ["bash", "bwrap"]) {
+    for (const kind of ["noop", "bash", "bwrap"]) {
       floors[kind] = lastJsonLine(await runTsChild(path.join(ROOT, "bench", "lib", "floor-queue.ts"), [], { BENCH_RUNS: String(RUNS), BENCH_STEP_KIND: kind }));
     }
     const lines = [
       `${RUNS} one-step runs (run: "true") POSTed at once, after ${WARMUP_RUNS} warm-up runs; target ≥ 0.5x the floor`,
-      `floor: ${RUNS} one-step DBOS workflows through a queue, each step spawning bash: ${floors.bash.runsPerSec}/s; in the step sandbox: ${floors.bwrap.runsPerSec}/s`,
+      `floor: ${RUNS} one-step DBOS workflows through a queue, each step spawning bash: ${floors.bash.runsPerSec}/s; in the step sandbox: ${floors.bwrap.runsPerSec}/s; ` +
+        `a no-op step: ${floors.noop.runsPerSec}/s`,
     ];
     for (const r of results) {
       lines.push(
@@ -177,10 +178,16 @@ if (slotsArg >= 0) {
         `          ${r.cpu}`,
         `          CPU per run: server ${r.cpuMsPerRun.node} ms (the client process ${r.clientCpuMsPerRun} ms), runner+bash ${r.cpuMsPerRun.runner} ms, PostgreSQL ${r.cpuMsPerRun.postgres} ms; ` +
           `SQL statements sent by the server process per run: ${r.sqlPerRun} (not counting this bench's polls and the idle background of ${r.idleSqlPerSec}/s)`,
-        `          Shipyard / floor: ${round(r.runsPerSec / floors.bash.runsPerSec, 2)}x (sandboxed floor: ${round(r.runsPerSec / floors.bwrap.runsPerSec, 2)}x)`,
+        `          Shipyard / floor: ${round(r.runsPerSec / floors.bash.runsPerSec, 2)}x (sandboxed floor: ${round(r.runsPerSec / floors.bwrap.runsPerSec, 2)}x; ` +
+          `no-op floor: ${round(r.runsPerSec / floors.noop.runsPerSec, 2)}x)`,
       );
     }
-    const figures: Record<string, unknown> = { runs: RUNS, floorRunsPerSec: floors.bash.runsPerSec, sandboxedFloorRunsPerSec: floors.bwrap.runsPerSec };
+    const figures: Record<string, unknown> = {
+      runs: RUNS,
+      floorRunsPerSec: floors.bash.runsPerSec,
+      sandboxedFloorRunsPerSec: floors.bwrap.runsPerSec,
+      noopFloorRunsPerSec: floors.noop.runsPerSec,
+    };
     for (const r of results) {
       figures[`runsPerSec_slots${r.slots}`] = r.runsPerSec;
       figures[`ratioToFloor_slots${r.slots}`] = round(r.runsPerSec / floors.bash.runsPerSec, 2);

@@ -1,8 +1,8 @@
 // The throughput floor for bench/throughput.ts, as its own process (DBOS is a process singleton) on an embedded
 // PostgreSQL of its own: N one-step DBOS workflows, each step spawning `bash -c true` (or, with
-// BENCH_STEP_KIND=bwrap, the same in the step sandbox), enqueued at once on a DBOS queue (worker concurrency 32,
+// BENCH_STEP_KIND=bwrap, the same in the step sandbox; noop: nothing but the checkpoint), enqueued at once on a DBOS queue (worker concurrency 32,
 // polled every 20 ms), timed until every one has finished. Prints one JSON line: {"bench": "floor-queue", ...}.
-//   usage: tsx bench/lib/floor-queue.ts   (env BENCH_RUNS, default 200; BENCH_STEP_KIND bash | bwrap)
+//   usage: tsx bench/lib/floor-queue.ts   (env BENCH_RUNS, default 200; BENCH_STEP_KIND noop | bash | bwrap)
 import path from "node:path";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { startEmbeddedPostgres } from "../../src/db/embedded.ts";
@@ -11,9 +11,9 @@ import { round, tempDir } from "./common.ts";
 import { spawnFloorStep, type FloorKind } from "./floor-step.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? "200");
-const kind = (process.env.BENCH_STEP_KIND ?? "bash") as FloorKind;
+const kind = (process.env.BENCH_STEP_KIND ?? "bash") as FloorKind | "noop";
 const quiet = () => undefined;
-const step = await spawnFloorStep(kind);
+const step = kind === "noop" ? async (i: number) => i : await spawnFloorStep(kind);
 
 const QUEUE = "bench-floor";
 const oneStep = DBOS.registerWorkflow(async (i: number) => DBOS.runStep(() => step(i), { name: "spawn" }), { name: "bench.one-step" });
