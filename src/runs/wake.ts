@@ -21,10 +21,10 @@ export type RunWork = "reports" | "messages" | "timeout" | { finished: RunStatus
 /** The wake key of a task result stored at that dispatch (the gateway's NOTIFY sends the same one). */
 export const reportWakeKey = (taskId: string, dispatch: number) => `report:${taskId}#${dispatch}`;
 
-/** The wake key of a run that finished with `status`. */
-export const finishedWakeKey = (status: RunStatus) => `finished:${status}`;
-
 const FINISHED = "finished:";
+
+/** The wake key of a run that finished with `status`. */
+export const finishedWakeKey = (status: RunStatus) => `${FINISHED}${status}`;
 
 /** What a wake key stands for. */
 function workOfKey(key: string): RunWork {

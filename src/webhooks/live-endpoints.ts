@@ -25,11 +25,14 @@ export class LiveEndpoints {
   /** True when an endpoint that is not disabled exists. */
   any(): Promise<boolean> {
     if (!this.listening) return anyLiveEndpoint(this.db);
-    const known = (this.known ??= anyLiveEndpoint(this.db));
-    // A failed read is not kept.
-    known.catch(() => {
-      if (this.known === known) this.known = null;
-    });
-    return known;
+    if (!this.known) {
+      const read = anyLiveEndpoint(this.db);
+      // A failed read is not kept.
+      read.catch(() => {
+        if (this.known === read) this.known = null;
+      });
+      this.known = read;
+    }
+    return this.known;
   }
 }
