@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,9 +18,35 @@ export interface UpProcess {
   exited: Promise<number | null>;
 }
 
-/** Ports for a data dir that must stay the same across restarts. */
+/**
+ * Ports for a data dir that must stay the same across restarts. They are taken below the kernel's ephemeral range:
+ * a port from it (what binding port 0 gives) can be taken, while its process is down, by any outgoing connection
+ * on the machine as its local port, and the restart then fails with EADDRINUSE (seen in CI).
+ */
 export async function reservePorts(): Promise<{ port: number; pgPort: number }> {
-  return { port: await freePort(), pgPort: await freePort() };
+  const port = await stablePort();
+  let pgPort = await stablePort();
+  while (pgPort === port) pgPort = await stablePort();
+  return { port, pgPort };
+}
+
+/** A free port below the ephemeral range. */
+async function stablePort(): Promise<number> {
+  const range = await fs.readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8").catch(() => "32768 60999");
+  const low = Number(range.trim().split(/\s+/)[0]) || 32768;
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
+    if (await canBind(port)) return port;
+  }
+  return freePort();
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
 }
 
 /** Spawn `shipyard up` and wait until /readyz answers 200. */
