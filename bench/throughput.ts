@@ -1,5 +1,5 @@
 // (b) Throughput: 200 one-step runs (`run: "true"`) submitted at once (concurrent POSTs from a client process of
-// its own, bench/lib/post-batch.ts), timed until all have succeeded. Measured once per local-runner slot count,
+// its own over 16 keep-alive connections, bench/lib/post-batch.ts), timed until all have succeeded. Measured once per local-runner slot count,
 // each in a process of its own (DBOS is a process singleton) with its own embedded PostgreSQL:
 //   tsx bench/throughput.ts                 both slot counts, summary and JSON line
 //   tsx bench/throughput.ts --slots 32      one measurement (prints only its JSON line)
@@ -165,7 +165,7 @@ if (slotsArg >= 0) {
       floors[kind] = lastJsonLine(await runTsChild(path.join(ROOT, "bench", "lib", "floor-queue.ts"), [], { BENCH_RUNS: String(RUNS), BENCH_STEP_KIND: kind }));
     }
     const lines = [
-      `${RUNS} one-step runs (run: "true") POSTed at once, after ${WARMUP_RUNS} warm-up runs; target ≥ 0.5x the floor`,
+      `${RUNS} one-step runs (run: "true") POSTed at once (16 keep-alive connections), after ${WARMUP_RUNS} warm-up runs; target ≥ 0.5x the floor`,
       `floor: ${RUNS} one-step DBOS workflows through a queue, each step spawning bash: ${floors.bash.runsPerSec}/s; in the step sandbox: ${floors.bwrap.runsPerSec}/s; ` +
         `a no-op step: ${floors.noop.runsPerSec}/s`,
     ];

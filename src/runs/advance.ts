@@ -6,12 +6,12 @@ import { nextActions, shouldRun, type StepDef } from "../workflows/index.ts";
 import { createServerTask, enqueueTask } from "../tasks/dispatch.ts";
 import type { PlacedTask, TaskHandoff } from "../tasks/handoff.ts";
 import { isServerSpec, type AnyTaskSpec } from "../tasks/spec.ts";
-import { orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks, type ServerTaskRef } from "../tasks/store.ts";
+import { orphanedTasks, runningServerTasks, settleLostTask, settleTask, takeReportedTasks, type ServerTaskRef, type WrittenFirst } from "../tasks/store.ts";
 import { stopRunTasks } from "./finish.ts";
 import { stepIdOfTask } from "../tasks/task-id.ts";
 import type { RunMessage, TaskResult } from "../tasks/messages.ts";
 import { resolveStepTask, runOutputs } from "./step-task.ts";
-import { ensureError, isRetryable, ShipyardError } from "../domain/errors.ts";
+import { ensureError, isRetryable, notFound, ShipyardError } from "../domain/errors.ts";
 import { contextFor, type LockedRun, type SettledTask, type StepRow } from "./state.ts";
 import { finishRun, flushRun, flushRunParams, lockRun, stepStatuses, type LockedReports, type ReportingRunner } from "./store.ts";
 
@@ -62,7 +62,8 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
       // Woken by stored results: they are taken with the lock.
       take: msg.type === "reports",
     });
-    if (!run) throw new Error(`run ${runId} does not exist`);
+    // A workflow whose run was never stored (its creation failed after the workflow started: first-advance.ts).
+    if (!run) throw notFound("run", runId);
     const finished = isFinalStatus(run.status);
     const claimable = run.claimable !== undefined ? { claimable: run.claimable } : {};
     // A stale or duplicate report (an earlier advance took it from the table already) changes nothing.
@@ -77,7 +78,8 @@ function advanceInTransaction(pool: Pool, runId: string, msg: RunMessage, placed
   });
 }
 
-class Advance {
+/** One advance of a run, over its rows as loaded (see advanceRun; src/runs/first-advance.ts makes a new run's first). */
+export class Advance {
   private readonly events: EventInput[] = [];
   private readonly defs = new Map<string, StepDef>();
   /** Server-run tasks (llm, http, wait steps) the run workflow must make sure are executing. */
@@ -88,6 +90,8 @@ class Advance {
     private readonly run: LockedRun & LockedReports,
     /** The tasks this advance placed on runners. */
     private readonly placed: PlacedTask[],
+    /** The run is not stored yet: its creation goes with the advance's one write, placing its first task. */
+    private creation?: WrittenFirst["create"],
   ) {
     for (const s of [...run.definition.steps, ...run.definition.teardown]) this.defs.set(s.id, s);
   }
@@ -275,8 +279,11 @@ class Advance {
       return;
     }
     // Written in the statement that places it.
-    const flushFirst = flushRunParams(this.run.id, this.takeRows(), this.events.splice(0));
-    await enqueueTask(this.client, { ...task, spec: this.followed(step) ? { ...spec, prewarm: true } : spec }, this.placed, flushFirst);
+    this.assertOneWrite(this.created);
+    const first = { flush: flushRunParams(this.run.id, this.takeRows(), this.events.splice(0)), create: this.creation };
+    this.created = this.creation !== undefined;
+    this.creation = undefined;
+    await enqueueTask(this.client, { ...task, spec: this.followed(step) ? { ...spec, prewarm: true } : spec }, this.placed, first);
     // The dispatcher may have made it `running`; re-read only if something looks at it in this advance.
     this.stale.add(step);
   }
@@ -316,6 +323,8 @@ class Advance {
   }
 
   private readonly pendingRows = new Set<StepRow>();
+  /** The placement carrying the run's creation has been made. */
+  private created = false;
 
   private log(stepId: string, line: string): void {
     this.events.push({ type: "log", payload: { stepId, stream: "system", line } });
@@ -323,7 +332,17 @@ class Advance {
 
   /** Write changed step rows and the collected events, in one round trip. */
   private async flush(): Promise<void> {
-    await flushRun(this.client, this.run.id, this.takeRows(), this.events.splice(0));
+    const rows = this.takeRows();
+    const events = this.events.splice(0);
+    this.assertOneWrite(rows.length + events.length > 0);
+    await flushRun(this.client, this.run.id, rows, events);
+  }
+
+  /** An advance creating its run (first-advance.ts) has no lock: a write besides its one placement is refused. */
+  private assertOneWrite(writes: boolean): void {
+    if (writes && (this.creation !== undefined || this.created)) {
+      throw new Error(`the first advance of run ${this.run.id} is not the one placement it was taken for (see src/runs/first-advance.ts)`);
+    }
   }
 
   private takeRows(): StepRow[] {
@@ -343,6 +362,7 @@ class Advance {
       return { finished: false, status: this.run.status };
     }
     await this.refreshStale();
+    this.assertOneWrite(true);
     const failed = all.filter((s) => s.status === "failed");
     const status: RunStatus = this.run.cancelRequested ? "cancelled" : failed.length > 0 ? "failed" : "succeeded";
     const ctx = contextFor(this.run);

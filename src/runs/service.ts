@@ -14,7 +14,8 @@ import { RUN_WORKFLOW } from "./workflow.ts";
 import { advanceRun } from "./advance.ts";
 import { forceFinishRun, isDeadWorkflow, stopRunTasks } from "./finish.ts";
 import { withApiRole, withNetworkDefaults } from "./step-task.ts";
-import { cancelAllSteps, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runDefinition, runSource, runStepRows, type RunFilter, type RunRow } from "./store.ts";
+import { cancelAllSteps, createRunParams, getRunRow, insertRun, listRunRows, lockRunOfWorkspace, requestRunCancel, runDefinition, runSource, runStepRows, type NewRun, type RunFilter, type RunRow } from "./store.ts";
+import { createAndStartRun, newRunState, onlyFirstPlacement } from "./first-advance.ts";
 import { workspaceSettings } from "../workspaces/store.ts";
 import { assertModelKeys, workflowModelUses } from "../models/keys.ts";
 import type { SecretStore } from "../secrets/store.ts";
@@ -72,9 +73,20 @@ export interface RunStarter {
  * model it will call has no API key (with `secrets`: checked against the workspace's secrets and the environment).
  */
 export async function createRun(deps: OperationDeps, req: RunRequest): Promise<RunView> {
-  const run = await storeRun(deps.pool, req);
+  const prepared = await prepareRun(deps.pool, req);
+  const { record } = prepared;
   // A run without a concurrency key waits for nothing: its first steps are started here, which saves its
   // workflow a durable step (and the run the wait for the workflow to begin). A keyed run waits for its queue.
+  if (record.concurrencyKey === null) {
+    const state = newRunState({ id: record.id, workspaceId: record.workspaceId, definition: record.def, inputs: record.inputs });
+    const first = onlyFirstPlacement(state);
+    if (first !== null) {
+      // Its workflow first, the run after (src/runs/first-advance.ts).
+      await startRunWorkflow(deps.workflows, req.workspaceId, record.id, null, true);
+      return prepared.view(await createAndStartRun(deps.pool, state, first, createRunParams(record), deps.handoff));
+    }
+  }
+  const run = prepared.view(await insertRun(deps.pool, record));
   const startsHere = run.concurrencyKey === null;
   await startRunWorkflow(deps.workflows, req.workspaceId, run.id, run.concurrencyKey, startsHere);
   if (startsHere) await startRunSteps(deps, run.id);
@@ -96,6 +108,15 @@ async function startRunSteps({ pool, workflows, handoff }: OperationDeps, runId:
 
 /** Parse, validate and store a pending run (as createRun does), without enqueueing its workflow. */
 export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
+  const prepared = await prepareRun(pool, req);
+  return prepared.view(await insertRun(pool, prepared.record));
+}
+
+/**
+ * Parse and validate a run, writing nothing: the run to store and, once stored (at `createdAt`), the run as the
+ * API answers with it (documented as the pending run: no need to read it back).
+ */
+async function prepareRun(pool: Pool, req: RunRequest): Promise<{ record: NewRun; view: (createdAt: Date) => RunView }> {
   const parsed = parseWorkflowMemo(req.source, req.file ?? "workflow.yaml");
   if (!parsed.ok) {
     throw new ShipyardError("invalid_workflow", `the workflow has ${parsed.errors.length} problem(s)`, 422, parsed.errors);
@@ -123,8 +144,7 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
   const first: EventInput[] = [
     { type: "status", payload: { status: "pending", workflow: def.name, steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })) }, dedupeKey: "status:pending" },
   ];
-  // One statement (shipyard_create_run, migration 003): the operation, run, steps and first event, atomically.
-  const createdAt = await insertRun(pool, {
+  const record: NewRun = {
     id,
     workspaceId: req.workspaceId,
     def,
@@ -134,9 +154,8 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
     rerunOf: req.rerunOf ?? null,
     steps: steps.map((s) => ({ id: s.step.id, phase: s.phase })),
     events: first,
-  });
-  // The run as created (the API documents the answer as the pending run): no need to read it back.
-  return {
+  };
+  const view = (createdAt: Date): RunView => ({
     id,
     workflow: def.name,
     status: "pending",
@@ -160,7 +179,8 @@ export async function storeRun(pool: Pool, req: RunRequest): Promise<RunView> {
       startedAt: null,
       finishedAt: null,
     })),
-  };
+  });
+  return { record, view };
 }
 
 /**

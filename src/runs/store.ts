@@ -50,36 +50,41 @@ export interface RunFilter {
   limit: number;
 }
 
+/** A run to store: its operation, run row, steps and first events. */
+export interface NewRun {
+  id: string;
+  workspaceId: string;
+  def: WorkflowDef;
+  source: string;
+  inputs: Record<string, string | number | boolean>;
+  concurrencyKey: string | null;
+  rerunOf: string | null;
+  steps: { id: string; phase: "main" | "teardown" }[];
+  events: EventInput[];
+}
+
+/** The thirteen parameters of shipyard_create_run, in order (also the first of shipyard_create_run_and_place's). */
+export function createRunParams(r: NewRun): unknown[] {
+  return [
+    r.id,
+    r.workspaceId,
+    r.def.name,
+    r.source,
+    JSON.stringify(r.def),
+    JSON.stringify(r.inputs),
+    r.concurrencyKey,
+    r.rerunOf,
+    r.steps.map((s) => s.id),
+    r.steps.map((s) => s.phase),
+    ...appendEventsParams(r.id, r.events).slice(1),
+  ];
+}
+
 /** Store a run in one statement (shipyard_create_run): the operation, run, steps and first events, atomically. */
-export async function insertRun(
-  db: Queryable,
-  r: {
-    id: string;
-    workspaceId: string;
-    def: WorkflowDef;
-    source: string;
-    inputs: Record<string, string | number | boolean>;
-    concurrencyKey: string | null;
-    rerunOf: string | null;
-    steps: { id: string; phase: "main" | "teardown" }[];
-    events: EventInput[];
-  },
-): Promise<Date> {
+export async function insertRun(db: Queryable, r: NewRun): Promise<Date> {
   const created = await db.query<{ created_at: Date }>(
     "select shipyard_create_run($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[]) as created_at",
-    [
-      r.id,
-      r.workspaceId,
-      r.def.name,
-      r.source,
-      JSON.stringify(r.def),
-      JSON.stringify(r.inputs),
-      r.concurrencyKey,
-      r.rerunOf,
-      r.steps.map((s) => s.id),
-      r.steps.map((s) => s.phase),
-      ...appendEventsParams(r.id, r.events).slice(1),
-    ],
+    createRunParams(r),
   );
   return created.rows[0]!.created_at;
 }

@@ -1,7 +1,7 @@
 import type { PoolClient, Queryable } from "../db/pool.ts";
 import { markServerStepStarted } from "../runs/store.ts";
 import type { AssignedTask, ServerTaskSpec, TaskSpec } from "./spec.ts";
-import { claimTasks, insertAndPlaceTask, insertServerTask } from "./store.ts";
+import { claimTasks, insertAndPlaceTask, insertServerTask, type WrittenFirst } from "./store.ts";
 import { taskId } from "./task-id.ts";
 import type { PlacedTask } from "./handoff.ts";
 
@@ -36,8 +36,8 @@ export async function enqueueTask(
     secretEnv?: Record<string, string>;
   },
   placed?: PlacedTask[],
-  /** Parameters of shipyard_flush_run for the task's run, written in the same round trip first (see insertAndPlaceTask). */
-  flushFirst?: readonly unknown[],
+  /** What the same round trip writes first (see insertAndPlaceTask). */
+  first?: WrittenFirst,
 ): Promise<string> {
   const id = taskId(t.runId, t.stepId, t.attempt);
   const workflowId = t.workflowId ?? t.runId;
@@ -53,7 +53,7 @@ export async function enqueueTask(
     spec: t.spec,
     pinnedRunnerId: t.pinnedRunnerId ?? null,
     secretEnv,
-  }, flushFirst);
+  }, first);
   if (res.placed && placed) {
     placed.push({
       runnerId: res.placed.runnerId,

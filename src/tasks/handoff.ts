@@ -27,6 +27,16 @@ export class TaskHandoff {
     if (this.receiver) for (const t of tasks) this.committing.add(keyOf(t));
   }
 
+  /**
+   * A task a statement that commits as it answers is about to place as `dispatch` (see committingNow, which
+   * names it only once placed); returns what ends the wait, once the task was handed over or not placed.
+   */
+  placing(taskId: string, dispatch: number): () => void {
+    const key = `${taskId}#${dispatch}`;
+    if (this.receiver) this.committing.add(key);
+    return () => this.committing.delete(key);
+  }
+
   /** Whether the dispatch `<task>#<dispatch>` is on its way through this handoff. */
   handsOver(key: string): boolean {
     return this.committing.has(key);

@@ -33,28 +33,45 @@ export interface SettledAttempt {
 /**
  * Insert a queued task (idempotent) and, when created now, assign it to the least busy online runner that may
  * take it, marking its run step running with its event and NOTIFYing that runner's server (or that a task of the
- * workspace waits): one round trip, shipyard_enqueue_and_place_task (migration 018). Returns whether it was
- * created and, when it was placed, the runner (id and name) and the dispatch.
+ * workspace waits): one round trip, shipyard_enqueue_and_place_task (migration 018), with what `first` says is
+ * written before it (migrations 025, 026). Returns whether it was created and, when it was placed, the runner
+ * (id and name) and the dispatch.
  */
 export async function insertAndPlaceTask(
   db: Queryable,
   t: { id: string; operationId: string; stepId: string; attempt: number; workspaceId: string; workflowId: string; spec: TaskSpec; pinnedRunnerId: string | null; secretEnv: Record<string, string> },
-  /** The parameters of shipyard_flush_run for the task's run (its own store makes them), written first in the same round trip. */
-  flushFirst?: readonly unknown[],
+  first?: WrittenFirst,
 ): Promise<{ created: boolean; placed: { runnerId: string; runner: string; dispatch: number } | null }> {
-  type Placed = { r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null };
-  const res = flushFirst
+  type Placed = { r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null; r_created_at?: Date };
+  const task = [t.id, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)];
+  const res = first?.create
     ? await db.query<Placed>(
-        `select * from shipyard_flush_run_and_place_task($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[],
-           $10::jsonb[], $11::text[], $12, $13, $14, $15, $16, $17, $18, $19)`,
-        [...flushFirst, t.id, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)],
+        `select * from shipyard_create_run_and_place($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
+           $14::text[], $15::text[], $16::jsonb[], $17::int[], $18::text[], $19::bool[], $20::int[], $21::text[], $22::jsonb[], $23::text[],
+           $24, $25, $26, $27, $28, $29, $30, $31)`,
+        [...first.create.params, ...first.flush.slice(1), ...task],
       )
-    : await db.query<Placed>("select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
-        t.id, t.operationId, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv),
-      ]);
+    : first
+      ? await db.query<Placed>(
+          `select * from shipyard_flush_run_and_place_task($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[],
+             $10::jsonb[], $11::text[], $12, $13, $14, $15, $16, $17, $18, $19)`,
+          [...first.flush, ...task],
+        )
+      : await db.query<Placed>("select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [t.id, t.operationId, ...task.slice(1)]);
   const row = res.rows[0];
+  if (first?.create && row?.r_created_at) first.create.createdAt = row.r_created_at;
   const placed = row?.r_runner_id && row.r_runner && row.r_dispatch !== null ? { runnerId: row.r_runner_id, runner: row.r_runner, dispatch: row.r_dispatch } : null;
   return { created: row?.r_created ?? false, placed };
+}
+
+/**
+ * What the statement placing a run's task writes first, in the same round trip: the run's pending step rows and
+ * events (the parameters of shipyard_flush_run, from the run's store), and for a run's first advance made as it
+ * is created, the run itself (shipyard_create_run's parameters; its created_at is told back here).
+ */
+export interface WrittenFirst {
+  flush: readonly unknown[];
+  create?: { params: readonly unknown[]; createdAt?: Date };
 }
 
 /** Insert a task the server runs itself, already `assigned` as dispatch 1 to no runner (idempotent); true when created now. */

@@ -64,13 +64,18 @@ export class OperationSpans implements SpanProcessor {
     if (!workflowSpan || !OPERATION_WORKFLOWS.has(String(workflowSpan.attributes[OPERATION_NAME]))) return;
     const t: Traced = { workflowSpan, operation: null, drawn: new Set(), since: null, chain: Promise.resolve(), readWaiting: false };
     this.traced.set(workflowId, t);
-    t.chain = this.reads.operationOf(workflowId).then(
-      (op) => {
-        t.operation = op;
-        if (op && !workflowSpan.ended) workflowSpan.setAttributes(operationAttributes(op));
-      },
-      (err: Error) => this.onError(err),
-    );
+    t.chain = this.learnOperation(workflowId, t).catch((err: Error) => this.onError(err));
+  }
+
+  /**
+   * Read the workflow's operation, onto its span. A run's workflow may begin before the run is stored (see
+   * src/runs/first-advance.ts): then it is read again before each draw, which follows a step's end and so comes
+   * before the workflow's own end (which records the step and its output first).
+   */
+  private async learnOperation(workflowId: string, t: Traced): Promise<void> {
+    const op = await this.reads.operationOf(workflowId);
+    t.operation = op;
+    if (op && !t.workflowSpan.ended) t.workflowSpan.setAttributes(operationAttributes(op));
   }
 
   onEnd(span: ReadableSpan): void {
@@ -106,6 +111,7 @@ export class OperationSpans implements SpanProcessor {
     t.chain = t.chain
       .then(async () => {
         t.readWaiting = false;
+        if (!t.operation) await this.learnOperation(workflowId, t);
         const tasks = await this.reads.finishedTasks(workflowId, t.since && new Date(t.since.getTime() - REREAD_MS));
         for (const task of tasks) {
           const key = `${task.id}:${task.dispatch}`;
