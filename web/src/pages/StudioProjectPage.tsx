@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api, get } from "../api/client.ts";
 import { FINAL, useOperationEvents, when } from "../api/hooks.ts";
 import type { Build, BuildPhaseName, OperationEvent, Previews, Project, Publish } from "../api/types.ts";
@@ -55,6 +55,12 @@ export function StudioProjectPage({ id }: { id: string }) {
   );
   useOperationEvents(publishing ? [publishing.operationId] : [], onPublishEvent);
   const lastPublish = publishes.data?.publishes[0];
+  // A publish can be seen ended in the list before its `complete` event arrives (the list is re-read at each
+  // phase, and a publish that is over is followed no more): the environments are re-read when it is seen ended.
+  const publishEnded = lastPublish && FINAL.has(lastPublish.status) ? lastPublish.id : null;
+  useEffect(() => {
+    if (publishEnded) void qc.invalidateQueries({ queryKey: ["previews", id] });
+  }, [publishEnded, qc, id]);
   const build = useMutation({ mutationFn: () => api<Build>("POST", `/projects/${pid}/builds`, { prompt }), onSuccess: () => { setPrompt(""); setPhase(null); refresh(); } });
   const rollback = useMutation({ mutationFn: (version: number) => api("POST", `/projects/${pid}/previews/${version}/promote`, { environment: env }), onSuccess: refresh });
   const publish = useMutation({ mutationFn: () => api<Publish>("POST", `/projects/${pid}/publish`, {}), onSuccess: () => void qc.invalidateQueries({ queryKey: ["publishes", id] }) });
