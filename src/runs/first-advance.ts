@@ -10,14 +10,13 @@ import { nextActions } from "../workflows/index.ts";
 import type { WrittenFirst } from "../tasks/store.ts";
 import { taskId } from "../tasks/task-id.ts";
 import { Advance } from "./advance.ts";
-import { contextFor, type LockedRun, type StepRow } from "./state.ts";
+import { allSteps, contextFor, type LockedRun, type StepRow } from "./state.ts";
 import { stepTaskSpec } from "./step-task.ts";
 
 /** A run as created and not started yet: every step pending, as shipyard_create_run stores them. */
 export function newRunState(r: Omit<LockedRun, "steps" | "status" | "cancelRequested">): LockedRun {
-  const steps = [...r.definition.steps.map((s) => ({ id: s.id, phase: "main" as const })), ...r.definition.teardown.map((s) => ({ id: s.id, phase: "teardown" as const }))];
-  const rows = steps.map(
-    (s, i): StepRow => ({ step_id: s.id, phase: s.phase, position: i + 1, status: "pending", attempt: 0, outputs: {}, exit_code: null, error: null, runner_id: null, started_at: null, finished_at: null }),
+  const rows = allSteps(r.definition).map(
+    (s, i): StepRow => ({ step_id: s.step.id, phase: s.phase, position: i + 1, status: "pending", attempt: 0, outputs: {}, exit_code: null, error: null, runner_id: null, started_at: null, finished_at: null }),
   );
   return { ...r, status: "pending", cancelRequested: false, steps: new Map(rows.map((row) => [row.step_id, row])) };
 }
