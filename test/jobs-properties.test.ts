@@ -418,7 +418,7 @@ describe("coding-agent job properties (seed 001)", () => {
         expect(ev.at(-1)).toMatchObject({ type: "complete", payload: { status: "failed", error, commit: null } });
         expect(() => fixture.git("rev-parse", "--verify", `refs/heads/${done.branch}`)).toThrow();
       }),
-      { numRuns: 3, examples: [[7, ["binary \u0000 output", "last"]]] },
+      { numRuns: 3, examples: [[7, ["binary \u0000 output", "last"]], [75, ["the exit code of a stage that finds its workspace gone"]]] },
     );
 
     // Success: the commit the push stage reported is the job's commit and the branch's head in the remote.

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitAndPushScript, patchScript, prepareScript, WORKSPACE_GONE_EXIT } from "./scripts.ts";
+import { commitAndPushScript, foundWorkspaceGone, patchScript, prepareScript, WORKSPACE_GONE_EXIT, WORKSPACE_GONE_OUTPUT } from "./scripts.ts";
 import { addFileDiff, advanceRemote, git, outputs, remoteRef, runScript, sandbox, tmpIsEmpty, type Sandbox } from "./test-repos.ts";
 
 const BRANCH = "shipyard/job-1";
@@ -175,9 +175,14 @@ describe("commitAndPushScript", () => {
   it("says the workspace is gone (a code of its own: the runner's loss) when it is empty, as after a runner restarted with another work dir", () => {
     rmSync(box.ws, { recursive: true, force: true });
     mkdirSync(box.ws);
-    const r = push();
+    const output = path.join(box.root, "gone-output");
+    const r = push({ SHIPYARD_OUTPUT: output });
     expect(r.status).toBe(WORKSPACE_GONE_EXIT);
     expect(r.stderr).toContain("no longer has the clone");
+    // Its output tells it from an agent that exits with the same code (src/jobs/stage-task.ts).
+    expect(readFileSync(output, "utf8")).toBe(`${WORKSPACE_GONE_OUTPUT}=1\n`);
+    expect(foundWorkspaceGone({ status: "failed", exitCode: r.status, outputs: { [WORKSPACE_GONE_OUTPUT]: "1" } })).toBe(true);
+    expect(foundWorkspaceGone({ status: "failed", exitCode: WORKSPACE_GONE_EXIT, outputs: {} })).toBe(false);
   });
 });
 

@@ -26,11 +26,23 @@ export GIT_CEILING_DIRECTORIES`;
  */
 export const WORKSPACE_GONE_EXIT = 75;
 
-/** First in a stage that needs what an earlier stage left in the workspace: exits WORKSPACE_GONE_EXIT when it is empty. */
+/** The output the workspace check sets as it exits WORKSPACE_GONE_EXIT: an agent may exit with that code itself. */
+export const WORKSPACE_GONE_OUTPUT = "shipyard_workspace_gone";
+
+/**
+ * First in a stage that needs what an earlier stage left in the workspace: exits WORKSPACE_GONE_EXIT, with output
+ * WORKSPACE_GONE_OUTPUT set, when it is empty.
+ */
 export const REQUIRE_WORKSPACE = `if [ -z "$(ls -A)" ]; then
   echo "shipyard: $PWD is empty: this runner no longer has the clone an earlier stage made" >&2
+  echo "${WORKSPACE_GONE_OUTPUT}=1" >> "\${SHIPYARD_OUTPUT:-/dev/null}"
   exit ${WORKSPACE_GONE_EXIT}
 fi`;
+
+/** Whether a stage's result is REQUIRE_WORKSPACE's exit: its code and its output (the code alone may be the agent's). */
+export function foundWorkspaceGone(result: { status: string; exitCode: number | null; outputs?: Record<string, string> }): boolean {
+  return result.status === "failed" && result.exitCode === WORKSPACE_GONE_EXIT && result.outputs?.[WORKSPACE_GONE_OUTPUT] === "1";
+}
 
 export const REQUIRE_CLONE = `${REQUIRE_WORKSPACE}
 if [ ! -d .git ]; then

@@ -1,5 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { WORKSPACE_GONE_EXIT } from "../git/scripts.ts";
+import { foundWorkspaceGone } from "../git/scripts.ts";
 import { TRANSIENT_RETRIES } from "../engine/steps.ts";
 import { inTransaction, type PoolClient } from "../db/pool.ts";
 import type { EngineResources } from "../engine/resources.ts";
@@ -82,8 +82,8 @@ export async function runPinnedTask(
 }
 
 /** A stage's result, unless it found the runner without the workspace an earlier stage made (then RunnerLost). */
-function unlessWorkspaceGone<R extends { status: string; exitCode: number | null }>(result: R): R {
-  if (result.status === "failed" && result.exitCode === WORKSPACE_GONE_EXIT) throw new RunnerLost("the runner no longer has the workspace an earlier stage made (restarted with another work dir?)");
+function unlessWorkspaceGone<R extends { status: string; exitCode: number | null; outputs?: Record<string, string> }>(result: R): R {
+  if (foundWorkspaceGone(result)) throw new RunnerLost("the runner no longer has the workspace an earlier stage made (restarted with another work dir?)");
   return result;
 }
 

@@ -22,7 +22,7 @@ import { createSecretStore } from "../secrets/store.ts";
 import { startDispatcher } from "./dispatch.ts";
 import { createJob } from "./queue.ts";
 import { loadJob } from "./store.ts";
-import { REQUIRE_WORKSPACE } from "../git/scripts.ts";
+import { REQUIRE_WORKSPACE, WORKSPACE_GONE_EXIT, WORKSPACE_GONE_OUTPUT } from "../git/scripts.ts";
 
 let pool: Pool;
 let engine: Engine;
@@ -82,17 +82,18 @@ describe("the job workflow and a runner that lost its workspace", () => {
     const job = await createJob(pool, ws, { projectId: "prj_gone", prompt: "gone", queue: "backlog", executor: { type: "command", command: "true" } });
     await startDispatcher(engine.workflows, runner);
     // Answer each stage as the runner's gateway would: prepare succeeds, the agent finds an empty workspace.
-    const answer = async (stage: string, result: { status: "succeeded" | "failed"; exitCode: number }) => {
+    const answer = async (stage: string, result: { status: "succeeded" | "failed"; exitCode: number; outputs?: Record<string, string> }) => {
       const task = await waitFor(async () => {
         const { rows } = await pool.query("select id, dispatch, workflow_id, spec->>'command' as command from tasks where operation_id = $1 and step_id = $2 and status = 'assigned'", [job.id, stage]);
         return rows[0] ?? null;
       }, 30_000, `the ${stage} stage's task`);
-      await engine.workflows.send(task.workflow_id, { type: "result", taskId: task.id, dispatch: task.dispatch, ...result, outputs: {}, durationMs: 1 }, `result:${task.id}:${task.dispatch}`);
+      await engine.workflows.send(task.workflow_id, { type: "result", taskId: task.id, dispatch: task.dispatch, outputs: {}, durationMs: 1, ...result }, `result:${task.id}:${task.dispatch}`);
       return task.command as string;
     };
     const prepare = await answer("prepare", { status: "succeeded", exitCode: 0 });
     expect(prepare).not.toContain("no longer has the clone");
-    const agent = await answer("agent", { status: "failed", exitCode: 75 });
+    // As REQUIRE_WORKSPACE answers: its exit code and its output (an agent's own exit 75 is its failure: test/jobs-properties.test.ts).
+    const agent = await answer("agent", { status: "failed", exitCode: WORKSPACE_GONE_EXIT, outputs: { [WORKSPACE_GONE_OUTPUT]: "1" } });
     expect(agent.startsWith(REQUIRE_WORKSPACE)).toBe(true);
     // Back at the front of its queue (a new attempt starts from a fresh clone), with the reason; never failed.
     const requeued = await waitFor(async () => {
