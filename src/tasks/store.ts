@@ -44,24 +44,32 @@ export async function insertAndPlaceTask(
 ): Promise<{ created: boolean; placed: { runnerId: string; runner: string; dispatch: number } | null }> {
   type Placed = { r_created: boolean; r_runner: string | null; r_runner_id: string | null; r_dispatch: number | null; r_created_at?: Date };
   const task = [t.id, t.stepId, t.attempt, t.workspaceId, t.workflowId, JSON.stringify(t.spec), t.pinnedRunnerId, JSON.stringify(t.secretEnv)];
-  const res = first?.create
-    ? await db.query<Placed>(
-        `select * from shipyard_create_run_and_place($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
-           $14::text[], $15::text[], $16::jsonb[], $17::int[], $18::text[], $19::bool[], $20::int[], $21::text[], $22::jsonb[], $23::text[],
-           $24, $25, $26, $27, $28, $29, $30, $31)`,
-        [...first.create.params, ...first.flush.slice(1), ...task],
-      )
-    : first
-      ? await db.query<Placed>(
-          `select * from shipyard_flush_run_and_place_task($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[],
-             $10::jsonb[], $11::text[], $12, $13, $14, $15, $16, $17, $18, $19)`,
-          [...first.flush, ...task],
-        )
-      : await db.query<Placed>("select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [t.id, t.operationId, ...task.slice(1)]);
+  const res = await db.query<Placed>(...placeStatement(t.operationId, task, first));
   const row = res.rows[0];
   if (first?.create && row?.r_created_at) first.create.createdAt = row.r_created_at;
   const placed = row?.r_runner_id && row.r_runner && row.r_dispatch !== null ? { runnerId: row.r_runner_id, runner: row.r_runner, dispatch: row.r_dispatch } : null;
   return { created: row?.r_created ?? false, placed };
+}
+
+/** The statement (and its parameters) that places a task, writing what `first` says before it (`task`: the task's eight). */
+function placeStatement(operationId: string, task: unknown[], first?: WrittenFirst): [string, unknown[]] {
+  if (first?.create) {
+    return [
+      `select * from shipyard_create_run_and_place($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
+         $14::text[], $15::text[], $16::jsonb[], $17::int[], $18::text[], $19::bool[], $20::int[], $21::text[], $22::jsonb[], $23::text[],
+         $24, $25, $26, $27, $28, $29, $30, $31)`,
+      [...first.create.params, ...first.flush.slice(1), ...task],
+    ];
+  }
+  if (first) {
+    return [
+      `select * from shipyard_flush_run_and_place_task($1, $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::bool[], $8::int[], $9::text[],
+         $10::jsonb[], $11::text[], $12, $13, $14, $15, $16, $17, $18, $19)`,
+      [...first.flush, ...task],
+    ];
+  }
+  const [id, ...rest] = task;
+  return ["select * from shipyard_enqueue_and_place_task($1, $2, $3, $4, $5, $6, $7, $8, $9)", [id, operationId, ...rest]];
 }
 
 /**
