@@ -1,5 +1,6 @@
 // Storing what a runner sends, so that a frame that arrives again (a runner sends a log batch or a result until
 // the server acknowledges it) changes nothing the second time.
+import { dispatchKey } from "../tasks/task-id.ts";
 import type { Pool } from "../db/pool.ts";
 import type { WorkflowControl } from "../engine/control.ts";
 import { reportedWorkflow, reportTaskResult } from "../tasks/store.ts";
@@ -129,7 +130,7 @@ export async function handleRunnerFrame(h: FrameHandling, c: FrameConnection, ms
     return false;
   }
   const claimable = await takeResultFrame(h, c, msg);
-  c.sent.delete(`${msg.taskId}#${msg.dispatch}`);
+  c.sent.delete(dispatchKey(msg.taskId, msg.dispatch));
   c.owned.release(msg.taskId, msg.dispatch);
   ack(h, c, msg);
   return claimable;

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { dispatchKey } from "../tasks/task-id.ts";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Pool } from "../db/pool.ts";
@@ -257,13 +258,13 @@ export class RunnerGateway {
       ws, runnerId, name: hello.name, missed: 0, recording: null, pongTimer: null, workspaceId, sent: new Set(), owned, warnedRejected: false, untrack,
       chains: new Map(), acks: hello.acks === true,
     };
-    for (const r of hello.running) conn.sent.add(`${r.taskId}#${r.dispatch}`);
+    for (const r of hello.running) conn.sent.add(dispatchKey(r.taskId, r.dispatch));
     this.connections.set(runnerId, conn);
     onConnection(conn);
     // Tasks this runner held that it no longer has died with its previous incarnation.
     const held = await assignedTasks(this.o.pool, runnerId);
     for (const t of held) {
-      const key = `${t.message.taskId}#${t.message.dispatch}`;
+      const key = dispatchKey(t.message.taskId, t.message.dispatch);
       if (conn.sent.has(key)) {
         conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));
         continue;
@@ -275,8 +276,8 @@ export class RunnerGateway {
     this.sendTo(conn, { type: "welcome", runnerId, pingIntervalMs: this.o.pingIntervalMs, ...(conn.acks ? { acks: true } : {}) });
     // Tasks it still runs that are no longer its (declared lost meanwhile and handed out again) must stop:
     // a job's next attempt would otherwise share the workspace with them.
-    const current = new Set(held.map((t) => `${t.message.taskId}#${t.message.dispatch}`));
-    for (const r of hello.running) if (!current.has(`${r.taskId}#${r.dispatch}`)) this.sendTo(conn, { type: "cancel", taskId: r.taskId });
+    const current = new Set(held.map((t) => dispatchKey(t.message.taskId, t.message.dispatch)));
+    for (const r of hello.running) if (!current.has(dispatchKey(r.taskId, r.dispatch))) this.sendTo(conn, { type: "cancel", taskId: r.taskId });
     this.o.log.info({ runnerId, name: hello.name, slots: hello.slots, shared: workspaceId === null, sandbox: hello.sandbox }, "runner online");
     await this.claim(runnerId);
     await this.deliver(runnerId);
@@ -356,7 +357,7 @@ export class RunnerGateway {
 
   /** Send a runner a task assigned to it, once per dispatch. */
   private async send(conn: Connection, t: AssignedTask): Promise<void> {
-    const key = `${t.message.taskId}#${t.message.dispatch}`;
+    const key = dispatchKey(t.message.taskId, t.message.dispatch);
     if (conn.sent.has(key)) return;
     conn.sent.add(key);
     conn.owned.grant(t.message.taskId, t.message.dispatch, ownedTask(t));

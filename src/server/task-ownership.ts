@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/pool.ts";
+import { dispatchKey } from "../tasks/task-id.ts";
 import { taskHolder } from "../tasks/store.ts";
 
 /** A task (at one dispatch) that the database says belongs to a connection's runner. */
@@ -14,7 +15,6 @@ export type RejectReason = "unknown_task" | "not_assigned" | "stale_dispatch" | 
 /** Frames refused per connection are remembered up to this many keys, so a flood of made-up ids stays bounded. */
 const MAX_REFUSED = 10_000;
 
-const keyOf = (taskId: string, dispatch: number) => `${taskId}#${dispatch}`;
 
 /**
  * The tasks one runner connection may send `log` and `result` frames for: those this server delivered to it,
@@ -33,19 +33,19 @@ export class TaskOwnership {
 
   /** Remember a dispatch the database assigned to this runner. */
   grant(taskId: string, dispatch: number, task: OwnedTask): void {
-    const key = keyOf(taskId, dispatch);
+    const key = dispatchKey(taskId, dispatch);
     this.owned.set(key, task);
     this.refused.delete(key);
   }
 
   /** Forget a dispatch whose result has been recorded (a second result for it is not this runner's to give). */
   release(taskId: string, dispatch: number): void {
-    this.owned.delete(keyOf(taskId, dispatch));
+    this.owned.delete(dispatchKey(taskId, dispatch));
   }
 
   /** The task a frame reports on when it is this runner's at that dispatch; otherwise why not. */
   async check(taskId: string, dispatch: number): Promise<{ task: OwnedTask } | { reason: RejectReason }> {
-    const key = keyOf(taskId, dispatch);
+    const key = dispatchKey(taskId, dispatch);
     const known = this.owned.get(key);
     if (known) return { task: known };
     const refused = this.refused.get(key);

@@ -1,13 +1,13 @@
 // Handing a task placed on a runner to the runner gateway of the same process (`shipyard up`) at once, instead of
 // after the NOTIFY round trip through PostgreSQL. The NOTIFY is sent all the same: it reaches a gateway in any
 // other process, and a gateway that was handed the task finds it sent already.
+import { dispatchKey } from "./task-id.ts";
 import type { AssignedTask } from "./spec.ts";
 
 /** A task an advance placed on a runner, as its gateway sends it. */
 export type PlacedTask = AssignedTask & { runnerId: string };
 
-/** The key of a placed task's dispatch, as the dispatch NOTIFY names it (`<task>#<dispatch>`). */
-const keyOf = (t: PlacedTask) => `${t.message.taskId}#${t.message.dispatch}`;
+const keyOf = (t: PlacedTask) => dispatchKey(t.message.taskId, t.message.dispatch);
 
 /** Where a process's placements go: to its runner gateway, once one serves them (none: nowhere). */
 export class TaskHandoff {
@@ -32,7 +32,7 @@ export class TaskHandoff {
    * names it only once placed); returns what ends the wait, once the task was handed over or not placed.
    */
   placing(taskId: string, dispatch: number): () => void {
-    const key = `${taskId}#${dispatch}`;
+    const key = dispatchKey(taskId, dispatch);
     if (this.receiver) this.committing.add(key);
     return () => this.committing.delete(key);
   }

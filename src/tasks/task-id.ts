@@ -6,6 +6,11 @@ export function taskId(operationId: string, stepId: string, attempt: number): st
   return `${operationId}:${stepId}:${attempt}`;
 }
 
+/** The key of one dispatch of a task, `<task>#<dispatch>`, as the dispatch NOTIFY names it and servers track sends. */
+export function dispatchKey(taskId: string, dispatch: number): string {
+  return `${taskId}#${dispatch}`;
+}
+
 /** The step of a task id made by taskId for `operationId` (step ids may themselves contain `:`). */
 export function stepIdOfTask(operationId: string, id: string): string {
   return id.slice(operationId.length + 1, id.lastIndexOf(":"));
